@@ -1,0 +1,142 @@
+/*
+** sha256.c: SHA-256 per FIPS 180-4. Full 64-byte blocks are compressed straight from the caller's
+** buffer; only a trailing partial block is copied. Rounds are fully unrolled by macros with the
+** message schedule kept in a 16-word ring. Big-endian loads/stores are byte-wise, so the code is
+** the same on every host.
+*/
+#include "sha256.h"
+
+#include <string.h>
+
+static const uint32_t vl_sha256_k[64] = {
+  0x428a2f98u, 0x71374491u, 0xb5c0fbcfu, 0xe9b5dba5u, 0x3956c25bu, 0x59f111f1u, 0x923f82a4u, 0xab1c5ed5u,
+  0xd807aa98u, 0x12835b01u, 0x243185beu, 0x550c7dc3u, 0x72be5d74u, 0x80deb1feu, 0x9bdc06a7u, 0xc19bf174u,
+  0xe49b69c1u, 0xefbe4786u, 0x0fc19dc6u, 0x240ca1ccu, 0x2de92c6fu, 0x4a7484aau, 0x5cb0a9dcu, 0x76f988dau,
+  0x983e5152u, 0xa831c66du, 0xb00327c8u, 0xbf597fc7u, 0xc6e00bf3u, 0xd5a79147u, 0x06ca6351u, 0x14292967u,
+  0x27b70a85u, 0x2e1b2138u, 0x4d2c6dfcu, 0x53380d13u, 0x650a7354u, 0x766a0abbu, 0x81c2c92eu, 0x92722c85u,
+  0xa2bfe8a1u, 0xa81a664bu, 0xc24b8b70u, 0xc76c51a3u, 0xd192e819u, 0xd6990624u, 0xf40e3585u, 0x106aa070u,
+  0x19a4c116u, 0x1e376c08u, 0x2748774cu, 0x34b0bcb5u, 0x391c0cb3u, 0x4ed8aa4au, 0x5b9cca4fu, 0x682e6ff3u,
+  0x748f82eeu, 0x78a5636fu, 0x84c87814u, 0x8cc70208u, 0x90befffau, 0xa4506cebu, 0xbef9a3f7u, 0xc67178f2u
+};
+
+static uint32_t vl_sha_be32(const uint8_t *p) {
+  return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | (uint32_t)p[3];
+}
+static void vl_sha_put_be32(uint8_t *p, uint32_t v) {
+  p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+}
+
+#define VL_ROTR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
+#define VL_CH(x, y, z) (((x) & ((y) ^ (z))) ^ (z))
+#define VL_MAJ(x, y, z) (((x) & (y)) | ((z) & ((x) | (y))))
+#define VL_BS0(x) (VL_ROTR(x, 2) ^ VL_ROTR(x, 13) ^ VL_ROTR(x, 22))
+#define VL_BS1(x) (VL_ROTR(x, 6) ^ VL_ROTR(x, 11) ^ VL_ROTR(x, 25))
+#define VL_SS0(x) (VL_ROTR(x, 7) ^ VL_ROTR(x, 18) ^ ((x) >> 3))
+#define VL_SS1(x) (VL_ROTR(x, 17) ^ VL_ROTR(x, 19) ^ ((x) >> 10))
+
+/* Schedule word i (0..63) in the 16-word ring w; i is a constant after unrolling. */
+#define VL_W(i)                                                                          \
+  ((i) < 16 ? w[(i) & 15]                                                                \
+            : (w[(i) & 15] += VL_SS1(w[((i) - 2) & 15]) + w[((i) - 7) & 15] +            \
+                              VL_SS0(w[((i) - 15) & 15])))
+
+#define VL_RND(a, b, c, d, e, f, g, h, i)                                                \
+  do {                                                                                   \
+    uint32_t t1_ = (h) + VL_BS1(e) + VL_CH(e, f, g) + vl_sha256_k[i] + VL_W(i);          \
+    uint32_t t2_ = VL_BS0(a) + VL_MAJ(a, b, c);                                          \
+    (d) += t1_;                                                                          \
+    (h) = t1_ + t2_;                                                                     \
+  } while (0)
+
+#define VL_RND8(i)                                  \
+  VL_RND(a, b, c, d, e, f, g, h, (i) + 0);          \
+  VL_RND(h, a, b, c, d, e, f, g, (i) + 1);          \
+  VL_RND(g, h, a, b, c, d, e, f, (i) + 2);          \
+  VL_RND(f, g, h, a, b, c, d, e, (i) + 3);          \
+  VL_RND(e, f, g, h, a, b, c, d, (i) + 4);          \
+  VL_RND(d, e, f, g, h, a, b, c, (i) + 5);          \
+  VL_RND(c, d, e, f, g, h, a, b, (i) + 6);          \
+  VL_RND(b, c, d, e, f, g, h, a, (i) + 7)
+
+/* Compresses nblocks consecutive 64-byte blocks starting at p into st. */
+static void vl_sha256_blocks(uint32_t st[8], const uint8_t *p, size_t nblocks) {
+  uint32_t w[16];
+  while (nblocks--) {
+    uint32_t a = st[0], b = st[1], c = st[2], d = st[3];
+    uint32_t e = st[4], f = st[5], g = st[6], h = st[7];
+    int i;
+    for (i = 0; i < 16; i++) w[i] = vl_sha_be32(p + 4 * i);
+    VL_RND8(0);
+    VL_RND8(8);
+    VL_RND8(16);
+    VL_RND8(24);
+    VL_RND8(32);
+    VL_RND8(40);
+    VL_RND8(48);
+    VL_RND8(56);
+    st[0] += a; st[1] += b; st[2] += c; st[3] += d;
+    st[4] += e; st[5] += f; st[6] += g; st[7] += h;
+    p += 64;
+  }
+}
+
+void vl_sha256_init(vl_sha256 *s) {
+  s->h[0] = 0x6a09e667u; s->h[1] = 0xbb67ae85u; s->h[2] = 0x3c6ef372u; s->h[3] = 0xa54ff53au;
+  s->h[4] = 0x510e527fu; s->h[5] = 0x9b05688cu; s->h[6] = 0x1f83d9abu; s->h[7] = 0x5be0cd19u;
+  s->total = 0;
+  s->nbuf = 0;
+  memset(s->buf, 0, sizeof s->buf);
+}
+
+void vl_sha256_update(vl_sha256 *s, const void *data, size_t n) {
+  const uint8_t *p = (const uint8_t *)data;
+  size_t nblocks;
+  if (n == 0) return;
+  s->total += (uint64_t)n;
+  if (s->nbuf) {
+    size_t take = 64u - s->nbuf;
+    if (take > n) take = n;
+    memcpy(s->buf + s->nbuf, p, take);
+    s->nbuf += (uint32_t)take;
+    p += take;
+    n -= take;
+    if (s->nbuf < 64u) return;
+    vl_sha256_blocks(s->h, s->buf, 1);
+    s->nbuf = 0;
+  }
+  nblocks = n / 64u;
+  if (nblocks) {
+    vl_sha256_blocks(s->h, p, nblocks);
+    p += nblocks * 64u;
+    n -= nblocks * 64u;
+  }
+  if (n) {
+    memcpy(s->buf, p, n);
+    s->nbuf = (uint32_t)n;
+  }
+}
+
+void vl_sha256_final(vl_sha256 *s, uint8_t out[32]) {
+  uint64_t bits = s->total << 3;
+  uint32_t n = s->nbuf;
+  int i;
+  s->buf[n++] = 0x80;
+  if (n > 56u) {
+    memset(s->buf + n, 0, 64u - n);
+    vl_sha256_blocks(s->h, s->buf, 1);
+    n = 0;
+  }
+  memset(s->buf + n, 0, 56u - n);
+  vl_sha_put_be32(s->buf + 56, (uint32_t)(bits >> 32));
+  vl_sha_put_be32(s->buf + 60, (uint32_t)bits);
+  vl_sha256_blocks(s->h, s->buf, 1);
+  for (i = 0; i < 8; i++) vl_sha_put_be32(out + 4 * i, s->h[i]);
+  s->nbuf = 0;
+}
+
+void vl_sha256_oneshot(const void *data, size_t n, uint8_t out[32]) {
+  vl_sha256 s;
+  vl_sha256_init(&s);
+  vl_sha256_update(&s, data, n);
+  vl_sha256_final(&s, out);
+}
