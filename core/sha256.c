@@ -80,7 +80,7 @@ static void vl_sha256_blocks(uint32_t st[8], const uint8_t *p, size_t nblocks) {
   }
 }
 
-void vl_sha256_init(vl_sha256 *s) {
+void vl_sha256_init(vl_sha256_ctx *s) {
   s->h[0] = 0x6a09e667u; s->h[1] = 0xbb67ae85u; s->h[2] = 0x3c6ef372u; s->h[3] = 0xa54ff53au;
   s->h[4] = 0x510e527fu; s->h[5] = 0x9b05688cu; s->h[6] = 0x1f83d9abu; s->h[7] = 0x5be0cd19u;
   s->total = 0;
@@ -88,7 +88,7 @@ void vl_sha256_init(vl_sha256 *s) {
   memset(s->buf, 0, sizeof s->buf);
 }
 
-void vl_sha256_update(vl_sha256 *s, const void *data, size_t n) {
+void vl_sha256_update(vl_sha256_ctx *s, const void *data, size_t n) {
   const uint8_t *p = (const uint8_t *)data;
   size_t nblocks;
   if (n == 0) return;
@@ -116,7 +116,7 @@ void vl_sha256_update(vl_sha256 *s, const void *data, size_t n) {
   }
 }
 
-void vl_sha256_final(vl_sha256 *s, uint8_t out[32]) {
+void vl_sha256_final(vl_sha256_ctx *s, uint8_t out[32]) {
   uint64_t bits = s->total << 3;
   uint32_t n = s->nbuf;
   int i;
@@ -134,8 +134,8 @@ void vl_sha256_final(vl_sha256 *s, uint8_t out[32]) {
   s->nbuf = 0;
 }
 
-void vl_sha256_oneshot(const void *data, size_t n, uint8_t out[32]) {
-  vl_sha256 s;
+void vl_sha256(const void *data, size_t n, uint8_t out[32]) {
+  vl_sha256_ctx s;
   vl_sha256_init(&s);
   vl_sha256_update(&s, data, n);
   vl_sha256_final(&s, out);

@@ -10,24 +10,19 @@
 
 #define VL_SHA256_BYTES 32
 
-typedef struct vl_sha256 {
+typedef struct vl_sha256_ctx {
   uint32_t h[8];     /* chaining state */
   uint64_t total;    /* bytes absorbed so far */
   uint8_t buf[64];   /* partial block */
   uint32_t nbuf;     /* bytes in buf (0..63) */
-} vl_sha256;
+} vl_sha256_ctx;
 
-void vl_sha256_init(vl_sha256 *s);
+void vl_sha256_init(vl_sha256_ctx *s);
 /* Absorbs n bytes; data may be NULL when n == 0. */
-void vl_sha256_update(vl_sha256 *s, const void *data, size_t n);
+void vl_sha256_update(vl_sha256_ctx *s, const void *data, size_t n);
 /* Writes the digest. The context must be re-initialized before reuse. */
-void vl_sha256_final(vl_sha256 *s, uint8_t out[32]);
-/* One-shot: vl_sha256(data, n, out).
-** C puts typedef names and function names in one namespace, so a typedef `vl_sha256` and a function
-** `vl_sha256` cannot both exist. The one-shot is therefore the function vl_sha256_oneshot, and
-** vl_sha256 is a function-like macro for it: the macro only expands when followed by `(`, so
-** `vl_sha256 ctx;` still names the context type and `vl_sha256(p, n, out)` hashes. */
-void vl_sha256_oneshot(const void *data, size_t n, uint8_t out[32]);
-#define vl_sha256(data, n, out) vl_sha256_oneshot((data), (n), (out))
+void vl_sha256_final(vl_sha256_ctx *s, uint8_t out[32]);
+/* One-shot digest of n bytes. */
+void vl_sha256(const void *data, size_t n, uint8_t out[32]);
 
 #endif /* VL_SHA256_H */

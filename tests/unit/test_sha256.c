@@ -53,7 +53,7 @@ static void test_fips_vectors(void) {
 static void test_million_a(void) {
   static uint8_t big[1000000];
   uint8_t chunk[1000], d[32];
-  vl_sha256 s;
+  vl_sha256_ctx s;
   int i;
   memset(chunk, 'a', sizeof chunk);
   vl_sha256_init(&s);
@@ -69,7 +69,7 @@ static void test_incremental_splits(void) {
   uint8_t msg[200], one[32], d[32];
   uint64_t seed = 42;
   size_t i, cut, cut2;
-  vl_sha256 s;
+  vl_sha256_ctx s;
   for (i = 0; i < sizeof msg; i++) msg[i] = (uint8_t)vt_rand(&seed);
   vl_sha256(msg, sizeof msg, one);
   for (cut = 0; cut <= sizeof msg; cut++) {
@@ -104,7 +104,7 @@ static void test_incremental_splits(void) {
 **   sha256(acc).hexdigest() */
 static void test_lengths_golden(void) {
   uint8_t msg[300], d[32], all[32];
-  vl_sha256 acc;
+  vl_sha256_ctx acc;
   size_t len, i;
   vl_sha256_init(&acc);
   for (len = 0; len <= 300; len++) {
@@ -139,7 +139,7 @@ static void test_openssl_cross(void) {
   int t, bad = 0;
   for (t = 0; t < 2000; t++) {
     size_t len = (size_t)(vt_rand(&seed) % 5001u), i, pos;
-    vl_sha256 s;
+    vl_sha256_ctx s;
     for (i = 0; i < len; i++) msg[i] = (uint8_t)vt_rand(&seed);
     vl_sha256(msg, len, mine);
     SHA256(msg, len, theirs);

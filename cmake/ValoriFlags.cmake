@@ -1,0 +1,15 @@
+# Compiler flags that the determinism contract requires (docs/DETERMINISM.md), applied to every
+# target that compiles core code, plus warnings and the optional sanitizers.
+function(valori_apply_flags tgt)
+  target_compile_options(${tgt} PRIVATE -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-function)
+  if(CMAKE_C_COMPILER_ID MATCHES "Clang|GNU")
+    target_compile_options(${tgt} PRIVATE -ffp-contract=off -fno-fast-math)
+  endif()
+  if(NOT EMSCRIPTEN AND CMAKE_SYSTEM_PROCESSOR MATCHES "^(i[3-6]86|x86)$")
+    target_compile_options(${tgt} PRIVATE -msse2 -mfpmath=sse)
+  endif()
+  if(VALORI_SANITIZE)
+    target_compile_options(${tgt} PRIVATE -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+    target_link_options(${tgt} PUBLIC -fsanitize=address,undefined)
+  endif()
+endfunction()

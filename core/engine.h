@@ -1,0 +1,56 @@
+/*
+** engine.h: the in-memory state machine. An engine holds the whole logical state (records, HNSW
+** index, knowledge graph, counters, incremental state hash) and changes only through
+** vl_engine_apply(), which takes one canonically encoded event (see event.h and docs/FORMAT.md).
+**
+** Atomicity: vl_engine_apply either applies the whole event or returns an error with the state,
+** root and height untouched (validation and every allocation happen before the first mutation).
+** Determinism: the resulting state, root and index depend only on the configuration and the
+** sequence of applied events.
+**
+** The durable store (store.h) logs events that the engine accepted and replays them on recovery;
+** the public API (api.c) wraps both behind valori_db.
+*/
+#ifndef VL_ENGINE_H
+#define VL_ENGINE_H
+
+#include "vl_int.h"
+
+/* Store configuration: fixed at creation, recorded in snapshots and the log header, and covered
+** by the state root. */
+typedef struct vl_config {
+  uint32_t dim;
+  uint32_t metric;
+  uint32_t hnsw_m;
+  uint32_t hnsw_ef_construction;
+  uint32_t hnsw_ef_search;
+} vl_config;
+
+typedef struct vl_engine vl_engine;
+
+/* Validates a configuration (EINVAL / EDIM on bad values). */
+int vl_config_check(const vl_config *c);
+
+/* Creates an empty engine (height 0). The allocator must outlive the engine. */
+int vl_engine_new(const valori_allocator *a, const vl_config *c, vl_engine **out);
+void vl_engine_free(vl_engine *e);
+
+const vl_config *vl_engine_config(const vl_engine *e);
+uint64_t vl_engine_height(const vl_engine *e);
+
+/* Validates and applies one event; on success height += 1. *out_id (may be NULL) receives the
+** first id the event created (records, nodes or edges), else 0. */
+int vl_engine_apply(vl_engine *e, const uint8_t *ev, size_t len, uint64_t *out_id);
+
+/* Validates an event against the current state without applying it. */
+int vl_engine_validate(const vl_engine *e, const uint8_t *ev, size_t len);
+
+/* Current state root (32 bytes), O(1). */
+void vl_engine_root(const vl_engine *e, uint8_t out[32]);
+
+/* Snapshot codec (docs/FORMAT.md). save appends to buf; load builds a new engine. Load verifies
+** magic, version, every section checksum and every structural invariant. */
+int vl_engine_snapshot_save(const vl_engine *e, vl_buf *buf);
+int vl_engine_snapshot_load(const valori_allocator *a, const uint8_t *p, size_t n, vl_engine **out);
+
+#endif /* VL_ENGINE_H */

@@ -1,0 +1,48 @@
+/*
+** store.h: the durable store: a directory of log segments and snapshots behind a valori_vfs.
+** The engine (engine.h) decides what an event does; the store makes accepted events durable and
+** rebuilds the engine on open (newest valid snapshot + replay of the log after it).
+**
+** Contract with api.c (the only caller):
+** - vl_store_open recovers and hands back the engine at the recovered height.
+** - For every event the engine accepted, api.c calls vl_store_append with the event bytes and the
+**   height and state root *after* it, then (in full sync mode) vl_store_sync before acknowledging.
+** - Any error from append or sync poisons the database in api.c: it refuses every later write
+**   until reopened (the fsyncgate rule). The store itself also refuses appends after a failure.
+*/
+#ifndef VL_STORE_H
+#define VL_STORE_H
+
+#include "engine.h"
+
+typedef struct vl_store vl_store;
+
+typedef struct vl_store_opts {
+  uint32_t flags;          /* VALORI_OPEN_* */
+  uint32_t sync_mode;      /* VALORI_SYNC_* */
+  uint64_t snapshot_every; /* events between automatic snapshots (resolved: never 0) */
+  uint64_t segment_bytes;  /* rotation size (resolved: never 0) */
+} vl_store_opts;
+
+/* Opens or creates the store bound to `vfs`. cfg->dim == 0 means "use the stored configuration";
+** otherwise a mismatch with the stored one is ECONFIG. On success *store and *engine are owned by
+** the caller (free with vl_store_close and vl_engine_free). */
+int vl_store_open(const valori_allocator *a, const valori_vfs *vfs, const vl_config *cfg,
+                  const vl_store_opts *o, vl_store **store, vl_engine **engine);
+
+/* Appends one accepted event; height and root are the engine's after applying it. Not yet durable. */
+int vl_store_append(vl_store *s, const uint8_t *ev, size_t len, uint64_t height, const uint8_t root[32]);
+
+/* Makes every appended record durable (one sync covers all pending appends: group commit). */
+int vl_store_sync(vl_store *s);
+
+/* Called by api.c after each acknowledged write: takes a snapshot when the policy says so. */
+int vl_store_maybe_snapshot(vl_store *s, const vl_engine *e);
+
+/* Writes a snapshot of e now (atomic publish), then drops log segments it makes redundant. */
+int vl_store_snapshot(vl_store *s, const vl_engine *e);
+
+/* Syncs pending appends (unless poisoned), releases the lock, frees the store. */
+int vl_store_close(vl_store *s);
+
+#endif /* VL_STORE_H */

@@ -1,0 +1,422 @@
+/*
+** valori.h: the public C API of Valori, a deterministic memory engine for AI agents.
+**
+** A Valori database holds vector records (u64 id, fixed-point vector, u64 tag, optional metadata)
+** and a small knowledge graph (nodes and typed, directed, optionally weighted edges). Every mutation
+** is an *event* with a stable binary encoding; the state is a pure function of the sequence of
+** applied events, computed with integer arithmetic only, so the same events give a bit-identical
+** state, state root and search results on every target (x86-64, ARM, i686, WebAssembly).
+**
+** Conventions (read once, they hold for every function below):
+** - Every function returns an int result code: VALORI_OK (0) or one of the VALORI_E* codes listed
+**   in VALORI_RESULT_CODES. Results come back through out-parameters. On error, out-parameters are
+**   left untouched unless the function says otherwise, and the database state is unchanged.
+** - Handles are opaque. A valori_db is created by valori_open() or valori_snapshot_load() and freed
+**   by valori_close(). Nothing in the library keeps global mutable state.
+** - Memory the library allocates comes from the allocator given in valori_options (or the host's
+**   libc allocator when none is given on a hosted build). Buffers passed in stay owned by the
+**   caller and are only borrowed for the duration of the call. Result arrays are caller-owned.
+** - Threads: a valori_db is not internally locked. All read functions (get, search, neighbors,
+**   expand, state root, stats, snapshot save) take `const valori_db *` and never modify it, so a
+**   host may run any number of them concurrently under a reader-writer lock, provided each thread
+**   uses its own valori_searcher (or passes NULL). Mutations need the exclusive lock.
+** - Vectors cross the API as IEEE-754 binary32 and are converted to Q16.16 (see valori_f32_to_q16
+**   and docs/DETERMINISM.md). Components must be finite with |x| <= VALORI_MAX_ABS; anything else is
+**   rejected, never clamped. Distances are exact int64 values in units of 2^-32.
+*/
+#ifndef VALORI_H
+#define VALORI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VALORI_VERSION_MAJOR 0
+#define VALORI_VERSION_MINOR 1
+#define VALORI_VERSION_PATCH 0
+#define VALORI_VERSION_STRING "0.1.0"
+
+/* ---- Limits (chosen so that int64 distance accumulation can never overflow; see DETERMINISM.md) */
+#define VALORI_MAX_DIM 4096u          /* maximum vector dimension */
+#define VALORI_MAX_ABS_INT 256        /* |component| <= 256.0 as a real number */
+#define VALORI_Q16_ONE 65536          /* 1.0 in Q16.16 */
+#define VALORI_Q16_MAX (1 << 24)      /* 256.0 in Q16.16: |q| <= VALORI_Q16_MAX */
+#define VALORI_MAX_META 65536u        /* bytes of record metadata / node label */
+#define VALORI_MAX_K 10000u           /* largest k a search accepts */
+#define VALORI_MAX_EF 10000u          /* largest ef a search accepts */
+#define VALORI_MAX_BATCH 100000u      /* records in one batch event */
+#define VALORI_MAX_EVENT (256u << 20) /* bytes in one encoded event */
+#define VALORI_MAX_HOPS 16u           /* graph expansion depth */
+#define VALORI_MAX_TAGS 256u          /* tags in one filter */
+#define VALORI_HNSW_MAX_M 64u         /* largest HNSW M (level-0 lists hold 2*M) */
+
+/* ---- Result codes: one list generates the enum, valori_strerror, valori_code_name and the JSON
+** constants the JS package reads. Numbers are stable forever; new codes are appended. */
+#define VALORI_RESULT_CODES(X)                                                               \
+  X(OK, 0, "ok")                                                                             \
+  X(EINVAL, 1, "invalid argument")                                                           \
+  X(ENAN, 2, "vector component is NaN")                                                      \
+  X(EINF, 3, "vector component is infinite")                                                 \
+  X(ERANGE, 4, "vector component outside the supported range [-256, 256]")                   \
+  X(EDIM, 5, "vector has the wrong dimension")                                               \
+  X(ETOOBIG, 6, "metadata, label, batch or event exceeds its size limit")                    \
+  X(ENOTFOUND, 7, "no record, node or edge with that id")                                    \
+  X(EK, 8, "k or ef is zero or above the limit")                                             \
+  X(ENOMEM, 9, "out of memory")                                                              \
+  X(ECORRUPT, 10, "data is corrupt (bad magic, checksum, structure or chain)")               \
+  X(EVERSION, 11, "unsupported format version")                                              \
+  X(EEXIST, 12, "already exists")                                                            \
+  X(EOPCODE, 13, "unknown event opcode")                                                     \
+  X(EIO, 14, "I/O error")                                                                    \
+  X(EPOISONED, 15, "store refuses writes after a failed write or sync; reopen to recover")   \
+  X(ELOCKED, 16, "store is locked by another writer")                                        \
+  X(ECONFIG, 17, "options conflict with the store's recorded configuration")                 \
+  X(EREADONLY, 18, "store is read-only")                                                     \
+  X(EBUFSIZE, 19, "output buffer too small")                                                 \
+  X(ENOSPC, 20, "no space left on device or storage quota exceeded")                         \
+  X(EDIVERGED, 21, "replica diverged: state root mismatch")                                  \
+  X(EEMPTY, 22, "empty batch")                                                               \
+  X(ECLOSED, 23, "database is closed")                                                       \
+  X(EHEIGHT, 24, "requested height is not available")
+
+enum valori_result {
+#define VALORI_X_ENUM(name, num, msg) VALORI_##name = num,
+  VALORI_RESULT_CODES(VALORI_X_ENUM)
+#undef VALORI_X_ENUM
+  VALORI_RESULT_COUNT
+};
+
+/* Static English message for a code; never NULL ("unknown result code" for unknown values). */
+const char *valori_strerror(int code);
+/* Static symbolic name ("EINVAL", "OK"...); never NULL ("UNKNOWN" for unknown values). */
+const char *valori_code_name(int code);
+/* Static JSON object with every public constant (codes, metrics, limits, opcodes, flags) so that
+** bindings never hard-code a C value. The string lives as long as the program. */
+const char *valori_constants_json(void);
+
+/* ---- Allocator vtable. The core never calls malloc; every byte comes from here. `size` is the
+** size passed at allocation, so simple arena or counting allocators need no headers. */
+typedef struct valori_allocator {
+  void *ctx;
+  void *(*alloc)(void *ctx, size_t size);                                 /* NULL on failure */
+  void *(*realloc)(void *ctx, void *p, size_t old_size, size_t new_size); /* NULL on failure, p kept */
+  void (*free)(void *ctx, void *p, size_t size);                          /* p may be NULL */
+} valori_allocator;
+
+/* The host libc allocator (hosted builds only; a freestanding build must pass its own). */
+const valori_allocator *valori_libc_allocator(void);
+
+/* ---- Storage vtable (the SQLite VFS idea). The core's log, snapshot and recovery code does all
+** its I/O through this, so the same code runs over POSIX, the Emscripten FS and a fault-injecting
+** test VFS. Paths are '/'-separated and relative to the store directory given to valori_open.
+** Every function returns a VALORI_* code (EIO, ENOSPC, ENOTFOUND for a missing file...). */
+typedef struct valori_file valori_file; /* defined by each VFS */
+
+#define VALORI_VFS_READ 1u    /* open for reading */
+#define VALORI_VFS_WRITE 2u   /* open for reading and writing */
+#define VALORI_VFS_CREATE 4u  /* create if missing */
+#define VALORI_VFS_EXCL 8u    /* with CREATE: fail with EEXIST if it exists */
+#define VALORI_VFS_TRUNC 16u  /* truncate to zero on open */
+
+typedef struct valori_vfs {
+  void *ctx;
+  int (*open)(void *ctx, const char *path, unsigned flags, valori_file **out);
+  int (*close)(void *ctx, valori_file *f);
+  /* Reads up to n bytes at off; *got < n only at end of file. */
+  int (*read)(void *ctx, valori_file *f, uint64_t off, void *buf, size_t n, size_t *got);
+  int (*write)(void *ctx, valori_file *f, uint64_t off, const void *buf, size_t n);
+  int (*sync)(void *ctx, valori_file *f);          /* data and size durable on return */
+  int (*size)(void *ctx, valori_file *f, uint64_t *out);
+  int (*truncate)(void *ctx, valori_file *f, uint64_t size);
+  int (*rename)(void *ctx, const char *from, const char *to); /* atomic replace */
+  int (*remove)(void *ctx, const char *path);
+  int (*sync_dir)(void *ctx);                        /* makes renames/creates/removes durable */
+  /* Calls cb once per regular file in the store directory, in any order. */
+  int (*list)(void *ctx, int (*cb)(void *arg, const char *name), void *arg);
+  /* Takes the store's single-writer lock; ELOCKED if another process or handle holds it. */
+  int (*lock)(void *ctx);
+  int (*unlock)(void *ctx);
+} valori_vfs;
+
+/* ---- Options */
+#define VALORI_METRIC_L2 0u /* squared Euclidean distance */
+#define VALORI_METRIC_IP 1u /* negated inner product (smaller is closer) */
+
+#define VALORI_SYNC_FULL 0u    /* acknowledge a write only after it is durable (default) */
+#define VALORI_SYNC_RELAXED 1u /* acknowledge after the write is handed to the VFS; valori_flush syncs */
+
+#define VALORI_OPEN_CREATE 1u   /* create the store if it does not exist */
+#define VALORI_OPEN_READONLY 2u /* no writes; no lock taken */
+
+typedef struct valori_options {
+  uint32_t dim;                  /* vector dimension, 1..VALORI_MAX_DIM (0 on open = use stored) */
+  uint32_t metric;               /* VALORI_METRIC_* */
+  uint32_t hnsw_m;               /* HNSW M, 2..VALORI_HNSW_MAX_M (default 16) */
+  uint32_t hnsw_ef_construction; /* default 200 */
+  uint32_t hnsw_ef_search;       /* default ef for searches that pass ef = 0 (default 64) */
+  uint32_t flags;                /* VALORI_OPEN_* */
+  uint32_t sync_mode;            /* VALORI_SYNC_* */
+  uint32_t reserved;             /* must be 0 */
+  uint64_t snapshot_every;       /* events between automatic snapshots; 0 = default, UINT64_MAX = never */
+  uint64_t segment_bytes;        /* log segment rotation size; 0 = default (4 MiB) */
+  const valori_allocator *allocator; /* NULL = valori_libc_allocator() */
+  const valori_vfs *vfs;             /* NULL = in-memory database (nothing persisted) */
+} valori_options;
+
+/* Fills *opt with the defaults (dim 0, L2, M 16, ef_construction 200, ef_search 64, full sync). */
+void valori_options_init(valori_options *opt);
+
+/* ---- Handles */
+typedef struct valori_db valori_db;
+typedef struct valori_searcher valori_searcher;
+
+/* Opens (or with VALORI_OPEN_CREATE creates) a database. With opt->vfs == NULL the database lives
+** in memory only and `path` is ignored (conventionally ":memory:"). With a VFS, `path` names the
+** store for messages only; the VFS itself is bound to the directory. On success *out owns all
+** resources until valori_close. */
+int valori_open(const char *path, const valori_options *opt, valori_db **out);
+
+/* Syncs pending relaxed writes, releases the lock and frees everything. Returns the first error met
+** while syncing (the handle is freed regardless). NULL is a no-op. */
+int valori_close(valori_db *db);
+
+/* Makes every acknowledged relaxed-mode write durable. No-op for in-memory databases. */
+int valori_flush(valori_db *db);
+
+/* ---- Fixed-point boundary */
+/* Converts one binary32 to Q16.16 by integer operations on its bits, rounding half to even.
+** Returns VALORI_ENAN, VALORI_EINF or VALORI_ERANGE (|x| > 256) without writing *out. */
+int valori_f32_to_q16(float x, int32_t *out);
+/* Exact inverse for every representable Q16.16 value with |q| <= VALORI_Q16_MAX. */
+float valori_q16_to_f32(int32_t q);
+
+/* ---- Records.
+** Ids are assigned by the database: monotonic from 1, never reused. `meta` may be NULL when
+** meta_len is 0. Every mutation is one event: validated first; a rejected event changes nothing. */
+int valori_insert(valori_db *db, const float *vec, uint64_t tag, const void *meta, size_t meta_len,
+                  uint64_t *out_id);
+
+/* Atomic batch of n records (all or nothing). vecs holds n*dim floats, row-major. tags may be NULL
+** (all 0); metas/meta_lens may be NULL (no metadata). The ids are *out_first_id .. +n-1. */
+int valori_insert_batch(valori_db *db, size_t n, const float *vecs, const uint64_t *tags,
+                        const void *const *metas, const size_t *meta_lens, uint64_t *out_first_id);
+
+/* Deletes a record. The graph node linked to it (if any) is deleted with all of its edges. */
+int valori_delete(valori_db *db, uint64_t id);
+
+/* Replaces the vector (vec != NULL) and/or the tag (tag != NULL) of a record. */
+int valori_update(valori_db *db, uint64_t id, const float *vec, const uint64_t *tag);
+
+/* Replaces a record's metadata (meta_len 0 clears it). */
+int valori_set_meta(valori_db *db, uint64_t id, const void *meta, size_t meta_len);
+
+/* Reads a record. Any out pointer may be NULL. vec_out receives dim floats (exact Q16.16 values).
+** Metadata: copies min(meta_cap, len) bytes; *meta_len_out always receives the full length. */
+int valori_get(const valori_db *db, uint64_t id, float *vec_out, uint64_t *tag_out, void *meta_out,
+               size_t meta_cap, size_t *meta_len_out);
+/* As valori_get, vector as raw Q16.16. */
+int valori_get_q16(const valori_db *db, uint64_t id, int32_t *vec_out);
+
+/* ---- Search */
+#define VALORI_SEARCH_AUTO 0u  /* plan by filter selectivity (default) */
+#define VALORI_SEARCH_EXACT 1u /* brute force over the (filtered) records */
+#define VALORI_SEARCH_HNSW 2u  /* index only, even for narrow filters (may return < k) */
+
+typedef struct valori_search_params {
+  uint32_t k;            /* 1..VALORI_MAX_K */
+  uint32_t ef;           /* 0 = store default; else k..VALORI_MAX_EF (raised to k if lower) */
+  uint32_t mode;         /* VALORI_SEARCH_* */
+  uint32_t ntags;        /* 0 = no filter; else records whose tag is any of tags[0..ntags-1] */
+  const uint64_t *tags;
+} valori_search_params;
+
+typedef struct valori_hit {
+  uint64_t id;
+  int64_t distance; /* exact, units of 2^-32: L2 = sum (a-b)^2, IP = -sum a*b */
+} valori_hit;
+
+/* Per-thread scratch for searches (visited marks, heaps). Optional: passing NULL to a search
+** allocates scratch for that call. A searcher may be used with one database at a time. */
+int valori_searcher_create(const valori_db *db, valori_searcher **out);
+void valori_searcher_free(valori_searcher *s);
+
+/* k nearest records to query (dim floats), ordered by (distance, id) ascending. `out` must hold
+** k hits; *out_n receives how many were written (< k only when fewer records match). With a
+** filter and mode AUTO, returns min(k, matching records) results, every one of them matching. */
+int valori_search(const valori_db *db, valori_searcher *s, const float *query,
+                  const valori_search_params *p, valori_hit *out, size_t *out_n);
+
+/* ---- Knowledge graph. Node and edge ids are assigned like record ids (separate counters). */
+#define VALORI_DIR_OUT 1u
+#define VALORI_DIR_IN 2u
+#define VALORI_DIR_BOTH 3u
+
+typedef struct valori_node {
+  uint64_t id;
+  uint64_t record_id; /* 0 = not linked to a record */
+  uint32_t kind;
+  uint32_t label_len;
+} valori_node;
+
+typedef struct valori_edge {
+  uint64_t id;
+  uint64_t from;
+  uint64_t to;
+  uint32_t kind;
+  uint32_t has_weight; /* 0 or 1 */
+  int32_t weight_q16;  /* Q16.16 weight when has_weight */
+  uint32_t reserved;
+} valori_edge;
+
+typedef struct valori_reach {
+  uint64_t node_id;
+  uint64_t via_edge; /* edge that first reached it (0 for seeds) */
+  uint32_t depth;    /* 0 for seeds */
+  uint32_t reserved;
+} valori_reach;
+
+/* Creates a node. record_id 0 = unlinked; a record may be linked by at most one node (EEXIST). */
+int valori_node_create(valori_db *db, uint32_t kind, uint64_t record_id, const void *label,
+                       size_t label_len, uint64_t *out_id);
+/* Deletes a node and every edge into or out of it. */
+int valori_node_delete(valori_db *db, uint64_t node_id);
+/* Creates a directed edge between existing nodes; weight may be NULL (unweighted). */
+int valori_edge_create(valori_db *db, uint64_t from, uint64_t to, uint32_t kind, const float *weight,
+                       uint64_t *out_id);
+int valori_edge_delete(valori_db *db, uint64_t edge_id);
+
+/* Reads a node; label copied like record metadata in valori_get. */
+int valori_node_get(const valori_db *db, uint64_t node_id, valori_node *out, void *label_out,
+                    size_t label_cap, size_t *label_len_out);
+/* The node linked to a record (ENOTFOUND if none). */
+int valori_node_of_record(const valori_db *db, uint64_t record_id, uint64_t *node_id);
+
+/* Edges out of / into a node (dir), optionally only of one kind (kind_filter != NULL), ordered by
+** edge id (creation order). Writes min(cap, total) edges; *out_n receives the total. */
+int valori_neighbors(const valori_db *db, uint64_t node_id, uint32_t dir, const uint32_t *kind_filter,
+                     valori_edge *out, size_t cap, size_t *out_n);
+
+/* Breadth-first expansion from seed nodes up to `hops` (<= VALORI_MAX_HOPS) along dir, visiting at
+** most max_nodes nodes (seeds included). Order: by depth, then node id ascending. Writes
+** min(cap, visited) entries; *out_n receives the number visited. Unknown seeds: ENOTFOUND. */
+int valori_expand(const valori_db *db, const uint64_t *seeds, size_t nseeds, uint32_t hops,
+                  uint32_t dir, uint32_t max_nodes, valori_reach *out, size_t cap, size_t *out_n);
+
+/* Search, then expand the graph around the hits: the nodes linked to the hit records are the
+** seeds. hits must hold p->k; nodes holds node_cap entries. Hits without a node are still hits. */
+int valori_search_expand(const valori_db *db, valori_searcher *s, const float *query,
+                         const valori_search_params *p, uint32_t hops, uint32_t dir,
+                         uint32_t max_nodes, valori_hit *hits, size_t *nhits, valori_reach *nodes,
+                         size_t node_cap, size_t *nnodes);
+
+/* ---- State, proofs and statistics */
+typedef struct valori_stats {
+  uint64_t height;         /* events applied since the empty state */
+  uint64_t records;        /* live records */
+  uint64_t nodes;
+  uint64_t edges;
+  uint64_t next_record_id; /* the id the next insert receives */
+  uint64_t next_node_id;
+  uint64_t next_edge_id;
+  uint64_t index_tombstones; /* deleted records still referenced by the HNSW graph (bounded) */
+  uint64_t vector_bytes;   /* bytes held by vectors */
+  uint64_t index_bytes;    /* bytes held by the HNSW graph */
+  uint64_t other_bytes;    /* ids, tags, metadata, graph, hash tables */
+  uint32_t dim, metric, hnsw_m, hnsw_ef_construction, hnsw_ef_search, reserved;
+} valori_stats;
+
+int valori_stats_get(const valori_db *db, valori_stats *out);
+
+/* The state root: SHA-256 over the canonical encoding of the logical state (records, graph,
+** counters, configuration), maintained incrementally (O(1) per event). 32 bytes. */
+int valori_state_root(const valori_db *db, uint8_t out[32]);
+/* SHA-256 over the HNSW graph (levels, entry point, every link list), computed on demand. */
+int valori_index_digest(const valori_db *db, uint8_t out[32]);
+/* Recomputes the state root from scratch and checks every internal invariant (id maps, tag
+** postings, HNSW link bounds, graph adjacency). VALORI_ECORRUPT if anything disagrees. O(n). */
+int valori_check(const valori_db *db);
+
+/* ---- Snapshots (see docs/FORMAT.md). The buffer is allocated with the database's allocator;
+** release it with valori_buffer_free(db, buf, len). */
+int valori_snapshot_save(const valori_db *db, uint8_t **out, size_t *out_len);
+void valori_buffer_free(const valori_db *db, void *buf, size_t len);
+/* Decodes a snapshot into a new in-memory database. Hostile bytes give ECORRUPT or EVERSION,
+** never a crash. opt may be NULL; only opt->allocator is used. */
+int valori_snapshot_load(const uint8_t *buf, size_t len, const valori_options *opt, valori_db **out);
+
+/* ---- Events. Every mutation above is encoded as one event and passed through the same path as
+** valori_apply. Opcodes are stable forever; a new encoding gets a new opcode. */
+#define VALORI_OP_INSERT 1u
+#define VALORI_OP_INSERT_BATCH 2u
+#define VALORI_OP_DELETE 3u
+#define VALORI_OP_UPDATE 4u
+#define VALORI_OP_SET_META 5u
+#define VALORI_OP_NODE_CREATE 16u
+#define VALORI_OP_NODE_DELETE 17u
+#define VALORI_OP_EDGE_CREATE 18u
+#define VALORI_OP_EDGE_DELETE 19u
+
+/* Validates and applies one canonically encoded event (as logged and replicated). *out_id (may be
+** NULL) receives the first id the event created, or 0. */
+int valori_apply(valori_db *db, const uint8_t *event, size_t len, uint64_t *out_id);
+
+/* ---- Durable store (store.c): declarations for snapshots on demand, group commit and recovery
+** information are added below this line. */
+
+/* What the last open found and did (valori_recovery_info), and, for the CLI's verify and replay,
+** where a store is damaged. File names are relative to the store directory. */
+typedef struct valori_recovery {
+  int code;                   /* VALORI_OK, or the error that stopped the open / verification */
+  char file[64];              /* file of the error ("" if none) */
+  uint64_t offset;            /* byte offset of the error in that file */
+  uint64_t height;            /* height involved (root divergence, gap), 0 if none */
+  const char *detail;         /* static English reason, never NULL ("" when code is OK) */
+  uint64_t snapshot_height;   /* snapshot recovery started from (0 = the empty state) */
+  uint64_t replayed;          /* log records applied on top of it */
+  uint64_t height_recovered;  /* resulting height */
+  uint64_t log_first_height;  /* oldest height the kept log still holds (0 = no records) */
+  uint64_t trimmed_bytes;     /* torn-tail bytes cut off (read-only opens: ignored, not cut) */
+  char trimmed_file[64];      /* segment whose tail was torn */
+  uint64_t trimmed_offset;    /* where the torn tail began */
+  uint32_t snapshots_skipped; /* damaged snapshots passed over (the newest such is described next) */
+  uint32_t segments;          /* log segment files in use */
+  char skipped_file[64];
+  uint64_t skipped_offset;
+  const char *skipped_detail; /* never NULL */
+} valori_recovery;
+
+/* Copies the recovery report of the open that created db. In-memory databases: EINVAL. */
+int valori_recovery_info(const valori_db *db, valori_recovery *out);
+
+/* Height up to which every write is durable (equal to the height after each acknowledged write in
+** full sync mode; may lag in relaxed mode until valori_flush). */
+int valori_durable_height(const valori_db *db, uint64_t *out);
+
+/* Group commit for a server with many writers: open with VALORI_SYNC_RELAXED, apply the queued
+** writes one after another under the exclusive lock, call valori_flush once, and acknowledge them
+** all when it returns VALORI_OK: one fsync covers the whole queue. A failed flush poisons the
+** database (VALORI_EPOISONED for every later write) and nothing in the queue may be acknowledged. */
+
+/* Writes a snapshot of the current state now (synchronously: log sync, file write, fsync, rename,
+** directory fsync), then removes log segments and snapshots that two newer snapshots make
+** redundant. A failed snapshot never affects acknowledged writes. */
+int valori_snapshot(valori_db *db);
+
+/* The same in three steps so that a server writes snapshots beside normal operation:
+** begin  under the shared (read) lock: serializes the state into memory (no file I/O);
+** write  under no lock at all: writes, fsyncs and publishes the file; safe while writes continue;
+** end    under the exclusive lock: records the snapshot, prunes old files, frees the job.
+** end must be called exactly once for every successful begin, also when write failed (pass its
+** result as write_rc); the job is freed by end. */
+typedef struct valori_snapjob valori_snapjob;
+int valori_snapshot_begin(const valori_db *db, valori_snapjob **out);
+int valori_snapshot_write(const valori_db *db, valori_snapjob *job);
+int valori_snapshot_end(valori_db *db, valori_snapjob *job, int write_rc);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* VALORI_H */
