@@ -1,36 +1,359 @@
 /*
-** store.c: the durable store (store.h). Skeleton: every entry point exists so the library links;
-** the real log, snapshot and recovery code replaces these bodies (see docs/STORAGE.md).
+** store.c: the durable store at run time (store.h): opening (lock, recovery in recover.c, the
+** tail segment), appending framed and chained records, group commit (one sync covers every
+** pending append), segment rotation, snapshots (prepare in memory, write + publish atomically,
+** then prune) and closing.
+**
+** Sync rules (docs/STORAGE.md): a record is durable only after vfs->sync of its segment returned
+** OK. Rotation syncs the old segment completely before the new one is created, and the new one's
+** header is synced and its directory entry made durable (sync_dir) before any record goes into it;
+** recovery relies on both. Any failed write or sync poisons the store: the page cache may have
+** dropped the data even if a retry would succeed (PostgreSQL's fsyncgate), so nothing more is
+** appended until the store is reopened and recovered from what is really on disk.
+** The append path allocates nothing (records are written from a stack header plus the caller's
+** event bytes), so a failing allocator can never leave an event applied but unlogged.
 */
-#include "store.h"
+#include "store_int.h"
 
-struct vl_store {
-  const valori_allocator *a;
-  const valori_vfs *vfs;
-  int poisoned;
-};
+#include "crc32c.h"
+
+/* Marks the store unusable for writes and passes rc through. */
+static int vl_poison(vl_store *s, int rc) {
+  s->poisoned = 1;
+  return rc;
+}
+
+/* Ensures room for one more entry in a u64 array (so that a later push cannot fail). */
+static int vl_u64_room(const valori_allocator *a, uint64_t **v, size_t n, size_t *cap) {
+  if (n < *cap) return VALORI_OK;
+  {
+    size_t nc = *cap ? *cap * 2 : 16;
+    void *p = *v;
+    VL_TRY(vl_grow(a, &p, *cap, nc, sizeof(uint64_t)));
+    *v = (uint64_t *)p;
+    *cap = nc;
+  }
+  return VALORI_OK;
+}
+
+/* Creates the segment whose first record will have height `first`: header written and synced,
+** directory entry synced, and the file left open as the tail. */
+static int vl_seg_create(vl_store *s, uint64_t first) {
+  char name[VL_NAME_MAX];
+  uint8_t hdr[VL_SEG_HDR];
+  vl_seg_hdr h;
+  valori_file *f = NULL;
+  int rc;
+  if (s->nsegs == 0 || s->segs[s->nsegs - 1] != first) VL_TRY(vl_u64_room(s->a, &s->segs, s->nsegs, &s->segcap));
+  memset(&h, 0, sizeof h);
+  h.version = VL_SEG_VERSION;
+  h.cfg = s->cfg;
+  h.first_height = first;
+  memcpy(h.chain_in, s->chain, 32);
+  vl_seg_hdr_encode(&h, hdr);
+  vl_name_segment(name, first);
+  rc = s->vfs->open(s->vfs->ctx, name, VALORI_VFS_WRITE | VALORI_VFS_CREATE | VALORI_VFS_TRUNC, &f);
+  if (rc != VALORI_OK) return rc;
+  rc = s->vfs->write(s->vfs->ctx, f, 0, hdr, VL_SEG_HDR);
+  if (rc == VALORI_OK) rc = s->vfs->sync(s->vfs->ctx, f);
+  if (rc == VALORI_OK) rc = s->vfs->sync_dir(s->vfs->ctx);
+  if (rc != VALORI_OK) {
+    s->vfs->close(s->vfs->ctx, f);
+    return rc;
+  }
+  s->seg = f;
+  s->seg_first = first;
+  s->seg_size = VL_SEG_HDR;
+  s->seg_synced = VL_SEG_HDR;
+  if (s->nsegs == 0 || s->segs[s->nsegs - 1] != first) s->segs[s->nsegs++] = first;
+  return VALORI_OK;
+}
+
+/* Opens the store, also filling *rep; see store_int.h. */
+int vl_store_open_report(const valori_allocator *a, const valori_vfs *vfs, const vl_config *cfg,
+                         const vl_store_opts *o, vl_store **store, vl_engine **engine,
+                         valori_recovery *rep) {
+  vl_recover_opts ro;
+  vl_recover_out out;
+  vl_store *s;
+  int rc, readonly = (o->flags & VALORI_OPEN_READONLY) != 0;
+  if (rep) vl_report_init(rep);
+  if (!a || !vfs || !o || !store || !engine) return VALORI_EINVAL;
+  if (!readonly) {
+    rc = vfs->lock(vfs->ctx);
+    if (rc != VALORI_OK) {
+      if (rep) vl_report_error(rep, rc, "LOCK", 0, 0, "cannot take the store's writer lock");
+      return rc;
+    }
+  }
+  memset(&ro, 0, sizeof ro);
+  ro.writable = !readonly;
+  ro.create = (o->flags & VALORI_OPEN_CREATE) != 0 && !readonly;
+  ro.to_height = UINT64_MAX;
+  rc = vl_store_recover(a, vfs, cfg, &ro, &out);
+  if (rep) *rep = out.rep;
+  if (rc != VALORI_OK) {
+    if (!readonly) vfs->unlock(vfs->ctx);
+    return rc;
+  }
+  s = (vl_store *)vl_calloc(a, 1, sizeof *s);
+  if (!s) {
+    vl_engine_free(out.e);
+    vl_recover_out_free(a, &out);
+    if (!readonly) vfs->unlock(vfs->ctx);
+    if (rep) vl_report_error(rep, VALORI_ENOMEM, NULL, 0, 0, "out of memory");
+    return VALORI_ENOMEM;
+  }
+  s->a = a;
+  s->vfs = vfs;
+  s->o = *o;
+  if (s->o.segment_bytes == 0) s->o.segment_bytes = 4u << 20;
+  if (s->o.snapshot_every == 0) s->o.snapshot_every = UINT64_MAX;
+  s->cfg = out.cfg;
+  s->readonly = readonly;
+  s->locked = !readonly;
+  s->height = s->synced_height = vl_engine_height(out.e);
+  memcpy(s->chain, out.chain, 32);
+  s->segs = out.segs;
+  s->nsegs = out.nsegs;
+  s->segcap = out.segcap;
+  s->snaps = out.snaps;
+  s->nsnaps = out.nsnaps;
+  s->snapcap = out.snapcap;
+  s->rep = out.rep;
+  if (!readonly) {
+    if (out.have_tail) {
+      char name[VL_NAME_MAX];
+      vl_name_segment(name, out.tail_first);
+      rc = vfs->open(vfs->ctx, name, VALORI_VFS_WRITE, &s->seg);
+      s->seg_first = out.tail_first;
+      s->seg_size = s->seg_synced = out.tail_end;
+    } else {
+      rc = vl_seg_create(s, s->height + 1u);
+    }
+    if (rc != VALORI_OK) {
+      s->seg = NULL;
+      if (rep) vl_report_error(rep, rc, NULL, 0, 0, "cannot open the tail log segment");
+      vl_engine_free(out.e);
+      vl_store_close(s);
+      return rc;
+    }
+  }
+  *store = s;
+  *engine = out.e;
+  return VALORI_OK;
+}
 
 /* Opens or creates the store; see store.h. */
 int vl_store_open(const valori_allocator *a, const valori_vfs *vfs, const vl_config *cfg,
                   const vl_store_opts *o, vl_store **store, vl_engine **engine) {
-  VL_UNUSED(a); VL_UNUSED(vfs); VL_UNUSED(cfg); VL_UNUSED(o); VL_UNUSED(store); VL_UNUSED(engine);
-  return VALORI_EIO;
+  return vl_store_open_report(a, vfs, cfg, o, store, engine, NULL);
 }
 
-/* Appends one accepted event; see store.h. */
+/* Appends one accepted event; see store.h. Rotates first when the tail segment is full. */
 int vl_store_append(vl_store *s, const uint8_t *ev, size_t len, uint64_t height, const uint8_t root[32]) {
-  VL_UNUSED(s); VL_UNUSED(ev); VL_UNUSED(len); VL_UNUSED(height); VL_UNUSED(root);
-  return VALORI_EIO;
+  uint8_t hdr[VL_REC_HDR], chain[32];
+  int rc;
+  if (s->readonly) return VALORI_EREADONLY;
+  if (s->poisoned) return VALORI_EPOISONED;
+  if (height != s->height + 1u || (len && !ev)) return VALORI_EINVAL;
+  if (len > VALORI_MAX_EVENT) return VALORI_ETOOBIG;
+  if (!s->seg || (s->seg_size >= s->o.segment_bytes && s->seg_size > VL_SEG_HDR)) {
+    if (s->seg) {
+      if (s->seg_size > s->seg_synced) {
+        rc = s->vfs->sync(s->vfs->ctx, s->seg);
+        if (rc != VALORI_OK) return vl_poison(s, rc);
+        s->seg_synced = s->seg_size;
+        s->synced_height = s->height;
+      }
+      rc = s->vfs->close(s->vfs->ctx, s->seg);
+      s->seg = NULL;
+      if (rc != VALORI_OK) return vl_poison(s, rc);
+    }
+    rc = vl_seg_create(s, height);
+    if (rc != VALORI_OK) return vl_poison(s, rc);
+  }
+  vl_rec_encode(hdr, s->chain, height, s->seg_synced, root, ev, (uint32_t)len, chain);
+  rc = s->vfs->write(s->vfs->ctx, s->seg, s->seg_size, hdr, VL_REC_HDR);
+  if (rc == VALORI_OK && len) rc = s->vfs->write(s->vfs->ctx, s->seg, s->seg_size + VL_REC_HDR, ev, len);
+  if (rc != VALORI_OK) return vl_poison(s, rc);
+  s->seg_size += VL_REC_HDR + (uint64_t)len;
+  s->height = height;
+  memcpy(s->chain, chain, 32);
+  s->since_snapshot++;
+  return VALORI_OK;
 }
 
-/* Makes every appended record durable; see store.h. */
-int vl_store_sync(vl_store *s) { VL_UNUSED(s); return VALORI_EIO; }
+/* Makes every appended record durable with one sync; see store.h. */
+int vl_store_sync(vl_store *s) {
+  int rc;
+  if (s->readonly) return VALORI_OK;
+  if (s->poisoned) return VALORI_EPOISONED;
+  if (s->seg && s->seg_size > s->seg_synced) {
+    rc = s->vfs->sync(s->vfs->ctx, s->seg);
+    if (rc != VALORI_OK) return vl_poison(s, rc);
+    s->seg_synced = s->seg_size;
+  }
+  s->synced_height = s->height;
+  return VALORI_OK;
+}
 
-/* Takes a snapshot when the policy says so; see store.h. */
-int vl_store_maybe_snapshot(vl_store *s, const vl_engine *e) { VL_UNUSED(s); VL_UNUSED(e); return VALORI_OK; }
+/* Serializes e into a new job (header + engine snapshot); see store_int.h. */
+int vl_store_snapshot_prepare(const vl_store *s, const vl_engine *e, vl_snapjob **out) {
+  vl_snapjob *j;
+  vl_snap_hdr h;
+  uint8_t zero[VL_SNAP_HDR];
+  int rc;
+  if (vl_engine_height(e) != s->height) return VALORI_EINVAL;
+  j = (vl_snapjob *)vl_calloc(s->a, 1, sizeof *j);
+  if (!j) return VALORI_ENOMEM;
+  vl_buf_init(&j->file, s->a);
+  memset(zero, 0, sizeof zero);
+  rc = vl_buf_put(&j->file, zero, VL_SNAP_HDR);
+  if (rc == VALORI_OK) rc = vl_engine_snapshot_save(e, &j->file);
+  if (rc != VALORI_OK) {
+    vl_buf_free(&j->file);
+    vl_free(s->a, j, sizeof *j);
+    return rc;
+  }
+  j->height = s->height;
+  vl_engine_root(e, j->root);
+  memcpy(j->chain, s->chain, 32);
+  j->cfg = s->cfg;
+  memset(&h, 0, sizeof h);
+  h.version = VL_SNAP_VERSION;
+  h.cfg = s->cfg;
+  h.height = j->height;
+  h.payload_len = j->file.len - VL_SNAP_HDR;
+  memcpy(h.root, j->root, 32);
+  memcpy(h.chain, j->chain, 32);
+  h.payload_crc = vl_crc32c(0, j->file.p + VL_SNAP_HDR, j->file.len - VL_SNAP_HDR);
+  vl_snap_hdr_encode(&h, j->file.p);
+  *out = j;
+  return VALORI_OK;
+}
 
-/* Writes a snapshot now; see store.h. */
-int vl_store_snapshot(vl_store *s, const vl_engine *e) { VL_UNUSED(s); VL_UNUSED(e); return VALORI_EIO; }
+/* Writes the job's file as snap-<h>.vsnap.tmp, syncs it, renames it into place and syncs the
+** directory. Uses only the VFS: safe while the writer keeps appending. See store_int.h. */
+int vl_store_snapshot_write(const vl_store *s, vl_snapjob *j) {
+  char tmp[VL_NAME_MAX], name[VL_NAME_MAX];
+  const valori_vfs *v = s->vfs;
+  valori_file *f = NULL;
+  int rc, rc2;
+  vl_name_snapshot_tmp(tmp, j->height);
+  vl_name_snapshot(name, j->height);
+  rc = v->open(v->ctx, tmp, VALORI_VFS_WRITE | VALORI_VFS_CREATE | VALORI_VFS_TRUNC, &f);
+  if (rc != VALORI_OK) return rc;
+  rc = v->write(v->ctx, f, 0, j->file.p, j->file.len);
+  if (rc == VALORI_OK) rc = v->sync(v->ctx, f);
+  rc2 = v->close(v->ctx, f);
+  if (rc == VALORI_OK) rc = rc2;
+  if (rc == VALORI_OK) rc = v->rename(v->ctx, tmp, name);
+  if (rc != VALORI_OK) {
+    v->remove(v->ctx, tmp); /* best effort: recovery removes leftovers anyway */
+    return rc;
+  }
+  rc = v->sync_dir(v->ctx);
+  if (rc == VALORI_OK) j->written = 1;
+  return rc;
+}
 
-/* Frees the store; see store.h. */
-int vl_store_close(vl_store *s) { VL_UNUSED(s); return VALORI_OK; }
+/* Removes files that the two newest snapshots make redundant: snapshots older than the second
+** newest, and segments whose every record is at or below it. Keeping the log back to the second
+** newest snapshot is what lets recovery fall back when the newest snapshot is damaged. Removal is
+** best effort: a file that survives (or reappears after a crash) is only older history. */
+static void vl_store_prune(vl_store *s) {
+  uint64_t keep;
+  size_t i, w;
+  char name[VL_NAME_MAX];
+  int removed = 0;
+  if (s->nsnaps < 2) return;
+  keep = s->snaps[s->nsnaps - 2];
+  for (i = 0, w = 0; i < s->nsnaps; i++) {
+    if (s->snaps[i] < keep) {
+      vl_name_snapshot(name, s->snaps[i]);
+      if (s->vfs->remove(s->vfs->ctx, name) == VALORI_OK) { removed = 1; continue; }
+    }
+    s->snaps[w++] = s->snaps[i];
+  }
+  s->nsnaps = w;
+  for (i = 0, w = 0; i < s->nsegs; i++) {
+    if (i + 1 < s->nsegs && s->segs[i + 1] <= keep + 1u && s->segs[i] != s->seg_first) {
+      vl_name_segment(name, s->segs[i]);
+      if (s->vfs->remove(s->vfs->ctx, name) == VALORI_OK) { removed = 1; continue; }
+    }
+    s->segs[w++] = s->segs[i];
+  }
+  s->nsegs = w;
+  if (removed) (void)s->vfs->sync_dir(s->vfs->ctx);
+}
+
+/* Records a written snapshot, prunes, frees the job; see store_int.h. */
+int vl_store_snapshot_finish(vl_store *s, vl_snapjob *j, int write_rc) {
+  int rc = write_rc;
+  s->since_snapshot = 0;
+  if (rc == VALORI_OK && j->written) {
+    if (s->nsnaps == 0 || s->snaps[s->nsnaps - 1] < j->height) {
+      rc = vl_u64_room(s->a, &s->snaps, s->nsnaps, &s->snapcap);
+      if (rc == VALORI_OK) s->snaps[s->nsnaps++] = j->height;
+    }
+    if (rc == VALORI_OK) vl_store_prune(s);
+  }
+  vl_buf_free(&j->file);
+  vl_free(s->a, j, sizeof *j);
+  return rc;
+}
+
+/* Writes a snapshot of e now; see store.h. The log is synced first so a snapshot never describes
+** writes the log could still lose. */
+int vl_store_snapshot(vl_store *s, const vl_engine *e) {
+  vl_snapjob *j = NULL;
+  int rc;
+  if (s->readonly) return VALORI_EREADONLY;
+  if (s->poisoned) return VALORI_EPOISONED;
+  VL_TRY(vl_store_sync(s));
+  if (s->nsnaps > 0 && s->snaps[s->nsnaps - 1] == s->height) {
+    s->since_snapshot = 0;
+    return VALORI_OK;
+  }
+  rc = vl_store_snapshot_prepare(s, e, &j);
+  if (rc != VALORI_OK) {
+    s->since_snapshot = 0;
+    return rc;
+  }
+  rc = vl_store_snapshot_write(s, j);
+  return vl_store_snapshot_finish(s, j, rc);
+}
+
+/* Takes a snapshot when snapshot_every events were appended since the last one (or since the last
+** failed attempt, so a failing disk is not retried on every write); see store.h. */
+int vl_store_maybe_snapshot(vl_store *s, const vl_engine *e) {
+  if (s->readonly || s->poisoned || s->o.snapshot_every == UINT64_MAX) return VALORI_OK;
+  if (s->since_snapshot < s->o.snapshot_every) return VALORI_OK;
+  return vl_store_snapshot(s, e);
+}
+
+/* Syncs (unless poisoned or read-only), closes the tail, unlocks, frees; see store.h. */
+int vl_store_close(vl_store *s) {
+  int rc = VALORI_OK, rc2;
+  if (!s) return VALORI_OK;
+  if (!s->readonly && !s->poisoned) rc = vl_store_sync(s);
+  if (s->seg) {
+    rc2 = s->vfs->close(s->vfs->ctx, s->seg);
+    if (rc == VALORI_OK) rc = rc2;
+  }
+  if (s->locked) {
+    rc2 = s->vfs->unlock(s->vfs->ctx);
+    if (rc == VALORI_OK) rc = rc2;
+  }
+  vl_free(s->a, s->segs, s->segcap * sizeof(uint64_t));
+  vl_free(s->a, s->snaps, s->snapcap * sizeof(uint64_t));
+  vl_free(s->a, s, sizeof *s);
+  return rc;
+}
+
+/* The recovery report of the open; see store_int.h. */
+const valori_recovery *vl_store_report(const vl_store *s) { return &s->rep; }
+
+/* Height up to which appends are durable; see store_int.h. */
+uint64_t vl_store_durable_height(const vl_store *s) { return s->synced_height; }

@@ -1,0 +1,102 @@
+/*
+** store_int.h: private interface of the durable store shared by store.c (runtime: append, sync,
+** rotation, snapshots), recover.c (open-time recovery, verification, replay to a height),
+** store_api.c (the public functions that need valori_db) and the native CLI (inspect, verify,
+** replay). Formats are in log.h; the contract with api.c is store.h.
+*/
+#ifndef VL_STORE_INT_H
+#define VL_STORE_INT_H
+
+#include "log.h"
+#include "store.h"
+
+/* Recovery modes. */
+typedef struct vl_recover_opts {
+  int writable;        /* trim torn tails, remove temp files and torn segment files */
+  int create;          /* an empty directory becomes a new store (needs cfg->dim != 0) */
+  int verify;          /* start from the oldest possible point, check every snapshot against the
+                          replayed root at its height and every segment, report any damage */
+  uint64_t to_height;  /* stop replay at this height (UINT64_MAX = the end of the log) */
+} vl_recover_opts;
+
+/* What recovery leaves for the store to continue from. */
+typedef struct vl_recover_out {
+  vl_engine *e;            /* recovered engine (owned by the caller on success) */
+  vl_config cfg;
+  uint8_t chain[32];       /* chain value at the engine's height */
+  int have_tail;           /* the last segment continues at the engine's height: append there */
+  uint64_t tail_first;     /* its first height */
+  uint64_t tail_end;       /* its valid length in bytes (after trimming) */
+  uint64_t *segs;          /* first heights of the segment files kept, ascending */
+  size_t nsegs, segcap;
+  uint64_t *snaps;         /* heights of the valid snapshot files, ascending */
+  size_t nsnaps, snapcap;
+  valori_recovery rep;
+} vl_recover_out;
+
+/* Lists the store, loads the newest valid snapshot (or verifies all of them), replays the log after
+** it and classifies any damage. On success out->e holds the engine; on failure out->rep says why,
+** and nothing is left allocated. cfg may be NULL (use the stored configuration). */
+int vl_store_recover(const valori_allocator *a, const valori_vfs *vfs, const vl_config *cfg,
+                     const vl_recover_opts *o, vl_recover_out *out);
+/* Frees the arrays of a recover_out (not the engine). */
+void vl_recover_out_free(const valori_allocator *a, vl_recover_out *out);
+
+/* Sets a report's error fields (file may be NULL). Returns code. */
+int vl_report_error(valori_recovery *rep, int code, const char *file, uint64_t off, uint64_t height,
+                    const char *detail);
+void vl_report_init(valori_recovery *rep);
+
+/* Reads a whole file into buf (replacing its content). ENOTFOUND when missing. */
+int vl_read_file(const valori_vfs *vfs, const char *name, vl_buf *buf);
+
+struct vl_store {
+  const valori_allocator *a;
+  const valori_vfs *vfs;
+  vl_store_opts o;
+  vl_config cfg;
+  int readonly;
+  int locked;
+  int poisoned;            /* a failed write or sync: appends refused until reopened */
+  valori_file *seg;        /* the tail segment, open for appending (NULL when none yet) */
+  uint64_t seg_first;      /* its first height */
+  uint64_t seg_size;       /* bytes written to it */
+  uint64_t seg_synced;     /* bytes of it known durable */
+  uint64_t height;         /* height of the last appended record (or recovered height) */
+  uint64_t synced_height;  /* every record up to here is durable */
+  uint8_t chain[32];       /* chain value at `height` */
+  uint64_t since_snapshot; /* appends since the last snapshot (or failed attempt) */
+  uint64_t *segs;          /* first heights of the segment files, ascending (tail included) */
+  size_t nsegs, segcap;
+  uint64_t *snaps;         /* heights of the published snapshots, ascending */
+  size_t nsnaps, snapcap;
+  valori_recovery rep;
+};
+
+/* A snapshot in flight (the public valori_snapjob). */
+typedef struct valori_snapjob vl_snapjob;
+struct valori_snapjob {
+  uint64_t height;
+  uint8_t root[32];
+  uint8_t chain[32];
+  vl_config cfg;
+  vl_buf file;      /* header + payload, ready to write */
+  int written;      /* write step succeeded: the file is published and durable */
+};
+
+/* Snapshot steps (see valori.h valori_snapshot_begin): prepare needs the engine quiescent and at the
+** store's height; write touches only the VFS and new files; finish updates the store. */
+int vl_store_snapshot_prepare(const vl_store *s, const vl_engine *e, vl_snapjob **out);
+int vl_store_snapshot_write(const vl_store *s, vl_snapjob *job);
+int vl_store_snapshot_finish(vl_store *s, vl_snapjob *job, int write_rc);
+
+/* The public handle's helpers. */
+const valori_recovery *vl_store_report(const vl_store *s);
+uint64_t vl_store_durable_height(const vl_store *s);
+
+/* Variant of vl_store_open that also fills *rep (may be NULL) whether or not the open succeeds. */
+int vl_store_open_report(const valori_allocator *a, const valori_vfs *vfs, const vl_config *cfg,
+                         const vl_store_opts *o, vl_store **store, vl_engine **engine,
+                         valori_recovery *rep);
+
+#endif /* VL_STORE_INT_H */
