@@ -1,0 +1,567 @@
+/*
+** api.c: the public C API (valori.h) over the engine and the durable store. Every mutation is
+** encoded as one canonical event and passed through vl_db_submit, the single write path:
+** engine apply (validates first; a rejected event changes nothing and is never logged), then log
+** append and, in full sync mode, sync before the call returns. Reads go straight to the engine.
+*/
+#include "db.h"
+#include "dist.h"
+#include "engine_int.h"
+#include "event.h"
+#include "fixed.h"
+#include "sha256.h"
+
+#define VL_MAX_EXPAND (1u << 20)
+
+struct valori_searcher {
+  const valori_allocator *a;
+  vl_scratch s;
+  vl_cand *out;
+  uint32_t out_cap;
+};
+
+/* Event encoding buffer: writes are exclusive, so one per database is enough. */
+typedef struct vl_db_full {
+  struct valori_db db;
+  vl_buf ev;
+} vl_db_full;
+
+static vl_buf *evbuf(valori_db *db) {
+  vl_buf *b = &((vl_db_full *)db)->ev;
+  b->len = 0;
+  return b;
+}
+
+void valori_options_init(valori_options *o) {
+  if (!o) return;
+  memset(o, 0, sizeof *o);
+  o->metric = VALORI_METRIC_L2;
+  o->hnsw_m = 16;
+  o->hnsw_ef_construction = 200;
+  o->hnsw_ef_search = 64;
+  o->sync_mode = VALORI_SYNC_FULL;
+}
+
+static void config_from(const valori_options *o, vl_config *c) {
+  c->dim = o->dim;
+  c->metric = o->metric;
+  c->hnsw_m = o->hnsw_m ? o->hnsw_m : 16;
+  c->hnsw_ef_construction = o->hnsw_ef_construction ? o->hnsw_ef_construction : 200;
+  c->hnsw_ef_search = o->hnsw_ef_search ? o->hnsw_ef_search : 64;
+}
+
+static int db_new(const valori_allocator *a, valori_db **out) {
+  vl_db_full *f = (vl_db_full *)vl_calloc(a, 1, sizeof *f);
+  if (!f) return VALORI_ENOMEM;
+  f->db.a = a;
+  vl_buf_init(&f->ev, a);
+  *out = &f->db;
+  return VALORI_OK;
+}
+
+static void db_free(valori_db *db) {
+  vl_db_full *f = (vl_db_full *)db;
+  vl_engine_free(db->e);
+  vl_buf_free(&f->ev);
+  vl_free(db->a, f, sizeof *f);
+}
+
+int valori_open(const char *path, const valori_options *opt, valori_db **out) {
+  const valori_allocator *a;
+  valori_db *db;
+  vl_config c;
+  int rc;
+  (void)path;
+  if (!opt || !out || opt->reserved || opt->sync_mode > VALORI_SYNC_RELAXED) return VALORI_EINVAL;
+  a = opt->allocator ? opt->allocator : valori_libc_allocator();
+  if (!a) return VALORI_EINVAL;
+  config_from(opt, &c);
+  VL_TRY(db_new(a, &db));
+  db->sync_mode = opt->sync_mode;
+  db->readonly = (opt->flags & VALORI_OPEN_READONLY) != 0;
+  if (!opt->vfs) {
+    rc = vl_engine_new(a, &c, &db->e);
+  } else {
+    vl_store_opts so;
+    so.flags = opt->flags;
+    so.sync_mode = opt->sync_mode;
+    so.snapshot_every = opt->snapshot_every ? opt->snapshot_every : 100000u;
+    so.segment_bytes = opt->segment_bytes ? opt->segment_bytes : (4u << 20);
+    rc = vl_store_open(a, opt->vfs, &c, &so, &db->store, &db->e);
+  }
+  if (rc) {
+    db_free(db);
+    return rc;
+  }
+  *out = db;
+  return VALORI_OK;
+}
+
+int valori_close(valori_db *db) {
+  int rc = VALORI_OK;
+  if (!db) return VALORI_OK;
+  if (db->store) rc = vl_store_close(db->store);
+  db_free(db);
+  return rc;
+}
+
+int valori_flush(valori_db *db) {
+  int rc;
+  if (!db) return VALORI_EINVAL;
+  if (!db->store) return VALORI_OK;
+  if (db->poisoned) return VALORI_EPOISONED;
+  rc = vl_store_sync(db->store);
+  if (rc) db->poisoned = 1;
+  return rc;
+}
+
+int vl_db_submit(valori_db *db, const uint8_t *ev, size_t len, uint64_t *out_id) {
+  uint8_t root[32];
+  uint64_t id = 0;
+  int rc;
+  if (db->poisoned) return VALORI_EPOISONED;
+  if (db->readonly) return VALORI_EREADONLY;
+  VL_TRY(vl_engine_apply(db->e, ev, len, &id));
+  if (db->store) {
+    vl_engine_root(db->e, root);
+    rc = vl_store_append(db->store, ev, len, vl_engine_height(db->e), root);
+    if (!rc && db->sync_mode == VALORI_SYNC_FULL) rc = vl_store_sync(db->store);
+    if (rc) {
+      db->poisoned = 1; /* the engine is ahead of the durable log: refuse writes until reopen */
+      return rc;
+    }
+    rc = vl_store_maybe_snapshot(db->store, db->e);
+    if (rc) return rc; /* the write itself is durable; the snapshot failure is reported */
+  }
+  if (out_id) *out_id = id;
+  return VALORI_OK;
+}
+
+int valori_apply(valori_db *db, const uint8_t *event, size_t len, uint64_t *out_id) {
+  if (!db || !event) return VALORI_EINVAL;
+  return vl_db_submit(db, event, len, out_id);
+}
+
+/* ---- records */
+
+int valori_insert(valori_db *db, const float *vec, uint64_t tag, const void *meta, size_t meta_len, uint64_t *out_id) {
+  vl_buf *b;
+  size_t mark;
+  if (!db || !vec) return VALORI_EINVAL;
+  b = evbuf(db);
+  VL_TRY(vl_ev_begin(b, VALORI_OP_INSERT, &mark));
+  VL_TRY(vl_ev_put_record(b, vec, db->e->cfg.dim, tag, meta, meta_len));
+  vl_ev_end(b, mark);
+  return vl_db_submit(db, b->p, b->len, out_id);
+}
+
+int valori_insert_batch(valori_db *db, size_t n, const float *vecs, const uint64_t *tags, const void *const *metas,
+                        const size_t *meta_lens, uint64_t *out_first_id) {
+  vl_buf *b;
+  size_t mark, i, dim;
+  if (!db || !vecs) return VALORI_EINVAL;
+  if (n == 0) return VALORI_EEMPTY;
+  if (n > VALORI_MAX_BATCH) return VALORI_ETOOBIG;
+  dim = db->e->cfg.dim;
+  b = evbuf(db);
+  VL_TRY(vl_ev_begin(b, VALORI_OP_INSERT_BATCH, &mark));
+  VL_TRY(vl_buf_u32(b, (uint32_t)n));
+  VL_TRY(vl_buf_u32(b, 0));
+  for (i = 0; i < n; i++) {
+    size_t ml = meta_lens ? meta_lens[i] : 0;
+    VL_TRY(vl_ev_put_record(b, vecs + i * dim, (uint32_t)dim, tags ? tags[i] : 0, metas ? metas[i] : NULL, ml));
+    if (b->len > VALORI_MAX_EVENT) return VALORI_ETOOBIG;
+  }
+  vl_ev_end(b, mark);
+  return vl_db_submit(db, b->p, b->len, out_first_id);
+}
+
+static int id_event(valori_db *db, uint32_t op, uint64_t id) {
+  vl_buf *b;
+  size_t mark;
+  if (!db) return VALORI_EINVAL;
+  b = evbuf(db);
+  VL_TRY(vl_ev_begin(b, op, &mark));
+  VL_TRY(vl_buf_u64(b, id));
+  vl_ev_end(b, mark);
+  return vl_db_submit(db, b->p, b->len, NULL);
+}
+
+int valori_delete(valori_db *db, uint64_t id) { return id_event(db, VALORI_OP_DELETE, id); }
+
+int valori_update(valori_db *db, uint64_t id, const float *vec, const uint64_t *tag) {
+  vl_buf *b;
+  size_t mark;
+  uint32_t fields = (vec ? VL_UPD_VECTOR : 0u) | (tag ? VL_UPD_TAG : 0u);
+  if (!db || !fields) return VALORI_EINVAL;
+  b = evbuf(db);
+  VL_TRY(vl_ev_begin(b, VALORI_OP_UPDATE, &mark));
+  VL_TRY(vl_buf_u64(b, id));
+  VL_TRY(vl_buf_u32(b, fields));
+  VL_TRY(vl_buf_u32(b, 0));
+  if (tag) VL_TRY(vl_buf_u64(b, *tag));
+  if (vec) VL_TRY(vl_ev_put_vec(b, vec, db->e->cfg.dim));
+  vl_ev_end(b, mark);
+  return vl_db_submit(db, b->p, b->len, NULL);
+}
+
+int valori_set_meta(valori_db *db, uint64_t id, const void *meta, size_t meta_len) {
+  vl_buf *b;
+  size_t mark;
+  if (!db || (meta_len && !meta)) return VALORI_EINVAL;
+  if (meta_len > VALORI_MAX_META) return VALORI_ETOOBIG;
+  b = evbuf(db);
+  VL_TRY(vl_ev_begin(b, VALORI_OP_SET_META, &mark));
+  VL_TRY(vl_buf_u64(b, id));
+  VL_TRY(vl_buf_u32(b, (uint32_t)meta_len));
+  VL_TRY(vl_buf_put(b, meta, meta_len));
+  vl_ev_end(b, mark);
+  return vl_db_submit(db, b->p, b->len, NULL);
+}
+
+static void copy_bytes(const uint8_t *src, uint32_t len, void *out, size_t cap, size_t *len_out) {
+  if (out && cap) memcpy(out, src, VL_MIN((size_t)len, cap));
+  if (len_out) *len_out = len;
+}
+
+int valori_get(const valori_db *db, uint64_t id, float *vec_out, uint64_t *tag_out, void *meta_out, size_t meta_cap,
+               size_t *meta_len_out) {
+  int64_t s;
+  uint32_t i;
+  if (!db) return VALORI_EINVAL;
+  s = vl_rec_slot(&db->e->rec, id);
+  if (s < 0) return VALORI_ENOTFOUND;
+  if (vec_out) {
+    const int32_t *v = vl_rec_vec(&db->e->rec, (uint32_t)s);
+    for (i = 0; i < db->e->cfg.dim; i++) vec_out[i] = valori_q16_to_f32(v[i]);
+  }
+  if (tag_out) *tag_out = db->e->rec.tag[s];
+  copy_bytes(db->e->rec.meta[s], db->e->rec.meta_len[s], meta_out, meta_cap, meta_len_out);
+  return VALORI_OK;
+}
+
+int valori_get_q16(const valori_db *db, uint64_t id, int32_t *vec_out) {
+  int64_t s;
+  if (!db || !vec_out) return VALORI_EINVAL;
+  s = vl_rec_slot(&db->e->rec, id);
+  if (s < 0) return VALORI_ENOTFOUND;
+  memcpy(vec_out, vl_rec_vec(&db->e->rec, (uint32_t)s), (size_t)db->e->cfg.dim * 4);
+  return VALORI_OK;
+}
+
+/* ---- search */
+
+int valori_searcher_create(const valori_db *db, valori_searcher **out) {
+  valori_searcher *s;
+  if (!db || !out) return VALORI_EINVAL;
+  s = (valori_searcher *)vl_calloc(db->a, 1, sizeof *s);
+  if (!s) return VALORI_ENOMEM;
+  s->a = db->a;
+  *out = s;
+  return VALORI_OK;
+}
+
+void valori_searcher_free(valori_searcher *s) {
+  if (!s) return;
+  vl_scratch_free(&s->s, s->a);
+  vl_free(s->a, s->out, (size_t)s->out_cap * sizeof(vl_cand));
+  vl_free(s->a, s, sizeof *s);
+}
+
+static int check_params(const valori_search_params *p) {
+  if (!p) return VALORI_EINVAL;
+  if (p->k == 0 || p->k > VALORI_MAX_K || p->ef > VALORI_MAX_EF) return VALORI_EK;
+  if (p->mode > VALORI_SEARCH_HNSW || p->ntags > VALORI_MAX_TAGS || (p->ntags && !p->tags)) return VALORI_EINVAL;
+  return VALORI_OK;
+}
+
+/* Runs a search into s->out (converted query in the engine-independent scratch). */
+static int run_search(const valori_db *db, valori_searcher *s, const float *query, const valori_search_params *p,
+                      uint32_t *n) {
+  const vl_engine *e = db->e;
+  uint32_t ef = p->ef ? p->ef : e->cfg.hnsw_ef_search;
+  int32_t qbuf[256], *q = qbuf;
+  int rc;
+  if (ef < p->k) ef = p->k;
+  VL_TRY(vl_scratch_reserve(&s->s, s->a, e->rec.cap, VL_MIN(ef * 8, VALORI_MAX_EF), e->hnsw.M0));
+  if (p->k > s->out_cap) {
+    void *o = s->out;
+    VL_TRY(vl_grow(s->a, &o, s->out_cap, p->k, sizeof(vl_cand)));
+    s->out = o;
+    s->out_cap = p->k;
+  }
+  if (e->cfg.dim > 256) {
+    q = (int32_t *)vl_alloc(s->a, (size_t)e->cfg.dim * 4);
+    if (!q) return VALORI_ENOMEM;
+  }
+  rc = vl_vec_from_f32(query, e->cfg.dim, q);
+  if (!rc) rc = vl_engine_search(e, &s->s, q, p, s->out, n);
+  if (q != qbuf) vl_free(s->a, q, (size_t)e->cfg.dim * 4);
+  return rc;
+}
+
+int valori_search(const valori_db *db, valori_searcher *s, const float *query, const valori_search_params *p,
+                  valori_hit *out, size_t *out_n) {
+  valori_searcher *tmp = NULL;
+  uint32_t n = 0, i;
+  int rc;
+  if (!db || !query || !out || !out_n) return VALORI_EINVAL;
+  VL_TRY(check_params(p));
+  if (!s) {
+    VL_TRY(valori_searcher_create(db, &tmp));
+    s = tmp;
+  }
+  rc = run_search(db, s, query, p, &n);
+  if (!rc) {
+    for (i = 0; i < n; i++) {
+      out[i].id = s->out[i].id;
+      out[i].distance = s->out[i].d;
+    }
+    *out_n = n;
+  }
+  valori_searcher_free(tmp);
+  return rc;
+}
+
+/* ---- graph */
+
+int valori_node_create(valori_db *db, uint32_t kind, uint64_t record_id, const void *label, size_t label_len,
+                       uint64_t *out_id) {
+  vl_buf *b;
+  size_t mark;
+  if (!db || (label_len && !label)) return VALORI_EINVAL;
+  if (label_len > VALORI_MAX_META) return VALORI_ETOOBIG;
+  b = evbuf(db);
+  VL_TRY(vl_ev_begin(b, VALORI_OP_NODE_CREATE, &mark));
+  VL_TRY(vl_buf_u32(b, kind));
+  VL_TRY(vl_buf_u32(b, (uint32_t)label_len));
+  VL_TRY(vl_buf_u64(b, record_id));
+  VL_TRY(vl_buf_put(b, label, label_len));
+  vl_ev_end(b, mark);
+  return vl_db_submit(db, b->p, b->len, out_id);
+}
+
+int valori_node_delete(valori_db *db, uint64_t node_id) { return id_event(db, VALORI_OP_NODE_DELETE, node_id); }
+
+int valori_edge_create(valori_db *db, uint64_t from, uint64_t to, uint32_t kind, const float *weight, uint64_t *out_id) {
+  vl_buf *b;
+  size_t mark;
+  int32_t w = 0;
+  if (!db) return VALORI_EINVAL;
+  if (weight) VL_TRY(valori_f32_to_q16(*weight, &w));
+  b = evbuf(db);
+  VL_TRY(vl_ev_begin(b, VALORI_OP_EDGE_CREATE, &mark));
+  VL_TRY(vl_buf_u64(b, from));
+  VL_TRY(vl_buf_u64(b, to));
+  VL_TRY(vl_buf_u32(b, kind));
+  VL_TRY(vl_buf_u32(b, weight ? 1u : 0u));
+  VL_TRY(vl_buf_u32(b, (uint32_t)w));
+  vl_ev_end(b, mark);
+  return vl_db_submit(db, b->p, b->len, out_id);
+}
+
+int valori_edge_delete(valori_db *db, uint64_t edge_id) { return id_event(db, VALORI_OP_EDGE_DELETE, edge_id); }
+
+int valori_node_get(const valori_db *db, uint64_t node_id, valori_node *out, void *label_out, size_t label_cap,
+                    size_t *label_len_out) {
+  const vl_gnode *n;
+  if (!db) return VALORI_EINVAL;
+  n = vl_graph_node(&db->e->graph, node_id);
+  if (!n) return VALORI_ENOTFOUND;
+  if (out) {
+    out->id = n->id;
+    out->record_id = n->record_id;
+    out->kind = n->kind;
+    out->label_len = n->label_len;
+  }
+  copy_bytes(n->label, n->label_len, label_out, label_cap, label_len_out);
+  return VALORI_OK;
+}
+
+int valori_node_of_record(const valori_db *db, uint64_t record_id, uint64_t *node_id) {
+  int64_t s;
+  if (!db || !node_id) return VALORI_EINVAL;
+  s = vl_rec_slot(&db->e->rec, record_id);
+  if (s < 0 || !db->e->rec.node[s]) return VALORI_ENOTFOUND;
+  *node_id = db->e->rec.node[s];
+  return VALORI_OK;
+}
+
+int valori_neighbors(const valori_db *db, uint64_t node_id, uint32_t dir, const uint32_t *kind_filter, valori_edge *out,
+                     size_t cap, size_t *out_n) {
+  const vl_graph *g;
+  const vl_gnode *n;
+  size_t total = 0;
+  uint32_t pass, i;
+  if (!db || !out_n || dir < VALORI_DIR_OUT || dir > VALORI_DIR_BOTH || (cap && !out)) return VALORI_EINVAL;
+  g = &db->e->graph;
+  n = vl_graph_node(g, node_id);
+  if (!n) return VALORI_ENOTFOUND;
+  for (pass = 0; pass < 2; pass++) {
+    const vl_idlist *l = pass == 0 ? &n->out : &n->in;
+    if (!(dir & (pass == 0 ? VALORI_DIR_OUT : VALORI_DIR_IN))) continue;
+    for (i = 0; i < l->n; i++) {
+      const vl_gedge *x = vl_graph_edge(g, l->v[i]);
+      if (kind_filter && x->kind != *kind_filter) continue;
+      if (total < cap) {
+        valori_edge *o = &out[total];
+        o->id = x->id;
+        o->from = x->from;
+        o->to = x->to;
+        o->kind = x->kind;
+        o->has_weight = x->has_weight;
+        o->weight_q16 = x->weight;
+        o->reserved = 0;
+      }
+      total++;
+    }
+  }
+  *out_n = total;
+  return VALORI_OK;
+}
+
+static int check_expand(uint32_t hops, uint32_t dir, uint32_t max_nodes, const void *out, size_t cap) {
+  if (hops > VALORI_MAX_HOPS || dir < VALORI_DIR_OUT || dir > VALORI_DIR_BOTH) return VALORI_EINVAL;
+  if (max_nodes == 0 || max_nodes > VL_MAX_EXPAND || (cap && !out)) return VALORI_EINVAL;
+  return VALORI_OK;
+}
+
+int valori_expand(const valori_db *db, const uint64_t *seeds, size_t nseeds, uint32_t hops, uint32_t dir,
+                  uint32_t max_nodes, valori_reach *out, size_t cap, size_t *out_n) {
+  if (!db || !out_n || (nseeds && !seeds)) return VALORI_EINVAL;
+  VL_TRY(check_expand(hops, dir, max_nodes, out, cap));
+  return vl_engine_expand(db->e, seeds, nseeds, hops, dir, max_nodes, out, cap, out_n);
+}
+
+int valori_search_expand(const valori_db *db, valori_searcher *s, const float *query, const valori_search_params *p,
+                         uint32_t hops, uint32_t dir, uint32_t max_nodes, valori_hit *hits, size_t *nhits,
+                         valori_reach *nodes, size_t node_cap, size_t *nnodes) {
+  uint64_t *seeds;
+  size_t i, ns = 0, nh = 0;
+  int rc;
+  if (!db || !nhits || !nnodes) return VALORI_EINVAL;
+  VL_TRY(check_expand(hops, dir, max_nodes, nodes, node_cap));
+  VL_TRY(valori_search(db, s, query, p, hits, &nh));
+  seeds = (uint64_t *)vl_calloc(db->a, nh ? nh : 1, 8);
+  if (!seeds) return VALORI_ENOMEM;
+  for (i = 0; i < nh; i++)
+    if (valori_node_of_record(db, hits[i].id, &seeds[ns]) == VALORI_OK) ns++;
+  rc = vl_engine_expand(db->e, seeds, ns, hops, dir, max_nodes, nodes, node_cap, nnodes);
+  vl_free(db->a, seeds, (nh ? nh : 1) * 8);
+  if (!rc) *nhits = nh;
+  return rc;
+}
+
+/* ---- state and snapshots */
+
+int valori_stats_get(const valori_db *db, valori_stats *o) {
+  const vl_engine *e;
+  if (!db || !o) return VALORI_EINVAL;
+  e = db->e;
+  memset(o, 0, sizeof *o);
+  o->height = e->height;
+  o->records = e->rec.live;
+  o->nodes = e->graph.nnodes;
+  o->edges = e->graph.nedges;
+  o->next_record_id = e->next_rec;
+  o->next_node_id = e->next_node;
+  o->next_edge_id = e->next_edge;
+  o->index_tombstones = e->rec.dead;
+  o->vector_bytes = vl_rec_bytes_vectors(&e->rec);
+  o->index_bytes = vl_hnsw_bytes(&e->hnsw);
+  o->other_bytes = vl_rec_bytes_other(&e->rec) + vl_graph_bytes(&e->graph) + sizeof *e +
+                   (size_t)e->scratch.stamp_cap * 4 + ((size_t)e->scratch.cand_cap + e->scratch.res_cap + e->scratch.sel_cap) * sizeof(vl_cand);
+  o->dim = e->cfg.dim;
+  o->metric = e->cfg.metric;
+  o->hnsw_m = e->cfg.hnsw_m;
+  o->hnsw_ef_construction = e->cfg.hnsw_ef_construction;
+  o->hnsw_ef_search = e->cfg.hnsw_ef_search;
+  return VALORI_OK;
+}
+
+int valori_state_root(const valori_db *db, uint8_t out[32]) {
+  if (!db || !out) return VALORI_EINVAL;
+  vl_engine_root(db->e, out);
+  return VALORI_OK;
+}
+
+int valori_index_digest(const valori_db *db, uint8_t out[32]) {
+  static const char domain[16] = "valori.index.v1";
+  const vl_hnsw *h;
+  vl_sha256_ctx s;
+  uint8_t b[28];
+  uint32_t i, lc, t;
+  if (!db || !out) return VALORI_EINVAL;
+  h = &db->e->hnsw;
+  vl_put32(b, h->M);
+  vl_put32(b + 4, h->M0);
+  vl_put32(b + 8, h->efc);
+  vl_put32(b + 12, h->entry);
+  vl_put32(b + 16, (uint32_t)h->maxlevel);
+  vl_put32(b + 20, h->nindex);
+  vl_put32(b + 24, db->e->rec.nslots);
+  vl_sha256_init(&s);
+  vl_sha256_update(&s, domain, sizeof domain);
+  vl_sha256_update(&s, b, sizeof b);
+  for (i = 0; i < db->e->rec.nslots; i++) {
+    uint8_t L = h->level[i];
+    vl_sha256_update(&s, &L, 1);
+    if (L == VL_NOT_IN_INDEX) continue;
+    for (lc = 0; lc <= L; lc++) {
+      const uint32_t *l = vl_hnsw_links(h, i, lc);
+      for (t = 0; t <= l[0]; t++) {
+        vl_put32(b, l[t]);
+        vl_sha256_update(&s, b, 4);
+      }
+    }
+  }
+  vl_sha256_final(&s, out);
+  return VALORI_OK;
+}
+
+int valori_check(const valori_db *db) {
+  if (!db) return VALORI_EINVAL;
+  return vl_engine_check(db->e);
+}
+
+int valori_snapshot_save(const valori_db *db, uint8_t **out, size_t *out_len) {
+  vl_buf b;
+  uint8_t *p;
+  int rc;
+  if (!db || !out || !out_len) return VALORI_EINVAL;
+  vl_buf_init(&b, db->a);
+  rc = vl_engine_snapshot_save(db->e, &b);
+  if (rc) {
+    vl_buf_free(&b);
+    return rc;
+  }
+  p = (uint8_t *)vl_alloc(db->a, b.len); /* exact size, so valori_buffer_free can pass it back */
+  if (!p) {
+    vl_buf_free(&b);
+    return VALORI_ENOMEM;
+  }
+  memcpy(p, b.p, b.len);
+  *out = p;
+  *out_len = b.len;
+  vl_buf_free(&b);
+  return VALORI_OK;
+}
+
+void valori_buffer_free(const valori_db *db, void *buf, size_t len) {
+  if (db) vl_free(db->a, buf, len);
+}
+
+int valori_snapshot_load(const uint8_t *buf, size_t len, const valori_options *opt, valori_db **out) {
+  const valori_allocator *a = opt && opt->allocator ? opt->allocator : valori_libc_allocator();
+  valori_db *db;
+  int rc;
+  if (!buf || !out || !a) return VALORI_EINVAL;
+  VL_TRY(db_new(a, &db));
+  rc = vl_engine_snapshot_load(a, buf, len, &db->e);
+  if (rc) {
+    db_free(db);
+    return rc;
+  }
+  *out = db;
+  return VALORI_OK;
+}

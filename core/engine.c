@@ -1,0 +1,435 @@
+/*
+** engine.c: the state machine. vl_engine_apply decodes an event, checks it against the state,
+** performs every allocation the event needs (prepare), and only then mutates (commit), so a
+** rejected or failed event leaves state, root and height exactly as they were. After each event
+** the multiset hash has been updated by the changed elements only (O(1) per event, independent of
+** the store size) and the root is refreshed from it.
+*/
+#include "engine_int.h"
+#include "event.h"
+#include "sha256.h"
+
+/* ---- state hash */
+
+void vl_digest_record(uint64_t id, uint64_t tag, const int32_t *vec, uint32_t dim, const uint8_t *meta,
+                      uint32_t meta_len, uint8_t out[32]) {
+  vl_sha256_ctx s;
+  uint8_t b[256];
+  uint32_t i = 0;
+  b[0] = 'R';
+  vl_put64(b + 1, id);
+  vl_put64(b + 9, tag);
+  vl_put32(b + 17, dim);
+  vl_sha256_init(&s);
+  vl_sha256_update(&s, b, 21);
+  while (i < dim) { /* components as LE int32, 64 at a time */
+    uint32_t j, n = VL_MIN(64u, dim - i);
+    for (j = 0; j < n; j++) vl_put32(b + 4 * j, (uint32_t)vec[i + j]);
+    vl_sha256_update(&s, b, (size_t)n * 4);
+    i += n;
+  }
+  vl_put32(b, meta_len);
+  vl_sha256_update(&s, b, 4);
+  vl_sha256_update(&s, meta, meta_len);
+  vl_sha256_final(&s, out);
+}
+
+void vl_digest_node(const vl_gnode *n, uint8_t out[32]) {
+  vl_sha256_ctx s;
+  uint8_t b[25];
+  b[0] = 'N';
+  vl_put64(b + 1, n->id);
+  vl_put32(b + 9, n->kind);
+  vl_put64(b + 13, n->record_id);
+  vl_put32(b + 21, n->label_len);
+  vl_sha256_init(&s);
+  vl_sha256_update(&s, b, sizeof b);
+  vl_sha256_update(&s, n->label, n->label_len);
+  vl_sha256_final(&s, out);
+}
+
+void vl_digest_edge(const vl_gedge *e, uint8_t out[32]) {
+  uint8_t b[37];
+  b[0] = 'E';
+  vl_put64(b + 1, e->id);
+  vl_put64(b + 9, e->from);
+  vl_put64(b + 17, e->to);
+  vl_put32(b + 25, e->kind);
+  vl_put32(b + 29, e->has_weight);
+  vl_put32(b + 33, (uint32_t)e->weight);
+  vl_sha256(b, sizeof b, out);
+}
+
+void vl_engine_refresh_root(vl_engine *e) {
+  static const char domain[16] = "valori.state.v1";
+  vl_sha256_ctx s;
+  uint8_t b[68], acc[VL_LTHASH_BYTES];
+  vl_put32(b, e->cfg.dim);
+  vl_put32(b + 4, e->cfg.metric);
+  vl_put32(b + 8, e->cfg.hnsw_m);
+  vl_put32(b + 12, e->cfg.hnsw_ef_construction);
+  vl_put32(b + 16, e->cfg.hnsw_ef_search);
+  vl_put64(b + 20, e->next_rec);
+  vl_put64(b + 28, e->next_node);
+  vl_put64(b + 36, e->next_edge);
+  vl_put64(b + 44, e->rec.live);
+  vl_put64(b + 52, e->graph.nnodes);
+  vl_put64(b + 60, e->graph.nedges);
+  vl_lthash_serialize(&e->acc, acc);
+  vl_sha256_init(&s);
+  vl_sha256_update(&s, domain, sizeof domain);
+  vl_sha256_update(&s, b, sizeof b);
+  vl_sha256_update(&s, acc, sizeof acc);
+  vl_sha256_final(&s, e->root);
+}
+
+void vl_engine_recompute_acc(const vl_engine *e, vl_lthash *out) {
+  uint8_t d[32];
+  uint32_t i;
+  vl_lthash_zero(out);
+  for (i = 0; i < e->rec.nslots; i++) {
+    if (e->rec.state[i] != VL_SLOT_LIVE) continue;
+    vl_digest_record(e->rec.id[i], e->rec.tag[i], vl_rec_vec(&e->rec, i), e->cfg.dim, e->rec.meta[i],
+                     e->rec.meta_len[i], d);
+    vl_lthash_add(out, d);
+  }
+  for (i = 0; i < e->graph.nnodes; i++) {
+    vl_digest_node(&e->graph.nodes[i], d);
+    vl_lthash_add(out, d);
+  }
+  for (i = 0; i < e->graph.nedges; i++) {
+    vl_digest_edge(&e->graph.edges[i], d);
+    vl_lthash_add(out, d);
+  }
+}
+
+static void acc_sub_record(vl_engine *e, uint32_t slot) {
+  uint8_t d[32];
+  vl_digest_record(e->rec.id[slot], e->rec.tag[slot], vl_rec_vec(&e->rec, slot), e->cfg.dim, e->rec.meta[slot],
+                   e->rec.meta_len[slot], d);
+  vl_lthash_sub(&e->acc, d);
+}
+static void acc_add_record(vl_engine *e, uint32_t slot) {
+  uint8_t d[32];
+  vl_digest_record(e->rec.id[slot], e->rec.tag[slot], vl_rec_vec(&e->rec, slot), e->cfg.dim, e->rec.meta[slot],
+                   e->rec.meta_len[slot], d);
+  vl_lthash_add(&e->acc, d);
+}
+static void on_edge_removed(void *ctx, const vl_gedge *g) {
+  uint8_t d[32];
+  vl_digest_edge(g, d);
+  vl_lthash_sub(&((vl_engine *)ctx)->acc, d);
+}
+static void on_node_removed(void *ctx, const vl_gnode *n) {
+  uint8_t d[32];
+  vl_digest_node(n, d);
+  vl_lthash_sub(&((vl_engine *)ctx)->acc, d);
+}
+
+/* ---- lifecycle */
+
+int vl_config_check(const vl_config *c) {
+  if (c->dim == 0 || c->dim > VALORI_MAX_DIM) return VALORI_EDIM;
+  if (c->metric != VALORI_METRIC_L2 && c->metric != VALORI_METRIC_IP) return VALORI_EINVAL;
+  if (c->hnsw_m < 2 || c->hnsw_m > VALORI_HNSW_MAX_M) return VALORI_EINVAL;
+  if (c->hnsw_ef_construction < 1 || c->hnsw_ef_construction > VALORI_MAX_EF) return VALORI_EINVAL;
+  if (c->hnsw_ef_search < 1 || c->hnsw_ef_search > VALORI_MAX_EF) return VALORI_EINVAL;
+  return VALORI_OK;
+}
+
+int vl_engine_new(const valori_allocator *a, const vl_config *c, vl_engine **out) {
+  vl_engine *e;
+  VL_TRY(vl_config_check(c));
+  e = (vl_engine *)vl_calloc(a, 1, sizeof *e);
+  if (!e) return VALORI_ENOMEM;
+  e->a = a;
+  e->cfg = *c;
+  e->next_rec = e->next_node = e->next_edge = 1;
+  vl_rec_init(&e->rec, a, c->dim);
+  vl_hnsw_init(&e->hnsw, a, c->hnsw_m, c->hnsw_ef_construction);
+  vl_graph_init(&e->graph, a);
+  vl_lthash_zero(&e->acc);
+  e->tmpvec = (int32_t *)vl_calloc(a, c->dim, 4);
+  if (!e->tmpvec || vl_scratch_reserve(&e->scratch, a, 0, c->hnsw_ef_construction, 2 * c->hnsw_m)) {
+    vl_engine_free(e);
+    return VALORI_ENOMEM;
+  }
+  vl_engine_refresh_root(e);
+  *out = e;
+  return VALORI_OK;
+}
+
+void vl_engine_free(vl_engine *e) {
+  const valori_allocator *a;
+  if (!e) return;
+  a = e->a;
+  vl_hnsw_free(&e->hnsw);
+  vl_rec_free(&e->rec);
+  vl_graph_free(&e->graph);
+  vl_scratch_free(&e->scratch, a);
+  vl_free(a, e->tmpvec, (size_t)e->cfg.dim * 4);
+  vl_free(a, e, sizeof *e);
+}
+
+const vl_config *vl_engine_config(const vl_engine *e) { return &e->cfg; }
+uint64_t vl_engine_height(const vl_engine *e) { return e->height; }
+void vl_engine_root(const vl_engine *e, uint8_t out[32]) { memcpy(out, e->root, 32); }
+
+int vl_engine_reserve_scratch(vl_engine *e) {
+  VL_TRY(vl_hnsw_reserve(&e->hnsw, e->rec.cap));
+  return vl_scratch_reserve(&e->scratch, e->a, e->rec.cap, e->cfg.hnsw_ef_construction, e->hnsw.M0);
+}
+
+/* Copies bytes into a fresh allocation (NULL for n == 0). */
+static int dup_bytes(const valori_allocator *a, const uint8_t *src, uint32_t n, uint8_t **out) {
+  *out = NULL;
+  if (!n) return VALORI_OK;
+  *out = (uint8_t *)vl_alloc(a, n);
+  if (!*out) return VALORI_ENOMEM;
+  memcpy(*out, src, n);
+  return VALORI_OK;
+}
+
+/* Tombstones beyond 1/8 of the live records (+16) trigger a purge of the index. */
+static void maybe_purge(vl_engine *e) {
+  vl_space sp;
+  uint32_t i;
+  if (e->rec.dead <= 16 + e->rec.live / 8) return;
+  sp = vl_engine_space(e);
+  vl_hnsw_purge(&e->hnsw, &sp, e->rec.nslots, &e->scratch);
+  for (i = 0; i < e->rec.nslots; i++)
+    if (e->rec.state[i] == VL_SLOT_DEAD) vl_rec_commit_release(&e->rec, i);
+}
+
+/* ---- events */
+
+static int apply_insert(vl_engine *e, const vl_event *x, int dry, uint64_t *out_id) {
+  const valori_allocator *a = e->a;
+  uint32_t n = x->count, i, dim = e->cfg.dim;
+  uint8_t *meta1 = NULL, **metas = &meta1;
+  uint32_t *up1 = NULL, **ups = &up1;
+  const uint8_t *cur;
+  vl_ev_rec r;
+  vl_space sp;
+  int rc = VALORI_OK;
+  if (e->next_rec > UINT64_MAX - n) return VALORI_EINVAL;
+  if (dry) return VALORI_OK;
+  /* prepare */
+  if (n > 1) {
+    metas = (uint8_t **)vl_calloc(a, n, sizeof *metas);
+    ups = (uint32_t **)vl_calloc(a, n, sizeof *ups);
+    if (!metas || !ups) {
+      vl_free(a, metas, (size_t)n * sizeof *metas);
+      vl_free(a, ups, (size_t)n * sizeof *ups);
+      return VALORI_ENOMEM;
+    }
+  }
+  rc = vl_rec_reserve_slots(&e->rec, n);
+  if (!rc) rc = vl_rec_reserve_ids(&e->rec, n);
+  if (!rc) rc = vl_engine_reserve_scratch(e);
+  for (i = 0, cur = x->recs; !rc && i < n; i++) {
+    vl_ev_rec_next(&cur, dim, &r);
+    rc = vl_rec_reserve_tag(&e->rec, r.tag);
+    if (!rc) rc = dup_bytes(a, r.meta, r.meta_len, &metas[i]);
+    if (!rc) rc = vl_hnsw_alloc_up(&e->hnsw, vl_hnsw_level(e->next_rec + i, e->cfg.hnsw_m), &ups[i]);
+  }
+  if (rc) {
+    for (i = 0, cur = x->recs; i < n; i++) {
+      vl_ev_rec_next(&cur, dim, &r);
+      vl_free(a, metas[i], r.meta_len);
+      vl_hnsw_free_up(&e->hnsw, vl_hnsw_level(e->next_rec + i, e->cfg.hnsw_m), ups[i]);
+    }
+    vl_rec_unreserve_all(&e->rec);
+  } else {
+    /* commit */
+    sp = vl_engine_space(e);
+    for (i = 0, cur = x->recs; i < n; i++) {
+      uint64_t id = e->next_rec + i;
+      uint32_t slot;
+      uint8_t d[32];
+      vl_ev_rec_next(&cur, dim, &r);
+      vl_ev_vec(r.vec, dim, e->tmpvec);
+      slot = vl_rec_commit_insert(&e->rec, id, r.tag, e->tmpvec, metas[i], r.meta_len);
+      vl_digest_record(id, r.tag, e->tmpvec, dim, r.meta, r.meta_len, d);
+      vl_lthash_add(&e->acc, d);
+      vl_hnsw_insert(&e->hnsw, &sp, slot, vl_hnsw_level(id, e->cfg.hnsw_m), ups[i], &e->scratch);
+    }
+    if (out_id) *out_id = e->next_rec;
+    e->next_rec += n;
+  }
+  if (n > 1) {
+    vl_free(a, metas, (size_t)n * sizeof *metas);
+    vl_free(a, ups, (size_t)n * sizeof *ups);
+  }
+  return rc;
+}
+
+static int live_slot(const vl_engine *e, uint64_t id, uint32_t *slot) {
+  int64_t s = vl_rec_slot(&e->rec, id);
+  if (s < 0) return VALORI_ENOTFOUND;
+  *slot = (uint32_t)s;
+  return VALORI_OK;
+}
+
+static int apply_delete(vl_engine *e, const vl_event *x, int dry) {
+  uint32_t slot;
+  VL_TRY(live_slot(e, x->id, &slot));
+  if (dry) return VALORI_OK;
+  if (e->rec.node[slot]) vl_graph_remove_node(&e->graph, e->rec.node[slot], on_edge_removed, on_node_removed, e);
+  acc_sub_record(e, slot);
+  vl_rec_commit_kill(&e->rec, slot);
+  maybe_purge(e);
+  return VALORI_OK;
+}
+
+static int apply_update(vl_engine *e, const vl_event *x, int dry) {
+  uint32_t slot, nslot, L;
+  uint64_t tag, node;
+  uint32_t *up = NULL;
+  uint8_t *meta;
+  uint32_t meta_len;
+  vl_space sp;
+  int rc;
+  VL_TRY(live_slot(e, x->id, &slot));
+  if (dry) return VALORI_OK;
+  tag = (x->fields & VL_UPD_TAG) ? x->tag : e->rec.tag[slot];
+  if (!(x->fields & VL_UPD_VECTOR)) {
+    if (tag != e->rec.tag[slot]) {
+      VL_TRY(vl_rec_reserve_tag(&e->rec, tag));
+      acc_sub_record(e, slot);
+      vl_rec_commit_retag(&e->rec, slot, tag);
+      acc_add_record(e, slot);
+    }
+    return VALORI_OK;
+  }
+  /* a new vector moves the record to a fresh slot; the old one becomes a tombstone */
+  L = vl_hnsw_level(x->id, e->cfg.hnsw_m);
+  rc = vl_rec_reserve_slots(&e->rec, 1);
+  if (!rc) rc = vl_engine_reserve_scratch(e);
+  if (!rc) rc = vl_rec_reserve_tag(&e->rec, tag);
+  if (!rc) rc = vl_hnsw_alloc_up(&e->hnsw, L, &up);
+  if (rc) {
+    vl_rec_unreserve_all(&e->rec);
+    return rc;
+  }
+  acc_sub_record(e, slot);
+  meta = e->rec.meta[slot];
+  meta_len = e->rec.meta_len[slot];
+  node = e->rec.node[slot];
+  e->rec.meta[slot] = NULL;
+  e->rec.meta_len[slot] = 0;
+  vl_rec_commit_kill(&e->rec, slot);
+  vl_ev_vec(x->vec, e->cfg.dim, e->tmpvec);
+  nslot = vl_rec_commit_insert(&e->rec, x->id, tag, e->tmpvec, meta, meta_len);
+  e->rec.node[nslot] = node;
+  acc_add_record(e, nslot);
+  sp = vl_engine_space(e);
+  vl_hnsw_insert(&e->hnsw, &sp, nslot, L, up, &e->scratch);
+  maybe_purge(e);
+  return VALORI_OK;
+}
+
+static int apply_set_meta(vl_engine *e, const vl_event *x, int dry) {
+  uint32_t slot;
+  uint8_t *meta;
+  VL_TRY(live_slot(e, x->id, &slot));
+  if (dry) return VALORI_OK;
+  VL_TRY(dup_bytes(e->a, x->bytes, x->nbytes, &meta));
+  acc_sub_record(e, slot);
+  vl_free(e->a, e->rec.meta[slot], e->rec.meta_len[slot]);
+  e->rec.meta[slot] = meta;
+  e->rec.meta_len[slot] = x->nbytes;
+  acc_add_record(e, slot);
+  return VALORI_OK;
+}
+
+static int apply_node_create(vl_engine *e, const vl_event *x, int dry, uint64_t *out_id) {
+  uint32_t slot = 0;
+  uint8_t *label, d[32];
+  if (x->record_id) {
+    VL_TRY(live_slot(e, x->record_id, &slot));
+    if (e->rec.node[slot]) return VALORI_EEXIST;
+  }
+  if (e->next_node == UINT64_MAX) return VALORI_EINVAL;
+  if (dry) return VALORI_OK;
+  VL_TRY(vl_graph_reserve_nodes(&e->graph, 1));
+  VL_TRY(dup_bytes(e->a, x->bytes, x->nbytes, &label));
+  vl_graph_add_node(&e->graph, e->next_node, x->kind, x->record_id, label, x->nbytes);
+  if (x->record_id) e->rec.node[slot] = e->next_node;
+  vl_digest_node(vl_graph_node(&e->graph, e->next_node), d);
+  vl_lthash_add(&e->acc, d);
+  if (out_id) *out_id = e->next_node;
+  e->next_node++;
+  return VALORI_OK;
+}
+
+static int apply_node_delete(vl_engine *e, const vl_event *x, int dry) {
+  vl_gnode *n = vl_graph_node(&e->graph, x->id);
+  if (!n) return VALORI_ENOTFOUND;
+  if (dry) return VALORI_OK;
+  if (n->record_id) {
+    int64_t s = vl_rec_slot(&e->rec, n->record_id);
+    if (s >= 0) e->rec.node[s] = 0;
+  }
+  vl_graph_remove_node(&e->graph, x->id, on_edge_removed, on_node_removed, e);
+  return VALORI_OK;
+}
+
+static int apply_edge_create(vl_engine *e, const vl_event *x, int dry, uint64_t *out_id) {
+  vl_gedge g;
+  uint8_t d[32];
+  if (!vl_graph_node(&e->graph, x->from) || !vl_graph_node(&e->graph, x->to)) return VALORI_ENOTFOUND;
+  if (e->next_edge == UINT64_MAX) return VALORI_EINVAL;
+  if (dry) return VALORI_OK;
+  VL_TRY(vl_graph_reserve_edge(&e->graph, x->from, x->to));
+  memset(&g, 0, sizeof g);
+  g.id = e->next_edge;
+  g.from = x->from;
+  g.to = x->to;
+  g.kind = x->kind;
+  g.has_weight = x->has_weight;
+  g.weight = x->weight;
+  vl_graph_add_edge(&e->graph, &g);
+  vl_digest_edge(&g, d);
+  vl_lthash_add(&e->acc, d);
+  if (out_id) *out_id = g.id;
+  e->next_edge++;
+  return VALORI_OK;
+}
+
+static int apply_edge_delete(vl_engine *e, const vl_event *x, int dry) {
+  if (!vl_graph_edge(&e->graph, x->id)) return VALORI_ENOTFOUND;
+  if (dry) return VALORI_OK;
+  vl_graph_remove_edge(&e->graph, x->id, on_edge_removed, e);
+  return VALORI_OK;
+}
+
+static int run(vl_engine *e, const uint8_t *ev, size_t len, int dry, uint64_t *out_id) {
+  vl_event x;
+  uint64_t id = 0;
+  int rc;
+  VL_TRY(vl_event_decode(ev, len, e->cfg.dim, &x));
+  switch (x.op) {
+    case VALORI_OP_INSERT:
+    case VALORI_OP_INSERT_BATCH: rc = apply_insert(e, &x, dry, &id); break;
+    case VALORI_OP_DELETE: rc = apply_delete(e, &x, dry); break;
+    case VALORI_OP_UPDATE: rc = apply_update(e, &x, dry); break;
+    case VALORI_OP_SET_META: rc = apply_set_meta(e, &x, dry); break;
+    case VALORI_OP_NODE_CREATE: rc = apply_node_create(e, &x, dry, &id); break;
+    case VALORI_OP_NODE_DELETE: rc = apply_node_delete(e, &x, dry); break;
+    case VALORI_OP_EDGE_CREATE: rc = apply_edge_create(e, &x, dry, &id); break;
+    case VALORI_OP_EDGE_DELETE: rc = apply_edge_delete(e, &x, dry); break;
+    default: rc = VALORI_EOPCODE; break;
+  }
+  if (rc || dry) return rc;
+  e->height++;
+  vl_engine_refresh_root(e);
+  if (out_id) *out_id = id;
+  return VALORI_OK;
+}
+
+int vl_engine_apply(vl_engine *e, const uint8_t *ev, size_t len, uint64_t *out_id) { return run(e, ev, len, 0, out_id); }
+
+int vl_engine_validate(const vl_engine *e, const uint8_t *ev, size_t len) {
+  return run((vl_engine *)e, ev, len, 1, NULL); /* dry runs never write */
+}

@@ -1,0 +1,58 @@
+/*
+** engine_int.h: the engine's private layout, shared by engine.c (apply, root), search.c (queries)
+** and snapshot.c (codec). Nothing outside core/ includes it.
+*/
+#ifndef VL_ENGINE_INT_H
+#define VL_ENGINE_INT_H
+#include "engine.h"
+#include "graph.h"
+#include "hnsw.h"
+#include "lthash.h"
+#include "records.h"
+
+struct vl_engine {
+  const valori_allocator *a;
+  vl_config cfg;
+  uint64_t height;
+  uint64_t next_rec, next_node, next_edge; /* next ids to assign (start at 1) */
+  vl_records rec;
+  vl_hnsw hnsw;
+  vl_graph graph;
+  vl_lthash acc;       /* multiset hash of every record, node and edge */
+  uint8_t root[32];    /* root of the current state, refreshed after every event */
+  vl_scratch scratch;  /* for inserts and purges (writer only) */
+  int32_t *tmpvec;     /* dim components */
+};
+
+/* View of the record store for the index. Valid until the next reserve. */
+static inline vl_space vl_engine_space(const vl_engine *e) {
+  vl_space sp;
+  sp.vec = e->rec.vec;
+  sp.id = e->rec.id;
+  sp.tag = e->rec.tag;
+  sp.state = e->rec.state;
+  sp.dim = e->cfg.dim;
+  sp.metric = e->cfg.metric;
+  return sp;
+}
+
+/* Element digests (docs/FORMAT.md, "State root"). */
+void vl_digest_record(uint64_t id, uint64_t tag, const int32_t *vec, uint32_t dim, const uint8_t *meta,
+                      uint32_t meta_len, uint8_t out[32]);
+void vl_digest_node(const vl_gnode *n, uint8_t out[32]);
+void vl_digest_edge(const vl_gedge *e, uint8_t out[32]);
+/* Recomputes e->root from the accumulator and counters. */
+void vl_engine_refresh_root(vl_engine *e);
+/* Recomputes the multiset hash from scratch (for valori_check). */
+void vl_engine_recompute_acc(const vl_engine *e, vl_lthash *out);
+/* Grows the writer scratch to the record capacity. */
+int vl_engine_reserve_scratch(vl_engine *e);
+
+/* Queries (search.c). out must hold p->k entries. */
+int vl_engine_search(const vl_engine *e, vl_scratch *s, const int32_t *q, const valori_search_params *p,
+                     vl_cand *out, uint32_t *n);
+int vl_engine_expand(const vl_engine *e, const uint64_t *seeds, size_t nseeds, uint32_t hops, uint32_t dir,
+                     uint32_t max_nodes, valori_reach *out, size_t cap, size_t *out_n);
+/* Full consistency check (valori_check). */
+int vl_engine_check(const vl_engine *e);
+#endif

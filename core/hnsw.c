@@ -1,0 +1,358 @@
+/*
+** hnsw.c: the deterministic HNSW index (see hnsw.h for the contract).
+*/
+#include "hnsw.h"
+#include "dist.h"
+#include "records.h"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define VL_PREFETCH(p) __builtin_prefetch(p)
+#else
+#define VL_PREFETCH(p) ((void)0)
+#endif
+
+void vl_hnsw_init(vl_hnsw *h, const valori_allocator *a, uint32_t M, uint32_t efc) {
+  memset(h, 0, sizeof *h);
+  h->a = a;
+  h->M = M;
+  h->M0 = 2 * M;
+  h->efc = efc;
+  h->maxlevel = -1;
+}
+
+void vl_hnsw_free(vl_hnsw *h) {
+  uint32_t i;
+  for (i = 0; i < h->cap; i++)
+    if (h->up[i]) vl_hnsw_free_up(h, h->level[i], h->up[i]);
+  vl_free(h->a, h->l0, (size_t)h->cap * (1 + h->M0) * 4);
+  vl_free(h->a, h->up, (size_t)h->cap * sizeof(uint32_t *));
+  vl_free(h->a, h->level, h->cap);
+  memset(h, 0, sizeof *h);
+  h->maxlevel = -1;
+}
+
+int vl_hnsw_reserve(vl_hnsw *h, uint32_t cap) {
+  void *p;
+  uint32_t old = h->cap;
+  if (cap <= h->cap) return VALORI_OK;
+  p = h->l0;
+  VL_TRY(vl_grow(h->a, &p, (size_t)old * (1 + h->M0), (size_t)cap * (1 + h->M0), 4));
+  h->l0 = p;
+  p = h->up;
+  VL_TRY(vl_grow(h->a, &p, old, cap, sizeof(uint32_t *)));
+  h->up = p;
+  p = h->level;
+  VL_TRY(vl_grow(h->a, &p, old, cap, 1));
+  h->level = p;
+  memset(h->level + old, VL_NOT_IN_INDEX, cap - old);
+  h->cap = cap;
+  return VALORI_OK;
+}
+
+uint32_t vl_hnsw_level(uint64_t id, uint32_t M) {
+  uint64_t x = vl_mix64(id + 0x9E3779B97F4A7C15ull), thr = UINT64_MAX / M;
+  uint32_t l = 0;
+  while (x < thr && l < VL_HNSW_MAX_LEVEL) {
+    l++;
+    thr /= M;
+  }
+  return l;
+}
+
+int vl_hnsw_alloc_up(vl_hnsw *h, uint32_t L, uint32_t **out) {
+  *out = NULL;
+  if (L == 0) return VALORI_OK;
+  *out = (uint32_t *)vl_calloc(h->a, (size_t)L * (1 + h->M), 4);
+  return *out ? VALORI_OK : VALORI_ENOMEM;
+}
+
+void vl_hnsw_free_up(vl_hnsw *h, uint32_t L, uint32_t *up) {
+  if (up && L > 0 && L != VL_NOT_IN_INDEX) vl_free(h->a, up, (size_t)L * (1 + h->M) * 4);
+}
+
+size_t vl_hnsw_bytes(const vl_hnsw *h) {
+  size_t b = (size_t)h->cap * ((1 + h->M0) * 4 + sizeof(uint32_t *) + 1);
+  uint32_t i;
+  for (i = 0; i < h->cap; i++)
+    if (h->up[i]) b += (size_t)h->level[i] * (1 + h->M) * 4;
+  return b;
+}
+
+int vl_scratch_reserve(vl_scratch *s, const valori_allocator *a, uint32_t nslots, uint32_t ef, uint32_t M0) {
+  void *p;
+  uint32_t sel = 2 * (M0 + 1) * (M0 + 1);
+  if (nslots > s->stamp_cap) {
+    uint32_t n = nslots + nslots / 2 + 64;
+    p = s->stamp;
+    VL_TRY(vl_grow(a, &p, s->stamp_cap, n, 4));
+    s->stamp = p;
+    s->stamp_cap = n;
+  }
+  if (nslots + 1 > s->cand_cap) {
+    uint32_t n = nslots + nslots / 2 + 64;
+    p = s->cand;
+    VL_TRY(vl_grow(a, &p, s->cand_cap, n, sizeof(vl_cand)));
+    s->cand = p;
+    s->cand_cap = n;
+  }
+  if (ef + 2 > s->res_cap) {
+    p = s->res;
+    VL_TRY(vl_grow(a, &p, s->res_cap, ef + 2, sizeof(vl_cand)));
+    s->res = p;
+    s->res_cap = ef + 2;
+  }
+  if (sel > s->sel_cap) {
+    p = s->sel;
+    VL_TRY(vl_grow(a, &p, s->sel_cap, sel, sizeof(vl_cand)));
+    s->sel = p;
+    s->sel_cap = sel;
+  }
+  return VALORI_OK;
+}
+
+void vl_scratch_free(vl_scratch *s, const valori_allocator *a) {
+  vl_free(a, s->stamp, (size_t)s->stamp_cap * 4);
+  vl_free(a, s->cand, (size_t)s->cand_cap * sizeof(vl_cand));
+  vl_free(a, s->res, (size_t)s->res_cap * sizeof(vl_cand));
+  vl_free(a, s->sel, (size_t)s->sel_cap * sizeof(vl_cand));
+  memset(s, 0, sizeof *s);
+}
+
+int vl_filter_match(const vl_filter *f, uint64_t tag) {
+  uint32_t lo = 0, hi = f->n;
+  while (lo < hi) { /* tags sorted ascending */
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (f->tags[mid] == tag) return 1;
+    if (f->tags[mid] < tag) lo = mid + 1; else hi = mid;
+  }
+  return 0;
+}
+
+static uint32_t next_epoch(vl_scratch *s) {
+  if (++s->epoch == 0) { /* wrapped: clear marks once every 2^32 searches */
+    memset(s->stamp, 0, (size_t)s->stamp_cap * 4);
+    s->epoch = 1;
+  }
+  return s->epoch;
+}
+
+static inline int64_t dist_slots(const vl_space *sp, uint32_t a, uint32_t b) {
+  return vl_distance(sp->metric, sp->vec + (size_t)a * sp->dim, sp->vec + (size_t)b * sp->dim, sp->dim);
+}
+static inline int64_t dist_q(const vl_space *sp, const int32_t *q, uint32_t b) {
+  return vl_distance(sp->metric, q, sp->vec + (size_t)b * sp->dim, sp->dim);
+}
+static inline vl_cand mk(const vl_space *sp, int64_t d, uint32_t slot) {
+  vl_cand c;
+  c.d = d;
+  c.id = sp->id[slot];
+  c.slot = slot;
+  c.pad = 0;
+  return c;
+}
+static inline int accept(const vl_space *sp, const vl_filter *f, uint32_t slot) {
+  return sp->state[slot] == VL_SLOT_LIVE && (!f || vl_filter_match(f, sp->tag[slot]));
+}
+
+/* Greedy descent (beam 1) from *cur at levels top..bottom+1. */
+static void greedy(const vl_hnsw *h, const vl_space *sp, const int32_t *q, int32_t top, uint32_t bottom, vl_cand *cur) {
+  int32_t lc;
+  for (lc = top; lc > (int32_t)bottom; lc--) {
+    int changed = 1;
+    while (changed) {
+      const uint32_t *l = vl_hnsw_links(h, cur->slot, (uint32_t)lc);
+      uint32_t i;
+      changed = 0;
+      for (i = 1; i <= l[0]; i++) {
+        vl_cand c = mk(sp, dist_q(sp, q, l[i]), l[i]);
+        if (vl_cand_less(&c, cur)) { *cur = c; changed = 1; }
+      }
+    }
+  }
+}
+
+/* Beam search of one level from ep. Leaves up to ef accepted results in s->res as a max-heap and
+** returns their number. Tombstones and filtered-out slots are traversed but never returned. */
+static uint32_t search_layer(const vl_hnsw *h, const vl_space *sp, const int32_t *q, vl_cand ep, uint32_t ef,
+                             uint32_t lc, const vl_filter *f, vl_scratch *s) {
+  uint32_t nc = 0, nr = 0, epoch = next_epoch(s);
+  s->stamp[ep.slot] = epoch;
+  vl_heap_push(s->cand, &nc, ep, 0);
+  if (accept(sp, f, ep.slot)) vl_heap_push(s->res, &nr, ep, 1);
+  while (nc) {
+    vl_cand cur = vl_heap_pop(s->cand, &nc, 0);
+    const uint32_t *l;
+    uint32_t i, cnt;
+    if (nr >= ef && vl_cand_less(&s->res[0], &cur)) break;
+    l = vl_hnsw_links(h, cur.slot, lc);
+    cnt = l[0];
+    for (i = 1; i <= cnt; i++) {
+      uint32_t n = l[i];
+      vl_cand c;
+      if (i < cnt) VL_PREFETCH(sp->vec + (size_t)l[i + 1] * sp->dim);
+      if (s->stamp[n] == epoch) continue;
+      s->stamp[n] = epoch;
+      c = mk(sp, dist_q(sp, q, n), n);
+      if (nr < ef || vl_cand_less(&c, &s->res[0])) {
+        vl_heap_push(s->cand, &nc, c, 0);
+        if (accept(sp, f, n)) {
+          vl_heap_push(s->res, &nr, c, 1);
+          if (nr > ef) vl_heap_pop(s->res, &nr, 1);
+        }
+      }
+    }
+  }
+  return nr;
+}
+
+/* Diversity heuristic: from candidates sorted ascending by distance to the base node, keep c
+** unless some already kept r is closer to c than the base is. Writes up to m kept to out. */
+static uint32_t select_neighbors(const vl_space *sp, const vl_cand *c, uint32_t n, uint32_t m, vl_cand *out) {
+  uint32_t i, j, k = 0;
+  for (i = 0; i < n && k < m; i++) {
+    int good = 1;
+    for (j = 0; j < k; j++)
+      if (dist_slots(sp, c[i].slot, out[j].slot) < c[i].d) { good = 0; break; }
+    if (good) out[k++] = c[i];
+  }
+  return k;
+}
+
+static void write_links(uint32_t *l, const vl_cand *c, uint32_t n) {
+  uint32_t i;
+  l[0] = n;
+  for (i = 0; i < n; i++) l[1 + i] = c[i].slot;
+}
+
+/* Adds the link r -> slot at level lc; a full list is re-selected with the heuristic (tombstones
+** dropped). */
+static void add_backlink(vl_hnsw *h, const vl_space *sp, uint32_t r, uint32_t slot, uint32_t lc, vl_scratch *s) {
+  uint32_t *l = vl_hnsw_links(h, r, lc), mmax = lc ? h->M : h->M0, i, n = 0, k;
+  vl_cand *cand = s->sel, *out = s->sel + s->sel_cap / 2;
+  if (l[0] < mmax) {
+    l[1 + l[0]] = slot;
+    l[0]++;
+    return;
+  }
+  for (i = 1; i <= l[0]; i++)
+    if (sp->state[l[i]] == VL_SLOT_LIVE) cand[n++] = mk(sp, dist_slots(sp, r, l[i]), l[i]);
+  cand[n++] = mk(sp, dist_slots(sp, r, slot), slot);
+  vl_sort(cand, n, sizeof(vl_cand), vl_cand_cmp);
+  k = select_neighbors(sp, cand, n, mmax, out);
+  write_links(l, out, k);
+}
+
+void vl_hnsw_insert(vl_hnsw *h, const vl_space *sp, uint32_t slot, uint32_t L, uint32_t *up, vl_scratch *s) {
+  const int32_t *q = sp->vec + (size_t)slot * sp->dim;
+  vl_cand cur;
+  int32_t lc;
+  vl_hnsw_links(h, slot, 0)[0] = 0;
+  h->level[slot] = (uint8_t)L;
+  h->up[slot] = up;
+  h->nindex++;
+  if (h->maxlevel < 0) {
+    h->entry = slot;
+    h->maxlevel = (int32_t)L;
+    return;
+  }
+  cur = mk(sp, dist_q(sp, q, h->entry), h->entry);
+  greedy(h, sp, q, h->maxlevel, L, &cur);
+  for (lc = VL_MIN((int32_t)L, h->maxlevel); lc >= 0; lc--) {
+    uint32_t nr = search_layer(h, sp, q, cur, h->efc, (uint32_t)lc, NULL, s), n = nr, k, i;
+    vl_cand *sorted = s->sel, *keep = s->sel + s->sel_cap / 2;
+    if (nr > s->sel_cap / 2) { /* efc larger than the selection area: keep the closest */
+      while (nr > s->sel_cap / 2) vl_heap_pop(s->res, &nr, 1);
+      n = nr;
+    }
+    for (i = n; i > 0;) sorted[--i] = vl_heap_pop(s->res, &nr, 1);
+    if (n == 0) continue;
+    k = select_neighbors(sp, sorted, n, h->M, keep);
+    cur = sorted[0];
+    /* keep[] lives in s->sel, which add_backlink reuses: copy the chosen slots into our list first */
+    write_links(vl_hnsw_links(h, slot, (uint32_t)lc), keep, k);
+    {
+      const uint32_t *mine = vl_hnsw_links(h, slot, (uint32_t)lc);
+      for (i = 1; i <= mine[0]; i++) add_backlink(h, sp, mine[i], slot, (uint32_t)lc, s);
+    }
+  }
+  if ((int32_t)L > h->maxlevel) {
+    h->entry = slot;
+    h->maxlevel = (int32_t)L;
+  }
+}
+
+/* Rebuilds slot's list at lc without tombstones: candidates are its live neighbours and the live
+** neighbours of its dead neighbours. */
+static void repair(vl_hnsw *h, const vl_space *sp, uint32_t slot, uint32_t lc, vl_scratch *s) {
+  uint32_t *l = vl_hnsw_links(h, slot, lc), mmax = lc ? h->M : h->M0, i, j, n = 0, k, epoch;
+  vl_cand *cand = s->sel, *out = s->sel + s->sel_cap / 2;
+  int dead = 0;
+  for (i = 1; i <= l[0]; i++)
+    if (sp->state[l[i]] != VL_SLOT_LIVE) { dead = 1; break; }
+  if (!dead) return;
+  epoch = next_epoch(s);
+  s->stamp[slot] = epoch;
+  for (i = 1; i <= l[0]; i++) {
+    uint32_t x = l[i];
+    if (sp->state[x] == VL_SLOT_LIVE) {
+      if (s->stamp[x] != epoch) { s->stamp[x] = epoch; cand[n++] = mk(sp, dist_slots(sp, slot, x), x); }
+    } else {
+      const uint32_t *dl = vl_hnsw_links(h, x, lc);
+      for (j = 1; j <= dl[0]; j++) {
+        uint32_t y = dl[j];
+        if (sp->state[y] == VL_SLOT_LIVE && s->stamp[y] != epoch) {
+          s->stamp[y] = epoch;
+          cand[n++] = mk(sp, dist_slots(sp, slot, y), y);
+        }
+      }
+    }
+  }
+  vl_sort(cand, n, sizeof(vl_cand), vl_cand_cmp);
+  k = select_neighbors(sp, cand, n, mmax, out);
+  write_links(l, out, k);
+}
+
+void vl_hnsw_purge(vl_hnsw *h, const vl_space *sp, uint32_t nslots, vl_scratch *s) {
+  int32_t lc;
+  uint32_t i, best = 0;
+  int32_t bestl = -1;
+  for (lc = h->maxlevel; lc >= 0; lc--)
+    for (i = 0; i < nslots; i++)
+      if (h->level[i] != VL_NOT_IN_INDEX && (int32_t)h->level[i] >= lc && sp->state[i] == VL_SLOT_LIVE)
+        repair(h, sp, i, (uint32_t)lc, s);
+  for (i = 0; i < nslots; i++) {
+    if (h->level[i] == VL_NOT_IN_INDEX) continue;
+    if (sp->state[i] != VL_SLOT_LIVE) {
+      vl_hnsw_free_up(h, h->level[i], h->up[i]);
+      h->up[i] = NULL;
+      h->level[i] = VL_NOT_IN_INDEX;
+      vl_hnsw_links(h, i, 0)[0] = 0;
+      h->nindex--;
+    } else if ((int32_t)h->level[i] > bestl || ((int32_t)h->level[i] == bestl && sp->id[i] < sp->id[best])) {
+      bestl = (int32_t)h->level[i];
+      best = i;
+    }
+  }
+  if (bestl < 0) {
+    h->maxlevel = -1;
+    h->entry = 0;
+  } else if (sp->state[h->entry] != VL_SLOT_LIVE || h->level[h->entry] == VL_NOT_IN_INDEX) {
+    h->entry = best;
+    h->maxlevel = bestl;
+  }
+}
+
+uint32_t vl_hnsw_search(const vl_hnsw *h, const vl_space *sp, const int32_t *q, uint32_t k, uint32_t ef,
+                        const vl_filter *f, vl_scratch *s, vl_cand *out) {
+  vl_cand cur;
+  uint32_t nr, i, n;
+  if (h->maxlevel < 0) return 0;
+  if (ef < k) ef = k;
+  cur = mk(sp, dist_q(sp, q, h->entry), h->entry);
+  greedy(h, sp, q, h->maxlevel, 0, &cur);
+  nr = search_layer(h, sp, q, cur, ef, 0, f, s);
+  while (nr > k) vl_heap_pop(s->res, &nr, 1);
+  n = nr;
+  for (i = nr; i > 0;) out[--i] = vl_heap_pop(s->res, &nr, 1);
+  return n;
+}

@@ -1,0 +1,253 @@
+/*
+** search.c: read-only queries over an engine: k-NN search with its planner, graph expansion, and
+** the full consistency check. Nothing here writes to the engine; all scratch is the caller's.
+**
+** Planner (mode AUTO), so that filtered searches return min(k, matching) results that all match:
+** - no filter: HNSW unless the store is tiny; if the index yields fewer than min(k, live) results,
+**   fall back to exact search.
+** - tag filter: count matching records from the tag postings. Narrow filters (matching <=
+**   max(2048, live / 16)) go straight to an exact scan of the matching postings; wider ones use
+**   the filtered HNSW search with a beam widened for the selectivity, and fall back to the exact
+**   scan if it returns fewer than min(k, matching).
+*/
+#include "dist.h"
+#include "engine_int.h"
+
+#define VL_EXACT_SMALL 1024u  /* stores up to this size are always searched exactly */
+#define VL_EXACT_FILTER 2048u /* filters matching up to this many records are scanned exactly */
+
+/* Keeps the best k of the candidates offered in the max-heap s->res. */
+static void topk_offer(vl_scratch *s, uint32_t *nr, uint32_t k, vl_cand c) {
+  if (*nr < k) {
+    vl_heap_push(s->res, nr, c, 1);
+  } else if (vl_cand_less(&c, &s->res[0])) {
+    vl_heap_pop(s->res, nr, 1);
+    vl_heap_push(s->res, nr, c, 1);
+  }
+}
+
+static uint32_t topk_drain(vl_scratch *s, uint32_t nr, vl_cand *out) {
+  uint32_t n = nr, i;
+  for (i = nr; i > 0;) out[--i] = vl_heap_pop(s->res, &nr, 1);
+  return n;
+}
+
+static inline vl_cand cand_of(const vl_engine *e, const int32_t *q, uint32_t slot) {
+  vl_cand c;
+  c.d = vl_distance(e->cfg.metric, q, vl_rec_vec(&e->rec, slot), e->cfg.dim);
+  c.id = e->rec.id[slot];
+  c.slot = slot;
+  c.pad = 0;
+  return c;
+}
+
+static uint32_t exact_all(const vl_engine *e, vl_scratch *s, const int32_t *q, uint32_t k, vl_cand *out) {
+  uint32_t i, nr = 0;
+  for (i = 0; i < e->rec.nslots; i++)
+    if (e->rec.state[i] == VL_SLOT_LIVE) topk_offer(s, &nr, k, cand_of(e, q, i));
+  return topk_drain(s, nr, out);
+}
+
+static uint32_t exact_tags(const vl_engine *e, vl_scratch *s, const int32_t *q, uint32_t k, const vl_filter *f,
+                           vl_cand *out) {
+  uint32_t t, i, nr = 0;
+  for (t = 0; t < f->n; t++) {
+    const vl_posting *p = vl_rec_posting(&e->rec, f->tags[t]);
+    if (!p) continue;
+    for (i = 0; i < p->n; i++) topk_offer(s, &nr, k, cand_of(e, q, p->slots[i]));
+  }
+  return topk_drain(s, nr, out);
+}
+
+int vl_engine_search(const vl_engine *e, vl_scratch *s, const int32_t *q, const valori_search_params *p,
+                     vl_cand *out, uint32_t *n) {
+  uint64_t tags[VALORI_MAX_TAGS];
+  vl_filter f, *fp = NULL;
+  uint32_t k = p->k, ef = p->ef ? p->ef : e->cfg.hnsw_ef_search, i, got;
+  uint64_t live = e->rec.live, matching = live, want;
+  vl_space sp = vl_engine_space(e);
+  if (ef < k) ef = k;
+  if (p->ntags) { /* sorted, duplicate-free copy of the filter */
+    uint32_t m = 0;
+    for (i = 0; i < p->ntags; i++) tags[i] = p->tags[i];
+    for (i = 1; i < p->ntags; i++) { /* insertion sort: at most VALORI_MAX_TAGS entries */
+      uint64_t v = tags[i];
+      uint32_t j = i;
+      while (j > 0 && tags[j - 1] > v) { tags[j] = tags[j - 1]; j--; }
+      tags[j] = v;
+    }
+    for (i = 0; i < p->ntags; i++)
+      if (m == 0 || tags[m - 1] != tags[i]) tags[m++] = tags[i];
+    f.tags = tags;
+    f.n = m;
+    fp = &f;
+    matching = 0;
+    for (i = 0; i < m; i++) {
+      const vl_posting *ps = vl_rec_posting(&e->rec, tags[i]);
+      if (ps) matching += ps->n;
+    }
+  }
+  want = matching < k ? matching : k;
+  if (p->mode == VALORI_SEARCH_EXACT || (p->mode == VALORI_SEARCH_AUTO && (fp ? matching <= VL_MAX(VL_EXACT_FILTER, live / 16)
+                                                                            : live <= VL_EXACT_SMALL))) {
+    *n = fp ? exact_tags(e, s, q, k, fp, out) : exact_all(e, s, q, k, out);
+    return VALORI_OK;
+  }
+  if (fp && p->mode == VALORI_SEARCH_AUTO) { /* widen the beam with the selectivity, up to 8x */
+    uint64_t w = (uint64_t)ef * (live / (matching ? matching : 1));
+    ef = (uint32_t)VL_MIN(VL_MIN(w, (uint64_t)ef * 8), (uint64_t)VALORI_MAX_EF);
+    if (ef < k) ef = k;
+  }
+  got = vl_hnsw_search(&e->hnsw, &sp, q, k, ef, fp, s, out);
+  if (p->mode == VALORI_SEARCH_AUTO && got < want)
+    got = fp ? exact_tags(e, s, q, k, fp, out) : exact_all(e, s, q, k, out);
+  *n = got;
+  return VALORI_OK;
+}
+
+/* ---- graph expansion */
+
+typedef struct { uint64_t node, via; uint32_t depth; } vl_hop;
+
+static int reach_cmp(const void *a, const void *b) {
+  const valori_reach *x = (const valori_reach *)a, *y = (const valori_reach *)b;
+  return x->node_id < y->node_id ? -1 : x->node_id > y->node_id;
+}
+
+static int u64_cmp(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+int vl_engine_expand(const vl_engine *e, const uint64_t *seeds, size_t nseeds, uint32_t hops, uint32_t dir,
+                     uint32_t max_nodes, valori_reach *out, size_t cap, size_t *out_n) {
+  const valori_allocator *a = e->a;
+  valori_reach *all;
+  uint64_t *sorted;
+  vl_map seen;
+  uint32_t count = 0, start, end, depth, i;
+  size_t j;
+  int rc;
+  for (j = 0; j < nseeds; j++)
+    if (!vl_graph_node(&e->graph, seeds[j])) return VALORI_ENOTFOUND;
+  all = (valori_reach *)vl_calloc(a, max_nodes, sizeof *all);
+  sorted = (uint64_t *)vl_calloc(a, nseeds ? nseeds : 1, 8);
+  vl_map_init(&seen);
+  rc = (!all || !sorted) ? VALORI_ENOMEM : vl_map_reserve(&seen, a, max_nodes);
+  if (rc) goto done;
+  memcpy(sorted, seeds, nseeds * 8);
+  vl_sort(sorted, nseeds, 8, u64_cmp);
+  for (j = 0; j < nseeds && count < max_nodes; j++) {
+    if (vl_map_get(&seen, sorted[j], NULL)) continue;
+    vl_map_put(&seen, sorted[j], 1);
+    all[count].node_id = sorted[j];
+    count++;
+  }
+  start = 0;
+  end = count;
+  for (depth = 1; depth <= hops && start < end && count < max_nodes; depth++) {
+    for (i = start; i < end && count < max_nodes; i++) {
+      const vl_gnode *u = vl_graph_node(&e->graph, all[i].node_id);
+      uint32_t pass, t;
+      for (pass = 0; pass < 2; pass++) {
+        const vl_idlist *l = pass == 0 ? &u->out : &u->in;
+        if (!(dir & (pass == 0 ? VALORI_DIR_OUT : VALORI_DIR_IN))) continue;
+        for (t = 0; t < l->n && count < max_nodes; t++) {
+          const vl_gedge *g = vl_graph_edge(&e->graph, l->v[t]);
+          uint64_t other = pass == 0 ? g->to : g->from;
+          if (vl_map_get(&seen, other, NULL)) continue;
+          vl_map_put(&seen, other, 1);
+          all[count].node_id = other;
+          all[count].via_edge = g->id;
+          all[count].depth = depth;
+          count++;
+        }
+      }
+    }
+    vl_sort(all + end, count - end, sizeof *all, reach_cmp);
+    start = end;
+    end = count;
+  }
+  memcpy(out, all, (size_t)VL_MIN((size_t)count, cap) * sizeof *all);
+  *out_n = count;
+done:
+  vl_free(a, all, (size_t)max_nodes * sizeof *all);
+  vl_free(a, sorted, (nseeds ? nseeds : 1) * 8);
+  vl_map_free(&seen, a);
+  return rc;
+}
+
+/* ---- consistency check */
+
+#define VL_CHECK(cond) do { if (!(cond)) return VALORI_ECORRUPT; } while (0)
+
+int vl_engine_check(const vl_engine *e) {
+  const vl_records *r = &e->rec;
+  const vl_hnsw *h = &e->hnsw;
+  const vl_graph *g = &e->graph;
+  vl_lthash acc;
+  uint8_t a1[VL_LTHASH_BYTES], a2[VL_LTHASH_BYTES];
+  uint64_t live = 0, dead = 0, posted = 0;
+  uint32_t i, lc, t, s;
+  for (i = 0; i < r->nslots; i++) {
+    if (r->state[i] == VL_SLOT_LIVE) {
+      live++;
+      VL_CHECK(r->id[i] && r->id[i] < e->next_rec);
+      VL_CHECK(vl_map_get(&r->ids, r->id[i], &s) && s == i);
+      VL_CHECK(h->level[i] != VL_NOT_IN_INDEX);
+      if (r->node[i]) {
+        const vl_gnode *n = vl_graph_node(g, r->node[i]);
+        VL_CHECK(n && n->record_id == r->id[i]);
+      }
+    } else if (r->state[i] == VL_SLOT_DEAD) {
+      dead++;
+      VL_CHECK(h->level[i] != VL_NOT_IN_INDEX);
+    } else {
+      VL_CHECK(r->state[i] == VL_SLOT_FREE && h->level[i] == VL_NOT_IN_INDEX);
+    }
+    if (h->level[i] == VL_NOT_IN_INDEX) continue;
+    for (lc = 0; lc <= h->level[i]; lc++) {
+      const uint32_t *l = vl_hnsw_links(h, i, lc);
+      VL_CHECK(l[0] <= (lc ? h->M : h->M0));
+      for (t = 1; t <= l[0]; t++)
+        VL_CHECK(l[t] < r->nslots && l[t] != i && h->level[l[t]] != VL_NOT_IN_INDEX && h->level[l[t]] >= lc);
+    }
+  }
+  VL_CHECK(live == r->live && dead == r->dead && r->ids.n == live);
+  for (i = 0; i < r->npost; i++) {
+    VL_CHECK(r->post[i].n > 0);
+    for (t = 0; t < r->post[i].n; t++) {
+      s = r->post[i].slots[t];
+      VL_CHECK(s < r->nslots && r->state[s] == VL_SLOT_LIVE && r->tag[s] == r->post[i].tag && r->tagpos[s] == t);
+    }
+    posted += r->post[i].n;
+  }
+  VL_CHECK(posted == live);
+  if (h->maxlevel >= 0) VL_CHECK(h->entry < r->nslots && h->level[h->entry] == (uint32_t)h->maxlevel);
+  else VL_CHECK(h->nindex == 0);
+  for (i = 0; i < g->nedges; i++) {
+    const vl_gedge *x = &g->edges[i];
+    VL_CHECK(x->id && x->id < e->next_edge && vl_graph_node(g, x->from) && vl_graph_node(g, x->to));
+  }
+  for (i = 0; i < g->nnodes; i++) {
+    const vl_gnode *n = &g->nodes[i];
+    VL_CHECK(n->id && n->id < e->next_node);
+    if (n->record_id) {
+      int64_t rs = vl_rec_slot(r, n->record_id);
+      VL_CHECK(rs >= 0 && r->node[rs] == n->id);
+    }
+    for (t = 0; t < n->out.n; t++) {
+      const vl_gedge *x = vl_graph_edge(g, n->out.v[t]);
+      VL_CHECK(x && x->from == n->id && (t == 0 || n->out.v[t - 1] < n->out.v[t]));
+    }
+    for (t = 0; t < n->in.n; t++) {
+      const vl_gedge *x = vl_graph_edge(g, n->in.v[t]);
+      VL_CHECK(x && x->to == n->id && (t == 0 || n->in.v[t - 1] < n->in.v[t]));
+    }
+  }
+  vl_engine_recompute_acc(e, &acc);
+  vl_lthash_serialize(&acc, a1);
+  vl_lthash_serialize(&e->acc, a2);
+  VL_CHECK(memcmp(a1, a2, sizeof a1) == 0);
+  return VALORI_OK;
+}
