@@ -352,6 +352,12 @@ int vl_store_recover(const valori_allocator *a, const valori_vfs *vfs, const vl_
   start = out->nsegs;
   for (i = 0; i < out->nsegs; i++)
     if (out->segs[i] <= base.height + 1u) start = i;
+  if (start == out->nsegs && out->nsegs > 0 && to != UINT64_MAX && !o->verify) {
+    vl_name_segment(name, out->segs[0]);
+    rc = vl_report_error(&out->rep, VALORI_EHEIGHT, name, 0, to,
+                         "that height is older than the oldest snapshot and log the store keeps");
+    goto fail;
+  }
   if (start == out->nsegs && out->nsegs > 0) {
     const char *why = out->rep.snapshots_skipped ? "newest snapshot is damaged and the log does not cover an older state"
                                                  : "the log does not continue from the snapshot (missing segment)";

@@ -44,7 +44,6 @@ static int vl_seg_create(vl_store *s, uint64_t first) {
   vl_seg_hdr h;
   valori_file *f = NULL;
   int rc;
-  if (s->nsegs == 0 || s->segs[s->nsegs - 1] != first) VL_TRY(vl_u64_room(s->a, &s->segs, s->nsegs, &s->segcap));
   memset(&h, 0, sizeof h);
   h.version = VL_SEG_VERSION;
   h.cfg = s->cfg;
@@ -65,7 +64,12 @@ static int vl_seg_create(vl_store *s, uint64_t first) {
   s->seg_first = first;
   s->seg_size = VL_SEG_HDR;
   s->seg_synced = VL_SEG_HDR;
-  if (s->nsegs == 0 || s->segs[s->nsegs - 1] != first) s->segs[s->nsegs++] = first;
+  /* The in-memory list only serves pruning: when it cannot grow, this segment is simply not
+  ** pruned before the next open (which lists the directory again). Rotation never fails for lack
+  ** of memory, so an event the engine applied is never refused by the log for that reason. */
+  if ((s->nsegs == 0 || s->segs[s->nsegs - 1] != first) &&
+      vl_u64_room(s->a, &s->segs, s->nsegs, &s->segcap) == VALORI_OK)
+    s->segs[s->nsegs++] = first;
   return VALORI_OK;
 }
 
@@ -326,11 +330,18 @@ int vl_store_snapshot(vl_store *s, const vl_engine *e) {
 }
 
 /* Takes a snapshot when snapshot_every events were appended since the last one (or since the last
-** failed attempt, so a failing disk is not retried on every write); see store.h. */
+** failed attempt, so a failing disk is not retried on every write); see store.h.
+** Always returns VALORI_OK: the write that triggered it is already durable and acknowledging it as
+** failed would invite a retry that duplicates it. A failure is kept in last_snapshot_error
+** (valori_store_status) instead; the log stays complete, so nothing is lost but replay time. */
 int vl_store_maybe_snapshot(vl_store *s, const vl_engine *e) {
+  int rc;
   if (s->readonly || s->poisoned || s->o.snapshot_every == UINT64_MAX) return VALORI_OK;
   if (s->since_snapshot < s->o.snapshot_every) return VALORI_OK;
-  return vl_store_snapshot(s, e);
+  rc = vl_store_snapshot(s, e);
+  s->last_snapshot_error = rc;
+  if (rc != VALORI_OK) s->snapshot_failures++;
+  return VALORI_OK;
 }
 
 /* Syncs (unless poisoned or read-only), closes the tail, unlocks, frees; see store.h. */
@@ -355,5 +366,18 @@ int vl_store_close(vl_store *s) {
 /* The recovery report of the open; see store_int.h. */
 const valori_recovery *vl_store_report(const vl_store *s) { return &s->rep; }
 
-/* Height up to which appends are durable; see store_int.h. */
-uint64_t vl_store_durable_height(const vl_store *s) { return s->synced_height; }
+/* Fills the public status; see store_int.h. */
+void vl_store_status_get(const vl_store *s, valori_store_status *o) {
+  memset(o, 0, sizeof *o);
+  o->durable_height = s->synced_height;
+  o->appended_height = s->height;
+  o->snapshot_height = s->nsnaps ? s->snaps[s->nsnaps - 1] : 0;
+  o->snapshots = (uint32_t)s->nsnaps;
+  o->segments = (uint32_t)s->nsegs;
+  o->tail_segment_first = s->seg_first;
+  o->tail_segment_bytes = s->seg_size;
+  o->poisoned = s->poisoned;
+  o->readonly = s->readonly;
+  o->last_snapshot_error = s->last_snapshot_error;
+  o->snapshot_failures = s->snapshot_failures;
+}

@@ -14,12 +14,77 @@ int valori_recovery_info(const valori_db *db, valori_recovery *out) {
   return VALORI_OK;
 }
 
-/* Height durable on disk (in-memory databases: the current height, nothing is durable there but
-** nothing is pending either). */
-int valori_durable_height(const valori_db *db, uint64_t *out) {
-  if (!db || !out) return VALORI_EINVAL;
-  *out = db->store ? vl_store_durable_height(db->store) : vl_engine_height(db->e);
+/* Copies the store's status; EINVAL for in-memory databases. */
+int valori_store_status_get(const valori_db *db, valori_store_status *out) {
+  if (!db || !out || !db->store) return VALORI_EINVAL;
+  vl_store_status_get(db->store, out);
   return VALORI_OK;
+}
+
+/* Resolves the allocator and the configuration a caller's options ask for (dim 0: stored). */
+static int vl_opts_resolve(const valori_options *opt, const valori_allocator **a, vl_config *c, int *have_cfg) {
+  if (!opt || !opt->vfs) return VALORI_EINVAL;
+  *a = opt->allocator ? opt->allocator : valori_libc_allocator();
+  if (!*a) return VALORI_EINVAL;
+  c->dim = opt->dim;
+  c->metric = opt->metric;
+  c->hnsw_m = opt->hnsw_m;
+  c->hnsw_ef_construction = opt->hnsw_ef_construction;
+  c->hnsw_ef_search = opt->hnsw_ef_search;
+  *have_cfg = opt->dim != 0;
+  return VALORI_OK;
+}
+
+/* Read-only full verification; see valori.h. */
+int valori_verify(const valori_options *opt, valori_recovery *rep, uint64_t *height, uint8_t root[32]) {
+  const valori_allocator *a;
+  vl_config c;
+  int have, rc;
+  vl_recover_opts ro;
+  vl_recover_out out;
+  if (rep) vl_report_init(rep);
+  VL_TRY(vl_opts_resolve(opt, &a, &c, &have));
+  memset(&ro, 0, sizeof ro);
+  ro.verify = 1;
+  ro.to_height = UINT64_MAX;
+  rc = vl_store_recover(a, opt->vfs, have ? &c : NULL, &ro, &out);
+  if (rep) *rep = out.rep;
+  if (rc != VALORI_OK) return rc;
+  if (height) *height = vl_engine_height(out.e);
+  if (root) vl_engine_root(out.e, root);
+  vl_engine_free(out.e);
+  vl_recover_out_free(a, &out);
+  return VALORI_OK;
+}
+
+/* Read-only recovery to a height, handed over as an in-memory database; see valori.h. */
+int valori_open_at_height(const valori_options *opt, uint64_t height, valori_db **db, valori_recovery *rep) {
+  const valori_allocator *a;
+  vl_config c;
+  int have, rc;
+  vl_recover_opts ro;
+  vl_recover_out out;
+  vl_buf buf;
+  valori_options o2;
+  if (rep) vl_report_init(rep);
+  if (!db || height == UINT64_MAX) return VALORI_EINVAL;
+  VL_TRY(vl_opts_resolve(opt, &a, &c, &have));
+  memset(&ro, 0, sizeof ro);
+  ro.to_height = height;
+  rc = vl_store_recover(a, opt->vfs, have ? &c : NULL, &ro, &out);
+  if (rep) *rep = out.rep;
+  if (rc != VALORI_OK) return rc;
+  vl_buf_init(&buf, a);
+  rc = vl_engine_snapshot_save(out.e, &buf);
+  vl_engine_free(out.e);
+  vl_recover_out_free(a, &out);
+  if (rc == VALORI_OK) {
+    valori_options_init(&o2);
+    o2.allocator = a;
+    rc = valori_snapshot_load(buf.p, buf.len, &o2, db);
+  }
+  vl_buf_free(&buf);
+  return rc;
 }
 
 /* Checks that db can take a snapshot now. */

@@ -71,6 +71,8 @@ struct vl_store {
   uint64_t *snaps;         /* heights of the published snapshots, ascending */
   size_t nsnaps, snapcap;
   valori_recovery rep;
+  int last_snapshot_error; /* result of the last automatic snapshot */
+  uint64_t snapshot_failures;
 };
 
 /* A snapshot in flight (the public valori_snapjob). */
@@ -92,7 +94,7 @@ int vl_store_snapshot_finish(vl_store *s, vl_snapjob *job, int write_rc);
 
 /* The public handle's helpers. */
 const valori_recovery *vl_store_report(const vl_store *s);
-uint64_t vl_store_durable_height(const vl_store *s);
+void vl_store_status_get(const vl_store *s, valori_store_status *out);
 
 /* Variant of vl_store_open that also fills *rep (may be NULL) whether or not the open succeeds. */
 int vl_store_open_report(const valori_allocator *a, const valori_vfs *vfs, const vl_config *cfg,
