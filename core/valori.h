@@ -391,9 +391,38 @@ typedef struct valori_recovery {
 /* Copies the recovery report of the open that created db. In-memory databases: EINVAL. */
 int valori_recovery_info(const valori_db *db, valori_recovery *out);
 
-/* Height up to which every write is durable (equal to the height after each acknowledged write in
-** full sync mode; may lag in relaxed mode until valori_flush). */
-int valori_durable_height(const valori_db *db, uint64_t *out);
+/* The store's state now. */
+typedef struct valori_store_status {
+  uint64_t durable_height;     /* every write up to here is durable (lags in relaxed mode) */
+  uint64_t appended_height;    /* written to the log (durable or not) */
+  uint64_t snapshot_height;    /* newest published snapshot (0 = none) */
+  uint64_t tail_segment_first; /* first height of the segment being appended to */
+  uint64_t tail_segment_bytes; /* its size */
+  uint64_t snapshot_failures;  /* automatic snapshots that failed since open */
+  uint32_t snapshots, segments;/* files in use */
+  int poisoned;                /* 1 after a failed write or sync: writes refused until reopen */
+  int readonly;
+  int last_snapshot_error;     /* result code of the last automatic snapshot (OK if none failed) */
+  uint32_t reserved;
+} valori_store_status;
+
+/* Fills *out. In-memory databases: EINVAL. Automatic snapshots never fail the write that
+** triggered them (it is durable already); their failures are reported here. */
+int valori_store_status_get(const valori_db *db, valori_store_status *out);
+
+/* Verifies a whole store without changing it (`valori verify`): every segment and record checksum,
+** the chain across all segments, every snapshot file, and a full replay whose root must equal the
+** root each record and each snapshot carries. opt->vfs is required; opt->dim may be 0. On success
+** *height and root (either may be NULL) receive the end of the log. *rep (may be NULL) describes
+** the first problem: VALORI_ECORRUPT with file and offset, or the I/O error. A torn tail is not an
+** error here (it is reported in rep->trimmed_*), since recovery trims it. */
+int valori_verify(const valori_options *opt, valori_recovery *rep, uint64_t *height, uint8_t root[32]);
+
+/* Opens the state of a store at an older height (`valori replay --to`): the newest valid snapshot
+** at or below `height` plus the log up to it, as an in-memory, independent database (changes to
+** it are not persisted). VALORI_EHEIGHT if the store does not hold that height (beyond its end, or
+** before the oldest kept snapshot once older log segments were removed). */
+int valori_open_at_height(const valori_options *opt, uint64_t height, valori_db **out, valori_recovery *rep);
 
 /* Group commit for a server with many writers: open with VALORI_SYNC_RELAXED, apply the queued
 ** writes one after another under the exclusive lock, call valori_flush once, and acknowledge them
