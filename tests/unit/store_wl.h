@@ -23,7 +23,9 @@ typedef struct wl_result {
   int nops, nok, nfail;
   int first_fail_rc;     /* code of the first failed operation (0 if none) */
   int first_fail_op;     /* its index */
-  int ok_after_poison;   /* operations that succeeded after one failed with a sync/write error */
+  int ok_after_poison;   /* operations that succeeded after the store was poisoned */
+  int root_changed_on_fail; /* failed operations that changed the state root (must stay 0) */
+  int io_fail_not_poisoned; /* mutations failing with EIO/ENOSPC that left the store writable */
   uint64_t acked;        /* height after the last acknowledged (durable) write */
   uint64_t reached;      /* engine height at the end (may include a write that failed to log) */
   uint8_t roots[WL_MAXH][32]; /* roots[h]: state root at height h, for h <= reached */
@@ -78,6 +80,8 @@ static void wl_run(valori_db *db, int nrounds, int relaxed, wl_result *r) {
       size_t lens[6];
       char mb[6][8];
       int rc = VALORI_OK, k, seed = round * 16 + step;
+      uint8_t before[32], after[32];
+      valori_state_root(db, before);
       switch (step) {
         case 0:
           for (k = 0; k < 6; k++) {
@@ -134,13 +138,22 @@ static void wl_run(valori_db *db, int nrounds, int relaxed, wl_result *r) {
         if (!relaxed) r->acked = r->reached;
         else pending_acked = r->reached;
       } else {
+        valori_store_status ss;
         r->nfail++;
         if (!r->first_fail_rc) { r->first_fail_rc = rc; r->first_fail_op = r->nops; }
-        if (rc != VALORI_ENOTFOUND && rc != VALORI_ENOMEM && rc != VALORI_EEXIST) poisoned = 1;
+        if (valori_store_status_get(db, &ss) == VALORI_OK && ss.poisoned) poisoned = 1;
+        if ((rc == VALORI_EIO || rc == VALORI_ENOSPC) && !poisoned && step != 7) r->io_fail_not_poisoned++;
+        valori_state_root(db, after);
+        /* a rejected event changes nothing; a write that failed to reach the log poisons instead */
+        if (!poisoned && memcmp(before, after, 32) != 0) r->root_changed_on_fail++;
       }
       if (relaxed && r->nops % 5 == 0) {
-        if (valori_flush(db) == VALORI_OK) r->acked = pending_acked;
-        else poisoned = 1;
+        if (valori_flush(db) == VALORI_OK) {
+          if (poisoned) r->ok_after_poison++;
+          r->acked = pending_acked;
+        } else {
+          poisoned = 1;
+        }
       }
     }
   }
