@@ -295,7 +295,11 @@ static int apply_update(vl_engine *e, const vl_event *x, int dry) {
   tag = (x->fields & VL_UPD_TAG) ? x->tag : e->rec.tag[slot];
   if (!(x->fields & VL_UPD_VECTOR)) {
     if (tag != e->rec.tag[slot]) {
-      VL_TRY(vl_rec_reserve_tag(&e->rec, tag));
+      int rc2 = vl_rec_reserve_tag(&e->rec, tag);
+      if (rc2) {
+        vl_rec_unreserve_all(&e->rec);
+        return rc2;
+      }
       acc_sub_record(e, slot);
       vl_rec_commit_retag(&e->rec, slot, tag);
       acc_add_record(e, slot);

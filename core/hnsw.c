@@ -32,18 +32,11 @@ void vl_hnsw_free(vl_hnsw *h) {
 }
 
 int vl_hnsw_reserve(vl_hnsw *h, uint32_t cap) {
-  void *p;
+  void **const arr[] = {(void **)&h->l0, (void **)&h->up, (void **)&h->level};
+  const size_t sz[] = {(size_t)(1 + h->M0) * 4, sizeof(uint32_t *), 1};
   uint32_t old = h->cap;
   if (cap <= h->cap) return VALORI_OK;
-  p = h->l0;
-  VL_TRY(vl_grow(h->a, &p, (size_t)old * (1 + h->M0), (size_t)cap * (1 + h->M0), 4));
-  h->l0 = p;
-  p = h->up;
-  VL_TRY(vl_grow(h->a, &p, old, cap, sizeof(uint32_t *)));
-  h->up = p;
-  p = h->level;
-  VL_TRY(vl_grow(h->a, &p, old, cap, 1));
-  h->level = p;
+  VL_TRY(vl_grow_all(h->a, arr, sz, 3, old, cap));
   memset(h->level + old, VL_NOT_IN_INDEX, cap - old);
   h->cap = cap;
   return VALORI_OK;

@@ -31,30 +31,13 @@ void vl_rec_free(vl_records *r) {
   memset(r, 0, sizeof *r);
 }
 
-/* Grows every per-slot array to ncap. Each array grows independently; a failure leaves the
-** arrays that did grow larger (harmless) and r->cap unchanged. */
+/* Grows every per-slot array to ncap, all or nothing. */
 static int grow_slots(vl_records *r, uint32_t ncap) {
-  const valori_allocator *a = r->a;
-  size_t o = r->cap, n = ncap;
-  void *p;
-#define VL_GROW(field, sz)                              \
-  p = r->field;                                         \
-  VL_TRY(vl_grow(a, &p, o, n, sz));                     \
-  r->field = p;
-  VL_GROW(id, 8)
-  VL_GROW(tag, 8)
-  VL_GROW(node, 8)
-  VL_GROW(meta, sizeof(uint8_t *))
-  VL_GROW(meta_len, 4)
-  VL_GROW(tagpos, 4)
-  VL_GROW(state, 1)
-  VL_GROW(freel, 4)
-#undef VL_GROW
-  r->free_cap = ncap;
-  p = r->vec;
-  VL_TRY(vl_grow(a, &p, o * r->dim, n * r->dim, 4));
-  r->vec = p;
-  r->cap = ncap;
+  void **const arr[] = {(void **)&r->id, (void **)&r->tag, (void **)&r->node, (void **)&r->meta, (void **)&r->meta_len,
+                        (void **)&r->tagpos, (void **)&r->state, (void **)&r->freel, (void **)&r->vec};
+  const size_t sz[] = {8, 8, 8, sizeof(uint8_t *), 4, 4, 1, 4, (size_t)r->dim * 4};
+  VL_TRY(vl_grow_all(r->a, arr, sz, 9, r->cap, ncap));
+  r->cap = r->free_cap = ncap;
   return VALORI_OK;
 }
 
@@ -102,9 +85,22 @@ int vl_rec_reserve_tag(vl_records *r, uint64_t tag) {
   return VALORI_OK;
 }
 
+/* Undoes every reservation of a failed prepare, dropping postings it created (still empty). */
 void vl_rec_unreserve_all(vl_records *r) {
-  uint32_t i;
-  for (i = 0; i < r->npost; i++) r->post[i].pend = 0;
+  uint32_t i = r->npost;
+  while (i-- > 0) {
+    vl_posting *p = &r->post[i];
+    p->pend = 0;
+    if (p->n == 0) {
+      vl_free(r->a, p->slots, (size_t)p->cap * 4);
+      vl_map_del(&r->tags, p->tag);
+      if (i != r->npost - 1) {
+        r->post[i] = r->post[r->npost - 1];
+        vl_map_put(&r->tags, r->post[i].tag, i);
+      }
+      r->npost--;
+    }
+  }
 }
 
 uint32_t vl_rec_peek_slot(const vl_records *r, uint32_t ahead) {

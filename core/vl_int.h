@@ -57,6 +57,32 @@ static inline int vl_grow(const valori_allocator *a, void **p, size_t old_n, siz
   return VALORI_OK;
 }
 
+/* Grows k parallel arrays from old_n to new_n elements all or nothing: new blocks are allocated
+** first, and only when every one succeeded are contents copied and old blocks freed. So a failure
+** leaves every array (and the caller's capacity field) exactly as it was. sz[i] is the element
+** size of array i; new tails are zeroed. */
+static inline int vl_grow_all(const valori_allocator *a, void **const *arr, const size_t *sz, int k, size_t old_n,
+                              size_t new_n) {
+  void *nb[12];
+  size_t bytes[12], ob;
+  int i, j;
+  if (k > 12) return VALORI_EINVAL;
+  for (i = 0; i < k; i++) {
+    if (!vl_mul_ok(new_n, sz[i], &bytes[i]) || !(nb[i] = a->alloc(a->ctx, bytes[i] ? bytes[i] : 1))) {
+      for (j = 0; j < i; j++) a->free(a->ctx, nb[j], bytes[j] ? bytes[j] : 1);
+      return VALORI_ENOMEM;
+    }
+  }
+  for (i = 0; i < k; i++) {
+    ob = old_n * sz[i];
+    if (*arr[i]) memcpy(nb[i], *arr[i], ob);
+    memset((uint8_t *)nb[i] + ob, 0, bytes[i] - ob);
+    if (*arr[i]) a->free(a->ctx, *arr[i], ob ? ob : 1);
+    *arr[i] = nb[i];
+  }
+  return VALORI_OK;
+}
+
 /* ---- Little-endian codec (byte by byte: independent of host endianness and alignment). */
 static inline void vl_put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
 static inline void vl_put32(uint8_t *p, uint32_t v) {

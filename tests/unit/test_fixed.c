@@ -1,0 +1,91 @@
+/*
+** test_fixed.c: the binary32 -> Q16.16 boundary against an independent oracle (double arithmetic
+** with explicit half-to-even), across boundary cases, a strided sweep of all 2^32 bit patterns, and
+** the exact inverse for every Q16.16 value in range.
+*/
+#include "fixed.h"
+#include "vt.h"
+
+/* Oracle: x * 65536 is exact in double; round half to even by hand; NaN/Inf/range by value. */
+static int oracle(uint32_t bits, int32_t *q) {
+  float f;
+  double v, t;
+  int64_t ti;
+  memcpy(&f, &bits, 4);
+  if (f != f) return VALORI_ENAN;
+  if (((bits >> 23) & 0xFFu) == 0xFFu) return VALORI_EINF; /* NaN handled above */
+  if (f > 256.0f || f < -256.0f) return VALORI_ERANGE;
+  v = (double)f * 65536.0;
+  ti = (int64_t)v; /* truncates toward zero */
+  t = v - (double)ti;
+  if (t > 0.5 || (t == 0.5 && (ti & 1))) ti++;
+  if (t < -0.5 || (t == -0.5 && (ti & 1))) ti--;
+  *q = (int32_t)ti;
+  return VALORI_OK;
+}
+
+static uint32_t fbits(float f) { uint32_t b; memcpy(&b, &f, 4); return b; }
+
+static void test_boundaries(void) {
+  int32_t q = 12345;
+  VT_EQ_INT(vl_f32bits_to_q16(fbits(256.0f), &q), VALORI_OK); VT_EQ_INT(q, 1 << 24);
+  VT_EQ_INT(vl_f32bits_to_q16(fbits(-256.0f), &q), VALORI_OK); VT_EQ_INT(q, -(1 << 24));
+  VT_EQ_INT(vl_f32bits_to_q16(fbits(256.0f) + 1, &q), VALORI_ERANGE);
+  VT_EQ_INT(vl_f32bits_to_q16(0x7F800000u, &q), VALORI_EINF);
+  VT_EQ_INT(vl_f32bits_to_q16(0xFF800000u, &q), VALORI_EINF);
+  VT_EQ_INT(vl_f32bits_to_q16(0x7FC00000u, &q), VALORI_ENAN);
+  VT_EQ_INT(vl_f32bits_to_q16(0xFF800001u, &q), VALORI_ENAN);
+  VT_EQ_INT(vl_f32bits_to_q16(0x7F7FFFFFu, &q), VALORI_ERANGE); /* FLT_MAX */
+  q = 7;
+  VT_EQ_INT(vl_f32bits_to_q16(0x80000000u, &q), VALORI_OK); VT_EQ_INT(q, 0); /* -0 */
+  VT_EQ_INT(vl_f32bits_to_q16(0x00000001u, &q), VALORI_OK); VT_EQ_INT(q, 0); /* subnormal */
+  /* ties: 0.5, 1.5, 2.5 units of 2^-16 round to even */
+  VT_EQ_INT(vl_f32bits_to_q16(fbits(0.5f / 65536), &q), VALORI_OK); VT_EQ_INT(q, 0);
+  VT_EQ_INT(vl_f32bits_to_q16(fbits(1.5f / 65536), &q), VALORI_OK); VT_EQ_INT(q, 2);
+  VT_EQ_INT(vl_f32bits_to_q16(fbits(2.5f / 65536), &q), VALORI_OK); VT_EQ_INT(q, 2);
+  VT_EQ_INT(vl_f32bits_to_q16(fbits(-2.5f / 65536), &q), VALORI_OK); VT_EQ_INT(q, -2);
+  VT_EQ_INT(vl_f32bits_to_q16(fbits(-3.5f / 65536), &q), VALORI_OK); VT_EQ_INT(q, -4);
+  VT_EQ_INT(vl_f32bits_to_q16(fbits(0.75f / 65536), &q), VALORI_OK); VT_EQ_INT(q, 1);
+  VT_EQ_INT(vl_f32bits_to_q16(fbits(0.1f), &q), VALORI_OK); VT_EQ_INT(q, 6554);
+  VT_EQ_INT(vl_f32bits_to_q16(fbits(-1.0f), &q), VALORI_OK); VT_EQ_INT(q, -65536);
+  VT_EQ_INT(vl_f32bits_to_q16(fbits(255.99998f), &q), VALORI_OK); VT_EQ_INT(q, (1 << 24) - 1);
+  /* rejected input leaves the output untouched */
+  q = 99;
+  vl_f32bits_to_q16(0x7FC00000u, &q);
+  VT_EQ_INT(q, 99);
+}
+
+static void test_sweep_against_oracle(void) {
+  uint64_t b;
+  long bad = 0, n = 0;
+  for (b = 0; b <= 0xFFFFFFFFull; b += 977) { /* ~4.4 million patterns, every exponent */
+    int32_t q1 = 0, q2 = 0;
+    int r1 = vl_f32bits_to_q16((uint32_t)b, &q1), r2 = oracle((uint32_t)b, &q2);
+    n++;
+    if (r1 != r2 || (r1 == VALORI_OK && q1 != q2)) {
+      if (bad++ < 5) fprintf(stderr, "bits %08x: got %d/%d want %d/%d\n", (unsigned)b, r1, q1, r2, q2);
+    }
+  }
+  printf("  %ld patterns checked\n", n);
+  VT_EQ_INT(bad, 0);
+}
+
+static void test_inverse_exact(void) {
+  int32_t q;
+  long bad = 0;
+  for (q = -(1 << 24); q <= (1 << 24); q++) {
+    int32_t back = 0;
+    uint32_t bits = vl_q16_to_f32bits(q);
+    float f;
+    memcpy(&f, &bits, 4);
+    if (vl_f32bits_to_q16(bits, &back) != VALORI_OK || back != q || (double)f != (double)q / 65536.0) bad++;
+  }
+  VT_EQ_INT(bad, 0);
+}
+
+int main(void) {
+  VT_RUN(test_boundaries);
+  VT_RUN(test_sweep_against_oracle);
+  VT_RUN(test_inverse_exact);
+  return VT_DONE();
+}

@@ -1,0 +1,186 @@
+/*
+** test_misuse.c: API misuse through the public C API returns its stable code, stores nothing,
+** and leaves the state root and height unchanged: NaN, infinities, out-of-range components, wrong
+** dimension, oversize metadata, unknown ids, k = 0 or absurd, bad options, hostile snapshots.
+*/
+#include "valori.h"
+#include "vt.h"
+
+static valori_db *db;
+static uint8_t root0[32];
+static uint64_t height0;
+
+static void snap_state(void) {
+  valori_stats st;
+  valori_state_root(db, root0);
+  valori_stats_get(db, &st);
+  height0 = st.height;
+}
+static int unchanged(void) {
+  uint8_t r[32];
+  valori_stats st;
+  valori_state_root(db, r);
+  valori_stats_get(db, &st);
+  return memcmp(r, root0, 32) == 0 && st.height == height0 && valori_check(db) == VALORI_OK;
+}
+#define EXPECT(call, code) do { VT_EQ_INT((call), (code)); VT_CHECK(unchanged()); } while (0)
+
+static float f_of(uint32_t bits) { float f; memcpy(&f, &bits, 4); return f; }
+
+static void test_options(void) {
+  valori_options o;
+  valori_db *x = NULL;
+  valori_options_init(&o);
+  o.dim = 0;
+  VT_EQ_INT(valori_open(":memory:", &o, &x), VALORI_EDIM);
+  o.dim = VALORI_MAX_DIM + 1;
+  VT_EQ_INT(valori_open(":memory:", &o, &x), VALORI_EDIM);
+  o.dim = 4; o.metric = 7;
+  VT_EQ_INT(valori_open(":memory:", &o, &x), VALORI_EINVAL);
+  o.metric = 0; o.hnsw_m = 1;
+  VT_EQ_INT(valori_open(":memory:", &o, &x), VALORI_EINVAL);
+  o.hnsw_m = 200;
+  VT_EQ_INT(valori_open(":memory:", &o, &x), VALORI_EINVAL);
+  VT_EQ_INT(valori_open(":memory:", NULL, &x), VALORI_EINVAL);
+  VT_CHECK(x == NULL);
+  VT_CHECK(strcmp(valori_code_name(VALORI_EDIM), "EDIM") == 0);
+  VT_CHECK(strcmp(valori_strerror(9999), "unknown result code") == 0);
+  VT_CHECK(strstr(valori_constants_json(), "\"EDIM\":5") != NULL);
+}
+
+static void test_bad_vectors(void) {
+  float v[4] = {1, 2, 3, 4}, bad[4];
+  uint64_t id = 77, first = 77, tags[2] = {0, 0};
+  memcpy(bad, v, sizeof v);
+  bad[1] = f_of(0x7FC00000u);
+  EXPECT(valori_insert(db, bad, 0, NULL, 0, &id), VALORI_ENAN);
+  bad[1] = f_of(0xFF800000u);
+  EXPECT(valori_insert(db, bad, 0, NULL, 0, &id), VALORI_EINF);
+  bad[1] = 256.5f;
+  EXPECT(valori_insert(db, bad, 0, NULL, 0, &id), VALORI_ERANGE);
+  bad[1] = -1e30f;
+  EXPECT(valori_insert(db, bad, 0, NULL, 0, &id), VALORI_ERANGE);
+  VT_EQ_INT(id, 77);
+  {
+    float two[8];
+    memcpy(two, v, sizeof v);
+    memcpy(two + 4, bad, sizeof bad); /* the batch is atomic: the good first record is not stored */
+    EXPECT(valori_insert_batch(db, 2, two, tags, NULL, NULL, &first), VALORI_ERANGE);
+    VT_EQ_INT(first, 77);
+  }
+  EXPECT(valori_insert_batch(db, 0, v, NULL, NULL, NULL, &first), VALORI_EEMPTY);
+  EXPECT(valori_insert_batch(db, VALORI_MAX_BATCH + 1, v, NULL, NULL, NULL, &first), VALORI_ETOOBIG);
+  EXPECT(valori_insert(db, NULL, 0, NULL, 0, &id), VALORI_EINVAL);
+  EXPECT(valori_update(db, 1, bad, NULL), VALORI_ERANGE);
+  {
+    float w = f_of(0x7F800000u);
+    uint64_t e;
+    EXPECT(valori_edge_create(db, 1, 1, 0, &w, &e), VALORI_EINF);
+  }
+}
+
+static void test_bad_sizes_and_ids(void) {
+  static uint8_t big[VALORI_MAX_META + 1];
+  float v[4] = {1, 2, 3, 4};
+  uint64_t id, node;
+  EXPECT(valori_insert(db, v, 0, big, sizeof big, &id), VALORI_ETOOBIG);
+  EXPECT(valori_insert(db, v, 0, NULL, 5, &id), VALORI_EINVAL);
+  EXPECT(valori_set_meta(db, 1, big, sizeof big), VALORI_ETOOBIG);
+  EXPECT(valori_node_create(db, 0, 0, big, sizeof big, &node), VALORI_ETOOBIG);
+  EXPECT(valori_delete(db, 999999), VALORI_ENOTFOUND);
+  EXPECT(valori_delete(db, 0), VALORI_ENOTFOUND);
+  EXPECT(valori_update(db, 999999, v, NULL), VALORI_ENOTFOUND);
+  EXPECT(valori_update(db, 1, NULL, NULL), VALORI_EINVAL);
+  EXPECT(valori_set_meta(db, 999999, "x", 1), VALORI_ENOTFOUND);
+  EXPECT(valori_node_create(db, 0, 999999, NULL, 0, &node), VALORI_ENOTFOUND);
+  EXPECT(valori_node_delete(db, 999999), VALORI_ENOTFOUND);
+  EXPECT(valori_edge_create(db, 999, 998, 0, NULL, &id), VALORI_ENOTFOUND);
+  EXPECT(valori_edge_delete(db, 999999), VALORI_ENOTFOUND);
+  EXPECT(valori_get(db, 999999, NULL, NULL, NULL, 0, NULL), VALORI_ENOTFOUND);
+  /* a record can be linked by one node only */
+  VT_EQ_INT(valori_node_create(db, 1, 1, NULL, 0, &node), VALORI_OK);
+  snap_state();
+  EXPECT(valori_node_create(db, 1, 1, NULL, 0, &node), VALORI_EEXIST);
+}
+
+static void test_bad_search(void) {
+  float q[4] = {0, 0, 0, 0}, bad[4] = {0, 0, 0, 0};
+  valori_hit h[4];
+  size_t n = 123;
+  uint64_t tag = 1;
+  valori_search_params p = {0, 0, 0, 0, NULL};
+  EXPECT(valori_search(db, NULL, q, &p, h, &n), VALORI_EK);
+  p.k = VALORI_MAX_K + 1;
+  EXPECT(valori_search(db, NULL, q, &p, h, &n), VALORI_EK);
+  p.k = 4; p.ef = VALORI_MAX_EF + 1;
+  EXPECT(valori_search(db, NULL, q, &p, h, &n), VALORI_EK);
+  p.ef = 0; p.mode = 9;
+  EXPECT(valori_search(db, NULL, q, &p, h, &n), VALORI_EINVAL);
+  p.mode = 0; p.ntags = 1; p.tags = NULL;
+  EXPECT(valori_search(db, NULL, q, &p, h, &n), VALORI_EINVAL);
+  p.ntags = VALORI_MAX_TAGS + 1; p.tags = &tag;
+  EXPECT(valori_search(db, NULL, q, &p, h, &n), VALORI_EINVAL);
+  p.ntags = 0;
+  bad[3] = f_of(0x7FC00000u);
+  EXPECT(valori_search(db, NULL, bad, &p, h, &n), VALORI_ENAN);
+  VT_EQ_INT(n, 123);
+  {
+    valori_reach r[2];
+    uint64_t seed = 1;
+    EXPECT(valori_expand(db, &seed, 1, VALORI_MAX_HOPS + 1, VALORI_DIR_OUT, 10, r, 2, &n), VALORI_EINVAL);
+    EXPECT(valori_expand(db, &seed, 1, 1, 0, 10, r, 2, &n), VALORI_EINVAL);
+    EXPECT(valori_expand(db, &seed, 1, 1, VALORI_DIR_OUT, 0, r, 2, &n), VALORI_EINVAL);
+    seed = 424242;
+    EXPECT(valori_expand(db, &seed, 1, 1, VALORI_DIR_OUT, 10, r, 2, &n), VALORI_ENOTFOUND);
+  }
+}
+
+static void test_hostile_snapshots(void) {
+  uint8_t *buf = NULL, *copy;
+  size_t len = 0, i;
+  valori_db *x = NULL;
+  long ok = 0, bad = 0;
+  VT_REQUIRE(valori_snapshot_save(db, &buf, &len) == VALORI_OK);
+  copy = (uint8_t *)malloc(len);
+  for (i = 0; i < len; i++) { /* truncation at every length */
+    memcpy(copy, buf, len);
+    if (valori_snapshot_load(copy, i, NULL, &x) == VALORI_OK) { ok++; valori_close(x); } else bad++;
+  }
+  VT_EQ_INT(ok, 0);
+  for (i = 0; i < len * 8; i += 3) { /* bit flips: the checksums catch every one */
+    int rc;
+    memcpy(copy, buf, len);
+    copy[i / 8] ^= (uint8_t)(1u << (i % 8));
+    rc = valori_snapshot_load(copy, len, NULL, &x);
+    if (rc == VALORI_OK) { ok++; valori_close(x); }
+    else VT_CHECK(rc == VALORI_ECORRUPT || rc == VALORI_EVERSION);
+  }
+  VT_EQ_INT(ok, 0);
+  memcpy(copy, buf, len);
+  copy[8] = 2; /* a newer format version */
+  VT_EQ_INT(valori_snapshot_load(copy, len, NULL, &x), VALORI_EVERSION);
+  VT_EQ_INT(valori_snapshot_load(NULL, 0, NULL, &x), VALORI_EINVAL);
+  free(copy);
+  valori_buffer_free(db, buf, len);
+  VT_CHECK(unchanged());
+}
+
+int main(void) {
+  valori_options o;
+  float v[4 * 50];
+  uint64_t first, seed = 3;
+  int i;
+  valori_options_init(&o);
+  o.dim = 4;
+  if (valori_open(":memory:", &o, &db) != VALORI_OK) return 1;
+  for (i = 0; i < 200; i++) v[i] = (float)(vt_rand(&seed) % 1000) / 10.0f;
+  valori_insert_batch(db, 50, v, NULL, NULL, NULL, &first);
+  snap_state();
+  VT_RUN(test_options);
+  VT_RUN(test_bad_vectors);
+  VT_RUN(test_bad_sizes_and_ids);
+  VT_RUN(test_bad_search);
+  VT_RUN(test_hostile_snapshots);
+  valori_close(db);
+  return VT_DONE();
+}
