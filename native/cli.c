@@ -8,6 +8,7 @@
 #include <string.h>
 
 static const vcli_cmd vcli_cmds[] = {
+  {"demo", vcli_demo, "[--dir DIR] [--n N] [--queries Q] [--ef EF]", "build a store from Fashion-MNIST and answer searches"},
   {"inspect", vcli_inspect, "DIR", "list a store's segments and snapshots and their state"},
   {"verify", vcli_verify, "DIR", "check every checksum, the chain and every snapshot against a full replay"},
   {"replay", vcli_replay, "DIR [--to HEIGHT]", "replay the store to a height and print its root and counts"},

@@ -27,6 +27,7 @@ typedef struct vcli_cmd {
   const char *summary; /* one line */
 } vcli_cmd;
 
+int vcli_demo(int argc, char **argv);
 int vcli_inspect(int argc, char **argv);
 int vcli_verify(int argc, char **argv);
 int vcli_replay(int argc, char **argv);

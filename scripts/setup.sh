@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 PKGS=(
   build-essential cmake ninja-build clang-14 libclang-rt-14-dev llvm-14
-  libssl-dev pkg-config
+  libssl-dev pkg-config zlib1g-dev
   emscripten
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross
   gcc-arm-linux-gnueabihf libc6-dev-armhf-cross

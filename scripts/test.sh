@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Runs every Valori test on this machine, installing what it needs first (scripts/setup.sh).
+# This is the command the README gives and .ci/run calls. Steps:
+#   1. native build + ctest (unit, property, golden, store, crash, fuzz-corpus replay)
+#   2. the same tests under AddressSanitizer + UndefinedBehaviorSanitizer (clang)
+#   3. the cross-target bit-identity matrix (scripts/identity.sh)
+#   4. the npm package in Node and headless Chromium (npm test)
+#   5. the quick benchmark, so the benchmark code cannot rot (bench/run.sh --quick)
+# Exits non-zero on the first failing step. VALORI_TEST_ONLY="native sanitize ..." runs a subset.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+JOBS=$(nproc 2>/dev/null || echo 2)
+only="${VALORI_TEST_ONLY:-native sanitize identity npm bench}"
+want() { case " $only " in *" $1 "*) return 0;; *) return 1;; esac; }
+step() { printf '\n=== %s ===\n' "$*"; }
+
+step "setup"
+bash scripts/setup.sh
+
+if want native; then
+  step "native build and tests (gcc, RelWithDebInfo)"
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build build -j "$JOBS"
+  ctest --test-dir build --output-on-failure -j "$JOBS" -LE long
+fi
+
+if want sanitize; then
+  step "native tests under ASan + UBSan (clang)"
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DVALORI_SANITIZE=ON >/dev/null
+  cmake --build build-asan -j "$JOBS"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-asan --output-on-failure -j "$JOBS" -LE "long|nosan"
+fi
+
+if want identity && [ -x scripts/identity.sh ]; then
+  step "cross-target bit identity"
+  bash scripts/identity.sh
+fi
+
+if want npm && [ -f package.json ]; then
+  step "npm package (Node and Chromium)"
+  npm test
+fi
+
+if want bench && [ -x bench/run.sh ]; then
+  step "quick benchmark"
+  bash bench/run.sh --quick
+fi
+
+step "all tests passed"
