@@ -1,0 +1,201 @@
+// backend-idb.js: the browser storage backend (`idb://name`): the store's files live in the
+// Emscripten FS under an IDBFS mount at /idb/<name> (IndexedDB database "/idb/<name>", the IDBFS
+// format, loaded with FS.syncfs(true) on open) and the core's log/snapshot code works on them through
+// a JS valori_vfs (wasm/vfs_js.c).
+//
+// Durability. A write is acknowledged only after the IndexedDB transaction that covers it completed.
+// This file replaces IDBFS's write direction (FS.syncfs(false)) with `commit()`, because IDBFS
+//   - opens its transaction with the default ("relaxed" in Chromium) durability: we ask 'strict';
+//   - calls preventDefault() on a failed put and lets the rest of the transaction commit, so a quota
+//     error could leave some files new and others old: we abort the whole transaction instead, so a
+//     failed commit leaves IndexedDB exactly as the previous commit left it (nothing half-written);
+//   - finds changed files by mtime with 1 ms resolution, which can miss a change made in the same
+//     millisecond as the previous sync: we track changed and removed files ourselves.
+// The stored records keep IDBFS's format ({timestamp, mode, contents} under the full path), so
+// FS.syncfs(true) still loads them. One commit is one IndexedDB transaction writing the changed files
+// whole: only the tail log segment (small: segment_bytes) and new snapshots change per commit.
+// The write queue (index.js) never runs a core write while a commit is in flight, so every commit
+// captures a state that the core reached between two whole events.
+//
+// Single writer across tabs: a Web Lock "valori:<name>" taken with ifAvailable before the core opens;
+// held until close. A second writer gets ELOCKED.
+
+const STORE = 'FILE_DATA';
+
+export class IdbBackend {
+  constructor(core, name) {
+    this.core = core;
+    this.name = name;
+    this.mount = '/idb/' + name;
+    this.FS = core.m.FS;
+    this.IDBFS = this.FS.filesystems.IDBFS;
+    this.files = new Map();
+    this.nextFh = 1;
+    this.dirty = new Set();
+    this.removed = new Set();
+    this.EIO = core.C.codes.EIO;
+    this.EBUFSIZE = core.C.codes.EBUFSIZE;
+    this.F = core.L.vfs;
+    this.lastError = null;
+    this.release = null;
+    this.mounted = false;
+  }
+
+  fail(name, cause) { return { vcode: this.core.C.codes[name], cause }; }
+
+  /** Takes the Web Lock (unless read-only), mounts and loads the store from IndexedDB. */
+  async prepare({ readOnly }) {
+    if (!readOnly) {
+      try {
+        this.release = await acquireWebLock('valori:' + this.name);
+      } catch (e) {
+        throw e instanceof LockedError ? this.fail('ELOCKED', null) : this.fail('EIO', e);
+      }
+    }
+    try {
+      const FS = this.FS;
+      try { FS.mkdirTree(this.mount); } catch { /* exists */ }
+      try { FS.mount(this.IDBFS, {}, this.mount); } catch (e) { throw this.fail('ELOCKED', e); }
+      this.mounted = true;
+      await new Promise((resolve, reject) => FS.syncfs(true, (err) => (err ? reject(err) : resolve())));
+      this.db = await new Promise((resolve, reject) =>
+        this.IDBFS.getDB(this.mount, (err, db) => (err ? reject(err) : resolve(db))));
+    } catch (e) {
+      this.dispose();
+      throw (e && typeof e.vcode == 'number') ? e : this.fail(isQuota(e) ? 'ENOSPC' : 'EIO', e);
+    }
+  }
+
+  full(name) { return this.mount + '/' + name; }
+  exists(full) { return this.FS.analyzePath(full).exists; }
+  stream(fh) {
+    const f = this.files.get(fh);
+    if (!f) throw this.fail('EINVAL', null);
+    return f;
+  }
+
+  open(name, flags) {
+    const F = this.F, FS = this.FS, full = this.full(name);
+    const ex = this.exists(full);
+    if (!ex && !(flags & F.CREATE)) throw this.fail('ENOTFOUND', null);
+    if (ex && (flags & F.CREATE) && (flags & F.EXCL)) throw this.fail('EEXIST', null);
+    if (!ex) { FS.writeFile(full, new Uint8Array(0)); this.touch(name); }
+    if (ex && (flags & F.TRUNC)) { FS.truncate(full, 0); this.touch(name); }
+    const s = FS.open(full, (flags & F.WRITE) ? 'r+' : 'r');
+    const fh = this.nextFh++;
+    this.files.set(fh, { s, name });
+    return fh;
+  }
+
+  touch(name) { this.dirty.add(name); this.removed.delete(name); }
+
+  close(fh) { const f = this.stream(fh); this.files.delete(fh); this.FS.close(f.s); }
+  read(fh, off, dst) { return this.FS.read(this.stream(fh).s, dst, 0, dst.length, off); }
+  write(fh, off, src) {
+    const f = this.stream(fh);
+    let done = 0;
+    while (done < src.length) done += this.FS.write(f.s, src, done, src.length - done, off + done);
+    this.touch(f.name);
+  }
+  sync() { /* durability is the IndexedDB commit that follows the core's flush */ }
+  size(fh) { return this.stream(fh).s.node.usedBytes; }
+  truncate(fh, size) { const f = this.stream(fh); this.FS.ftruncate(f.s.fd, size); this.touch(f.name); }
+  rename(from, to) {
+    const a = this.full(from), b = this.full(to);
+    if (!this.exists(a)) throw this.fail('ENOTFOUND', null);
+    this.FS.rename(a, b);
+    this.touch(to);
+    this.dirty.delete(from);
+    this.removed.add(from);
+  }
+  remove(name) {
+    const p = this.full(name);
+    if (!this.exists(p)) throw this.fail('ENOTFOUND', null);
+    this.FS.unlink(p);
+    this.dirty.delete(name);
+    this.removed.add(name);
+  }
+  syncDir() {}
+  list() {
+    const FS = this.FS;
+    return FS.readdir(this.mount).filter((n) => n !== '.' && n !== '..' && FS.isFile(FS.stat(this.full(n)).mode));
+  }
+  lock() { /* the Web Lock was taken in prepare() */ }
+  unlock() {}
+
+  /**
+   * Writes every file changed since the last commit, and deletes every removed one, in one
+   * IndexedDB transaction with strict durability. Resolves when the transaction completed; on any
+   * failure the transaction is aborted (nothing of it is stored) and the promise rejects with a
+   * {vcode} object (ENOSPC for QuotaExceededError, EIO otherwise).
+   */
+  async commit() {
+    if (!this.dirty.size && !this.removed.size) return;
+    const FS = this.FS;
+    const puts = [];
+    for (const name of this.dirty) {
+      const full = this.full(name);
+      if (!this.exists(full)) continue;
+      const node = FS.lookupPath(full).node;
+      const used = node.usedBytes || 0;
+      const contents = node.contents ? Uint8Array.prototype.slice.call(node.contents, 0, used) : new Uint8Array(0);
+      puts.push([full, { timestamp: new Date(node.timestamp), mode: node.mode, contents }]);
+    }
+    const dels = [...this.removed].map((n) => this.full(n));
+    await new Promise((resolve, reject) => {
+      let tx;
+      let failed = null;
+      try {
+        tx = this.db.transaction([STORE], 'readwrite', { durability: 'strict' });
+      } catch (e) {
+        reject(this.fail(isQuota(e) ? 'ENOSPC' : 'EIO', e));
+        return;
+      }
+      tx.oncomplete = () => resolve();
+      tx.onabort = () => {
+        const e = failed || tx.error;
+        reject(this.fail(isQuota(e) ? 'ENOSPC' : 'EIO', e || new Error('IndexedDB transaction aborted')));
+      };
+      tx.onerror = (ev) => { failed = failed || (ev.target && ev.target.error) || tx.error; };
+      try {
+        const st = tx.objectStore(STORE);
+        for (const [k, v] of puts) st.put(v, k);
+        for (const k of dels) st.delete(k);
+      } catch (e) {
+        failed = e;
+        try { tx.abort(); } catch { reject(this.fail(isQuota(e) ? 'ENOSPC' : 'EIO', e)); }
+      }
+    });
+    this.dirty.clear();
+    this.removed.clear();
+  }
+
+  /** Unmounts (dropping the in-memory copy) and releases the Web Lock. */
+  dispose() {
+    for (const f of this.files.values()) { try { this.FS.close(f.s); } catch { /* closed */ } }
+    this.files.clear();
+    if (this.mounted) {
+      try { this.FS.unmount(this.mount); } catch { /* not mounted */ }
+      this.mounted = false;
+    }
+    if (this.release) { this.release(); this.release = null; }
+  }
+}
+
+function isQuota(e) {
+  return !!e && (e.name === 'QuotaExceededError' || /quota/i.test(String(e.message || '')));
+}
+
+/** Takes an exclusive Web Lock or throws {vcode: ELOCKED}; resolves to its release function. */
+async function acquireWebLock(name) {
+  const locks = typeof navigator != 'undefined' ? navigator.locks : undefined;
+  if (!locks) return () => {};
+  return new Promise((resolve, reject) => {
+    locks.request(name, { mode: 'exclusive', ifAvailable: true }, (lock) => {
+      if (!lock) { reject(new LockedError()); return undefined; }
+      return new Promise((release) => resolve(release));
+    }).catch(reject);
+  });
+}
+
+export class LockedError extends Error {}

@@ -1,0 +1,355 @@
+// suite.js: the one test body run against every backend and environment (node-fs, node-memory,
+// chromium-idb, chromium-memory). `env.open(opts)` opens a database on a fresh store of that backend
+// for each test (env.fresh() names a new one; env.open({ reuse: true }) reopens the last one).
+import { describe, it, expect } from 'vitest';
+import { Valori, ValoriError } from '../src/index.js';
+import { workloadOps, runOps, WORKLOAD_DIM } from './workload.js';
+
+const f32 = (...xs) => Float32Array.from(xs);
+
+async function codeOf(p) {
+  try {
+    await p;
+  } catch (e) {
+    if (!(e instanceof ValoriError)) throw e;
+    return e.code;
+  }
+  return 'resolved';
+}
+
+/**
+ * @param {string} label backend name for the test titles
+ * @param {{persistent: boolean, fresh: () => string, open: (opts?: object) => Promise<Valori>}} env
+ */
+export function sharedSuite(label, env) {
+  describe(`valori on ${label}`, () => {
+    it('inserts and reads back records with bigint ids, tags and metadata', async () => {
+      env.fresh();
+      const db = await env.open({ dim: 3 });
+      try {
+        const a = await db.insert(f32(1, 2, 3), { tag: 7, meta: 'hello' });
+        const b = await db.insert([0.5, -0.25, 4], { tag: 8n });
+        expect(a).toBe(1n);
+        expect(b).toBe(2n);
+        const r = await db.get(1);
+        expect(Array.from(r.vector)).toEqual([1, 2, 3]);
+        expect(r.tag).toBe(7n);
+        expect(new TextDecoder().decode(r.meta)).toBe('hello');
+        expect((await db.get(2n)).meta).toBeNull();
+        expect(await db.get(99)).toBeNull();
+      } finally {
+        await db.close();
+      }
+    });
+
+    it('inserts a batch atomically with consecutive ids, and a bad row stores nothing', async () => {
+      env.fresh();
+      const db = await env.open({ dim: 2 });
+      try {
+        const ids = await db.insertBatch([f32(0, 0), f32(1, 1), f32(2, 2)], { tags: [1, 2, 3], metas: ['a', null, 'c'] });
+        expect(ids).toEqual([1n, 2n, 3n]);
+        const root = await db.stateRoot();
+        expect(await codeOf(db.insertBatch([f32(0, 1), f32(NaN, 1)]))).toBe('ENAN');
+        expect(await codeOf(db.insertBatch([]))).toBe('EEMPTY');
+        expect(await db.stateRoot()).toBe(root);
+        const flat = await db.insertBatch(new Float32Array([5, 5, 6, 6]));
+        expect(flat).toEqual([4n, 5n]);
+        expect(new TextDecoder().decode((await db.get(3)).meta)).toBe('c');
+      } finally {
+        await db.close();
+      }
+    });
+
+    it('deletes and updates records; unknown ids give ENOTFOUND', async () => {
+      env.fresh();
+      const db = await env.open({ dim: 2 });
+      try {
+        const [a, b] = await db.insertBatch([f32(0, 0), f32(10, 10)]);
+        await db.update(a, { vector: f32(9, 9), tag: 4 });
+        let r = await db.get(a);
+        expect(Array.from(r.vector)).toEqual([9, 9]);
+        expect(r.tag).toBe(4n);
+        await db.update(a, { meta: 'm' });
+        expect(new TextDecoder().decode((await db.get(a)).meta)).toBe('m');
+        await db.setMeta(a, null);
+        expect((await db.get(a)).meta).toBeNull();
+        await db.delete(b);
+        expect(await db.get(b)).toBeNull();
+        expect(await codeOf(db.delete(b))).toBe('ENOTFOUND');
+        expect(await codeOf(db.update(77, { tag: 1 }))).toBe('ENOTFOUND');
+        const s = await db.stats();
+        expect(s.records).toBe(1);
+        expect(s.nextRecordId).toBe(3n);
+      } finally {
+        await db.close();
+      }
+    });
+
+    it('searches by exact integer distance with tag filters that always match', async () => {
+      env.fresh();
+      const db = await env.open({ dim: 2, hnsw: { m: 8, efConstruction: 64 } });
+      try {
+        const vecs = [], tags = [];
+        for (let i = 0; i < 300; i++) { vecs.push(f32(i % 17, Math.floor(i / 17))); tags.push(i % 10); }
+        await db.insertBatch(vecs, { tags });
+        const hits = await db.search(f32(0, 0), { k: 5 });
+        expect(hits.length).toBe(5);
+        expect(hits[0]).toEqual({ id: 1n, distance: 0, distanceRaw: 0n });
+        expect(hits[1].distance).toBe(1);
+        expect(hits[1].distanceRaw).toBe(1n << 32n);
+        for (let i = 1; i < hits.length; i++) {
+          const p = hits[i - 1], q = hits[i];
+          expect(p.distanceRaw < q.distanceRaw || (p.distanceRaw === q.distanceRaw && p.id < q.id)).toBe(true);
+        }
+        const filtered = await db.search(f32(3, 3), { k: 20, tag: 3, ef: 100 });
+        expect(filtered.length).toBe(20);
+        for (const h of filtered) expect((await db.get(h.id)).tag).toBe(3n);
+        const two = await db.search(f32(3, 3), { k: 100, tags: [1, 2n] });
+        expect(two.length).toBe(60);
+        const exact = await db.search(f32(3, 3), { k: 10, mode: 'exact' });
+        expect(exact.length).toBe(10);
+        const all = await db.search(f32(0, 0), { k: 1000 });
+        expect(all.length).toBe(300);
+      } finally {
+        await db.close();
+      }
+    });
+
+    it('builds and walks the knowledge graph', async () => {
+      env.fresh();
+      const db = await env.open({ dim: 2 });
+      try {
+        const [r1, r2] = await db.insertBatch([f32(0, 0), f32(5, 5)]);
+        const n1 = await db.createNode({ kind: 1, record: r1, label: 'alice' });
+        const n2 = await db.createNode({ kind: 1, record: r2, label: 'bob' });
+        const n3 = await db.createNode({ kind: 2 });
+        const e1 = await db.createEdge(n1, n2, { kind: 7, weight: 0.5 });
+        const e2 = await db.createEdge(n2, n3, { kind: 8 });
+        expect([n1, n2, n3, e1, e2]).toEqual([1n, 2n, 3n, 1n, 2n]);
+        const node = await db.getNode(n1);
+        expect(node.record).toBe(r1);
+        expect(new TextDecoder().decode(node.label)).toBe('alice');
+        expect((await db.getNode(n3)).record).toBeNull();
+        expect(await db.nodeOfRecord(r2)).toBe(n2);
+        expect(await db.neighbors(n1)).toEqual([{ id: e1, from: n1, to: n2, kind: 7, weight: 0.5 }]);
+        expect((await db.neighbors(n2, { dir: 'in' }))[0].from).toBe(n1);
+        expect((await db.neighbors(n2, { dir: 'both', kind: 8 })).map((e) => e.id)).toEqual([e2]);
+        const reach = await db.expand([n1], { hops: 2 });
+        expect(reach).toEqual([
+          { node: n1, via: 0n, depth: 0 }, { node: n2, via: e1, depth: 1 }, { node: n3, via: e2, depth: 2 }]);
+        const se = await db.searchExpand(f32(0, 0), { k: 1, hops: 1 });
+        expect(se.hits[0].id).toBe(r1);
+        expect(se.nodes.map((n) => n.node)).toEqual([n1, n2]);
+        await db.delete(r2); // the linked node and its edges go with it
+        expect(await db.getNode(n2)).toBeNull();
+        expect(await db.neighbors(n1)).toEqual([]);
+        await db.deleteEdge(e1).catch(() => undefined);
+        expect(await codeOf(db.createEdge(n1, 99))).toBe('ENOTFOUND');
+        await db.deleteNode(n3);
+        expect((await db.stats()).nodes).toBe(1);
+      } finally {
+        await db.close();
+      }
+    });
+
+    it('reproduces the fixed workload state root, and its snapshot loads to the same root', async () => {
+      env.fresh();
+      const db = await env.open({ dim: WORKLOAD_DIM });
+      const mem = await Valori.open({ dim: WORKLOAD_DIM });
+      try {
+        const ops = workloadOps();
+        await runOps(db, ops);
+        await runOps(mem, ops);
+        const root = await db.stateRoot();
+        expect(root).toMatch(/^[0-9a-f]{64}$/);
+        expect(root).toBe(await mem.stateRoot());
+        await db.check();
+        const snap = await db.snapshot();
+        expect(snap).toBeInstanceOf(Uint8Array);
+        const copy = await Valori.fromSnapshot(snap);
+        expect(await copy.stateRoot()).toBe(root);
+        expect(await copy.indexDigest()).toBe(await db.indexDigest());
+        await copy.close();
+        expect(await codeOf(Valori.fromSnapshot(snap.slice(0, snap.length - 3)))).toMatch(/ECORRUPT|EVERSION/);
+      } finally {
+        await db.close();
+        await mem.close();
+      }
+    });
+
+    it('rejects bad input with ValoriError and the stable code, changing nothing', async () => {
+      env.fresh();
+      const db = await env.open({ dim: 3 });
+      try {
+        await db.insert(f32(1, 1, 1));
+        const root = await db.stateRoot();
+        const C = await Valori.constants();
+        const bad = [
+          [db.insert('not a vector'), 'EINVAL'],
+          [db.insert({ length: 3 }), 'EINVAL'],
+          [db.insert([1, 'x', 3]), 'EINVAL'],
+          [db.insert(f32(1, NaN, 3)), 'ENAN'],
+          [db.insert(f32(1, Infinity, 3)), 'EINF'],
+          [db.insert(f32(1, -Infinity, 3)), 'EINF'],
+          [db.insert(f32(1, 300, 3)), 'ERANGE'],
+          [db.insert(f32(1, 2)), 'EDIM'],
+          [db.insert(f32(1, 2, 3, 4)), 'EDIM'],
+          [db.insert(f32(1, 2, 3), { meta: new Uint8Array(C.limits.MAX_META + 1) }), 'ETOOBIG'],
+          [db.insert(f32(1, 2, 3), { meta: 42 }), 'EINVAL'],
+          [db.insert(f32(1, 2, 3), { tag: -1 }), 'EINVAL'],
+          [db.insert(f32(1, 2, 3), { tag: 2 ** 64 }), 'EINVAL'],
+          [db.insert(f32(1, 2, 3), { tag: 1n << 64n }), 'EINVAL'],
+          [db.delete('1'), 'EINVAL'],
+          [db.delete(1.5), 'EINVAL'],
+          [db.delete(12345), 'ENOTFOUND'],
+          [db.update(1, {}), 'EINVAL'],
+          [db.update(1, { vector: f32(NaN, 0, 0) }), 'ENAN'],
+          [db.search(f32(1, 1, 1), { k: 0 }), 'EK'],
+          [db.search(f32(1, 1, 1), { k: C.limits.MAX_K + 1 }), 'EK'],
+          [db.search(f32(1, 1, 1), { k: 1.5 }), 'EK'],
+          [db.search(f32(1, 1), { k: 1 }), 'EDIM'],
+          [db.search(f32(1, NaN, 1), { k: 1 }), 'ENAN'],
+          [db.search(f32(1, 1, 1), { mode: 'fast' }), 'EINVAL'],
+          [db.createNode({ kind: -1 }), 'EINVAL'],
+          [db.createNode({ label: new Uint8Array(C.limits.MAX_META + 1) }), 'ETOOBIG'],
+          [db.createEdge(1, 2, { weight: 'heavy' }), 'EINVAL'],
+          [db.expand([1], { hops: C.limits.MAX_HOPS + 1 }), 'EINVAL'],
+        ];
+        for (const [p, code] of bad) expect(await codeOf(p)).toBe(code);
+        const e = await db.insert(f32(1, 2)).catch((x) => x);
+        expect(e).toBeInstanceOf(ValoriError);
+        expect(e).toBeInstanceOf(Error);
+        expect(e.errno).toBe(C.codes.EDIM);
+        expect(await db.stateRoot()).toBe(root);
+        expect((await db.stats()).height).toBe(1);
+        expect(await codeOf(Valori.open({ path: env.fresh(), dim: 0 }))).toBe('EINVAL');
+        expect(await codeOf(Valori.open({ dim: 3, metric: 'manhattan' }))).toBe('EINVAL');
+      } finally {
+        await db.close();
+      }
+    });
+
+    it('refuses calls after close with ECLOSED; Symbol.asyncDispose closes', async () => {
+      env.fresh();
+      const db = await env.open({ dim: 2 });
+      await db.insert(f32(1, 1));
+      await db[Symbol.asyncDispose]();
+      expect(db.closed).toBe(true);
+      expect(await codeOf(db.insert(f32(1, 1)))).toBe('ECLOSED');
+      expect(await codeOf(db.search(f32(1, 1)))).toBe('ECLOSED');
+      await db.close(); // idempotent
+    });
+
+    it('batches concurrent writes (group commit) and resolves each with its own id', async () => {
+      env.fresh();
+      const db = await env.open({ dim: 4 });
+      try {
+        const ps = [];
+        for (let i = 0; i < 400; i++) ps.push(db.insert(f32(i % 7, i % 11, i % 13, 1), { tag: i }));
+        ps.push(db.insert(f32(NaN, 0, 0, 0))); // one bad write in the middle fails alone
+        for (let i = 400; i < 500; i++) ps.push(db.insert(f32(i % 7, 0, 0, 1), { tag: i }));
+        const res = await Promise.allSettled(ps);
+        const ok = res.filter((r) => r.status === 'fulfilled').map((r) => r.value);
+        expect(ok.length).toBe(500);
+        expect(new Set(ok).size).toBe(500);
+        expect(res[400].reason.code).toBe('ENAN');
+        expect((await db.get(ok[499])).tag).toBe(499n);
+      } finally {
+        await db.close();
+      }
+    });
+
+    it('keeps the wasm heap flat over thousands of calls', async () => {
+      env.fresh();
+      const db = await env.open({ dim: 8 });
+      try {
+        const v = new Float32Array(8).fill(0.5);
+        const nan = new Float32Array(8).fill(NaN);
+        await db.insert(v, { tag: 1 });
+        // One round touches every kind of call, failing ones included. Its arguments are fixed so
+        // that the database itself does not grow (a delete tombstone is bounded, tags are reused).
+        const round = async () => {
+          await db.search(v, { k: 10, tags: [1, 2] });
+          await db.searchExpand(v, { k: 3, hops: 1 });
+          await db.get(1);
+          await db.stateRoot();
+          await db.stats();
+          await db.update(1, { tag: 2, meta: 'y' });
+          await db.update(1, { tag: 1, meta: 'x' });
+          await db.insert(v, { tag: 1n << 70n }).catch(() => undefined);
+          await db.insert(nan).catch(() => undefined);
+          await db.insert(v, { meta: new Uint8Array(70000) }).catch(() => undefined);
+          await db.search(nan).catch(() => undefined);
+          await db.delete(999999).catch(() => undefined);
+          await db.snapshot();
+        };
+        for (let i = 0; i < 50; i++) await round(); // scratch buffers and the searcher reach their size
+        const before = await Valori.heapUsed();
+        for (let i = 0; i < 400; i++) await round(); // 5,200 calls
+        const after = await Valori.heapUsed();
+        expect(after - before).toBeLessThanOrEqual(0);
+      } finally {
+        await db.close();
+      }
+    });
+
+    if (env.persistent) {
+      it('persists across close and reopen, with the same state root', async () => {
+        env.fresh();
+        let db = await env.open({ dim: WORKLOAD_DIM });
+        const ops = workloadOps();
+        await runOps(db, ops, 0, 150);
+        await db.checkpoint();
+        await runOps(db, ops, 150);
+        const root = await db.stateRoot();
+        const height = (await db.stats()).height;
+        await db.close();
+        db = await env.open({ reuse: true });
+        try {
+          expect(db.dim).toBe(WORKLOAD_DIM);
+          expect(await db.stateRoot()).toBe(root);
+          expect((await db.stats()).height).toBe(height);
+          expect((await db.search(ops[10][1], { k: 1 }))[0].id).toBe(11n);
+          expect(await db.insert(new Float32Array(WORKLOAD_DIM))).toBe(251n);
+        } finally {
+          await db.close();
+        }
+      });
+
+      it('allows one writer per store: a second open gets ELOCKED until the first closes', async () => {
+        env.fresh();
+        const db = await env.open({ dim: 2 });
+        await db.insert(f32(1, 2));
+        expect(await codeOf(env.open({ reuse: true }))).toBe('ELOCKED');
+        await db.close();
+        const again = await env.open({ reuse: true });
+        expect((await again.stats()).records).toBe(1);
+        await again.close();
+      });
+
+      it('relaxed durability acknowledges before the commit; flush() and close() make it durable', async () => {
+        env.fresh();
+        let db = await env.open({ dim: 2, durability: 'relaxed' });
+        const ids = await Promise.all(Array.from({ length: 50 }, (_, i) => db.insert(f32(i, 0))));
+        await db.flush();
+        await db.insert(f32(99, 99));
+        await db.close();
+        db = await env.open({ reuse: true });
+        try {
+          expect((await db.stats()).records).toBe(51);
+          expect((await db.get(ids[49])).vector[0]).toBe(49);
+        } finally {
+          await db.close();
+        }
+      });
+
+      it('refuses an existing store opened with a conflicting dimension', async () => {
+        env.fresh();
+        const db = await env.open({ dim: 2 });
+        await db.insert(f32(1, 2));
+        await db.close();
+        expect(await codeOf(env.open({ reuse: true, dim: 3 }))).toBe('ECONFIG');
+      });
+    }
+  });
+}
