@@ -249,7 +249,8 @@ int vl_store_recover(const valori_allocator *a, const valori_vfs *vfs, const vl_
   int rc = VALORI_OK, have_base = 0;
   uint64_t prev_last = 0, to = o->to_height;
   uint8_t prev_chain[32];
-  int scanned_last = 0;
+  int scanned_last = 0, stopped = 0;
+  uint64_t max_snap = 0;
 
   memset(out, 0, sizeof *out);
   vl_report_init(&out->rep);
@@ -264,6 +265,7 @@ int vl_store_recover(const valori_allocator *a, const valori_vfs *vfs, const vl_
   if (rc != VALORI_OK) { vl_report_error(&out->rep, rc, NULL, 0, 0, "cannot list the store directory"); goto fail; }
   vl_u64_sort(out->segs, out->nsegs);
   vl_u64_sort(out->snaps, out->nsnaps);
+  max_snap = out->nsnaps ? out->snaps[out->nsnaps - 1] : 0;
 
   /* 2. Temp files are snapshots that were never published: remove them. */
   if (o->writable)
@@ -414,14 +416,16 @@ int vl_store_recover(const valori_allocator *a, const valori_vfs *vfs, const vl_
     rc = vl_read_file(vfs, name, &buf);
     if (rc != VALORI_OK) { vl_report_error(&out->rep, rc, name, 0, 0, "cannot read log segment"); goto fail; }
     rc = vl_seg_scan_run(buf.p, buf.len, vl_replay_cb, &R, &sc);
-    if (rc == VL_STOP) break;
+    if (rc == VL_STOP) { stopped = 1; break; }
     if (rc == VALORI_EVERSION) { vl_report_error(&out->rep, rc, name, 8, 0, sc.what); goto fail; }
     if (rc != VALORI_OK) {
       vl_report_error(&out->rep, rc, name, sc.cb_off, sc.last_height + 1u, R.what);
       goto fail;
     }
     if (sc.state == VL_SEG_BADHDR) {
-      if (last && buf.len <= VL_SEG_HDR) {
+      /* A torn creation is the newest segment, created when the log ended just below its first
+      ** height and before any snapshot reached that height. */
+      if (last && buf.len <= VL_SEG_HDR && out->segs[i] > max_snap && out->segs[i] == prev_last + 1u) {
         /* A segment whose creation never became durable (crash while rotating): no record can
         ** follow a header that was not synced, so the file holds nothing. */
         out->rep.trimmed_bytes += buf.len;
@@ -480,6 +484,14 @@ int vl_store_recover(const valori_allocator *a, const valori_vfs *vfs, const vl_
     }
   }
   if (!scanned_last) out->have_tail = 0;
+  /* Every snapshot is published only after the log reached its height durably, so a log that
+  ** now ends below the newest snapshot lost durable records (a truncated or removed segment). */
+  if (!stopped && prev_last < max_snap) {
+    if (out->nsegs) vl_name_segment(name, out->segs[out->nsegs - 1]);
+    rc = vl_report_error(&out->rep, VALORI_ECORRUPT, out->nsegs ? name : NULL, out->nsegs ? out->tail_end : 0,
+                         prev_last + 1u, "the log ends below the newest snapshot's height: durable records are missing");
+    goto fail;
+  }
   if (to != UINT64_MAX && vl_engine_height(e) < to) {
     rc = vl_report_error(&out->rep, VALORI_EHEIGHT, NULL, 0, to, "the store does not reach that height");
     goto fail;

@@ -208,7 +208,9 @@ int vl_store_snapshot_prepare(const vl_store *s, const vl_engine *e, vl_snapjob 
   vl_snap_hdr h;
   uint8_t zero[VL_SNAP_HDR];
   int rc;
-  if (vl_engine_height(e) != s->height) return VALORI_EINVAL;
+  /* A snapshot is never published ahead of the durable log (recovery treats a log that ends
+  ** below a snapshot's height as damage); relaxed-mode callers flush first. */
+  if (vl_engine_height(e) != s->height || s->synced_height != s->height) return VALORI_EINVAL;
   j = (vl_snapjob *)vl_calloc(s->a, 1, sizeof *j);
   if (!j) return VALORI_ENOMEM;
   vl_buf_init(&j->file, s->a);

@@ -439,7 +439,8 @@ int valori_snapshot(valori_db *db);
 ** write  under no lock at all: writes, fsyncs and publishes the file; safe while writes continue;
 ** end    under the exclusive lock: records the snapshot, prunes old files, frees the job.
 ** end must be called exactly once for every successful begin, also when write failed (pass its
-** result as write_rc); the job is freed by end. */
+** result as write_rc); the job is freed by end. A snapshot never runs ahead of the durable log:
+** in relaxed mode begin returns VALORI_EINVAL until valori_flush made every write durable. */
 typedef struct valori_snapjob valori_snapjob;
 int valori_snapshot_begin(const valori_db *db, valori_snapjob **out);
 int valori_snapshot_write(const valori_db *db, valori_snapjob *job);

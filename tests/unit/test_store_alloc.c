@@ -204,13 +204,7 @@ static void test_recovery_alloc_failures(void) {
 int main(void) {
   VT_RUN(test_alloc_failures);
   VT_RUN(test_recovery_alloc_failures);
-  if (total_mismatch) {
-    /* Known: core/records.c grow_slots keeps arrays it grew before a later one failed but leaves
-    ** r->cap unchanged, so later frees pass the old size. Harmless for malloc-like allocators;
-    ** strict by setting VALORI_STRICT_ALLOC_SIZES=1 once fixed. */
-    printf("  WARNING: %llu frees/reallocs passed a size different from the allocation's\n",
-           (unsigned long long)total_mismatch);
-    if (getenv("VALORI_STRICT_ALLOC_SIZES")) VT_EQ_INT(total_mismatch, 0);
-  }
+  /* the allocator contract: free and realloc get the size the block was allocated with */
+  VT_EQ_INT(total_mismatch, 0);
   return VT_DONE();
 }
