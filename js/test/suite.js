@@ -4,6 +4,8 @@
 import { describe, it, expect } from 'vitest';
 import { Valori, ValoriError } from '../src/index.js';
 import { workloadOps, runOps, WORKLOAD_DIM } from './workload.js';
+import { goldenWorkload, GOLDEN_OPTIONS, parseGolden, sha256hex } from './golden-workload.js';
+import goldenText from '../../tests/golden/core.txt?raw';
 
 const f32 = (...xs) => Float32Array.from(xs);
 
@@ -174,6 +176,20 @@ export function sharedSuite(label, env) {
       } finally {
         await db.close();
         await mem.close();
+      }
+    });
+
+    it('reproduces the native golden root, index digest and snapshot bytes (tests/golden/core.txt)', async () => {
+      env.fresh();
+      const want = parseGolden(goldenText);
+      const db = await env.open(GOLDEN_OPTIONS);
+      try {
+        await goldenWorkload(db);
+        expect(await db.stateRoot()).toBe(want.root);
+        expect(await db.indexDigest()).toBe(want.index);
+        expect(await sha256hex(await db.snapshot())).toBe(want.snapshot);
+      } finally {
+        await db.close();
       }
     });
 
