@@ -369,6 +369,12 @@ int vl_store_recover(const valori_allocator *a, const valori_vfs *vfs, const vl_
     goto fail;
   }
 
+  if (!have_base && out->nsegs == 0) {
+    rc = vl_report_error(&out->rep, VALORI_ECORRUPT, out->rep.skipped_file, out->rep.skipped_offset, 0,
+                         "no valid snapshot and no log segment");
+    goto fail;
+  }
+
   /* 6. Configuration: the snapshot's, else the start segment's header (checked below). */
   if (!have_base) {
     vl_seg_hdr sh;

@@ -1,0 +1,99 @@
+/*
+** gen_corpus.c: writes the seed corpora of the fuzz targets (tests/fuzz/corpus/...) from a real
+** store: the shared workload runs over the fault VFS, then every log segment (whole, and with a
+** torn tail), every logged event (prefixed with the dimension byte fuzz_event expects), and every
+** snapshot (as a file, and its engine payload alone) are written out. Run by hand when a format
+** changes: fuzz_gen_corpus tests/fuzz/corpus
+*/
+#include <stdio.h>
+
+#include "log.h"
+#include "store_wl.h"
+
+static const char *outdir;
+static const char *prefix = "";
+static fv_fs *gfs;
+static int nfile;
+
+static void put(const char *sub, const char *name, const uint8_t *p, size_t n, const uint8_t *prefix, size_t np) {
+  char path[1024];
+  FILE *f;
+  snprintf(path, sizeof path, "%s/%s/%s%s", outdir, sub, prefix, name);
+  f = fopen(path, "wb");
+  if (!f) { perror(path); return; }
+  if (np) fwrite(prefix, 1, np, f);
+  fwrite(p, 1, n, f);
+  fclose(f);
+  nfile++;
+}
+
+static int ev_cb(void *arg, const vl_rec *r, uint64_t off) {
+  char name[64];
+  uint8_t dimb = (uint8_t)(WL_DIM - 1);
+  (void)arg;
+  (void)off;
+  snprintf(name, sizeof name, "ev-%03llu", (unsigned long long)r->height);
+  put("event", name, r->ev, r->len, &dimb, 1);
+  return VALORI_OK;
+}
+
+static void each(void *arg, const char *name) {
+  size_t len;
+  const uint8_t *d = fv_file_data(gfs, name, &len);
+  uint64_t h;
+  int kind = vl_name_parse(name, &h);
+  (void)arg;
+  if (kind == 1) {
+    vl_seg_scan sc;
+    char nm[96];
+    snprintf(nm, sizeof nm, "%s", name);
+    put("logrec", nm, d, len, NULL, 0);
+    if (len > 40) {
+      snprintf(nm, sizeof nm, "torn-%s", name);
+      put("logrec", nm, d, len - 37, NULL, 0);
+    }
+    vl_seg_scan_run(d, len, ev_cb, NULL, &sc);
+  } else if (kind == 2) {
+    char nm[96];
+    put("snapshot", name, d, len, NULL, 0);
+    snprintf(nm, sizeof nm, "payload-%s", name);
+    if (len > VL_SNAP_HDR) put("snapshot", nm, d + VL_SNAP_HDR, len - VL_SNAP_HDR, NULL, 0);
+  }
+}
+
+int main(int argc, char **argv) {
+  valori_db *db;
+  wl_result *r = (wl_result *)calloc(1, sizeof *r);
+  if (argc != 2) {
+    fprintf(stderr, "usage: fuzz_gen_corpus CORPUS_DIR\n");
+    return 2;
+  }
+  outdir = argv[1];
+  /* store a: small segments, automatic snapshots, pruning */
+  gfs = fv_new(1);
+  db = wl_open(fv_vfs(gfs), NULL, 0, NULL);
+  if (!db) return 1;
+  wl_run(db, 3, 0, r);
+  valori_close(db);
+  fv_list_names(gfs, each, NULL);
+  fv_free(gfs);
+  /* store b: one large segment from height 1, graph-heavy, one explicit snapshot */
+  {
+    valori_options o;
+    prefix = "b-";
+    gfs = fv_new(2);
+    wl_options(&o, fv_vfs(gfs), NULL, 0);
+    o.snapshot_every = UINT64_MAX;
+    o.segment_bytes = 1u << 20;
+    if (valori_open("b", &o, &db) != VALORI_OK) return 1;
+    memset(r, 0, sizeof *r);
+    wl_run(db, 2, 0, r);
+    valori_snapshot(db);
+    valori_close(db);
+    fv_list_names(gfs, each, NULL);
+  }
+  printf("wrote %d corpus files\n", nfile);
+  fv_free(gfs);
+  free(r);
+  return 0;
+}
