@@ -51,3 +51,25 @@ export function applyOp(db, [op, ...a]) {
     default: throw new Error(`unknown op ${op}`);
   }
 }
+
+/** The crash-test workload: the fixed workload, then `extra` single inserts (all deterministic). */
+export function crashOps(extra = 3000, dim = WORKLOAD_DIM) {
+  const ops = workloadOps(dim);
+  for (let i = 0; i < extra; i++) {
+    const v = new Float32Array(dim);
+    for (let j = 0; j < dim; j++) v[j] = ((i * 7 + j * 13) % 97) / 8 - 6;
+    ops.push(['insert', v, i % 4, i % 10 === 0 ? `x${i}` : null]);
+  }
+  return ops;
+}
+
+/** State root of a fresh in-memory database after ops[0..n). */
+export async function prefixRoot(Valori, ops, n, dim = WORKLOAD_DIM) {
+  const db = await Valori.open({ dim });
+  try {
+    await runOps(db, ops, 0, n);
+    return await db.stateRoot();
+  } finally {
+    await db.close();
+  }
+}
