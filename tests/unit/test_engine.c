@@ -129,6 +129,38 @@ static void test_churn_keeps_recall_and_memory(void) {
   valori_close(db);
 }
 
+/* Steady state: each round deletes 200 records and inserts 200, so the live count is constant.
+** Slots are reused after purges, so vector and index memory must plateau, not grow with rounds. */
+static void test_steady_churn_memory_plateaus(void) {
+  valori_db *db = open_mem(DIM, VALORI_METRIC_L2);
+  uint64_t seed = 21, first, next_del = 1;
+  float v[DIM * 200];
+  valori_stats st;
+  uint64_t vec5 = 0, idx5 = 0;
+  int round, i;
+  double r;
+  VT_REQUIRE(db);
+  rand_vec(&seed, v, DIM * 200);
+  for (i = 0; i < 5; i++) VT_EQ_INT(valori_insert_batch(db, 200, v, NULL, NULL, NULL, &first), VALORI_OK);
+  for (round = 0; round < 60; round++) {
+    for (i = 0; i < 200; i++) VT_EQ_INT(valori_delete(db, next_del++), VALORI_OK); /* oldest first */
+    rand_vec(&seed, v, DIM * 200);
+    VT_EQ_INT(valori_insert_batch(db, 200, v, NULL, NULL, NULL, &first), VALORI_OK);
+    valori_stats_get(db, &st);
+    VT_EQ_INT(st.records, 1000);
+    if (round == 5) { vec5 = st.vector_bytes; idx5 = st.index_bytes; }
+  }
+  VT_EQ_INT(valori_check(db), VALORI_OK);
+  printf("  after 60 rounds of 200 deletes + 200 inserts: vector bytes %llu (round 5: %llu), index bytes %llu (%llu)\n",
+         (unsigned long long)st.vector_bytes, (unsigned long long)vec5, (unsigned long long)st.index_bytes,
+         (unsigned long long)idx5);
+  VT_CHECK(st.vector_bytes <= vec5 && st.index_bytes <= idx5 + idx5 / 10);
+  r = recall(db, 5, 50, 10, 64, 0, NULL);
+  printf("  recall@10 after 12,000 deletes: %.3f\n", r);
+  VT_CHECK(r >= 0.95);
+  valori_close(db);
+}
+
 static void test_filtered_returns_k_matching(void) {
   valori_db *db = open_mem(DIM, VALORI_METRIC_L2);
   uint64_t seed = 9, first, tags[3000];
@@ -215,6 +247,7 @@ int main(void) {
   VT_RUN(test_exact_order_total);
   VT_RUN(test_insert_search_recall);
   VT_RUN(test_churn_keeps_recall_and_memory);
+  VT_RUN(test_steady_churn_memory_plateaus);
   VT_RUN(test_filtered_returns_k_matching);
   VT_RUN(test_snapshot_roundtrip);
   return VT_DONE();
