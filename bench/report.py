@@ -1,0 +1,472 @@
+#!/usr/bin/python3
+"""report.py: turns the benchmark drivers' JSON lines into a markdown report with PNG plots.
+
+Usage: report.py --results results.jsonl --report REPORT.md --plots DIR [--mode quick|full]
+
+Input: one JSON object per line, as written by bench/{hnswlib,valori,kernel}_bench and described in
+bench/common.h. Every line has engine, kind, mode, dataset, metric, n, nq, dim, M, efc; per kind:
+  meta      version, compiler, flags (core_flags for Valori)
+  build     build_s, vectors_per_s, vector_bytes, graph_bytes, other_bytes, total_bytes,
+            bytes_per_vector, rss_delta_bytes
+  search    ef, k, qps, recall (tie-aware recall@k, see data.h), runs
+  exact     k, exact_nq, qps, recall
+  filter    variant (functor | auto | hnsw), selectivity, matching, ef, filter_nq, qps, recall,
+            avg_returned, min_returned, short_queries, violations
+  ingest    records, batch, api, records_per_s
+  snapshot  bytes, bytes_per_record, save_s, load_s
+  check     check_s
+  kernel    impl, build (project | native), kernel_metric, ns_per_distance, ns_per_component
+Plots need matplotlib (Debian python3-matplotlib, Agg backend); without it the report has tables
+only and says so. Peer ratios are Valori / hnswlib measured in the same run.
+"""
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+from collections import defaultdict
+
+try:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    HAVE_MPL = True
+except Exception:  # noqa: BLE001 - any import problem means "no plots"
+    HAVE_MPL = False
+
+DATASET_NOTES = {
+    "fmnist-l2": "raw pixels 0..255, 784-d, squared L2 (the ann-benchmarks fashion-mnist-784-euclidean set)",
+    "fmnist-pm1-l2": "pixels scaled to [-1,1] (x/127.5-1, fractional values), 784-d, squared L2",
+    "fmnist-ip": "rows L2-normalized, 784-d, inner product",
+    "fmnist-p128-l2": "[-1,1] variant projected to 128-d (fixed seeded Rademacher matrix), squared L2",
+}
+RECALL_TARGETS = (0.90, 0.95, 0.99)
+
+
+def load(path):
+    rows = []
+    with open(path) as f:
+        for i, line in enumerate(f, 1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as e:
+                sys.exit(f"report.py: {path}:{i}: not JSON ({e})")
+    return rows
+
+
+def fmt(v):
+    """Numbers for tables: recalls and ratios below 1 with 4 decimals, large counts with separators."""
+    if v is None:
+        return "-"
+    if isinstance(v, bool) or not isinstance(v, float):
+        return str(v)
+    a = abs(v)
+    if a == 0:
+        return "0"
+    if a >= 1000:
+        return f"{v:,.0f}"
+    if a >= 100:
+        return f"{v:.0f}"
+    if a >= 10:
+        return f"{v:.1f}"
+    if a >= 1:
+        return f"{v:.2f}" if v != 1.0 else "1.0000"
+    if a >= 0.001:
+        return f"{v:.4f}"
+    return f"{v:.2g}"
+
+
+def table(headers, rows):
+    out = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    for r in rows:
+        out.append("| " + " | ".join(fmt(c) for c in r) + " |")
+    return "\n".join(out) + "\n"
+
+
+def qps_at_recall(points, target):
+    """QPS at a recall target on a recall/QPS curve: log-linear interpolation between the two
+    measured points that bracket it; None when the curve never reaches the target."""
+    pts = sorted((p["recall"], p["qps"]) for p in points)
+    best = None
+    for (r0, q0), (r1, q1) in zip(pts, pts[1:]):
+        if r0 <= target <= r1 and r1 > r0:
+            t = (target - r0) / (r1 - r0)
+            q = math.exp(math.log(q0) + t * (math.log(q1) - math.log(q0)))
+            best = q if best is None else max(best, q)
+    for r, q in pts:  # a measured point at or above target is an upper bound too
+        if r >= target:
+            best = q if best is None else max(best, q)
+    return best
+
+
+def machine_info():
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = "?"
+    try:
+        with open("/proc/meminfo") as f:
+            mem = f"{int(f.readline().split()[1]) / 1048576:.0f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    rev = "unknown"
+    try:
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        rev = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"], capture_output=True,
+                             text=True, timeout=5).stdout.strip() or "no commits"
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return cpu, os.cpu_count(), mem, platform.release(), rev
+
+
+class Report:
+    def __init__(self, rows, mode, plots_dir, report_path):
+        self.rows = rows
+        self.mode = mode
+        self.plots_dir = plots_dir
+        self.report_path = report_path
+        self.md = []
+        self.by = defaultdict(list)
+        for r in rows:
+            self.by[(r["kind"], r.get("dataset"))].append(r)
+        self.datasets = []
+        for r in rows:
+            if r["kind"] in ("build", "search") and r["dataset"] not in self.datasets:
+                self.datasets.append(r["dataset"])
+        self.engines = sorted({r["engine"] for r in rows if r["kind"] == "build"})
+        self.has_valori = "valori" in self.engines
+
+    def of(self, kind, dataset=None, engine=None):
+        rows = [r for (k, d), rs in self.by.items() if k == kind and (dataset is None or d == dataset) for r in rs]
+        return [r for r in rows if engine is None or r["engine"] == engine]
+
+    def plot_path(self, name):
+        return os.path.join(self.plots_dir, name)
+
+    def link(self, name):
+        rel = os.path.relpath(self.plot_path(name), os.path.dirname(os.path.abspath(self.report_path)))
+        return f"![{name}]({rel})\n"
+
+    # ---- sections
+    def header(self):
+        cpu, ncpu, mem, kernel, rev = machine_info()
+        self.md.append(f"# Valori benchmark report ({self.mode} mode)\n")
+        self.md.append(
+            f"Generated {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')} by `bench/run.sh --{self.mode}` "
+            f"at commit `{rev}` on {cpu}, {ncpu} cores, {mem} RAM, Linux {kernel}. Every engine runs on one "
+            f"thread; timings are the median of the runs listed per table.\n")
+        if self.mode == "quick":
+            self.md.append("**Quick mode**: a small subset that checks the pipeline end to end; the numbers "
+                           "are not the benchmark. See bench/REPORT.md for the full run.\n")
+        if not self.has_valori:
+            self.md.append("**Valori results are absent from this run**: the Valori driver was not built "
+                           "(valori_core was not part of the build). Peer numbers only.\n")
+        metas = [r for r in self.rows if r["kind"] == "meta"]
+        seen = set()
+        lines = []
+        for m in metas:
+            key = (m["engine"], m.get("version"), m.get("flags"))
+            if key in seen:
+                continue
+            seen.add(key)
+            extra = f"; core flags `{m['core_flags']}`" if m.get("core_flags") else ""
+            lines.append(f"- {m['engine']} {m.get('version', '')}: {m.get('compiler', '')}, flags `{m.get('flags', '')}`{extra}")
+        if lines:
+            self.md.append("Builds:\n\n" + "\n".join(lines) + "\n")
+
+    def summary(self):
+        if not self.has_valori:
+            return
+        out = []
+        for ds in self.datasets:
+            vb, hb = self.of("build", ds, "valori"), self.of("build", ds, "hnswlib")
+            if vb and hb:
+                out.append([ds, "build vectors/s", vb[0]["vectors_per_s"], hb[0]["vectors_per_s"],
+                            vb[0]["vectors_per_s"] / hb[0]["vectors_per_s"]])
+                out.append([ds, "bytes/vector", vb[0]["bytes_per_vector"], hb[0]["bytes_per_vector"],
+                            vb[0]["bytes_per_vector"] / hb[0]["bytes_per_vector"]])
+            vs, hs = self.of("search", ds, "valori"), self.of("search", ds, "hnswlib")
+            for t in RECALL_TARGETS:
+                qv, qh = qps_at_recall(vs, t), qps_at_recall(hs, t)
+                if qv or qh:
+                    out.append([ds, f"QPS at recall@10 >= {t}", qv, qh, qv / qh if qv and qh else None])
+            ve, he = self.of("exact", ds, "valori"), self.of("exact", ds, "bruteforce-float")
+            if ve and he:
+                out.append([ds, "exact search QPS (vs float brute force)", ve[0]["qps"], he[0]["qps"],
+                            ve[0]["qps"] / he[0]["qps"]])
+        if out:
+            self.md.append("## Summary: Valori / hnswlib, same machine, same run\n")
+            self.md.append(table(["dataset", "measure", "Valori", "hnswlib", "ratio"], out))
+            self.md.append("QPS at a recall target is interpolated (log QPS, linear in recall) between the "
+                           "measured ef points; '-' means the curve never reached the target.\n")
+
+    def build_section(self, ds):
+        builds = self.of("build", ds)
+        if not builds:
+            return
+        rows = []
+        for b in builds:
+            rows.append([b["engine"], b["n"], b["build_s"], b["vectors_per_s"], b["bytes_per_vector"],
+                         b["vector_bytes"] / 1e6, b["graph_bytes"] / 1e6, b["other_bytes"] / 1e6,
+                         b["rss_delta_bytes"] / 1e6])
+        self.md.append(f"### Build (M={builds[0]['M']}, ef_construction={builds[0]['efc']})\n")
+        self.md.append(table(["engine", "vectors", "seconds", "vectors/s", "bytes/vector", "vectors MB",
+                              "graph MB", "other MB", "RSS delta MB"], rows))
+        checks = self.of("check", ds)
+        if checks:
+            self.md.append(f"`valori_check` (full invariant and state-root recomputation) after the build: "
+                           f"{checks[0]['check_s']:.2f} s.\n")
+
+    def search_section(self, ds):
+        rows = self.of("search", ds)
+        if not rows:
+            return
+        engines = sorted({r["engine"] for r in rows})
+        efs = sorted({r["ef"] for r in rows})
+        k = rows[0]["k"]
+        idx = {(r["engine"], r["ef"]): r for r in rows}
+        hdr = ["ef"]
+        for e in engines:
+            hdr += [f"{e} recall@{k}", f"{e} QPS"]
+        if "valori" in engines and "hnswlib" in engines:
+            hdr.append("QPS ratio V/h")
+        trows = []
+        for ef in efs:
+            tr = [ef]
+            for e in engines:
+                r = idx.get((e, ef))
+                tr += [r["recall"] if r else None, r["qps"] if r else None]
+            if "valori" in engines and "hnswlib" in engines:
+                v, h = idx.get(("valori", ef)), idx.get(("hnswlib", ef))
+                tr.append(v["qps"] / h["qps"] if v and h else None)
+            trows.append(tr)
+        self.md.append(f"### Recall@{k} vs queries/s ({rows[0]['nq']} queries, median of {rows[0]['runs']} runs)\n")
+        self.md.append(table(hdr, trows))
+        if HAVE_MPL:
+            name = f"recall-qps-{ds}.png"
+            fig, ax = plt.subplots(figsize=(6.4, 4.4))
+            for e in engines:
+                pts = sorted((r["recall"], r["qps"], r["ef"]) for r in rows if r["engine"] == e)
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=e)
+                for p in pts:
+                    ax.annotate(str(p[2]), (p[0], p[1]), textcoords="offset points", xytext=(3, 3), fontsize=7)
+            for ex in self.of("exact", ds):
+                ax.axhline(ex["qps"], linestyle=":", linewidth=1, color="grey")
+                ax.annotate(f"exact: {ex['engine']}", (ax.get_xlim()[0], ex["qps"]), fontsize=7, color="grey",
+                            xytext=(2, 2), textcoords="offset points")
+            ax.set_yscale("log")
+            ax.set_xlabel(f"recall@{k}")
+            ax.set_ylabel("queries / second (1 thread)")
+            ax.set_title(f"{ds}: recall vs throughput (labels: ef)")
+            ax.grid(True, which="both", alpha=0.3)
+            ax.legend()
+            fig.tight_layout()
+            fig.savefig(self.plot_path(name), dpi=110)
+            plt.close(fig)
+            self.md.append(self.link(name))
+
+    def exact_section(self, ds):
+        rows = self.of("exact", ds)
+        if not rows:
+            return
+        self.md.append("### Exact search\n")
+        self.md.append(table(["engine", "queries", f"recall@{rows[0]['k']}", "QPS"],
+                             [[r["engine"], r["exact_nq"], r["recall"], r["qps"]] for r in rows]))
+        self.md.append("`bruteforce-float` is hnswlib's BruteforceSearch (SIMD float32 distances): its "
+                       "recall can fall short of 1 where float32 rounding reorders near-ties. Valori's exact "
+                       "search uses exact integer distances on the Q16.16 values.\n")
+
+    def filter_section(self, ds):
+        rows = self.of("filter", ds)
+        if not rows:
+            return
+        rows.sort(key=lambda r: (-r["selectivity"], r["engine"], r["variant"], r["ef"]))
+        self.md.append(f"### Filtered search ({rows[0]['filter_nq']} queries, k={rows[0]['k']})\n")
+        self.md.append(table(
+            ["selectivity", "matching", "engine", "variant", "ef", "recall", "avg returned", "short queries",
+             "violations", "QPS"],
+            [[r["selectivity"], r["matching"], r["engine"], r["variant"], r["ef"], r["recall"], r["avg_returned"],
+              r["short_queries"], r["violations"], r["qps"]] for r in rows]))
+        self.md.append("*short queries*: queries that got fewer than min(k, matching) results. hnswlib's "
+                       "`functor` is its 0.7 filtered search (see hnswlib_bench.cpp); Valori `auto` is its "
+                       "planner, `hnsw` the index alone.\n")
+        if HAVE_MPL:
+            name = f"filter-{ds}.png"
+            fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))
+            series = sorted({(r["engine"], r["variant"], r["ef"]) for r in rows})
+            for s in series:
+                pts = sorted((r["selectivity"], r["qps"], r["recall"]) for r in rows
+                             if (r["engine"], r["variant"], r["ef"]) == s)
+                lbl = f"{s[0]} {s[1]} ef={s[2]}"
+                a1.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=lbl)
+                a2.plot([p[0] for p in pts], [p[2] for p in pts], marker="o", label=lbl)
+            for a, yl in ((a1, "queries / second"), (a2, "recall@10")):
+                a.set_xscale("log")
+                a.set_xlabel("filter selectivity")
+                a.set_ylabel(yl)
+                a.grid(True, which="both", alpha=0.3)
+            a1.set_yscale("log")
+            a2.set_ylim(0, 1.02)
+            a1.legend(fontsize=7)
+            fig.suptitle(f"{ds}: filtered search")
+            fig.tight_layout()
+            fig.savefig(self.plot_path(name), dpi=110)
+            plt.close(fig)
+            self.md.append(self.link(name))
+
+    def ingest_snapshot(self):
+        ing = self.of("ingest")
+        if ing:
+            self.md.append("## Ingestion (in memory, fresh database per row)\n")
+            self.md.append(table(["dataset", "records", "API", "batch", "records/s"],
+                                 [[r["dataset"], r["records"], r["api"], r["batch"], r["records_per_s"]] for r in ing]))
+            self.md.append("Every insert builds the HNSW index as it goes (ef_construction as above), so this "
+                           "is index build speed by batch size; hnswlib's equivalent is its build row above.\n")
+        snaps = self.of("snapshot")
+        if snaps:
+            self.md.append("## Snapshots\n")
+            self.md.append(table(["dataset", "records", "MB", "bytes/record", "save s", "load s", "verified"],
+                                 [[r["dataset"], r["n"], r["bytes"] / 1e6, r["bytes_per_record"], r["save_s"],
+                                   r["load_s"], r["verified"]] for r in snaps]))
+            self.md.append("Verified: the loaded copy has the same state root and index digest and answers the "
+                           "first 100 queries hit for hit.\n")
+
+    def kernels(self):
+        ks = self.of("kernel")
+        if not ks:
+            return
+        self.md.append("## Distance kernels (ns per distance, vectors in cache)\n")
+        rows = []
+        ks = [k for k in ks if k["impl"] != "f32-to-q16"]
+        ks.sort(key=lambda r: (r["dim"], r.get("kernel_metric", ""), r.get("build", ""), r["impl"]))
+        for k in ks:
+            rows.append([k["dim"], k.get("kernel_metric"), k["impl"], k.get("build", "native"),
+                         k["ns_per_distance"], k["ns_per_component"], k.get("max_rel_err")])
+        self.md.append(table(["dim", "metric", "kernel", "build", "ns/distance", "ns/component", "max rel err"], rows))
+        conv = [k for k in self.of("kernel") if k["impl"] == "f32-to-q16"]
+        if conv:
+            self.md.append("float32 -> Q16.16 conversion at the API boundary: " + ", ".join(
+                f"{c['ns_per_component']:.2f} ns/component ({c['converter']}, {c['build']} build, {c['dim']}-d)"
+                for c in conv) + ".\n")
+        self.md.append("`float-plain` and `fixed-q16-int64` are plain C loops (kernel_bench.c). Built with "
+                       "`project` flags (those of valori_core: no -march, -ffp-contract=off) the compiler may "
+                       "vectorize the integer loop but never the float one (that would reassociate the sum); "
+                       "`native` adds -march=native. `hnswlib-simd-float` is hnswlib's hand-written SIMD "
+                       "distance. max rel err: fixed-point result vs the float64 distance of the original floats.\n")
+        if HAVE_MPL:
+            name = "kernels.png"
+            fig, ax = plt.subplots(figsize=(8, 4))
+            labels = [f"{k['dim']}d {k.get('kernel_metric')} {k['impl']} ({k.get('build', 'native')})" for k in ks]
+            ax.barh(range(len(ks)), [k["ns_per_distance"] for k in ks])
+            ax.set_yticks(range(len(ks)))
+            ax.set_yticklabels(labels, fontsize=7)
+            ax.set_xlabel("ns per distance")
+            ax.set_xscale("log")
+            ax.grid(True, axis="x", which="both", alpha=0.3)
+            fig.tight_layout()
+            fig.savefig(self.plot_path(name), dpi=110)
+            plt.close(fig)
+            self.md.append(self.link(name))
+
+    def conditions(self):
+        """How undisturbed the run was: load average around each driver and, per driver run, the
+        lowest CPU/wall ratio of its timed loops (1.0 = the single thread had a core to itself)."""
+        loads = [r for r in self.rows if r["kind"] == "load"]
+        timed = [r for r in self.rows if r.get("cpu_s") is not None and (r.get("median_s") or r.get("build_s"))]
+        if not loads and not timed:
+            return
+        share = defaultdict(list)
+        for r in timed:
+            wall = r.get("median_s") or r.get("build_s")
+            if wall and wall > 0.05:  # very short loops are all noise
+                share[(r["engine"], r["dataset"])].append(r["cpu_s"] / wall)
+        rows = []
+        for l in loads:
+            args = l.get("args", "")
+            ds = args.split("--dataset ")[1].split()[0] if "--dataset " in args else "fmnist-l2"
+            eng = {"hnswlib_bench": "hnswlib", "valori_bench": "valori"}.get(l["driver"])
+            sh = share.get((eng, ds), []) + (share.get(("bruteforce-float", ds), []) if eng == "hnswlib" else [])
+            rows.append([l["driver"], ds, l["wall_s"], l["load_before"], l["load_after"], min(sh) if sh else None])
+        self.md.append("## Run conditions\n")
+        self.md.append(table(["driver", "dataset", "seconds", "load avg before", "load avg after",
+                              "min CPU/wall of timed loops"], rows))
+        ncpu = loads[0]["ncpu"] if loads else os.cpu_count()
+        worst = min((x for v in share.values() for x in v), default=1.0)
+        busy = max((max(l["load_before"], l["load_after"]) for l in loads), default=0.0)
+        if worst < 0.9 or busy > ncpu:
+            self.md.append(f"**Warning: the machine was busy during this run** (load average up to {busy:.1f} on "
+                           f"{ncpu} cores; a timed single-threaded loop got as little as {worst:.0%} of a core). "
+                           "Throughputs are lower than on a quiet machine and ratios between engines measured "
+                           "at different moments are less reliable.\n")
+        else:
+            self.md.append("Every timed loop had a core to itself (CPU/wall >= 0.9).\n")
+
+    def method(self):
+        self.md.append("## Method\n")
+        self.md.append(
+            "- Data: Debian `dataset-fashion-mnist`; base = first n of the 60,000 training images, queries = first "
+            "nq of the 10,000 test images. Variants: " + "; ".join(f"`{k}` {v}" for k, v in DATASET_NOTES.items()) + ".\n"
+            "- Ground truth: exact top-100 in float64 from the float32 inputs, ties by index, cached in "
+            "bench/data/ and re-checked by bench_prepare against an independent sort.\n"
+            "- Recall@k is tie-aware: a returned id counts when its exact distance is <= the k-th true distance "
+            "(raw pixels give many exactly equal distances).\n"
+            "- Filters: record i passes selectivity 1/m when splitmix64(i ^ salt) % m == 0 (m = 2, 10, 100, 1000); "
+            "the sets are nested, so Valori stores one tag per record and filters by a tag set (common.h). "
+            "Filtered ground truth is exact over the passing records for the first filter_nq queries.\n"
+            "- hnswlib 0.6.2 (Debian) has no filter functor; its 0.7 filtered search is reimplemented over the "
+            "0.6.2 index in hnswlib_bench.cpp.\n"
+            "- Memory: hnswlib counted from its own parameters (level-0 block, upper link lists, lookup table, "
+            "locks); Valori from valori_stats_get. RSS delta is the growth of the resident set during the build.\n")
+
+    def write(self):
+        self.header()
+        self.summary()
+        for ds in self.datasets:
+            self.md.append(f"## {ds}\n")
+            if ds in DATASET_NOTES:
+                self.md.append(DATASET_NOTES[ds] + ".\n")
+            self.build_section(ds)
+            self.search_section(ds)
+            self.exact_section(ds)
+            self.filter_section(ds)
+        self.ingest_snapshot()
+        self.kernels()
+        self.conditions()
+        self.method()
+        if not HAVE_MPL:
+            self.md.append("\n*(matplotlib not available: no plots. Install python3-matplotlib.)*\n")
+        with open(self.report_path, "w") as f:
+            f.write("\n".join(self.md))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--results", required=True)
+    ap.add_argument("--report", required=True)
+    ap.add_argument("--plots", required=True)
+    ap.add_argument("--mode", default="custom")
+    a = ap.parse_args()
+    rows = load(a.results)
+    if not rows:
+        sys.exit("report.py: no results")
+    os.makedirs(a.plots, exist_ok=True)
+    Report(rows, a.mode, a.plots, a.report).write()
+    print(f"report.py: wrote {a.report}" + ("" if HAVE_MPL else " (no plots: matplotlib missing)"), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
