@@ -1,0 +1,204 @@
+// Type declarations of the `valori` package (js/src/index.js). Ids (records, nodes, edges) and tags
+// are unsigned 64-bit: returned as bigint, accepted as bigint or as a non-negative safe integer number.
+
+/** Record, node or edge id, or tag, as accepted: a bigint or a non-negative safe integer. */
+export type U64 = bigint | number;
+/** Binary data: bytes, or a string stored as UTF-8. */
+export type Bytes = Uint8Array | ArrayBuffer | ArrayBufferView | string;
+/** A vector of the database's dimension (an array of numbers is converted to binary32). */
+export type Vector = Float32Array | ArrayLike<number>;
+
+export type ValoriCode =
+  | 'EINVAL' | 'ENAN' | 'EINF' | 'ERANGE' | 'EDIM' | 'ETOOBIG' | 'ENOTFOUND' | 'EK' | 'ENOMEM'
+  | 'ECORRUPT' | 'EVERSION' | 'EEXIST' | 'EOPCODE' | 'EIO' | 'EPOISONED' | 'ELOCKED' | 'ECONFIG'
+  | 'EREADONLY' | 'EBUFSIZE' | 'ENOSPC' | 'EDIVERGED' | 'EEMPTY' | 'ECLOSED' | 'EHEIGHT' | (string & {});
+
+/** The only error type the package throws or rejects with. */
+export class ValoriError extends Error {
+  readonly name: 'ValoriError';
+  /** Stable symbolic result code from C (valori.h VALORI_RESULT_CODES), e.g. "EDIM". */
+  readonly code: ValoriCode;
+  /** Stable numeric result code from C. */
+  readonly errno: number;
+}
+
+export interface OpenOptions {
+  /**
+   * Where the store lives: ':memory:' (default; nothing persisted), 'idb://name' (browser or worker:
+   * IndexedDB through IDBFS), or a directory path / file:// URL (Node: the real filesystem).
+   */
+  path?: string;
+  /** Vector dimension, 1..4096. Required to create; 0 or omitted reopens with the stored one. */
+  dim?: number;
+  /** 'l2' (squared Euclidean, default) or 'ip' (negated inner product). */
+  metric?: 'l2' | 'ip';
+  hnsw?: { m?: number; efConstruction?: number; efSearch?: number };
+  /**
+   * 'full' (default): a write's promise resolves after the commit that makes it durable (fsync in
+   * Node; a completed IndexedDB transaction with strict durability in the browser). Concurrent
+   * writes share one commit (group commit). 'relaxed': resolves once applied; a background commit,
+   * flush() or close() makes it durable, and a crash may lose the last writes (never a mixture).
+   */
+  durability?: 'full' | 'relaxed';
+  /** Create the store when missing (default true unless readOnly). */
+  create?: boolean;
+  /** Open without the writer lock; every write rejects with EREADONLY. */
+  readOnly?: boolean;
+  /** Events between automatic store snapshots (default: the core's). */
+  snapshotEvery?: U64;
+  /** Log segment size in bytes (default 4 MiB; 1 MiB for idb://, which rewrites the tail segment per commit). */
+  segmentBytes?: U64;
+}
+
+export interface ValoriRecord {
+  id: bigint;
+  /** The stored vector (exact Q16.16 values as binary32). */
+  vector: Float32Array;
+  tag: bigint;
+  meta: Uint8Array | null;
+}
+
+export interface Hit {
+  id: bigint;
+  /** distanceRaw / 2^32 as a number (exact while below 2^21; use distanceRaw for exact comparisons). */
+  distance: number;
+  /** The exact distance from C: int64 in units of 2^-32 (L2: sum of squared differences; IP: -dot). */
+  distanceRaw: bigint;
+}
+
+export interface SearchOptions {
+  /** Results wanted, 1..10000 (default 10). */
+  k?: number;
+  /** HNSW beam width; 0 = the store default (raised to k). */
+  ef?: number;
+  /** Only records with this tag. */
+  tag?: U64;
+  /** Only records whose tag is any of these (combined with `tag`). */
+  tags?: U64[];
+  /** 'auto' (plan by filter selectivity; default), 'exact' (brute force), 'hnsw' (index only). */
+  mode?: 'auto' | 'exact' | 'hnsw';
+}
+
+export interface GraphNode {
+  id: bigint;
+  /** Linked record, or null. */
+  record: bigint | null;
+  kind: number;
+  label: Uint8Array | null;
+}
+
+export interface Edge {
+  id: bigint;
+  from: bigint;
+  to: bigint;
+  kind: number;
+  /** Q16.16 weight as a number, or null for an unweighted edge. */
+  weight: number | null;
+}
+
+export interface Reach {
+  node: bigint;
+  /** The edge that first reached the node (0n for seeds). */
+  via: bigint;
+  depth: number;
+}
+
+export interface ExpandOptions {
+  hops?: number;
+  dir?: 'out' | 'in' | 'both';
+  maxNodes?: number;
+}
+
+export interface Stats {
+  height: number;
+  records: number;
+  nodes: number;
+  edges: number;
+  nextRecordId: bigint;
+  nextNodeId: bigint;
+  nextEdgeId: bigint;
+  indexTombstones: number;
+  vectorBytes: number;
+  indexBytes: number;
+  otherBytes: number;
+  dim: number;
+  metric: 'l2' | 'ip';
+  hnswM: number;
+  hnswEfConstruction: number;
+  hnswEfSearch: number;
+}
+
+/** The constants read from C at start-up (valori_constants_json). */
+export interface Constants {
+  version: string;
+  codes: { [name: string]: number };
+  metric: { L2: number; IP: number };
+  sync: { FULL: number; RELAXED: number };
+  open: { CREATE: number; READONLY: number };
+  search: { AUTO: number; EXACT: number; HNSW: number };
+  dir: { OUT: number; IN: number; BOTH: number };
+  op: { [name: string]: number };
+  limits: { MAX_DIM: number; MAX_ABS: number; Q16_ONE: number; MAX_META: number; MAX_K: number; MAX_EF: number;
+    MAX_BATCH: number; MAX_HOPS: number; MAX_TAGS: number; HNSW_MAX_M: number };
+}
+
+export class Valori {
+  /** Opens or creates a database. Rejects with ValoriError (ELOCKED: another writer holds the store). */
+  static open(options?: OpenOptions): Promise<Valori>;
+  /** Decodes snapshot bytes (from snapshot()) into a new in-memory database. */
+  static fromSnapshot(bytes: Uint8Array): Promise<Valori>;
+  /** Bytes in use on the WebAssembly heap (shared by all databases of this JS realm). */
+  static heapUsed(): Promise<number>;
+  static constants(): Promise<Constants>;
+
+  readonly path: string;
+  readonly dim: number;
+  readonly metric: 'l2' | 'ip';
+  readonly closed: boolean;
+
+  /** Inserts a record; resolves with its id (assigned: 1, 2, 3...). */
+  insert(vector: Vector, opts?: { tag?: U64; meta?: Bytes | null }): Promise<bigint>;
+  /** Inserts records atomically (all or nothing); resolves with their consecutive ids. */
+  insertBatch(vectors: Vector[] | Float32Array, opts?: { tags?: U64[]; metas?: (Bytes | null)[] }): Promise<bigint[]>;
+  delete(id: U64): Promise<void>;
+  /** Replaces the vector and/or tag; `meta` (null clears) replaces the metadata. */
+  update(id: U64, changes: { vector?: Vector; tag?: U64; meta?: Bytes | null }): Promise<void>;
+  setMeta(id: U64, meta: Bytes | null): Promise<void>;
+  /** The record, or null when there is none. */
+  get(id: U64): Promise<ValoriRecord | null>;
+
+  /** k nearest records ordered by (distance, id); with a filter, every result matches it. */
+  search(query: Vector, opts?: SearchOptions): Promise<Hit[]>;
+  /** Search, then expand the graph from the nodes linked to the hits. */
+  searchExpand(query: Vector, opts?: SearchOptions & ExpandOptions): Promise<{ hits: Hit[]; nodes: Reach[] }>;
+
+  createNode(opts?: { kind?: number; record?: U64 | null; label?: Bytes | null }): Promise<bigint>;
+  deleteNode(id: U64): Promise<void>;
+  createEdge(from: U64, to: U64, opts?: { kind?: number; weight?: number }): Promise<bigint>;
+  deleteEdge(id: U64): Promise<void>;
+  getNode(id: U64): Promise<GraphNode | null>;
+  nodeOfRecord(recordId: U64): Promise<bigint | null>;
+  neighbors(node: U64, opts?: { dir?: 'out' | 'in' | 'both'; kind?: number }): Promise<Edge[]>;
+  expand(seeds: U64[], opts?: ExpandOptions): Promise<Reach[]>;
+
+  stats(): Promise<Stats>;
+  /** SHA-256 state root of the logical state, 64 lowercase hex digits; identical on every target. */
+  stateRoot(): Promise<string>;
+  /** SHA-256 over the HNSW graph, 64 hex digits. */
+  indexDigest(): Promise<string>;
+  /** Checks every internal invariant; rejects with ECORRUPT on damage. */
+  check(): Promise<void>;
+  /** The whole state as snapshot bytes (docs/FORMAT.md). */
+  snapshot(): Promise<Uint8Array>;
+  /** Writes a snapshot into the persistent store now (shorter recovery); no-op in memory. */
+  checkpoint(): Promise<void>;
+  /** Applies one canonically encoded event; resolves with the first id it created, or 0n. */
+  apply(event: Uint8Array): Promise<bigint>;
+  /** Makes every write so far durable. */
+  flush(): Promise<void>;
+  /** Waits for queued writes, makes them durable, releases the store and the wasm memory. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export default Valori;
