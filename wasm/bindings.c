@@ -4,8 +4,8 @@
 ** Why it exists: JS cannot build C structs or size_t arrays without knowing their layout, so these
 ** wrappers take and return only scalars and pointers to plain arrays (uint32 lengths, uint64 ids),
 ** and vw_layout_json() reports the size and field offsets of every struct JS *reads* (hits, edges,
-** nodes, reach entries, stats). Nothing here holds global mutable state except the optional
-** allocation counter. A vw_handle owns a valori_db, the JS-backed VFS bound to it (vfs_js.c) and
+** nodes, reach entries, stats) and the VFS flags. Nothing here holds global mutable state except
+** the layout string, built once. A vw_handle owns a valori_db, the JS-backed VFS bound to it (vfs_js.c) and
 ** one reusable searcher (JS calls are single-threaded per wasm instance).
 */
 #include <stddef.h>
