@@ -1,0 +1,154 @@
+/*
+** test_store_posix.c: the durable store over the real POSIX VFS: create, reopen, the flock lock
+** (a second writer of the same directory gets ELOCKED, also inside one process; a reader does
+** not need the lock), missing directories, and a background snapshot written by a second thread
+** while the first keeps inserting (the server's pattern: begin under the lock, write without it,
+** end under it).
+*/
+#define _DEFAULT_SOURCE 1
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "vt.h"
+#ifdef VALORI_HAVE_NATIVE
+#include "valori_native.h"
+
+static char dir[256];
+
+static void opts(valori_options *o, valori_vfs *v) {
+  valori_options_init(o);
+  o->dim = 4;
+  o->flags = VALORI_OPEN_CREATE;
+  o->segment_bytes = 4096;
+  o->snapshot_every = UINT64_MAX;
+  o->vfs = v;
+}
+
+static void test_lock_and_reopen(void) {
+  valori_vfs *v1 = NULL, *v2 = NULL;
+  valori_options o;
+  valori_db *a = NULL, *b = NULL;
+  float vec[4] = {1, 2, 3, 4};
+  uint64_t id;
+  uint8_t r1[32], r2[32];
+  int i;
+  VT_REQUIRE(valori_posix_vfs_open(dir, 1, &v1) == VALORI_OK);
+  VT_REQUIRE(valori_posix_vfs_open(dir, 0, &v2) == VALORI_OK);
+  opts(&o, v1);
+  VT_REQUIRE(valori_open(dir, &o, &a) == VALORI_OK);
+  for (i = 0; i < 100; i++) VT_EQ_INT(valori_insert(a, vec, (uint64_t)i, "x", 1, &id), VALORI_OK);
+  opts(&o, v2);
+  VT_EQ_INT(valori_open(dir, &o, &b), VALORI_ELOCKED);
+  o.flags = VALORI_OPEN_READONLY;
+  VT_EQ_INT(valori_open(dir, &o, &b), VALORI_OK);
+  if (b) {
+    valori_stats st;
+    valori_stats_get(b, &st);
+    VT_EQ_INT(st.height, 100);
+    valori_close(b);
+  }
+  valori_state_root(a, r1);
+  VT_EQ_INT(valori_close(a), VALORI_OK);
+  opts(&o, v2);
+  VT_EQ_INT(valori_open(dir, &o, &b), VALORI_OK);
+  if (b) {
+    valori_state_root(b, r2);
+    VT_CHECK(memcmp(r1, r2, 32) == 0);
+    valori_close(b);
+  }
+  valori_posix_vfs_close(v1);
+  valori_posix_vfs_close(v2);
+  {
+    valori_vfs *v = NULL;
+    char missing[300];
+    snprintf(missing, sizeof missing, "%s/does/not/exist", dir);
+    VT_EQ_INT(valori_posix_vfs_open(missing, 0, &v), VALORI_ENOTFOUND);
+  }
+}
+
+typedef struct shared {
+  pthread_mutex_t mu;
+  valori_db *db;
+  int stop;
+  int snapshots;
+  int errors;
+} shared;
+
+static void *snapshotter(void *arg) {
+  shared *S = (shared *)arg;
+  int k;
+  for (k = 0; k < 5; k++) {
+    valori_snapjob *job = NULL;
+    int rc;
+    pthread_mutex_lock(&S->mu);
+    rc = valori_snapshot_begin(S->db, &job);
+    pthread_mutex_unlock(&S->mu);
+    if (rc != VALORI_OK) { S->errors++; continue; }
+    rc = valori_snapshot_write(S->db, job); /* no lock: inserts continue */
+    pthread_mutex_lock(&S->mu);
+    if (valori_snapshot_end(S->db, job, rc) != VALORI_OK) S->errors++;
+    else S->snapshots++;
+    pthread_mutex_unlock(&S->mu);
+    usleep(2000);
+  }
+  return NULL;
+}
+
+static void test_background_snapshot_thread(void) {
+  valori_vfs *v = NULL;
+  valori_options o;
+  shared S;
+  pthread_t th;
+  float vec[4];
+  uint64_t id;
+  int i;
+  uint8_t r1[32], r2[32];
+  char sub[300];
+  snprintf(sub, sizeof sub, "%s/bg", dir);
+  VT_REQUIRE(valori_posix_vfs_open(sub, 1, &v) == VALORI_OK);
+  opts(&o, v);
+  memset(&S, 0, sizeof S);
+  pthread_mutex_init(&S.mu, NULL);
+  VT_REQUIRE(valori_open(sub, &o, &S.db) == VALORI_OK);
+  pthread_create(&th, NULL, snapshotter, &S);
+  for (i = 0; i < 300; i++) {
+    vec[0] = (float)(i % 7); vec[1] = (float)(i % 11); vec[2] = (float)(i % 13); vec[3] = 1;
+    pthread_mutex_lock(&S.mu);
+    if (valori_insert(S.db, vec, (uint64_t)i, NULL, 0, &id) != VALORI_OK) S.errors++;
+    pthread_mutex_unlock(&S.mu);
+  }
+  pthread_join(th, NULL);
+  VT_EQ_INT(S.errors, 0);
+  VT_EQ_INT(S.snapshots, 5);
+  valori_state_root(S.db, r1);
+  valori_close(S.db);
+  VT_REQUIRE(valori_open(sub, &o, &S.db) == VALORI_OK);
+  valori_state_root(S.db, r2);
+  VT_CHECK(memcmp(r1, r2, 32) == 0);
+  {
+    valori_recovery rec;
+    valori_recovery_info(S.db, &rec);
+    VT_CHECK(rec.snapshot_height > 0);
+  }
+  valori_close(S.db);
+  o.flags = VALORI_OPEN_READONLY;
+  VT_EQ_INT(valori_verify(&o, NULL, NULL, NULL), VALORI_OK);
+  valori_posix_vfs_close(v);
+  pthread_mutex_destroy(&S.mu);
+}
+#endif
+
+int main(void) {
+#ifdef VALORI_HAVE_NATIVE
+  char cmd[300];
+  snprintf(dir, sizeof dir, "/tmp/valori-test-posix-%ld", (long)getpid());
+  VT_RUN(test_lock_and_reopen);
+  VT_RUN(test_background_snapshot_thread);
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  if (system(cmd) != 0) return 1;
+#else
+  printf("no native VFS in this build: skipped\n");
+#endif
+  return VT_DONE();
+}
