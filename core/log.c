@@ -73,6 +73,7 @@ int vl_config_eq(const vl_config *x, const vl_config *y) {
          x->hnsw_ef_construction == y->hnsw_ef_construction && x->hnsw_ef_search == y->hnsw_ef_search;
 }
 
+/* Encodes the five configuration fields (20 bytes). */
 static void vl_cfg_put(uint8_t *p, const vl_config *c) {
   vl_put32(p, c->dim);
   vl_put32(p + 4, c->metric);
@@ -80,6 +81,7 @@ static void vl_cfg_put(uint8_t *p, const vl_config *c) {
   vl_put32(p + 12, c->hnsw_ef_construction);
   vl_put32(p + 16, c->hnsw_ef_search);
 }
+/* Decodes the five configuration fields (20 bytes). */
 static void vl_cfg_get(const uint8_t *p, vl_config *c) {
   c->dim = vl_get32(p);
   c->metric = vl_get32(p + 4);

@@ -25,6 +25,7 @@ void vl_report_init(valori_recovery *rep) {
   rep->skipped_detail = "";
 }
 
+/* Copies a file name into a report field (truncated to 63 bytes; NULL gives ""). */
 static void vl_copy_name(char dst[64], const char *src) {
   size_t i = 0;
   if (src)
@@ -88,6 +89,7 @@ static void vl_u64_sort(uint64_t *v, size_t n) {
   }
 }
 
+/* What the directory listing collects: the recover_out arrays plus the temp files. */
 typedef struct vl_listing {
   const valori_allocator *a;
   vl_recover_out *out;
@@ -95,6 +97,7 @@ typedef struct vl_listing {
   size_t ntmps, tmpcap;
 } vl_listing;
 
+/* Listing callback: files the store owns go into the height arrays; anything else is ignored. */
 static int vl_list_cb(void *arg, const char *name) {
   vl_listing *L = (vl_listing *)arg;
   uint64_t h;
@@ -190,6 +193,9 @@ typedef struct vl_replay {
 
 #define VL_STOP 1000 /* private: the callback reached to_height */
 
+/* Scanner callback of replay: records at or below the base are only checked (the chain at the base
+** height against the snapshot's); later ones are applied and their root compared; VL_STOP past
+** to_height. Errors carry their reason in R->what. */
 static int vl_replay_cb(void *arg, const vl_rec *r, uint64_t off) {
   vl_replay *R = (vl_replay *)arg;
   uint8_t root[32];
