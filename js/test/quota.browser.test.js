@@ -45,6 +45,28 @@ describe('IndexedDB quota errors', () => {
     }
   });
 
+  it('a commit rewrites only the files that changed (the small tail segment)', async () => {
+    const path = `idb://tail-${Date.now().toString(36)}`;
+    const db = await Valori.open({ path, dim: 2, segmentBytes: 4096 });
+    try {
+      await db.insertBatch(Array.from({ length: 600 }, (_, i) => f32(i % 200, 3))); // rotates segments
+      for (let i = 0; i < 30; i++) await db.insert(f32(i, 4), { meta: new Uint8Array(100) });
+      const put = IDBObjectStore.prototype.put;
+      const keys = [];
+      IDBObjectStore.prototype.put = function (value, key) { keys.push([key, value.contents.length]); return put.call(this, value, key); };
+      try {
+        await db.insert(f32(1, 1));
+      } finally {
+        IDBObjectStore.prototype.put = put;
+      }
+      expect(keys.length).toBe(1);
+      expect(keys[0][0]).toMatch(/\.vlog$/);
+      expect(keys[0][1]).toBeLessThanOrEqual(4096 + 256);
+    } finally {
+      await db.close();
+    }
+  });
+
   it('a second writer on the same store gets ELOCKED (Web Locks)', async () => {
     const path = `idb://locks-${Date.now().toString(36)}`;
     const db = await Valori.open({ path, dim: 2 });

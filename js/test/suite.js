@@ -309,6 +309,22 @@ export function sharedSuite(label, env) {
       }
     });
 
+    it('returns the wasm heap to its baseline after open/use/close cycles', async () => {
+      const cycle = async () => {
+        env.fresh();
+        const db = await env.open({ dim: 4 });
+        await db.insertBatch([f32(1, 2, 3, 4), f32(4, 3, 2, 1)], { metas: ['a', 'b'] });
+        await db.search(f32(1, 1, 1, 1), { k: 2 });
+        await db.createNode({ record: 1 });
+        await db.snapshot();
+        await db.close();
+      };
+      await cycle();
+      const base = await Valori.heapUsed();
+      for (let i = 0; i < 10; i++) await cycle();
+      expect(await Valori.heapUsed()).toBe(base);
+    });
+
     if (env.persistent) {
       it('persists across close and reopen, with the same state root', async () => {
         env.fresh();
