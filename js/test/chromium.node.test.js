@@ -133,8 +133,11 @@ describe('Chromium persistence (playwright-core, persistent profile)', () => {
           if (w === 'ack') { trialAcked = Math.max(trialAcked, Number(n)); firstAck(); }
           if (w === 'start') start = Number(n);
         });
-        page.evaluate(([burst]) => window.runWriter('idb://crash', burst), [1 + (t % 4) * 6]).catch(() => undefined);
+        let writerError = null;
+        page.evaluate(([burst]) => window.runWriter('idb://crash', burst), [1 + (t % 4) * 6])
+          .then(() => firstAck(), (e) => { writerError = writerError || e; firstAck(); });
         await gotAck;
+        if (writerError && trialAcked === 0) throw writerError; // failed before writing anything
         await new Promise((r) => setTimeout(r, 5 + Math.floor(Math.random() * 150)));
         const hard = t % 2 === 0;
         if (hard) {
