@@ -347,11 +347,12 @@ int vl_store_recover(const valori_allocator *a, const valori_vfs *vfs, const vl_
       break;
     }
     rc = VALORI_OK;
-    /* Forget snapshots that failed (they stay on disk for inspection; pruning removes them). */
+    /* Keep the base and the older snapshots (for pruning); forget damaged ones, which stay on disk
+    ** for inspection until a snapshot at the same height replaces them or pruning passes them. */
     {
       size_t w = 0;
       for (i = 0; i < out->nsnaps; i++)
-        if (!have_base || out->snaps[i] <= base.height || out->snaps[i] > to) out->snaps[w++] = out->snaps[i];
+        if (have_base && out->snaps[i] <= base.height) out->snaps[w++] = out->snaps[i];
       out->nsnaps = w;
     }
   }

@@ -125,6 +125,9 @@ int vl_store_open_report(const valori_allocator *a, const valori_vfs *vfs, const
   s->nsnaps = out.nsnaps;
   s->snapcap = out.snapcap;
   s->rep = out.rep;
+  /* the snapshot cadence counts from the newest snapshot, not from this open: a process that is
+  ** restarted often must still get snapshots (and short recoveries) */
+  s->since_snapshot = s->nsnaps && s->snaps[s->nsnaps - 1] <= s->height ? s->height - s->snaps[s->nsnaps - 1] : s->height;
   if (!readonly) {
     if (out.have_tail) {
       char name[VL_NAME_MAX];
