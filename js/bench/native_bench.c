@@ -1,7 +1,7 @@
 /*
 ** native_bench.c <data.bin> <n> <nq> <dim> <k> <ef>: the native half of wasm-vs-native.mjs. Reads n
 ** base and nq query vectors (binary32, row-major), inserts the base one record at a time into an
-** in-memory database (M 16, ef_construction 100), then runs the queries; prints one JSON line with
+** in-memory database (M 16, ef_construction 100), then runs the queries (best of three passes); prints one JSON line with
 ** insert/s, search/s and the state root (which must equal the wasm run's).
 */
 #define _POSIX_C_SOURCE 199309L
@@ -27,7 +27,8 @@ int main(int argc, char **argv) {
   valori_search_params p = {0};
   uint8_t root[32];
   uint64_t id, checksum = 0;
-  double t0, t1, t2;
+  double t0, t1, t2, t1_ins, best;
+  int rep;
   if (argc != 7) return 2;
   n = strtoul(argv[2], 0, 10); nq = strtoul(argv[3], 0, 10); dim = strtoul(argv[4], 0, 10);
   k = strtoul(argv[5], 0, 10); ef = strtoul(argv[6], 0, 10);
@@ -43,18 +44,24 @@ int main(int argc, char **argv) {
   if (valori_open(":memory:", &o, &db)) return 4;
   t0 = now();
   for (i = 0; i < n; i++) if (valori_insert(db, data + i * dim, i % 10, NULL, 0, &id)) return 5;
-  t1 = now();
+  t1_ins = now();
   if (valori_searcher_create(db, &s)) return 6;
   p.k = (uint32_t)k;
   p.ef = (uint32_t)ef;
-  for (i = 0; i < nq; i++) {
-    size_t got = 0;
-    if (valori_search(db, s, data + (n + i) * dim, &p, hits, &got)) return 7;
-    checksum += hits[0].id;
+  best = 1e30;
+  for (rep = 0; rep < 3; rep++) { /* best of three passes over the queries, as in the wasm run */
+    checksum = 0;
+    t1 = now();
+    for (i = 0; i < nq; i++) {
+      size_t got = 0;
+      if (valori_search(db, s, data + (n + i) * dim, &p, hits, &got)) return 7;
+      checksum += hits[0].id;
+    }
+    t2 = now();
+    if (t2 - t1 < best) best = t2 - t1;
   }
-  t2 = now();
   valori_state_root(db, root);
-  printf("{\"insert_per_s\":%.1f,\"search_per_s\":%.1f,\"checksum\":%llu,\"root\":\"", n / (t1 - t0), nq / (t2 - t1),
+  printf("{\"insert_per_s\":%.1f,\"search_per_s\":%.1f,\"checksum\":%llu,\"root\":\"", n / (t1_ins - t0), nq / best,
          (unsigned long long)checksum);
   for (i = 0; i < 32; i++) printf("%02x", root[i]);
   printf("\"}\n");

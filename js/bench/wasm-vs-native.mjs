@@ -1,6 +1,7 @@
 // wasm-vs-native.mjs: insert and search throughput of the wasm build (Node) against the native build
 // of the same core on the same data (Fashion-MNIST, 784 dims, pixel values as floats), single thread,
-// in-memory database, HNSW M 16 / ef_construction 100, k 10, ef 64. Also prints the bundle sizes.
+// in-memory database, HNSW M 16 / ef_construction 100, k 10, ef 64; inserts one at a time through the
+// public API (JS: awaited promises), searches best of three passes. Also prints the bundle sizes.
 // Usage (repository root): node js/bench/wasm-vs-native.mjs [n=5000] [nq=500]
 // The native side is compiled here with the project's release flags (-O2, -std=c11, -ffp-contract=off).
 import { execFileSync } from 'node:child_process';
@@ -39,10 +40,14 @@ const row = (a, i) => a.subarray(i * dim, (i + 1) * dim);
 let t0 = performance.now();
 for (let i = 0; i < n; i++) await db.insert(row(base.out, i), { tag: i % 10 });
 let t1 = performance.now();
-let checksum = 0n;
-for (let i = 0; i < nq; i++) checksum += (await db.search(row(queries.out, i), { k, ef }))[0].id;
-const t2 = performance.now();
-const wasm = { insert_per_s: n / ((t1 - t0) / 1000), search_per_s: nq / ((t2 - t1) / 1000), checksum: Number(checksum), root: await db.stateRoot() };
+let checksum = 0n, best = Infinity;
+for (let rep = 0; rep < 3; rep++) { // best of three passes, as natively
+  checksum = 0n;
+  const t = performance.now();
+  for (let i = 0; i < nq; i++) checksum += (await db.search(row(queries.out, i), { k, ef }))[0].id;
+  best = Math.min(best, performance.now() - t);
+}
+const wasm = { insert_per_s: n / ((t1 - t0) / 1000), search_per_s: nq / (best / 1000), checksum: Number(checksum), root: await db.stateRoot() };
 await db.close();
 
 const size = (f) => fs.statSync(path.join(REPO, 'build-wasm', f)).size;
