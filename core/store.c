@@ -165,7 +165,11 @@ int vl_store_append(vl_store *s, const uint8_t *ev, size_t len, uint64_t height,
   if (s->poisoned) return VALORI_EPOISONED;
   if (height != s->height + 1u || (len && !ev)) return VALORI_EINVAL;
   if (len > VALORI_MAX_EVENT) return VALORI_ETOOBIG;
-  if (!s->seg || (s->seg_size >= s->o.segment_bytes && s->seg_size > VL_SEG_HDR)) {
+  /* Rotate when the tail is full; while commit tickets are in flight the old segment is retired
+  ** instead of closed (a ticket may be syncing it), and if no retirement slot is free the
+  ** rotation waits for a later append (the segment grows a little past segment_bytes). */
+  if (!s->seg || (s->seg_size >= s->o.segment_bytes && s->seg_size > VL_SEG_HDR &&
+                  (s->sync_inflight == 0 || s->nretired < sizeof s->retired / sizeof s->retired[0]))) {
     if (s->seg) {
       if (s->seg_size > s->seg_synced) {
         rc = s->vfs->sync(s->vfs->ctx, s->seg);
@@ -173,7 +177,12 @@ int vl_store_append(vl_store *s, const uint8_t *ev, size_t len, uint64_t height,
         s->seg_synced = s->seg_size;
         s->synced_height = s->height;
       }
-      rc = s->vfs->close(s->vfs->ctx, s->seg);
+      if (s->sync_inflight) {
+        s->retired[s->nretired++] = s->seg;
+        rc = VALORI_OK;
+      } else {
+        rc = s->vfs->close(s->vfs->ctx, s->seg);
+      }
       s->seg = NULL;
       if (rc != VALORI_OK) return vl_poison(s, rc);
     }
@@ -203,6 +212,56 @@ int vl_store_sync(vl_store *s) {
   }
   s->synced_height = s->height;
   return VALORI_OK;
+}
+
+/* Commit step 1 (exclusive lock): captures what the sync must cover; see store_int.h. */
+int vl_store_commit_begin(vl_store *s, valori_commit *c) {
+  memset(c, 0, sizeof *c);
+  if (s->readonly) return VALORI_EREADONLY;
+  if (s->poisoned) return VALORI_EPOISONED;
+  c->height = s->height;
+  if (!s->seg || s->seg_size <= s->seg_synced) {
+    c->state = 1; /* nothing pending: durable already */
+    return VALORI_OK;
+  }
+  c->file = s->seg;
+  c->segment = s->seg_first;
+  c->size = s->seg_size;
+  c->state = 2;
+  s->sync_inflight++;
+  return VALORI_OK;
+}
+
+/* Commit step 2 (no lock): syncs the captured segment; see store_int.h. */
+int vl_store_commit_run(const vl_store *s, valori_commit *c) {
+  if (c->state != 2) return c->state == 1 ? VALORI_OK : VALORI_EINVAL;
+  return s->vfs->sync(s->vfs->ctx, (valori_file *)c->file);
+}
+
+/* Commit step 3 (exclusive lock): records the durable point or poisons; closes retired segments
+** once no ticket is in flight; see store_int.h. */
+int vl_store_commit_end(vl_store *s, valori_commit *c, int run_rc) {
+  int rc = run_rc;
+  if (c->state == 2) {
+    s->sync_inflight--;
+    if (rc != VALORI_OK) {
+      vl_poison(s, rc);
+    } else if (!s->poisoned) {
+      if (c->segment == s->seg_first && c->size > s->seg_synced) s->seg_synced = c->size;
+      if (c->height > s->synced_height) s->synced_height = c->height;
+    }
+    if (s->sync_inflight == 0) {
+      while (s->nretired > 0) {
+        int rc2 = s->vfs->close(s->vfs->ctx, s->retired[--s->nretired]);
+        if (rc2 != VALORI_OK && rc == VALORI_OK) rc = vl_poison(s, rc2);
+      }
+    }
+  } else if (c->state != 1) {
+    return VALORI_EINVAL;
+  }
+  c->state = 0;
+  if (rc == VALORI_OK && s->poisoned) rc = VALORI_EPOISONED;
+  return rc;
 }
 
 /* Serializes e into a new job (header + engine snapshot); see store_int.h. */
@@ -356,6 +415,10 @@ int vl_store_close(vl_store *s) {
   if (!s->readonly && !s->poisoned) rc = vl_store_sync(s);
   if (s->seg) {
     rc2 = s->vfs->close(s->vfs->ctx, s->seg);
+    if (rc == VALORI_OK) rc = rc2;
+  }
+  while (s->nretired > 0) { /* only left when a commit ticket was never ended */
+    rc2 = s->vfs->close(s->vfs->ctx, s->retired[--s->nretired]);
     if (rc == VALORI_OK) rc = rc2;
   }
   if (s->locked) {

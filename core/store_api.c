@@ -127,3 +127,33 @@ int valori_snapshot_end(valori_db *db, valori_snapjob *job, int write_rc) {
   if (!db || !db->store || !job) return VALORI_EINVAL;
   return vl_store_snapshot_finish(db->store, job, write_rc);
 }
+
+/* Group commit step 1 (exclusive lock). */
+int valori_commit_begin(valori_db *db, valori_commit *c) {
+  if (!db || !c) return VALORI_EINVAL;
+  if (!db->store) {
+    memset(c, 0, sizeof *c);
+    c->height = vl_engine_height(db->e);
+    c->state = 1;
+    return VALORI_OK;
+  }
+  if (db->poisoned) return VALORI_EPOISONED;
+  return vl_store_commit_begin(db->store, c);
+}
+
+/* Group commit step 2 (no lock). */
+int valori_commit_sync(const valori_db *db, valori_commit *c) {
+  if (!db || !c) return VALORI_EINVAL;
+  if (!db->store) return VALORI_OK;
+  return vl_store_commit_run(db->store, c);
+}
+
+/* Group commit step 3 (exclusive lock); a failure poisons the database. */
+int valori_commit_end(valori_db *db, valori_commit *c, int sync_rc) {
+  int rc;
+  if (!db || !c) return VALORI_EINVAL;
+  if (!db->store) return sync_rc;
+  rc = vl_store_commit_end(db->store, c, sync_rc);
+  if (db->store->poisoned) db->poisoned = 1;
+  return rc;
+}

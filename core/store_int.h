@@ -73,7 +73,19 @@ struct vl_store {
   valori_recovery rep;
   int last_snapshot_error; /* result of the last automatic snapshot */
   uint64_t snapshot_failures;
+  unsigned sync_inflight;  /* commit tickets between begin and end (valori_commit_*) */
+  valori_file *retired[4]; /* segments rotated away while a ticket may still sync them */
+  unsigned nretired;
 };
+
+/* Group commit with the sync outside the writer's lock (valori.h valori_commit_*): begin under the
+** exclusive lock captures the tail segment, its size and height; run syncs that file with no lock
+** held (other writers keep appending; readers keep reading); end under the exclusive lock records
+** the durable point, or poisons the store when the sync failed. Rotation never closes a segment a
+** ticket may still be syncing: it is retired and closed when the last ticket ends. */
+int vl_store_commit_begin(vl_store *s, valori_commit *c);
+int vl_store_commit_run(const vl_store *s, valori_commit *c);
+int vl_store_commit_end(vl_store *s, valori_commit *c, int run_rc);
 
 /* A snapshot in flight (the public valori_snapjob). */
 typedef struct valori_snapjob vl_snapjob;

@@ -424,10 +424,31 @@ int valori_verify(const valori_options *opt, valori_recovery *rep, uint64_t *hei
 ** before the oldest kept snapshot once older log segments were removed). */
 int valori_open_at_height(const valori_options *opt, uint64_t height, valori_db **out, valori_recovery *rep);
 
-/* Group commit for a server with many writers: open with VALORI_SYNC_RELAXED, apply the queued
-** writes one after another under the exclusive lock, call valori_flush once, and acknowledge them
-** all when it returns VALORI_OK: one fsync covers the whole queue. A failed flush poisons the
-** database (VALORI_EPOISONED for every later write) and nothing in the queue may be acknowledged. */
+/* Group commit for a server with many writers. Simple form: open with VALORI_SYNC_RELAXED, apply
+** the queued writes one after another under the exclusive lock, call valori_flush once, and
+** acknowledge them all when it returns VALORI_OK: one fsync covers the whole queue. A failed flush
+** poisons the database (VALORI_EPOISONED for every later write) and nothing in the queue may be
+** acknowledged.
+** Concurrent form, which keeps the fsync outside the lock so that readers and new writers are not
+** blocked during it: after a relaxed write (exclusive lock held)
+**   valori_commit_begin(db, &c)   exclusive lock: captures what must become durable (c.height)
+**   valori_commit_sync(db, &c)    no lock: the fsync; other threads append and read meanwhile
+**   valori_commit_end(db, &c, rc) exclusive lock: VALORI_OK means every write up to c.height is
+**                                 durable and may be acknowledged; an error poisons the database
+** Writes made by other threads while a sync runs are covered by the next ticket, so each fsync
+** commits everything queued during the previous one. end must be called once for every begin that
+** returned VALORI_OK (also when the sync failed: pass its result). */
+typedef struct valori_commit {
+  uint64_t height;  /* writes up to this height are durable once end returns VALORI_OK */
+  /* private to the library: */
+  void *file;
+  uint64_t segment, size;
+  int state;
+  uint32_t reserved;
+} valori_commit;
+int valori_commit_begin(valori_db *db, valori_commit *c);
+int valori_commit_sync(const valori_db *db, valori_commit *c);
+int valori_commit_end(valori_db *db, valori_commit *c, int sync_rc);
 
 /* Writes a snapshot of the current state now (synchronously: log sync, file write, fsync, rename,
 ** directory fsync), then removes log segments and snapshots that two newer snapshots make

@@ -353,6 +353,67 @@ static void test_relaxed_flush(void) {
   fv_free(fs);
 }
 
+
+/* The three-step group commit, interleaved by hand: two tickets in flight, rotations while a
+** ticket may still sync a segment (retired, closed at the last end), a failing sync poisoning the
+** store, and a crash after an acknowledged commit. */
+static void test_commit_tickets(void) {
+  fv_fs *fs = fv_new(11), *img;
+  valori_options o;
+  valori_db *db = NULL;
+  valori_commit c1, c2;
+  valori_store_status st;
+  float v[WL_DIM] = {1, 2, 3, 4, 5, 6, 7, 8};
+  uint64_t id;
+  int i, rc;
+  wl_options(&o, fv_vfs(fs), NULL, 1);
+  o.segment_bytes = 600; /* a rotation every few inserts */
+  o.snapshot_every = UINT64_MAX;
+  VT_REQUIRE(valori_open("t", &o, &db) == VALORI_OK);
+  for (i = 0; i < 3; i++) VT_EQ_INT(valori_insert(db, v, 1, NULL, 0, &id), VALORI_OK);
+  VT_EQ_INT(valori_commit_begin(db, &c1), VALORI_OK);
+  VT_EQ_INT(c1.height, 3);
+  for (i = 0; i < 20; i++) VT_EQ_INT(valori_insert(db, v, 1, NULL, 0, &id), VALORI_OK); /* rotates */
+  VT_EQ_INT(valori_commit_begin(db, &c2), VALORI_OK);
+  VT_EQ_INT(c2.height, 23);
+  VT_EQ_INT(valori_commit_sync(db, &c2), VALORI_OK);
+  VT_EQ_INT(valori_commit_end(db, &c2, VALORI_OK), VALORI_OK);
+  valori_store_status_get(db, &st);
+  VT_EQ_INT(st.durable_height, 23);
+  VT_CHECK(st.segments > 1);
+  rc = valori_commit_sync(db, &c1); /* its segment was retired, not closed */
+  VT_EQ_INT(rc, VALORI_OK);
+  VT_EQ_INT(valori_commit_end(db, &c1, rc), VALORI_OK);
+  valori_store_status_get(db, &st);
+  VT_EQ_INT(st.durable_height, 23);
+  /* nothing pending: a ticket that needs no sync */
+  VT_EQ_INT(valori_commit_begin(db, &c1), VALORI_OK);
+  VT_EQ_INT(valori_commit_sync(db, &c1), VALORI_OK);
+  VT_EQ_INT(valori_commit_end(db, &c1, VALORI_OK), VALORI_OK);
+  /* a crash now keeps all 23 */
+  img = fv_crash_image(fs, 5);
+  /* a failing sync poisons */
+  VT_EQ_INT(valori_insert(db, v, 1, NULL, 0, &id), VALORI_OK);
+  VT_EQ_INT(valori_commit_begin(db, &c1), VALORI_OK);
+  fv_fail(fs, FV_SYNC, 1, 0, VALORI_EIO);
+  rc = valori_commit_sync(db, &c1);
+  VT_EQ_INT(rc, VALORI_EIO);
+  VT_EQ_INT(valori_commit_end(db, &c1, rc), VALORI_EIO);
+  VT_EQ_INT(valori_insert(db, v, 1, NULL, 0, &id), VALORI_EPOISONED);
+  VT_EQ_INT(valori_commit_begin(db, &c2), VALORI_EPOISONED);
+  valori_close(db);
+  db = wl_open(fv_vfs(img), NULL, 1, &rc);
+  VT_REQUIRE(db != NULL);
+  {
+    valori_stats s2;
+    valori_stats_get(db, &s2);
+    VT_EQ_INT(s2.height, 23);
+  }
+  valori_close(db);
+  fv_free(img);
+  fv_free(fs);
+}
+
 int main(void) {
   VT_RUN(test_reopen_same_state);
   VT_RUN(test_pruning);
@@ -362,5 +423,6 @@ int main(void) {
   VT_RUN(test_replay_to_height);
   VT_RUN(test_background_snapshot);
   VT_RUN(test_relaxed_flush);
+  VT_RUN(test_commit_tickets);
   return VT_DONE();
 }

@@ -137,6 +137,93 @@ static void test_background_snapshot_thread(void) {
   valori_posix_vfs_close(v);
   pthread_mutex_destroy(&S.mu);
 }
+
+/* Group commit by leader election, the pattern a server uses (valori.h valori_commit_*): every
+** writer applies its write under the mutex; if its height is not durable yet it either becomes the
+** one thread that syncs (begin, unlock, fsync, lock, end) or waits for that sync to finish. Each
+** fsync then commits everything written while the previous one ran. */
+#define GC_THREADS 4
+#define GC_WRITES 60
+typedef struct gc_shared {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  valori_db *db;
+  int syncing;
+  uint64_t durable;
+  int fsyncs, errors;
+  uint64_t acked[GC_THREADS * GC_WRITES];
+  int nacked;
+} gc_shared;
+
+static void *gc_writer(void *arg) {
+  gc_shared *S = (gc_shared *)arg;
+  int k;
+  for (k = 0; k < GC_WRITES; k++) {
+    float vec[4] = {(float)k, 1, 2, 3};
+    uint64_t id = 0;
+    valori_stats st;
+    pthread_mutex_lock(&S->mu);
+    if (valori_insert(S->db, vec, (uint64_t)k, NULL, 0, &id) != VALORI_OK) {
+      S->errors++;
+      pthread_mutex_unlock(&S->mu);
+      break;
+    }
+    valori_stats_get(S->db, &st);
+    while (S->durable < st.height) {
+      if (!S->syncing) {
+        valori_commit c;
+        int rc;
+        S->syncing = 1;
+        rc = valori_commit_begin(S->db, &c);
+        pthread_mutex_unlock(&S->mu);
+        if (rc == VALORI_OK) rc = valori_commit_sync(S->db, &c); /* no lock held */
+        pthread_mutex_lock(&S->mu);
+        if (rc == VALORI_OK || c.state) rc = valori_commit_end(S->db, &c, rc);
+        S->syncing = 0;
+        S->fsyncs++;
+        if (rc != VALORI_OK) { S->errors++; pthread_cond_broadcast(&S->cv); break; }
+        S->durable = c.height;
+        pthread_cond_broadcast(&S->cv);
+      } else {
+        pthread_cond_wait(&S->cv, &S->mu);
+      }
+    }
+    if (S->durable >= st.height) S->acked[S->nacked++] = id; /* acknowledged only when durable */
+    pthread_mutex_unlock(&S->mu);
+  }
+  return NULL;
+}
+
+static void test_group_commit_threads(void) {
+  valori_vfs *v = NULL;
+  valori_options o;
+  gc_shared *S = (gc_shared *)calloc(1, sizeof *S);
+  pthread_t th[GC_THREADS];
+  char sub[300];
+  int i;
+  snprintf(sub, sizeof sub, "%s/gc", dir);
+  VT_REQUIRE(valori_posix_vfs_open(sub, 1, &v) == VALORI_OK);
+  opts(&o, v);
+  o.sync_mode = VALORI_SYNC_RELAXED;
+  pthread_mutex_init(&S->mu, NULL);
+  pthread_cond_init(&S->cv, NULL);
+  VT_REQUIRE(valori_open(sub, &o, &S->db) == VALORI_OK);
+  for (i = 0; i < GC_THREADS; i++) pthread_create(&th[i], NULL, gc_writer, S);
+  for (i = 0; i < GC_THREADS; i++) pthread_join(th[i], NULL);
+  VT_EQ_INT(S->errors, 0);
+  VT_EQ_INT(S->nacked, GC_THREADS * GC_WRITES);
+  VT_CHECK(S->fsyncs < GC_THREADS * GC_WRITES); /* writes shared fsyncs */
+  printf("  %d durable writes from %d threads with %d fsyncs\n", S->nacked, GC_THREADS, S->fsyncs);
+  valori_close(S->db);
+  o.sync_mode = VALORI_SYNC_FULL;
+  VT_REQUIRE(valori_open(sub, &o, &S->db) == VALORI_OK);
+  for (i = 0; i < S->nacked; i++) VT_EQ_INT(valori_get(S->db, S->acked[i], NULL, NULL, NULL, 0, NULL), VALORI_OK);
+  valori_close(S->db);
+  valori_posix_vfs_close(v);
+  pthread_cond_destroy(&S->cv);
+  pthread_mutex_destroy(&S->mu);
+  free(S);
+}
 #endif
 
 int main(void) {
@@ -145,6 +232,7 @@ int main(void) {
   snprintf(dir, sizeof dir, "/tmp/valori-test-posix-%ld", (long)getpid());
   VT_RUN(test_lock_and_reopen);
   VT_RUN(test_background_snapshot_thread);
+  VT_RUN(test_group_commit_threads);
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
   if (system(cmd) != 0) return 1;
 #else
