@@ -34,6 +34,8 @@ const char *valori_constants_json(void) {
          "\"open\":{\"CREATE\":" VL_STR(VALORI_OPEN_CREATE) ",\"READONLY\":" VL_STR(VALORI_OPEN_READONLY) "},"
          "\"search\":{\"AUTO\":" VL_STR(VALORI_SEARCH_AUTO) ",\"EXACT\":" VL_STR(VALORI_SEARCH_EXACT)
          ",\"HNSW\":" VL_STR(VALORI_SEARCH_HNSW) "},"
+         "\"vfs\":{\"READ\":" VL_STR(VALORI_VFS_READ) ",\"WRITE\":" VL_STR(VALORI_VFS_WRITE) ",\"CREATE\":" VL_STR(VALORI_VFS_CREATE)
+         ",\"EXCL\":" VL_STR(VALORI_VFS_EXCL) ",\"TRUNC\":" VL_STR(VALORI_VFS_TRUNC) "},"
          "\"dir\":{\"OUT\":" VL_STR(VALORI_DIR_OUT) ",\"IN\":" VL_STR(VALORI_DIR_IN) ",\"BOTH\":" VL_STR(VALORI_DIR_BOTH) "},"
          "\"op\":{\"INSERT\":" VL_STR(VALORI_OP_INSERT) ",\"INSERT_BATCH\":" VL_STR(VALORI_OP_INSERT_BATCH)
          ",\"DELETE\":" VL_STR(VALORI_OP_DELETE) ",\"UPDATE\":" VL_STR(VALORI_OP_UPDATE)

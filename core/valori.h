@@ -40,18 +40,18 @@ extern "C" {
 #define VALORI_VERSION_STRING "0.1.0"
 
 /* ---- Limits (chosen so that int64 distance accumulation can never overflow; see DETERMINISM.md) */
-#define VALORI_MAX_DIM 4096u          /* maximum vector dimension */
+#define VALORI_MAX_DIM 4096          /* maximum vector dimension */
 #define VALORI_MAX_ABS_INT 256        /* |component| <= 256.0 as a real number */
 #define VALORI_Q16_ONE 65536          /* 1.0 in Q16.16 */
 #define VALORI_Q16_MAX (1 << 24)      /* 256.0 in Q16.16: |q| <= VALORI_Q16_MAX */
-#define VALORI_MAX_META 65536u        /* bytes of record metadata / node label */
-#define VALORI_MAX_K 10000u           /* largest k a search accepts */
-#define VALORI_MAX_EF 10000u          /* largest ef a search accepts */
-#define VALORI_MAX_BATCH 100000u      /* records in one batch event */
+#define VALORI_MAX_META 65536        /* bytes of record metadata / node label */
+#define VALORI_MAX_K 10000           /* largest k a search accepts */
+#define VALORI_MAX_EF 10000          /* largest ef a search accepts */
+#define VALORI_MAX_BATCH 100000      /* records in one batch event */
 #define VALORI_MAX_EVENT (256u << 20) /* bytes in one encoded event */
-#define VALORI_MAX_HOPS 16u           /* graph expansion depth */
-#define VALORI_MAX_TAGS 256u          /* tags in one filter */
-#define VALORI_HNSW_MAX_M 64u         /* largest HNSW M (level-0 lists hold 2*M) */
+#define VALORI_MAX_HOPS 16           /* graph expansion depth */
+#define VALORI_MAX_TAGS 256          /* tags in one filter */
+#define VALORI_HNSW_MAX_M 64         /* largest HNSW M (level-0 lists hold 2*M) */
 
 /* ---- Result codes: one list generates the enum, valori_strerror, valori_code_name and the JSON
 ** constants the JS package reads. Numbers are stable forever; new codes are appended. */
@@ -115,11 +115,11 @@ const valori_allocator *valori_libc_allocator(void);
 ** Every function returns a VALORI_* code (EIO, ENOSPC, ENOTFOUND for a missing file...). */
 typedef struct valori_file valori_file; /* defined by each VFS */
 
-#define VALORI_VFS_READ 1u    /* open for reading */
-#define VALORI_VFS_WRITE 2u   /* open for reading and writing */
-#define VALORI_VFS_CREATE 4u  /* create if missing */
-#define VALORI_VFS_EXCL 8u    /* with CREATE: fail with EEXIST if it exists */
-#define VALORI_VFS_TRUNC 16u  /* truncate to zero on open */
+#define VALORI_VFS_READ 1    /* open for reading */
+#define VALORI_VFS_WRITE 2   /* open for reading and writing */
+#define VALORI_VFS_CREATE 4  /* create if missing */
+#define VALORI_VFS_EXCL 8    /* with CREATE: fail with EEXIST if it exists */
+#define VALORI_VFS_TRUNC 16  /* truncate to zero on open */
 
 typedef struct valori_vfs {
   void *ctx;
@@ -142,14 +142,14 @@ typedef struct valori_vfs {
 } valori_vfs;
 
 /* ---- Options */
-#define VALORI_METRIC_L2 0u /* squared Euclidean distance */
-#define VALORI_METRIC_IP 1u /* negated inner product (smaller is closer) */
+#define VALORI_METRIC_L2 0 /* squared Euclidean distance */
+#define VALORI_METRIC_IP 1 /* negated inner product (smaller is closer) */
 
-#define VALORI_SYNC_FULL 0u    /* acknowledge a write only after it is durable (default) */
-#define VALORI_SYNC_RELAXED 1u /* acknowledge after the write is handed to the VFS; valori_flush syncs */
+#define VALORI_SYNC_FULL 0    /* acknowledge a write only after it is durable (default) */
+#define VALORI_SYNC_RELAXED 1 /* acknowledge after the write is handed to the VFS; valori_flush syncs */
 
-#define VALORI_OPEN_CREATE 1u   /* create the store if it does not exist */
-#define VALORI_OPEN_READONLY 2u /* no writes; no lock taken */
+#define VALORI_OPEN_CREATE 1   /* create the store if it does not exist */
+#define VALORI_OPEN_READONLY 2 /* no writes; no lock taken */
 
 typedef struct valori_options {
   uint32_t dim;                  /* vector dimension, 1..VALORI_MAX_DIM (0 on open = use stored) */
@@ -221,9 +221,9 @@ int valori_get(const valori_db *db, uint64_t id, float *vec_out, uint64_t *tag_o
 int valori_get_q16(const valori_db *db, uint64_t id, int32_t *vec_out);
 
 /* ---- Search */
-#define VALORI_SEARCH_AUTO 0u  /* plan by filter selectivity (default) */
-#define VALORI_SEARCH_EXACT 1u /* brute force over the (filtered) records */
-#define VALORI_SEARCH_HNSW 2u  /* index only, even for narrow filters (may return < k) */
+#define VALORI_SEARCH_AUTO 0  /* plan by filter selectivity (default) */
+#define VALORI_SEARCH_EXACT 1 /* brute force over the (filtered) records */
+#define VALORI_SEARCH_HNSW 2  /* index only, even for narrow filters (may return < k) */
 
 typedef struct valori_search_params {
   uint32_t k;            /* 1..VALORI_MAX_K */
@@ -250,9 +250,9 @@ int valori_search(const valori_db *db, valori_searcher *s, const float *query,
                   const valori_search_params *p, valori_hit *out, size_t *out_n);
 
 /* ---- Knowledge graph. Node and edge ids are assigned like record ids (separate counters). */
-#define VALORI_DIR_OUT 1u
-#define VALORI_DIR_IN 2u
-#define VALORI_DIR_BOTH 3u
+#define VALORI_DIR_OUT 1
+#define VALORI_DIR_IN 2
+#define VALORI_DIR_BOTH 3
 
 typedef struct valori_node {
   uint64_t id;
@@ -349,15 +349,15 @@ int valori_snapshot_load(const uint8_t *buf, size_t len, const valori_options *o
 
 /* ---- Events. Every mutation above is encoded as one event and passed through the same path as
 ** valori_apply. Opcodes are stable forever; a new encoding gets a new opcode. */
-#define VALORI_OP_INSERT 1u
-#define VALORI_OP_INSERT_BATCH 2u
-#define VALORI_OP_DELETE 3u
-#define VALORI_OP_UPDATE 4u
-#define VALORI_OP_SET_META 5u
-#define VALORI_OP_NODE_CREATE 16u
-#define VALORI_OP_NODE_DELETE 17u
-#define VALORI_OP_EDGE_CREATE 18u
-#define VALORI_OP_EDGE_DELETE 19u
+#define VALORI_OP_INSERT 1
+#define VALORI_OP_INSERT_BATCH 2
+#define VALORI_OP_DELETE 3
+#define VALORI_OP_UPDATE 4
+#define VALORI_OP_SET_META 5
+#define VALORI_OP_NODE_CREATE 16
+#define VALORI_OP_NODE_DELETE 17
+#define VALORI_OP_EDGE_CREATE 18
+#define VALORI_OP_EDGE_DELETE 19
 
 /* Validates and applies one canonically encoded event (as logged and replicated). *out_id (may be
 ** NULL) receives the first id the event created, or 0. */

@@ -12,9 +12,7 @@ export function loadCore() {
 }
 
 function parseConstants(text) {
-  // valori_constants_json() stringifies macros such as `4096u`; accept the C suffix so that the
-  // values still come from C (reported upstream as a core bug: the JSON should be plain numbers).
-  return JSON.parse(text.replace(/(\d)[uU][lL]{0,2}(?=[,}\]\s])/g, '$1'));
+  return JSON.parse(text); // valori_constants_json(): plain JSON generated from valori.h
 }
 
 async function init() {
