@@ -6,12 +6,45 @@
 #include "db.h"
 #include "store_int.h"
 
+static int vl_opts_resolve(const valori_options *opt, const valori_allocator **a, vl_config *c, int *have_cfg);
+
 /* Copies the open's recovery report; EINVAL for in-memory databases. */
 int valori_recovery_info(const valori_db *db, valori_recovery *out) {
   if (!db || !out) return VALORI_EINVAL;
   if (!db->store) return VALORI_EINVAL;
   *out = *vl_store_report(db->store);
   return VALORI_OK;
+}
+
+/* Opens like valori_open; on failure re-reads the store read-only to say where and why. */
+int valori_open_report(const char *path, const valori_options *opt, valori_db **out, valori_recovery *rep) {
+  int rc = valori_open(path, opt, out);
+  if (!rep) return rc;
+  vl_report_init(rep);
+  if (rc == VALORI_OK) {
+    if ((*out)->store) *rep = *vl_store_report((*out)->store);
+    return rc;
+  }
+  if (opt && opt->vfs && (rc == VALORI_ECORRUPT || rc == VALORI_EVERSION || rc == VALORI_ECONFIG ||
+                          rc == VALORI_ENOTFOUND || rc == VALORI_EIO)) {
+    const valori_allocator *a;
+    vl_config c;
+    int have;
+    vl_recover_opts ro;
+    vl_recover_out ro_out;
+    if (vl_opts_resolve(opt, &a, &c, &have) == VALORI_OK) {
+      memset(&ro, 0, sizeof ro);
+      ro.to_height = UINT64_MAX;
+      if (vl_store_recover(a, opt->vfs, have ? &c : NULL, &ro, &ro_out) == VALORI_OK) {
+        vl_engine_free(ro_out.e);
+        vl_recover_out_free(a, &ro_out);
+      } else {
+        *rep = ro_out.rep;
+      }
+    }
+  }
+  if (rep->code == VALORI_OK) vl_report_error(rep, rc, NULL, 0, 0, valori_strerror(rc));
+  return rc;
 }
 
 /* Copies the store's status; EINVAL for in-memory databases. */

@@ -391,6 +391,11 @@ typedef struct valori_recovery {
 /* Copies the recovery report of the open that created db. In-memory databases: EINVAL. */
 int valori_recovery_info(const valori_db *db, valori_recovery *out);
 
+/* valori_open plus a report: on success *rep is valori_recovery_info's; on failure *rep says why,
+** with the file and byte offset for damage (ECORRUPT, EVERSION) found by a second, read-only pass
+** over the store. rep may be NULL. */
+int valori_open_report(const char *path, const valori_options *opt, valori_db **out, valori_recovery *rep);
+
 /* The store's state now. */
 typedef struct valori_store_status {
   uint64_t durable_height;     /* every write up to here is durable (lags in relaxed mode) */

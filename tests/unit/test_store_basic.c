@@ -263,6 +263,14 @@ static void test_torn_tail_and_midlog(void) {
     VT_CHECK(strcmp(rep.file, first) == 0);
     VT_EQ_INT(rep.offset, VL_SEG_HDR);
     VT_EQ_INT(valori_open("x", &o, &db), VALORI_ECORRUPT);
+    o.flags = VALORI_OPEN_CREATE;
+    VT_EQ_INT(valori_open_report("x", &o, &db, &rep), VALORI_ECORRUPT);
+    VT_EQ_INT(rep.code, VALORI_ECORRUPT);
+    VT_CHECK(strcmp(rep.file, first) == 0);
+    VT_EQ_INT(rep.offset, VL_SEG_HDR);
+    o.dim = WL_DIM + 1;
+    VT_EQ_INT(valori_open_report("x", &o, &db, &rep), VALORI_ECONFIG);
+    VT_EQ_INT(rep.code, VALORI_ECONFIG);
   }
   free(copy);
   free(r);
