@@ -1,0 +1,22 @@
+# ctest helper: runs the identity runner (under the cross emulator if any) and compares each
+# configuration's transcript with tests/golden/identity-<name>.txt. scripts/identity.sh does the
+# same for the whole target matrix, with a per-component report.
+set(cmd ${RUNNER})
+if(EMULATOR)
+  set(cmd ${EMULATOR} ${RUNNER})
+endif()
+execute_process(COMMAND ${cmd} OUTPUT_VARIABLE out RESULT_VARIABLE rc)
+file(GLOB goldens ${GOLDEN}/identity-*.txt)
+set(bad 0)
+foreach(g ${goldens})
+  file(READ ${g} want)
+  string(FIND "${out}" "${want}" at)
+  if(at EQUAL -1)
+    get_filename_component(n ${g} NAME)
+    message(SEND_ERROR "identity: transcript differs from ${n} (run scripts/identity.sh for the component and height)")
+    set(bad 1)
+  endif()
+endforeach()
+if(NOT rc EQUAL 0)
+  message(SEND_ERROR "identity: runner exited with ${rc}")
+endif()
