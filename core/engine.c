@@ -190,11 +190,14 @@ static int dup_bytes(const valori_allocator *a, const uint8_t *src, uint32_t n, 
   return VALORI_OK;
 }
 
-/* Tombstones beyond 1/8 of the live records (+16) trigger a purge of the index. */
+/* A purge of the index runs when tombstones exceed 1/8 of the live records (+16), when the entry
+** point is a tombstone (searches would start in dead territory), or when nothing is live. */
 static void maybe_purge(vl_engine *e) {
   vl_space sp;
   uint32_t i;
-  if (e->rec.dead <= 16 + e->rec.live / 8) return;
+  int entry_dead = e->hnsw.maxlevel >= 0 && e->rec.state[e->hnsw.entry] != VL_SLOT_LIVE;
+  if (e->rec.dead == 0) return;
+  if (e->rec.dead <= 16 + e->rec.live / 8 && !entry_dead && e->rec.live > 0) return;
   sp = vl_engine_space(e);
   vl_hnsw_purge(&e->hnsw, &sp, e->rec.nslots, &e->scratch);
   for (i = 0; i < e->rec.nslots; i++)

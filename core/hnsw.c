@@ -73,12 +73,12 @@ size_t vl_hnsw_bytes(const vl_hnsw *h) {
 
 int vl_scratch_reserve(vl_scratch *s, const valori_allocator *a, uint32_t nslots, uint32_t ef, uint32_t M0) {
   void *p;
-  uint32_t sel = 2 * (M0 + 1) * (M0 + 1);
+  uint32_t sel = 2 * VL_MAX((M0 + 1) * (M0 + 1), ef + 1);
   if (nslots > s->stamp_cap) {
     uint32_t n = nslots + nslots / 2 + 64;
-    p = s->stamp;
-    VL_TRY(vl_grow(a, &p, s->stamp_cap, n, 4));
-    s->stamp = p;
+    void **const arr[] = {(void **)&s->stamp, (void **)&s->indeg};
+    const size_t sz[] = {4, 4};
+    VL_TRY(vl_grow_all(a, arr, sz, 2, s->stamp_cap, n));
     s->stamp_cap = n;
   }
   if (nslots + 1 > s->cand_cap) {
@@ -105,6 +105,7 @@ int vl_scratch_reserve(vl_scratch *s, const valori_allocator *a, uint32_t nslots
 
 void vl_scratch_free(vl_scratch *s, const valori_allocator *a) {
   vl_free(a, s->stamp, (size_t)s->stamp_cap * 4);
+  vl_free(a, s->indeg, (size_t)s->stamp_cap * 4);
   vl_free(a, s->cand, (size_t)s->cand_cap * sizeof(vl_cand));
   vl_free(a, s->res, (size_t)s->res_cap * sizeof(vl_cand));
   vl_free(a, s->sel, (size_t)s->sel_cap * sizeof(vl_cand));
@@ -143,7 +144,11 @@ static inline vl_cand mk(const vl_space *sp, int64_t d, uint32_t slot) {
   c.pad = 0;
   return c;
 }
+/* Filter that also admits tombstones: an insert that finds no live node links to tombstones. */
+static const vl_filter VL_WITH_DEAD = {NULL, 0};
+
 static inline int accept(const vl_space *sp, const vl_filter *f, uint32_t slot) {
+  if (f == &VL_WITH_DEAD) return 1;
   return sp->state[slot] == VL_SLOT_LIVE && (!f || vl_filter_match(f, sp->tag[slot]));
 }
 
@@ -251,7 +256,9 @@ void vl_hnsw_insert(vl_hnsw *h, const vl_space *sp, uint32_t slot, uint32_t L, u
   cur = mk(sp, dist_q(sp, q, h->entry), h->entry);
   greedy(h, sp, q, h->maxlevel, L, &cur);
   for (lc = VL_MIN((int32_t)L, h->maxlevel); lc >= 0; lc--) {
-    uint32_t nr = search_layer(h, sp, q, cur, h->efc, (uint32_t)lc, NULL, s), n = nr, k, i;
+    uint32_t nr = search_layer(h, sp, q, cur, h->efc, (uint32_t)lc, NULL, s), n, k, i;
+    if (nr == 0) nr = search_layer(h, sp, q, cur, h->efc, (uint32_t)lc, &VL_WITH_DEAD, s);
+    n = nr;
     vl_cand *sorted = s->sel, *keep = s->sel + s->sel_cap / 2;
     if (nr > s->sel_cap / 2) { /* efc larger than the selection area: keep the closest */
       while (nr > s->sel_cap / 2) vl_heap_pop(s->res, &nr, 1);
@@ -274,35 +281,89 @@ void vl_hnsw_insert(vl_hnsw *h, const vl_space *sp, uint32_t slot, uint32_t L, u
   }
 }
 
-/* Rebuilds slot's list at lc without tombstones: candidates are its live neighbours and the live
-** neighbours of its dead neighbours. */
+/* Rebuilds slot's list at lc without tombstones: candidates are the live nodes reachable from it
+** through chains of tombstones (breadth-first, in list order), bounded by the selection area. */
 static void repair(vl_hnsw *h, const vl_space *sp, uint32_t slot, uint32_t lc, vl_scratch *s) {
-  uint32_t *l = vl_hnsw_links(h, slot, lc), mmax = lc ? h->M : h->M0, i, j, n = 0, k, epoch;
+  uint32_t *l = vl_hnsw_links(h, slot, lc), mmax = lc ? h->M : h->M0, i, j, n = 0, k, epoch, head = 0, tail = 0;
+  uint32_t limit = s->sel_cap / 2;
   vl_cand *cand = s->sel, *out = s->sel + s->sel_cap / 2;
+  uint32_t *queue = s->indeg + (s->stamp_cap / 2); /* upper half: free during repairs */
+  uint32_t qcap = s->stamp_cap - s->stamp_cap / 2;
   int dead = 0;
   for (i = 1; i <= l[0]; i++)
     if (sp->state[l[i]] != VL_SLOT_LIVE) { dead = 1; break; }
   if (!dead) return;
   epoch = next_epoch(s);
   s->stamp[slot] = epoch;
-  for (i = 1; i <= l[0]; i++) {
-    uint32_t x = l[i];
+  for (i = 1; i <= l[0] && tail < qcap; i++) { s->stamp[l[i]] = epoch; queue[tail++] = l[i]; }
+  while (head < tail && n < limit) {
+    uint32_t x = queue[head++];
     if (sp->state[x] == VL_SLOT_LIVE) {
-      if (s->stamp[x] != epoch) { s->stamp[x] = epoch; cand[n++] = mk(sp, dist_slots(sp, slot, x), x); }
-    } else {
+      cand[n++] = mk(sp, dist_slots(sp, slot, x), x);
+      continue;
+    }
+    {
       const uint32_t *dl = vl_hnsw_links(h, x, lc);
-      for (j = 1; j <= dl[0]; j++) {
-        uint32_t y = dl[j];
-        if (sp->state[y] == VL_SLOT_LIVE && s->stamp[y] != epoch) {
-          s->stamp[y] = epoch;
-          cand[n++] = mk(sp, dist_slots(sp, slot, y), y);
-        }
-      }
+      for (j = 1; j <= dl[0] && tail < qcap; j++)
+        if (s->stamp[dl[j]] != epoch) { s->stamp[dl[j]] = epoch; queue[tail++] = dl[j]; }
     }
   }
   vl_sort(cand, n, sizeof(vl_cand), vl_cand_cmp);
   k = select_neighbors(sp, cand, n, mmax, out);
   write_links(l, out, k);
+}
+
+/* Gives every live node without a level-0 in-link one: from its nearest live nodes (found by a
+** search from the entry point), the first with room takes it, or else the first whose list holds
+** a neighbour with another in-link gives up its farthest such neighbour. Nobody is orphaned. */
+static void relink_orphans(vl_hnsw *h, const vl_space *sp, uint32_t nslots, vl_scratch *s) {
+  uint32_t i, t, x;
+  uint32_t *indeg = s->indeg;
+  memset(indeg, 0, (size_t)nslots * 4);
+  for (i = 0; i < nslots; i++) {
+    const uint32_t *l;
+    if (h->level[i] == VL_NOT_IN_INDEX || sp->state[i] != VL_SLOT_LIVE) continue;
+    l = vl_hnsw_links(h, i, 0);
+    for (t = 1; t <= l[0]; t++) indeg[l[t]]++;
+  }
+  for (x = 0; x < nslots; x++) {
+    const int32_t *q;
+    vl_cand cur, *sorted = s->sel;
+    uint32_t nr, n, tries;
+    if (h->level[x] == VL_NOT_IN_INDEX || sp->state[x] != VL_SLOT_LIVE || x == h->entry || indeg[x]) continue;
+    q = sp->vec + (size_t)x * sp->dim;
+    cur = mk(sp, dist_q(sp, q, h->entry), h->entry);
+    greedy(h, sp, q, h->maxlevel, 0, &cur);
+    nr = search_layer(h, sp, q, cur, h->efc, 0, NULL, s);
+    while (nr > s->sel_cap / 2) vl_heap_pop(s->res, &nr, 1);
+    n = nr;
+    for (i = n; i > 0;) sorted[--i] = vl_heap_pop(s->res, &nr, 1);
+    for (i = 0, tries = 0; i < n && tries < 16 && !indeg[x]; i++) {
+      uint32_t y = sorted[i].slot, *l, best = 0;
+      vl_cand far;
+      if (y == x) continue;
+      tries++;
+      l = vl_hnsw_links(h, y, 0);
+      if (l[0] < h->M0) {
+        l[1 + l[0]] = x;
+        l[0]++;
+        indeg[x]++;
+        break;
+      }
+      far.d = -1;
+      for (t = 1; t <= l[0]; t++) {
+        vl_cand c;
+        if (indeg[l[t]] < 2) continue;
+        c = mk(sp, dist_slots(sp, y, l[t]), l[t]);
+        if (far.d < 0 || vl_cand_less(&far, &c)) { far = c; best = t; }
+      }
+      if (best) {
+        indeg[l[best]]--;
+        l[best] = x;
+        indeg[x]++;
+      }
+    }
+  }
 }
 
 void vl_hnsw_purge(vl_hnsw *h, const vl_space *sp, uint32_t nslots, vl_scratch *s) {
@@ -329,10 +390,13 @@ void vl_hnsw_purge(vl_hnsw *h, const vl_space *sp, uint32_t nslots, vl_scratch *
   if (bestl < 0) {
     h->maxlevel = -1;
     h->entry = 0;
-  } else if (sp->state[h->entry] != VL_SLOT_LIVE || h->level[h->entry] == VL_NOT_IN_INDEX) {
+    return;
+  }
+  if (sp->state[h->entry] != VL_SLOT_LIVE || h->level[h->entry] == VL_NOT_IN_INDEX) {
     h->entry = best;
     h->maxlevel = bestl;
   }
+  relink_orphans(h, sp, nslots, s);
 }
 
 uint32_t vl_hnsw_search(const vl_hnsw *h, const vl_space *sp, const int32_t *q, uint32_t k, uint32_t ef,

@@ -8,9 +8,12 @@
 ** upper levels in one small array per node that has them; vectors are read in place from the
 ** record store (vl_space). No per-neighbour pointer chasing.
 ** Deletes: a deleted record's slot stays in the graph as a routing-only tombstone until
-** vl_hnsw_purge (run by the engine when tombstones exceed 1/8 of live records + 16) reconnects
-** every node that linked to a tombstone from the tombstone's neighbours and drops it. Memory stays
-** bounded; the graph stays connected through the repaired links.
+** vl_hnsw_purge (run by the engine when tombstones exceed 1/8 of live records + 16, when the entry
+** point is a tombstone, or when nothing is live) drops it. The purge rebuilds every list that held
+** a tombstone from the live nodes reachable through chains of tombstones, then gives every live
+** node left without a level-0 in-link one (taken from a neighbour's list only where that does not
+** orphan another node), so every live node keeps an in-link and memory stays bounded. An insert
+** that finds no live node near it links to tombstones rather than to nothing.
 ** Mutations follow prepare/commit: vl_hnsw_reserve, vl_hnsw_alloc_up and vl_scratch_reserve
 ** allocate; vl_hnsw_insert and vl_hnsw_purge cannot fail.
 */
@@ -45,8 +48,9 @@ typedef struct vl_scratch {
   uint32_t cand_cap;
   vl_cand *res;    /* max-heap of results; ef + 1 */
   uint32_t res_cap;
-  vl_cand *sel;    /* neighbour selection: 2 * (2M + 1)^2 */
+  vl_cand *sel;    /* neighbour selection: 2 * max((2M + 1)^2, ef + 1) */
   uint32_t sel_cap;
+  uint32_t *indeg; /* level-0 in-degrees during a purge; stamp_cap entries */
 } vl_scratch;
 
 typedef struct vl_hnsw {
