@@ -24,7 +24,7 @@ ROOT=$PWD
 export NODE_PATH=/usr/share/nodejs # emcc 3.1.6 (Debian) needs Debian's acorn
 
 ALL_TARGETS="gcc-O0 gcc-O3 clang-O0 clang-O3 aarch64 armhf i686 wasm-node wasm-chromium cortex-m"
-ALL_CONFIGS=$(ls tests/golden/identity-*.txt 2>/dev/null | sed 's|.*/identity-||; s|\.txt$||' | sort | tr '\n' ' ')
+ALL_CONFIGS=$(ls tests/golden/identity-*.txt 2>/dev/null | sed 's|.*/identity-||; s|\.txt$||' | sort | xargs)
 [ -n "$ALL_CONFIGS" ] || ALL_CONFIGS="seed1 seed2 seed3 seed4"
 TARGETS=$ALL_TARGETS
 CONFIGS=$ALL_CONFIGS
@@ -210,7 +210,13 @@ plant_check() {
   return 1
 }
 
-# ---- run the matrix
+# ---- run the matrix (one run per checkout at a time: they share build-id-*/)
+mkdir -p build-id-results
+exec 9>build-id-results/.lock
+if ! flock -n 9; then
+  echo "identity: another scripts/identity.sh run is using this checkout; waiting for it"
+  flock 9
+fi
 mkdir -p build-id-results
 rm -rf build-id-results/* 2>/dev/null
 echo "identity: targets: ${TARGETS:-none}; configurations: $CONFIGS; cortex-m: $CM_CONFIGS; jobs: $JOBS"
@@ -242,6 +248,27 @@ for t in $TARGETS; do
     done
   fi
 done
+
+# When targets fail, tell "every target changed the same way" (the goldens are stale or the change
+# is intentional) apart from "targets disagree with each other" (a determinism bug).
+if [ "$FAIL" = 1 ] && [ -n "$TARGETS" ]; then
+  sums=""
+  for t in $TARGETS; do
+    for c in $(cat "build-id-results/$t/configs" 2>/dev/null); do
+      f=build-id-results/$t/split/identity-$c.txt
+      [ -s "$f" ] && sums="$sums$c $(grep -v '^  e=' "$f" | sha256sum | cut -c1-16) $t"$'\n'
+    done
+  done
+  variants=$(echo "$sums" | awk 'NF { print $1, $2 }' | sort -u | awk '{ n[$1]++ } END { for (c in n) if (n[c] > 1) print c }')
+  if [ -z "$variants" ]; then
+    echo "NOTE: every target produced the same transcripts, but they differ from tests/golden/: the core's"
+    echo "      behaviour changed identically everywhere. If the change is intended, run scripts/identity.sh --bless"
+    echo "      and commit the new goldens with it; otherwise it is a regression."
+  else
+    echo "NOTE: targets disagree with each other for: $variants (a determinism bug; transcripts grouped by hash):"
+    echo "$sums" | awk 'NF' | sort | awk '{ k = $1 " " $2; g[k] = g[k] " " $3 } END { for (k in g) print "      " k ":" g[k] }' | sort
+  fi
+fi
 
 PLANT_RESULT="skipped"
 PLANT_TIME=0
