@@ -73,6 +73,7 @@ int valori_open(const char *path, const valori_options *opt, valori_db **out) {
   int rc;
   (void)path;
   if (!opt || !out || opt->reserved || opt->sync_mode > VALORI_SYNC_RELAXED) return VALORI_EINVAL;
+  if (opt->flags & ~(uint32_t)(VALORI_OPEN_CREATE | VALORI_OPEN_READONLY)) return VALORI_EINVAL;
   a = opt->allocator ? opt->allocator : valori_libc_allocator();
   if (!a) return VALORI_EINVAL;
   config_from(opt, &c);
@@ -130,8 +131,7 @@ int vl_db_submit(valori_db *db, const uint8_t *ev, size_t len, uint64_t *out_id)
       db->poisoned = 1; /* the engine is ahead of the durable log: refuse writes until reopen */
       return rc;
     }
-    rc = vl_store_maybe_snapshot(db->store, db->e);
-    if (rc) return rc; /* the write itself is durable; the snapshot failure is reported */
+    vl_store_maybe_snapshot(db->store, db->e); /* never fails the durable write; see valori_store_status_get */
   }
   if (out_id) *out_id = id;
   return VALORI_OK;
@@ -439,9 +439,9 @@ int valori_search_expand(const valori_db *db, valori_searcher *s, const float *q
   uint64_t *seeds;
   size_t i, ns = 0, nh = 0;
   int rc;
-  if (!db || !nhits || !nnodes) return VALORI_EINVAL;
+  if (!db || !nhits || !nnodes || !hits) return VALORI_EINVAL;
   VL_TRY(check_expand(hops, dir, max_nodes, nodes, node_cap));
-  VL_TRY(valori_search(db, s, query, p, hits, &nh));
+  VL_TRY(valori_search(db, s, query, p, hits, &nh)); /* hits are written even if expansion fails */
   seeds = (uint64_t *)vl_calloc(db->a, nh ? nh : 1, 8);
   if (!seeds) return VALORI_ENOMEM;
   for (i = 0; i < nh; i++)
@@ -558,6 +558,15 @@ int valori_snapshot_load(const uint8_t *buf, size_t len, const valori_options *o
   if (!buf || !out || !a) return VALORI_EINVAL;
   VL_TRY(db_new(a, &db));
   rc = vl_engine_snapshot_load(a, buf, len, &db->e);
+  if (!rc) {
+    /* bytes from outside: the content itself must hash to the root, not just the stored hash */
+    vl_lthash acc;
+    uint8_t x[VL_LTHASH_BYTES], y[VL_LTHASH_BYTES];
+    vl_engine_recompute_acc(db->e, &acc);
+    vl_lthash_serialize(&acc, x);
+    vl_lthash_serialize(&db->e->acc, y);
+    if (memcmp(x, y, sizeof x) != 0) rc = VALORI_ECORRUPT;
+  }
   if (rc) {
     db_free(db);
     return rc;

@@ -49,7 +49,7 @@ typedef struct vl_records {
 void vl_rec_init(vl_records *r, const valori_allocator *a, uint32_t dim);
 void vl_rec_free(vl_records *r);
 
-/* Slot capacity for `extra` new records (beyond the free list); returns the new cap in *cap. */
+/* Slot capacity for `extra` new records (beyond the free list). */
 int vl_rec_reserve_slots(vl_records *r, uint32_t extra);
 /* Room in the id map for `extra` more ids. */
 int vl_rec_reserve_ids(vl_records *r, uint32_t extra);

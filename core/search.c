@@ -130,12 +130,13 @@ int vl_engine_expand(const vl_engine *e, const uint64_t *seeds, size_t nseeds, u
   int rc;
   for (j = 0; j < nseeds; j++)
     if (!vl_graph_node(&e->graph, seeds[j])) return VALORI_ENOTFOUND;
+  if (max_nodes > e->graph.nnodes) max_nodes = e->graph.nnodes ? e->graph.nnodes : 1; /* cannot visit more */
   all = (valori_reach *)vl_calloc(a, max_nodes, sizeof *all);
   sorted = (uint64_t *)vl_calloc(a, nseeds ? nseeds : 1, 8);
   vl_map_init(&seen);
   rc = (!all || !sorted) ? VALORI_ENOMEM : vl_map_reserve(&seen, a, max_nodes);
   if (rc) goto done;
-  memcpy(sorted, seeds, nseeds * 8);
+  if (nseeds) memcpy(sorted, seeds, nseeds * 8);
   vl_sort(sorted, nseeds, 8, u64_cmp);
   for (j = 0; j < nseeds && count < max_nodes; j++) {
     if (vl_map_get(&seen, sorted[j], NULL)) continue;
@@ -168,7 +169,7 @@ int vl_engine_expand(const vl_engine *e, const uint64_t *seeds, size_t nseeds, u
     start = end;
     end = count;
   }
-  memcpy(out, all, (size_t)VL_MIN((size_t)count, cap) * sizeof *all);
+  if (count && cap) memcpy(out, all, (size_t)VL_MIN((size_t)count, cap) * sizeof *all);
   *out_n = count;
 done:
   vl_free(a, all, (size_t)max_nodes * sizeof *all);
@@ -214,6 +215,8 @@ int vl_engine_check(const vl_engine *e) {
     }
   }
   VL_CHECK(live == r->live && dead == r->dead && r->ids.n == live);
+  for (i = 0; i < r->nfree; i++) VL_CHECK(r->freel[i] < r->nslots && r->state[r->freel[i]] == VL_SLOT_FREE);
+  VL_CHECK((uint64_t)r->nfree + live + dead == r->nslots);
   for (i = 0; i < r->npost; i++) {
     VL_CHECK(r->post[i].n > 0);
     for (t = 0; t < r->post[i].n; t++) {

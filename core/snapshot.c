@@ -152,13 +152,35 @@ static int open_section(vl_rd *rd, uint32_t id, vl_rd *sec) {
 
 #define C(cond) do { if (!(cond)) return VALORI_ECORRUPT; } while (0)
 
+/* Walks the records section without allocating: framing, states, sizes and the free count must be
+** right before any memory is committed to the slots (a hostile file cannot make us allocate for a
+** structure it does not actually contain). */
+static int scan_records(vl_rd rd, uint32_t dim, uint64_t next_rec) {
+  uint32_t nslots = vl_rd_u32(&rd), nfree = vl_rd_u32(&rd), i, seen = 0;
+  C(!rd.bad && nslots <= 0x7FFFFFFFu && nfree <= nslots);
+  for (i = 0; i < nslots; i++) {
+    const uint8_t *st = vl_rd_take(&rd, 1);
+    uint64_t id;
+    uint32_t ml;
+    C(st);
+    if (*st == VL_SLOT_FREE) { seen++; continue; }
+    C(*st == VL_SLOT_LIVE || *st == VL_SLOT_DEAD);
+    id = vl_rd_u64(&rd);
+    vl_rd_take(&rd, 16);
+    ml = vl_rd_u32(&rd);
+    C(!rd.bad && id > 0 && id < next_rec && ml <= VALORI_MAX_META);
+    C(vl_rd_take(&rd, (size_t)dim * 4 + ml));
+  }
+  C(seen == nfree && vl_rd_take(&rd, (size_t)nfree * 4) && rd.n == 0);
+  return VALORI_OK;
+}
+
 static int load_records(vl_engine *e, vl_rd *rd) {
   vl_records *r = &e->rec;
   uint32_t dim = e->cfg.dim, nslots, nfree, i, nfree_seen = 0;
+  VL_TRY(scan_records(*rd, dim, e->next_rec));
   nslots = vl_rd_u32(rd);
   nfree = vl_rd_u32(rd);
-  C(!rd->bad && nslots <= 0x7FFFFFFFu && nfree <= nslots);
-  C(nslots <= rd->n); /* each slot takes at least one byte: bounds the allocation */
   VL_TRY(vl_rec_reserve_slots(r, nslots));
   r->nslots = nslots; /* from here on vl_rec_free releases whatever was restored */
   for (i = 0; i < nslots; i++) {

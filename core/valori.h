@@ -19,7 +19,9 @@
 ** - Threads: a valori_db is not internally locked. All read functions (get, search, neighbors,
 **   expand, state root, stats, snapshot save) take `const valori_db *` and never modify it, so a
 **   host may run any number of them concurrently under a reader-writer lock, provided each thread
-**   uses its own valori_searcher (or passes NULL). Mutations need the exclusive lock.
+**   uses its own valori_searcher (or passes NULL). Mutations need the exclusive lock. Searches
+**   allocate scratch through the database's allocator (always with NULL searchers, and when a
+**   searcher grows), so a custom allocator must be thread-safe for concurrent searches.
 ** - Vectors cross the API as IEEE-754 binary32 and are converted to Q16.16 (see valori_f32_to_q16
 **   and docs/DETERMINISM.md). Components must be finite with |x| <= VALORI_MAX_ABS; anything else is
 **   rejected, never clamped. Distances are exact int64 values in units of 2^-32.
@@ -244,8 +246,9 @@ int valori_searcher_create(const valori_db *db, valori_searcher **out);
 void valori_searcher_free(valori_searcher *s);
 
 /* k nearest records to query (dim floats), ordered by (distance, id) ascending. `out` must hold
-** k hits; *out_n receives how many were written (< k only when fewer records match). With a
-** filter and mode AUTO, returns min(k, matching records) results, every one of them matching. */
+** k hits; *out_n receives how many were written. Modes AUTO and EXACT return min(k, matching
+** records) results, every one matching the filter; mode HNSW returns what the index finds, which
+** can be fewer for narrow filters. */
 int valori_search(const valori_db *db, valori_searcher *s, const float *query,
                   const valori_search_params *p, valori_hit *out, size_t *out_n);
 
@@ -300,13 +303,14 @@ int valori_neighbors(const valori_db *db, uint64_t node_id, uint32_t dir, const 
                      valori_edge *out, size_t cap, size_t *out_n);
 
 /* Breadth-first expansion from seed nodes up to `hops` (<= VALORI_MAX_HOPS) along dir, visiting at
-** most max_nodes nodes (seeds included). Order: by depth, then node id ascending. Writes
+** most max_nodes (1..2^20) nodes (seeds included). Order: by depth, then node id ascending. Writes
 ** min(cap, visited) entries; *out_n receives the number visited. Unknown seeds: ENOTFOUND. */
 int valori_expand(const valori_db *db, const uint64_t *seeds, size_t nseeds, uint32_t hops,
                   uint32_t dir, uint32_t max_nodes, valori_reach *out, size_t cap, size_t *out_n);
 
 /* Search, then expand the graph around the hits: the nodes linked to the hit records are the
-** seeds. hits must hold p->k; nodes holds node_cap entries. Hits without a node are still hits. */
+** seeds. hits must hold p->k; nodes holds node_cap entries. Hits without a node are still hits.
+** If the search succeeds but the expansion fails, hits has been written (*nhits is not). */
 int valori_search_expand(const valori_db *db, valori_searcher *s, const float *query,
                          const valori_search_params *p, uint32_t hops, uint32_t dir,
                          uint32_t max_nodes, valori_hit *hits, size_t *nhits, valori_reach *nodes,
@@ -331,7 +335,8 @@ typedef struct valori_stats {
 int valori_stats_get(const valori_db *db, valori_stats *out);
 
 /* The state root: SHA-256 over the canonical encoding of the logical state (records, graph,
-** counters, configuration), maintained incrementally (O(1) per event). 32 bytes. */
+** counters, configuration), maintained incrementally: the cost of an event is proportional to the
+** elements it changes, not to the store. 32 bytes. */
 int valori_state_root(const valori_db *db, uint8_t out[32]);
 /* SHA-256 over the HNSW graph (levels, entry point, every link list), computed on demand. */
 int valori_index_digest(const valori_db *db, uint8_t out[32]);
@@ -344,7 +349,10 @@ int valori_check(const valori_db *db);
 int valori_snapshot_save(const valori_db *db, uint8_t **out, size_t *out_len);
 void valori_buffer_free(const valori_db *db, void *buf, size_t len);
 /* Decodes a snapshot into a new in-memory database. Hostile bytes give ECORRUPT or EVERSION,
-** never a crash. opt may be NULL; only opt->allocator is used. */
+** never a crash: the structure is checked before memory is committed, and the content (every
+** record, node and edge) is re-hashed and must match the snapshot's state root, O(n). A valid
+** snapshot needs memory for every slot it describes, free slots included. opt may be NULL; only
+** opt->allocator is used. */
 int valori_snapshot_load(const uint8_t *buf, size_t len, const valori_options *opt, valori_db **out);
 
 /* ---- Events. Every mutation above is encoded as one event and passed through the same path as

@@ -90,6 +90,10 @@ static void test_expand_order(void) {
   VT_EQ_INT(r[5].node_id, 6); VT_EQ_INT(r[5].depth, 2);
   VT_EQ_INT(valori_expand(db, seeds, 1, 1, VALORI_DIR_OUT, 3, r, 16, &n), VALORI_OK);
   VT_EQ_INT(n, 3); /* bounded by max_nodes */
+  VT_EQ_INT(valori_expand(db, seeds, 1, 2, VALORI_DIR_OUT, 100, NULL, 0, &n), VALORI_OK); /* count only */
+  VT_EQ_INT(n, 6);
+  VT_EQ_INT(valori_expand(db, NULL, 0, 2, VALORI_DIR_OUT, 100, NULL, 0, &n), VALORI_OK);
+  VT_EQ_INT(n, 0);
   seeds[0] = nd[3]; seeds[1] = nd[3];
   VT_EQ_INT(valori_expand(db, seeds, 2, 2, VALORI_DIR_IN, 100, r, 2, &n), VALORI_OK);
   VT_EQ_INT(n, 4); /* 3; 2,5; 1 -- only 2 written */

@@ -3,7 +3,9 @@
 ** and leaves the state root and height unchanged: NaN, infinities, out-of-range components, wrong
 ** dimension, oversize metadata, unknown ids, k = 0 or absurd, bad options, hostile snapshots.
 */
+#include "crc32c.h"
 #include "valori.h"
+#include "vl_int.h"
 #include "vt.h"
 
 static valori_db *db;
@@ -156,6 +158,17 @@ static void test_hostile_snapshots(void) {
     else VT_CHECK(rc == VALORI_ECORRUPT || rc == VALORI_EVERSION);
   }
   VT_EQ_INT(ok, 0);
+  /* content that disagrees with the root is refused even when every checksum is recomputed: change
+  ** record 1's tag (slot 0: section payload at 88, state byte, id, then the tag at 105) */
+  {
+    uint64_t sec_len;
+    memcpy(copy, buf, len);
+    sec_len = vl_get64(copy + 80);
+    copy[105] ^= 0x40;
+    vl_put32(copy + 76, vl_crc32c(0, copy + 88, (size_t)sec_len));
+    vl_put32(copy + len - 8, vl_crc32c(0, copy, len - 8));
+    VT_EQ_INT(valori_snapshot_load(copy, len, NULL, &x), VALORI_ECORRUPT);
+  }
   memcpy(copy, buf, len);
   copy[8] = 2; /* a newer format version */
   VT_EQ_INT(valori_snapshot_load(copy, len, NULL, &x), VALORI_EVERSION);
