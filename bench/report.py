@@ -401,6 +401,8 @@ class Report:
             eng = {"hnswlib_bench": "hnswlib", "valori_bench": "valori"}.get(l["driver"])
             sh = share.get((eng, ds), []) + (share.get(("bruteforce-float", ds), []) if eng == "hnswlib" else [])
             rows.append([l["driver"], ds, l["wall_s"], l["load_before"], l["load_after"], min(sh) if sh else None])
+        if not loads:  # drivers run by hand: no load lines, only the CPU/wall shares
+            rows = [[e, d, None, None, None, min(v)] for (e, d), v in sorted(share.items())]
         self.md.append("## Run conditions\n")
         self.md.append(table(["driver", "dataset", "seconds", "load avg before", "load avg after",
                               "min CPU/wall of timed loops"], rows))
@@ -408,8 +410,9 @@ class Report:
         worst = min((x for v in share.values() for x in v), default=1.0)
         busy = max((max(l["load_before"], l["load_after"]) for l in loads), default=0.0)
         if worst < 0.9 or busy > ncpu:
-            self.md.append(f"**Warning: the machine was busy during this run** (load average up to {busy:.1f} on "
-                           f"{ncpu} cores; a timed single-threaded loop got as little as {worst:.0%} of a core). "
+            load_txt = f"load average up to {busy:.1f} on {ncpu} cores; " if loads else ""
+            self.md.append(f"**Warning: the machine was busy during this run** ({load_txt}a timed "
+                           f"single-threaded loop got as little as {worst:.0%} of a core). "
                            "Throughputs are lower than on a quiet machine and ratios between engines measured "
                            "at different moments are less reliable.\n")
         else:
