@@ -283,7 +283,7 @@ static int run_search(const valori_db *db, valori_searcher *s, const float *quer
   int32_t qbuf[256], *q = qbuf;
   int rc;
   if (ef < p->k) ef = p->k;
-  VL_TRY(vl_scratch_reserve(&s->s, s->a, e->rec.cap, VL_MIN(ef * 8, VALORI_MAX_EF), e->hnsw.M0));
+  VL_TRY(vl_scratch_reserve(&s->s, s->a, e->rec.cap, ef, e->hnsw.M0));
   if (p->k > s->out_cap) {
     void *o = s->out;
     VL_TRY(vl_grow(s->a, &o, s->out_cap, p->k, sizeof(vl_cand)));

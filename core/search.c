@@ -7,8 +7,9 @@
 **   fall back to exact search.
 ** - tag filter: count matching records from the tag postings. Narrow filters (matching <=
 **   max(2048, live / 16)) go straight to an exact scan of the matching postings; wider ones use
-**   the filtered HNSW search with a beam widened for the selectivity, and fall back to the exact
-**   scan if it returns fewer than min(k, matching).
+**   the filtered HNSW search (its beam keeps exploring until it holds ef matching records, so the
+**   work grows with 1/selectivity by itself), and fall back to the exact scan if it returns fewer
+**   than min(k, matching).
 */
 #include "dist.h"
 #include "engine_int.h"
@@ -92,11 +93,6 @@ int vl_engine_search(const vl_engine *e, vl_scratch *s, const int32_t *q, const 
                                                                             : live <= VL_EXACT_SMALL))) {
     *n = fp ? exact_tags(e, s, q, k, fp, out) : exact_all(e, s, q, k, out);
     return VALORI_OK;
-  }
-  if (fp && p->mode == VALORI_SEARCH_AUTO) { /* widen the beam with the selectivity, up to 8x */
-    uint64_t w = (uint64_t)ef * (live / (matching ? matching : 1));
-    ef = (uint32_t)VL_MIN(VL_MIN(w, (uint64_t)ef * 8), (uint64_t)VALORI_MAX_EF);
-    if (ef < k) ef = k;
   }
   got = vl_hnsw_search(&e->hnsw, &sp, q, k, ef, fp, s, out);
   if (p->mode == VALORI_SEARCH_AUTO && got < want)
