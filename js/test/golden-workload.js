@@ -50,6 +50,9 @@ export async function goldenWorkload(db) {
     }
     await db.insert(v.slice(0, 12), { tag: 1234, meta: 'single' });
   }
+  // mass delete of the oldest records (index purges, the entry point among them), then a refill
+  for (let id = 1; id <= 400; id++) await db.delete(id).catch(ignore);
+  await db.insertBatch(new Float32Array(v));
 }
 
 /** Parses tests/golden/core.txt ("root <hex>\nindex <hex>\nsnapshot <hex>"). */
