@@ -10,6 +10,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "data.h"
+#include "idx.h"
 
 #include <errno.h>
 #include <math.h>
@@ -19,7 +20,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <zlib.h>
 
 #define GT_QBLOCK 8
 #define GT_MAGIC "VBENCHGT"
@@ -45,58 +45,11 @@ static double now_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static uint32_t be32(const unsigned char *p) {
-  return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | (uint32_t)p[3];
-}
 
 /* ---- idx loader */
 
 int bench_idx_load(const char *path, size_t max_rows, float **out, size_t *rows, size_t *dim) {
-  unsigned char hdr[16];
-  gzFile gz = gzopen(path, "rb");
-  if (!gz) {
-    fprintf(stderr, "data: cannot open %s: %s\n", path, strerror(errno));
-    return -1;
-  }
-  gzbuffer(gz, 1 << 20);
-  if (gzread(gz, hdr, sizeof hdr) != (int)sizeof hdr || be32(hdr) != 0x00000803u) {
-    fprintf(stderr, "data: %s is not an idx3-ubyte file\n", path);
-    gzclose(gz);
-    return -1;
-  }
-  size_t nr = be32(hdr + 4), d = (size_t)be32(hdr + 8) * be32(hdr + 12);
-  if (max_rows && max_rows < nr) nr = max_rows;
-  if (nr == 0 || d == 0 || d > 1u << 20) {
-    fprintf(stderr, "data: %s has unusable sizes\n", path);
-    gzclose(gz);
-    return -1;
-  }
-  unsigned char *u8 = malloc(nr * d);
-  float *f = malloc(nr * d * sizeof *f);
-  if (!u8 || !f) {
-    fprintf(stderr, "data: out of memory loading %s\n", path);
-    free(u8), free(f), gzclose(gz);
-    return -1;
-  }
-  /* gzread takes an unsigned length: read in chunks. */
-  size_t got = 0, want = nr * d;
-  while (got < want) {
-    size_t chunk = want - got > (1u << 30) ? (1u << 30) : want - got;
-    int r = gzread(gz, u8 + got, (unsigned)chunk);
-    if (r <= 0) {
-      fprintf(stderr, "data: %s is truncated\n", path);
-      free(u8), free(f), gzclose(gz);
-      return -1;
-    }
-    got += (size_t)r;
-  }
-  gzclose(gz);
-  for (size_t i = 0; i < want; i++) f[i] = (float)u8[i];
-  free(u8);
-  *out = f;
-  *rows = nr;
-  *dim = d;
-  return 0;
+  return valori_idx_images(path, max_rows, out, rows, dim); /* native/idx.c: the one idx reader */
 }
 
 /* ---- variants */

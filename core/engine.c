@@ -103,17 +103,12 @@ void vl_engine_recompute_acc(const vl_engine *e, vl_lthash *out) {
   }
 }
 
-static void acc_sub_record(vl_engine *e, uint32_t slot) {
+/* Adds (sign > 0) or removes (sign < 0) the digest of the record in slot from the accumulator. */
+static void acc_record(vl_engine *e, uint32_t slot, int sign) {
   uint8_t d[32];
   vl_digest_record(e->rec.id[slot], e->rec.tag[slot], vl_rec_vec(&e->rec, slot), e->cfg.dim, e->rec.meta[slot],
                    e->rec.meta_len[slot], d);
-  vl_lthash_sub(&e->acc, d);
-}
-static void acc_add_record(vl_engine *e, uint32_t slot) {
-  uint8_t d[32];
-  vl_digest_record(e->rec.id[slot], e->rec.tag[slot], vl_rec_vec(&e->rec, slot), e->cfg.dim, e->rec.meta[slot],
-                   e->rec.meta_len[slot], d);
-  vl_lthash_add(&e->acc, d);
+  if (sign > 0) vl_lthash_add(&e->acc, d); else vl_lthash_sub(&e->acc, d);
 }
 static void on_edge_removed(void *ctx, const vl_gedge *g) {
   uint8_t d[32];
@@ -279,7 +274,7 @@ static int apply_delete(vl_engine *e, const vl_event *x, int dry) {
   VL_TRY(live_slot(e, x->id, &slot));
   if (dry) return VALORI_OK;
   if (e->rec.node[slot]) vl_graph_remove_node(&e->graph, e->rec.node[slot], on_edge_removed, on_node_removed, e);
-  acc_sub_record(e, slot);
+  acc_record(e, slot, -1);
   vl_rec_commit_kill(&e->rec, slot);
   maybe_purge(e);
   return VALORI_OK;
@@ -303,9 +298,9 @@ static int apply_update(vl_engine *e, const vl_event *x, int dry) {
         vl_rec_unreserve_all(&e->rec);
         return rc2;
       }
-      acc_sub_record(e, slot);
+      acc_record(e, slot, -1);
       vl_rec_commit_retag(&e->rec, slot, tag);
-      acc_add_record(e, slot);
+      acc_record(e, slot, 1);
     }
     return VALORI_OK;
   }
@@ -319,7 +314,7 @@ static int apply_update(vl_engine *e, const vl_event *x, int dry) {
     vl_rec_unreserve_all(&e->rec);
     return rc;
   }
-  acc_sub_record(e, slot);
+  acc_record(e, slot, -1);
   meta = e->rec.meta[slot];
   meta_len = e->rec.meta_len[slot];
   node = e->rec.node[slot];
@@ -329,7 +324,7 @@ static int apply_update(vl_engine *e, const vl_event *x, int dry) {
   vl_ev_vec(x->vec, e->cfg.dim, e->tmpvec);
   nslot = vl_rec_commit_insert(&e->rec, x->id, tag, e->tmpvec, meta, meta_len);
   e->rec.node[nslot] = node;
-  acc_add_record(e, nslot);
+  acc_record(e, nslot, 1);
   sp = vl_engine_space(e);
   vl_hnsw_insert(&e->hnsw, &sp, nslot, L, up, &e->scratch);
   maybe_purge(e);
@@ -342,11 +337,11 @@ static int apply_set_meta(vl_engine *e, const vl_event *x, int dry) {
   VL_TRY(live_slot(e, x->id, &slot));
   if (dry) return VALORI_OK;
   VL_TRY(dup_bytes(e->a, x->bytes, x->nbytes, &meta));
-  acc_sub_record(e, slot);
+  acc_record(e, slot, -1);
   vl_free(e->a, e->rec.meta[slot], e->rec.meta_len[slot]);
   e->rec.meta[slot] = meta;
   e->rec.meta_len[slot] = x->nbytes;
-  acc_add_record(e, slot);
+  acc_record(e, slot, 1);
   return VALORI_OK;
 }
 

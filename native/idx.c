@@ -38,6 +38,7 @@ static gzFile open_idx(const char *path, uint32_t magic, uint32_t *dims, int ndi
     return NULL;
   }
   for (i = 0; i < ndims; i++) dims[i] = be32(h + 4 + 4 * i);
+  gzbuffer(f, 1u << 20);
   return f;
 }
 
@@ -50,6 +51,11 @@ int valori_idx_images(const char *path, size_t max_rows, float **out, size_t *ro
   if (!f) return -1;
   n = max_rows && max_rows < d[0] ? max_rows : d[0];
   dm = (size_t)d[1] * d[2];
+  if (n == 0 || dm == 0 || dm > (1u << 20)) {
+    fprintf(stderr, "error: %s: unusable sizes\n", path);
+    gzclose(f);
+    return -1;
+  }
   raw = (uint8_t *)malloc(n * dm);
   v = (float *)malloc(n * dm * sizeof(float));
   if (!raw || !v || read_all(f, raw, n * dm, path)) {
