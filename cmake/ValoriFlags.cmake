@@ -1,5 +1,10 @@
 # Compiler flags that the determinism contract requires (docs/DETERMINISM.md), applied to every
 # target that compiles core code, plus warnings and the optional sanitizers.
+# WebAssembly SIMD (Chrome/Edge 91+, Firefox 89+, Safari 16.4+, Node 16.4+): core/dist.c has SIMD128
+# kernels (i64x2.extmul of i32 lanes). Integer sums are exact in any order, so results and state
+# roots are unchanged (the golden and identity tests prove it); VALORI_WASM_SIMD=OFF builds the
+# scalar kernels for older engines.
+option(VALORI_WASM_SIMD "WebAssembly builds: use SIMD128 for the distance kernels" ON)
 function(valori_apply_flags tgt)
   target_compile_options(${tgt} PRIVATE -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-function)
   if(CMAKE_C_COMPILER_ID MATCHES "Clang|GNU")
@@ -7,6 +12,9 @@ function(valori_apply_flags tgt)
   endif()
   if(NOT EMSCRIPTEN AND CMAKE_SYSTEM_PROCESSOR MATCHES "^(i[3-6]86|x86)$")
     target_compile_options(${tgt} PRIVATE -msse2 -mfpmath=sse)
+  endif()
+  if(EMSCRIPTEN AND VALORI_WASM_SIMD)
+    target_compile_options(${tgt} PRIVATE -msimd128)
   endif()
   if(VALORI_SANITIZE)
     target_compile_options(${tgt} PRIVATE -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)

@@ -1,14 +1,19 @@
 /*
 ** dist.c: exact integer distance kernels. The scalar loops are the reference; the SIMD loops
-** reorder an integer sum, which is associative, so they return exactly the same value.
+** reorder an integer sum, which is associative, so they return exactly the same value. x86 picks
+** the widest kernel the CPU supports on every call (__builtin_cpu_supports reads a flag set once at
+** start-up), so one binary runs everywhere and no global is written after start-up.
 */
 #include "dist.h"
 
-#if !defined(VALORI_NO_SIMD) && (defined(__SSE2__) || defined(_M_X64))
+#if !defined(VALORI_NO_SIMD) && defined(__wasm_simd128__)
+#define VL_WASM 1
+#include <wasm_simd128.h>
+#elif !defined(VALORI_NO_SIMD) && (defined(__SSE2__) || defined(_M_X64))
 #define VL_SSE2 1
 #include <emmintrin.h>
 #if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
-#define VL_AVX2 1 /* compiled with a target attribute, chosen at run time by CPU support */
+#define VL_AVX 1 /* AVX2 and AVX-512F kernels compiled with target attributes, chosen at run time */
 #include <immintrin.h>
 #endif
 #elif !defined(VALORI_NO_SIMD) && defined(__aarch64__) && defined(__ARM_NEON)
@@ -33,7 +38,7 @@ int64_t vl_dot_scalar(const int32_t *a, const int32_t *b, uint32_t dim) {
   return s;
 }
 
-#if defined(VL_AVX2)
+#if defined(VL_AVX)
 __attribute__((target("avx2"))) static int64_t l2sq_avx2(const int32_t *a, const int32_t *b, uint32_t dim) {
   __m256i acc0 = _mm256_setzero_si256(), acc1 = _mm256_setzero_si256();
   uint32_t i = 0;
@@ -61,7 +66,31 @@ __attribute__((target("avx2"))) static int64_t dot_avx2(const int32_t *a, const 
   _mm256_storeu_si256((__m256i *)t, _mm256_add_epi64(acc0, acc1));
   return (int64_t)(t[0] + t[1] + t[2] + t[3]) + vl_dot_scalar(a + i, b + i, dim - i);
 }
+/* AVX-512F: 16 lanes per step, otherwise as the AVX2 kernels. */
+__attribute__((target("avx512f"))) static int64_t l2sq_avx512(const int32_t *a, const int32_t *b, uint32_t dim) {
+  __m512i acc0 = _mm512_setzero_si512(), acc1 = _mm512_setzero_si512();
+  uint32_t i = 0;
+  for (; i + 16 <= dim; i += 16) {
+    __m512i d = _mm512_abs_epi32(_mm512_sub_epi32(_mm512_loadu_si512((const void *)(a + i)),
+                                                  _mm512_loadu_si512((const void *)(b + i))));
+    acc0 = _mm512_add_epi64(acc0, _mm512_mul_epu32(d, d));
+    d = _mm512_srli_epi64(d, 32);
+    acc1 = _mm512_add_epi64(acc1, _mm512_mul_epu32(d, d));
+  }
+  return (int64_t)_mm512_reduce_add_epi64(_mm512_add_epi64(acc0, acc1)) + vl_l2sq_scalar(a + i, b + i, dim - i);
+}
+__attribute__((target("avx512f"))) static int64_t dot_avx512(const int32_t *a, const int32_t *b, uint32_t dim) {
+  __m512i acc0 = _mm512_setzero_si512(), acc1 = _mm512_setzero_si512();
+  uint32_t i = 0;
+  for (; i + 16 <= dim; i += 16) {
+    __m512i x = _mm512_loadu_si512((const void *)(a + i)), y = _mm512_loadu_si512((const void *)(b + i));
+    acc0 = _mm512_add_epi64(acc0, _mm512_mul_epi32(x, y));
+    acc1 = _mm512_add_epi64(acc1, _mm512_mul_epi32(_mm512_srli_epi64(x, 32), _mm512_srli_epi64(y, 32)));
+  }
+  return (int64_t)_mm512_reduce_add_epi64(_mm512_add_epi64(acc0, acc1)) + vl_dot_scalar(a + i, b + i, dim - i);
+}
 static int have_avx2(void) { return __builtin_cpu_supports("avx2") != 0; }
+static int have_avx512(void) { return __builtin_cpu_supports("avx512f") != 0; }
 #endif
 
 #if defined(VL_SSE2)
@@ -102,22 +131,30 @@ static int64_t dot_sse2(const int32_t *a, const int32_t *b, uint32_t dim) {
   _mm_storeu_si128((__m128i *)t, acc);
   return (int64_t)(t[0] + t[1]) + vl_dot_scalar(a + i, b + i, dim - i);
 }
-#if defined(VL_AVX2)
+static const vl_kernel k_sse2 = {"sse2", l2sq_sse2, dot_sse2};
+#if defined(VL_AVX)
+static const vl_kernel k_avx2 = {"avx2", l2sq_avx2, dot_avx2};
+static const vl_kernel k_avx512 = {"avx512", l2sq_avx512, dot_avx512};
 int64_t vl_l2sq(const int32_t *a, const int32_t *b, uint32_t dim) {
-  return have_avx2() ? l2sq_avx2(a, b, dim) : l2sq_sse2(a, b, dim);
+  return have_avx512() ? l2sq_avx512(a, b, dim) : have_avx2() ? l2sq_avx2(a, b, dim) : l2sq_sse2(a, b, dim);
 }
 int64_t vl_dot(const int32_t *a, const int32_t *b, uint32_t dim) {
-  return have_avx2() ? dot_avx2(a, b, dim) : dot_sse2(a, b, dim);
+  return have_avx512() ? dot_avx512(a, b, dim) : have_avx2() ? dot_avx2(a, b, dim) : dot_sse2(a, b, dim);
 }
-const char *vl_dist_kernel(void) { return have_avx2() ? "avx2" : "sse2"; }
+const char *vl_dist_kernel(void) { return have_avx512() ? "avx512" : have_avx2() ? "avx2" : "sse2"; }
+static size_t simd_kernels(vl_kernel *out) {
+  size_t n = 0;
+  out[n++] = k_sse2;
+  if (have_avx2()) out[n++] = k_avx2;
+  if (have_avx512()) out[n++] = k_avx512;
+  return n;
+}
 #else
 int64_t vl_l2sq(const int32_t *a, const int32_t *b, uint32_t dim) { return l2sq_sse2(a, b, dim); }
 int64_t vl_dot(const int32_t *a, const int32_t *b, uint32_t dim) { return dot_sse2(a, b, dim); }
 const char *vl_dist_kernel(void) { return "sse2"; }
+static size_t simd_kernels(vl_kernel *out) { out[0] = k_sse2; return 1; }
 #endif
-/* Exposed for the kernel tests: every path must equal the scalar reference. */
-int64_t vl_l2sq_sse2(const int32_t *a, const int32_t *b, uint32_t dim) { return l2sq_sse2(a, b, dim); }
-int64_t vl_dot_sse2(const int32_t *a, const int32_t *b, uint32_t dim) { return dot_sse2(a, b, dim); }
 #elif defined(VL_NEON)
 int64_t vl_l2sq(const int32_t *a, const int32_t *b, uint32_t dim) {
   int64x2_t acc0 = vdupq_n_s64(0), acc1 = vdupq_n_s64(0);
@@ -140,8 +177,50 @@ int64_t vl_dot(const int32_t *a, const int32_t *b, uint32_t dim) {
   return vaddvq_s64(vaddq_s64(acc0, acc1)) + vl_dot_scalar(a + i, b + i, dim - i);
 }
 const char *vl_dist_kernel(void) { return "neon"; }
+static size_t simd_kernels(vl_kernel *out) {
+  static const vl_kernel k = {"neon", vl_l2sq, vl_dot};
+  out[0] = k;
+  return 1;
+}
+#elif defined(VL_WASM)
+/* i64x2.extmul_{low,high}_i32x4_s: exact signed 32x32 -> 64 products of two lanes each. */
+int64_t vl_l2sq(const int32_t *a, const int32_t *b, uint32_t dim) {
+  v128_t acc0 = wasm_i64x2_splat(0), acc1 = wasm_i64x2_splat(0);
+  uint32_t i = 0;
+  for (; i + 4 <= dim; i += 4) {
+    v128_t d = wasm_i32x4_sub(wasm_v128_load(a + i), wasm_v128_load(b + i));
+    acc0 = wasm_i64x2_add(acc0, wasm_i64x2_extmul_low_i32x4(d, d));
+    acc1 = wasm_i64x2_add(acc1, wasm_i64x2_extmul_high_i32x4(d, d));
+  }
+  acc0 = wasm_i64x2_add(acc0, acc1);
+  return wasm_i64x2_extract_lane(acc0, 0) + wasm_i64x2_extract_lane(acc0, 1) + vl_l2sq_scalar(a + i, b + i, dim - i);
+}
+int64_t vl_dot(const int32_t *a, const int32_t *b, uint32_t dim) {
+  v128_t acc0 = wasm_i64x2_splat(0), acc1 = wasm_i64x2_splat(0);
+  uint32_t i = 0;
+  for (; i + 4 <= dim; i += 4) {
+    v128_t x = wasm_v128_load(a + i), y = wasm_v128_load(b + i);
+    acc0 = wasm_i64x2_add(acc0, wasm_i64x2_extmul_low_i32x4(x, y));
+    acc1 = wasm_i64x2_add(acc1, wasm_i64x2_extmul_high_i32x4(x, y));
+  }
+  acc0 = wasm_i64x2_add(acc0, acc1);
+  return wasm_i64x2_extract_lane(acc0, 0) + wasm_i64x2_extract_lane(acc0, 1) + vl_dot_scalar(a + i, b + i, dim - i);
+}
+const char *vl_dist_kernel(void) { return "wasm-simd128"; }
+static size_t simd_kernels(vl_kernel *out) {
+  static const vl_kernel k = {"wasm-simd128", vl_l2sq, vl_dot};
+  out[0] = k;
+  return 1;
+}
 #else
 int64_t vl_l2sq(const int32_t *a, const int32_t *b, uint32_t dim) { return vl_l2sq_scalar(a, b, dim); }
 int64_t vl_dot(const int32_t *a, const int32_t *b, uint32_t dim) { return vl_dot_scalar(a, b, dim); }
 const char *vl_dist_kernel(void) { return "scalar"; }
+static size_t simd_kernels(vl_kernel *out) { VL_UNUSED(out); return 0; }
 #endif
+
+size_t vl_dist_kernels(vl_kernel *out) {
+  static const vl_kernel scalar = {"scalar", vl_l2sq_scalar, vl_dot_scalar};
+  out[0] = scalar;
+  return 1 + simd_kernels(out + 1);
+}

@@ -3,22 +3,33 @@
 **
 ** Bounds: |component| <= 2^24 and dim <= 4096 = 2^12. L2: |a-b| <= 2^25, (a-b)^2 <= 2^50, sum
 ** <= 2^62 < 2^63. IP: |a*b| <= 2^48, |sum| <= 2^60. So int64 accumulation cannot overflow.
-** The SIMD paths (SSE2 and, when the CPU has it, AVX2 on x86; NEON on aarch64) compute the same integers as the scalar reference;
-** tests/unit/test_dist.c checks them against each other.
+** The SIMD kernels (x86: SSE2, and AVX2 / AVX-512F when the CPU has them, chosen at run time;
+** aarch64: NEON; WebAssembly: SIMD128) reorder an integer sum, which is associative, so they return
+** exactly the scalar reference's value; tests/unit/test_dist.c checks every kernel this CPU can run.
 */
 #ifndef VL_DIST_H
 #define VL_DIST_H
 #include "vl_int.h"
 
+typedef int64_t (*vl_dist_fn)(const int32_t *a, const int32_t *b, uint32_t dim);
+
+/* One kernel family: squared L2 and the plain (not negated) dot product. */
+typedef struct vl_kernel {
+  const char *name; /* "scalar", "sse2", "avx2", "avx512", "neon", "wasm-simd128" */
+  vl_dist_fn l2sq;
+  vl_dist_fn dot;
+} vl_kernel;
+
+/* The kernels compiled in that this CPU can run: out[0] is the scalar reference, the last one is
+** what vl_l2sq / vl_dot use. Returns the count (1 + up to 3). */
+size_t vl_dist_kernels(vl_kernel *out);
+
 int64_t vl_l2sq_scalar(const int32_t *a, const int32_t *b, uint32_t dim);
 int64_t vl_dot_scalar(const int32_t *a, const int32_t *b, uint32_t dim);
+/* The best kernel for this CPU. */
 int64_t vl_l2sq(const int32_t *a, const int32_t *b, uint32_t dim);
 int64_t vl_dot(const int32_t *a, const int32_t *b, uint32_t dim);
-#if defined(__SSE2__) || defined(_M_X64)
-int64_t vl_l2sq_sse2(const int32_t *a, const int32_t *b, uint32_t dim);
-int64_t vl_dot_sse2(const int32_t *a, const int32_t *b, uint32_t dim);
-#endif
-/* Name of the kernel in use ("scalar", "sse2", "neon"). */
+/* Name of the kernel vl_l2sq / vl_dot use. */
 const char *vl_dist_kernel(void);
 
 /* The store's distance: L2 -> squared L2; IP -> negated inner product (smaller is closer). */
