@@ -130,17 +130,20 @@ void vl_ev_end(vl_buf *b, size_t mark) { vl_put32(b->p + mark + 4, (uint32_t)(b-
 
 int vl_ev_put_vec(vl_buf *b, const float *vec, uint32_t dim) {
   size_t start = b->len;
-  uint32_t i, bits;
+  uint32_t i, bits, bad = 0;
+  int32_t q;
   int rc = vl_buf_reserve(b, (size_t)dim * 4);
   if (rc) return rc;
   for (i = 0; i < dim; i++) {
-    int32_t q;
     memcpy(&bits, vec + i, 4);
-    rc = vl_f32bits_to_q16(bits, &q);
-    if (rc) { b->len = start; return rc; }
-    vl_put32(b->p + b->len, (uint32_t)q);
-    b->len += 4;
+    vl_put32(b->p + start + (size_t)i * 4, (uint32_t)vl_q16_of_bits(bits, &bad));
   }
+  if (bad) /* rare: the first bad component decides the code */
+    for (i = 0; i < dim; i++) {
+      memcpy(&bits, vec + i, 4);
+      VL_TRY(vl_f32bits_to_q16(bits, &q));
+    }
+  b->len = start + (size_t)dim * 4;
   return VALORI_OK;
 }
 

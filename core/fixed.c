@@ -59,10 +59,15 @@ float valori_q16_to_f32(int32_t q) {
 }
 
 int vl_vec_from_f32(const float *src, uint32_t dim, int32_t *dst) {
-  uint32_t i, bits;
+  uint32_t i, bits, bad = 0;
   for (i = 0; i < dim; i++) {
     memcpy(&bits, src + i, 4);
-    VL_TRY(vl_f32bits_to_q16(bits, dst + i));
+    dst[i] = vl_q16_of_bits(bits, &bad);
   }
+  if (bad) /* rare: find the first bad component and its code */
+    for (i = 0; i < dim; i++) {
+      memcpy(&bits, src + i, 4);
+      VL_TRY(vl_f32bits_to_q16(bits, dst + i));
+    }
   return VALORI_OK;
 }

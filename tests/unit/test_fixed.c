@@ -83,8 +83,58 @@ static void test_inverse_exact(void) {
   VT_EQ_INT(bad, 0);
 }
 
+/* The branch-free whole-vector conversion must agree with the reference on every accepted input
+** and flag every rejected one. Sweeps: all bit patterns with a stride, and, denser, the exponents
+** where rounding happens (values 2^-27 .. 2^9, both signs). VALORI_FIXED_EXHAUSTIVE=1 checks all
+** 2^32 patterns instead (by hand; about a minute). */
+static long branchless_sweep(uint64_t from, uint64_t to, uint64_t step, long *bad) {
+  uint64_t b;
+  long n = 0;
+  for (b = from; b < to; b += step) {
+    uint32_t bits = (uint32_t)b, flagged = 0;
+    int32_t q1 = 0, q2 = vl_q16_of_bits(bits, &flagged);
+    int r1 = vl_f32bits_to_q16(bits, &q1);
+    n++;
+    if ((r1 != VALORI_OK) != (flagged != 0) || (r1 == VALORI_OK && q1 != q2))
+      if ((*bad)++ < 5) fprintf(stderr, "bits %08x: ref %d/%d branchless %u/%d\n", (unsigned)bits, r1, q1, flagged, q2);
+  }
+  return n;
+}
+
+static void test_branchless_equals_reference(void) {
+  long bad = 0, n = 0;
+  if (getenv("VALORI_FIXED_EXHAUSTIVE")) {
+    n = branchless_sweep(0, 1ull << 32, 1, &bad);
+  } else {
+    n += branchless_sweep(0, 1ull << 32, 977, &bad);
+    n += branchless_sweep(100ull << 23, 137ull << 23, 331, &bad);
+    n += branchless_sweep((100ull << 23) | 0x80000000u, (137ull << 23) | 0x80000000u, 331, &bad);
+  }
+  printf("  %ld patterns checked\n", n);
+  VT_EQ_INT(bad, 0);
+}
+
+/* vl_vec_from_f32 reports the code of the first bad component, wherever it is. */
+static void test_vector_first_error(void) {
+  float v[40];
+  int32_t q[40];
+  uint32_t i, nan = 0x7FC00000u, inf = 0x7F800000u;
+  for (i = 0; i < 40; i++) v[i] = (float)i * 0.25f - 3.0f;
+  VT_EQ_INT(vl_vec_from_f32(v, 40, q), VALORI_OK);
+  for (i = 0; i < 40; i++) VT_EQ_INT(q[i], (int32_t)i * 16384 - 3 * 65536);
+  v[30] = 300.0f;
+  memcpy(&v[31], &nan, 4);
+  VT_EQ_INT(vl_vec_from_f32(v, 40, q), VALORI_ERANGE);
+  memcpy(&v[7], &inf, 4);
+  VT_EQ_INT(vl_vec_from_f32(v, 40, q), VALORI_EINF);
+  memcpy(&v[2], &nan, 4);
+  VT_EQ_INT(vl_vec_from_f32(v, 40, q), VALORI_ENAN);
+}
+
 int main(void) {
   VT_RUN(test_boundaries);
+  VT_RUN(test_branchless_equals_reference);
+  VT_RUN(test_vector_first_error);
   VT_RUN(test_sweep_against_oracle);
   VT_RUN(test_inverse_exact);
   return VT_DONE();
