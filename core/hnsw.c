@@ -211,8 +211,8 @@ static uint32_t search_layer(const vl_hnsw *h, const vl_space *sp, const int32_t
       if (nr < ef || vl_cand_less(&c, &s->res[0])) {
         vl_heap_push(s->cand, &nc, c, 0);
         if (accept(sp, f, n)) {
-          vl_heap_push(s->res, &nr, c, 1);
-          if (nr > ef) vl_heap_pop(s->res, &nr, 1);
+          if (nr < ef) vl_heap_push(s->res, &nr, c, 1);
+          else vl_heap_replace_top(s->res, nr, c, 1); /* c beats the worst kept */
         }
       }
     }

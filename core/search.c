@@ -22,8 +22,7 @@ static void topk_offer(vl_scratch *s, uint32_t *nr, uint32_t k, vl_cand c) {
   if (*nr < k) {
     vl_heap_push(s->res, nr, c, 1);
   } else if (vl_cand_less(&c, &s->res[0])) {
-    vl_heap_pop(s->res, nr, 1);
-    vl_heap_push(s->res, nr, c, 1);
+    vl_heap_replace_top(s->res, *nr, c, 1);
   }
 }
 

@@ -111,31 +111,3 @@ int vl_cand_cmp(const void *a, const void *b) {
   return vl_cand_less(x, y) ? -1 : vl_cand_less(y, x) ? 1 : 0;
 }
 
-/* In a max-heap the parent is "greater"; in a min-heap "less". */
-static int heap_above(const vl_cand *x, const vl_cand *y, int max) { return max ? vl_cand_less(y, x) : vl_cand_less(x, y); }
-
-void vl_heap_push(vl_cand *h, uint32_t *n, vl_cand c, int max) {
-  uint32_t i = (*n)++;
-  while (i > 0) {
-    uint32_t p = (i - 1) / 2;
-    if (!heap_above(&c, &h[p], max)) break;
-    h[i] = h[p];
-    i = p;
-  }
-  h[i] = c;
-}
-
-vl_cand vl_heap_pop(vl_cand *h, uint32_t *n, int max) {
-  vl_cand top = h[0], last = h[--(*n)];
-  uint32_t i = 0, m = *n;
-  for (;;) {
-    uint32_t c = 2 * i + 1;
-    if (c >= m) break;
-    if (c + 1 < m && heap_above(&h[c + 1], &h[c], max)) c++;
-    if (!heap_above(&h[c], &last, max)) break;
-    h[i] = h[c];
-    i = c;
-  }
-  if (m) h[i] = last;
-  return top;
-}
