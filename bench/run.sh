@@ -105,13 +105,13 @@ run_valori() { # args...: the Valori driver when it was built
 
 # ---- WebAssembly and Node peers (bench/js/): Valori's wasm build and the npm peers on the same
 # exported data. Builds the wasm core (scripts/build-wasm.sh, incremental) and installs the peers
-# with `npm ci` in bench/js when its lock file changed (or node_modules is missing). A peer that
+# with `npm ci` in bench/js when its package files changed (or node_modules is missing). A peer that
 # fails to install or load is reported as such; Valori's wasm row failing, or wasm and native
 # disagreeing on the same data, fails the run.
 JS_DIR="$ROOT/bench/js"
 js_install() { # prints the npm log path when the install failed (for the report), nothing otherwise
   local stamp="$JS_DIR/node_modules/.valori-bench-stamp" want
-  want="$(sha256sum "$JS_DIR/package-lock.json" | cut -d' ' -f1) $(node --version)"
+  want="$(cat "$JS_DIR/package.json" "$JS_DIR/package-lock.json" | sha256sum | cut -d' ' -f1) $(node --version)"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
   say "installing the JS peers: npm ci in bench/js (log: $OUT/npm-ci.log)"
   # hnswlib-node compiles with node-gyp: point it at the headers Debian's nodejs ships when no
