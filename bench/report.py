@@ -449,9 +449,14 @@ class Report:
     RUNTIME_LABEL = {"wasm": "wasm", "node-addon": "Node native addon", "native": "native (C/C++)"}
 
     def js_groups(self):
-        """(dataset, n, nq) of every JS measurement, in order of appearance."""
+        """(dataset, n, nq) of every JS measurement, in order of appearance. Also makes the measured
+        numbers of the JS lines floats (JSON.stringify writes 4890.0 as 4890), for fmt()."""
         out = []
         for r in self.rows:
+            if r["kind"].startswith("js-"):
+                for key in ("qps", "recall", "vectors_per_s", "build_s", "cpu_s", "median_s", "bytes_per_vector"):
+                    if isinstance(r.get(key), int) and not isinstance(r.get(key), bool):
+                        r[key] = float(r[key])
             if r["kind"] in ("js-meta", "js-build", "js-search", "js-error"):
                 g = (r["dataset"], r["n"], r["nq"])
                 if g not in out:
