@@ -7,10 +7,11 @@
 **                         and products accumulated in int64, exact (no rounding at all);
 ** and the float -> Q16.16 boundary conversion itself (ns per component). The fixed-point loops are a
 ** local copy of the engine's scalar kernel so this runs without the core. With valori_core linked
-** (BENCH_HAVE_VALORI) it also times the core's own kernels (core/dist.h: the scalar reference and the
-** dispatched SIMD one), after checking that they return exactly the local loop's integers, and the
-** conversion is the core's valori_f32_to_q16 instead of the local copy below (same contract: round
-** half to even on the float's bits, |x| <= 256).
+** (BENCH_HAVE_VALORI) it also times the core's own kernels (core/dist.h: the scalar reference and
+** every SIMD kernel the CPU runs), after checking that they return exactly the local loop's
+** integers; the per-component conversion is the core's valori_f32_to_q16 instead of the local copy
+** below (same contract: round half to even on the float's bits, |x| <= 256), and the core's
+** whole-vector conversion (vl_vec_from_f32, what queries and inserts use) is timed as well.
 ** It also checks the fixed-point results against the float64 reference (max relative error: to
 ** |d| for L2, to sum |a_j b_j| for IP), so a wrong kernel cannot produce a fast number. JSON lines on stdout, progress on stderr.
 ** Usage: kernel_bench [--dataset NAME] [--runs R]
@@ -27,13 +28,11 @@
 
 #ifdef BENCH_HAVE_VALORI
 #include "valori.h"
-/* The engine's own kernels (core-internal, declared in core/dist.h): the scalar reference and the
-** dispatched one the engine really uses (SSE2 / AVX2 / NEON, named by vl_dist_kernel()). */
-int64_t vl_l2sq_scalar(const int32_t *a, const int32_t *b, uint32_t dim);
-int64_t vl_dot_scalar(const int32_t *a, const int32_t *b, uint32_t dim);
-int64_t vl_l2sq(const int32_t *a, const int32_t *b, uint32_t dim);
-int64_t vl_dot(const int32_t *a, const int32_t *b, uint32_t dim);
-const char *vl_dist_kernel(void);
+/* The engine's own kernels and its whole-vector conversion (core-internal headers): the scalar
+** reference and every SIMD kernel this CPU runs (SSE2 / AVX2 / AVX-512F / NEON; the engine uses
+** the last of vl_dist_kernels, named by vl_dist_kernel()). */
+#include "dist.h"
+#include "fixed.h"
 #endif
 
 #ifndef BENCH_KERNEL_FLAGS
@@ -167,21 +166,34 @@ static double pass_fixed(size_t reps, const void *p) {
   return (double)acc;
 }
 #ifdef BENCH_HAVE_VALORI
-static double pass_core(size_t reps, const void *p, int dispatched) {
-  const ctx *c = p;
+typedef struct core_ctx {
+  const ctx *c;
+  vl_kernel k;
+} core_ctx;
+static double pass_core(size_t reps, const void *p) {
+  const core_ctx *cc = p;
+  const ctx *c = cc->c;
   int64_t acc = 0;
   const uint32_t d = (uint32_t)c->dim;
   for (size_t r = 0; r < reps; r++)
     for (size_t q = 0; q < NQ; q++)
       for (size_t v = 0; v < NV; v++) {
         const int32_t *a = c->iq + q * c->dim, *b = c->ib + v * c->dim;
-        acc ^= dispatched ? (c->ip ? -vl_dot(a, b, d) : vl_l2sq(a, b, d))
-                          : (c->ip ? -vl_dot_scalar(a, b, d) : vl_l2sq_scalar(a, b, d));
+        acc ^= c->ip ? -cc->k.dot(a, b, d) : cc->k.l2sq(a, b, d);
       }
   return (double)acc;
 }
-static double pass_core_scalar(size_t reps, const void *p) { return pass_core(reps, p, 0); }
-static double pass_core_dispatch(size_t reps, const void *p) { return pass_core(reps, p, 1); }
+/* The engine's conversion of whole vectors (queries, event encoding): vl_vec_from_f32. */
+static double pass_convert_vec(size_t reps, const void *p) {
+  const ctx *c = p;
+  int32_t out[4096], acc = 0;
+  for (size_t r = 0; r < reps; r++)
+    for (size_t i = 0; i < NV; i++) {
+      if (vl_vec_from_f32(c->fb + i * c->dim, (uint32_t)c->dim, out)) return -1;
+      acc ^= out[i % c->dim];
+    }
+  return acc;
+}
 #endif
 
 static double pass_convert(size_t reps, const void *p) {
@@ -250,28 +262,30 @@ int main(int argc, char **argv) {
                "\"ns_per_component\":%.4f,\"max_rel_err\":%.3g,\"flags\":\"%s\"}\n", head, variant, mt, nx,
                nx / (double)dim, max_rel[ip], BENCH_KERNEL_FLAGS);
 #ifdef BENCH_HAVE_VALORI
-    /* The core's kernels must give exactly the local loop's integers. */
-    for (size_t q = 0; q < NQ; q++)
-      for (size_t v = 0; v < NV; v++) {
-        const int32_t *a = iq + q * dim, *b = ib + v * dim;
-        int64_t want = ip ? fixed_ip(a, b, dim) : fixed_l2(a, b, dim);
-        int64_t s1 = ip ? -vl_dot_scalar(a, b, (uint32_t)dim) : vl_l2sq_scalar(a, b, (uint32_t)dim);
-        int64_t s2 = ip ? -vl_dot(a, b, (uint32_t)dim) : vl_l2sq(a, b, (uint32_t)dim);
-        if (s1 != want || s2 != want) {
-          fprintf(stderr, "kernel_bench: core kernel (%s) disagrees with the reference loop\n", vl_dist_kernel());
-          return 1;
+    /* Every core kernel must give exactly the local loop's integers; then each is timed. The core is
+    ** compiled with its own flags whichever kernel_bench variant this is. */
+    vl_kernel ks[8];
+    size_t nk = vl_dist_kernels(ks);
+    for (size_t ki = 0; ki < nk; ki++) {
+      core_ctx cc = {&c, ks[ki]};
+      double ns;
+      for (size_t q = 0; q < NQ; q++)
+        for (size_t v = 0; v < NV; v++) {
+          const int32_t *a = iq + q * dim, *b = ib + v * dim;
+          int64_t want = ip ? fixed_ip(a, b, dim) : fixed_l2(a, b, dim);
+          int64_t got = ip ? -ks[ki].dot(a, b, (uint32_t)dim) : ks[ki].l2sq(a, b, (uint32_t)dim);
+          if (got != want) {
+            fprintf(stderr, "kernel_bench: core kernel %s disagrees with the reference loop\n", ks[ki].name);
+            return 1;
+          }
         }
-      }
-    /* The core is compiled with its own flags whichever kernel_bench variant this is. */
-    double ncs = time_per_unit(pass_core_scalar, &c, NQ * NV, o.runs) * 1e9;
-    double ncd = time_per_unit(pass_core_dispatch, &c, NQ * NV, o.runs) * 1e9;
-    fprintf(stderr, "  %s %zu-d: core scalar %.2f ns, core %s %.2f ns per distance\n", mt, dim, ncs,
-            vl_dist_kernel(), ncd);
-    bench_emit("%s,\"impl\":\"core-scalar\",\"build\":\"core\",\"kernel_metric\":\"%s\",\"ns_per_distance\":%.3f,"
-               "\"ns_per_component\":%.4f,\"max_rel_err\":%.3g}\n", head, mt, ncs, ncs / (double)dim, max_rel[ip]);
-    bench_emit("%s,\"impl\":\"core-%s\",\"build\":\"core\",\"kernel_metric\":\"%s\",\"ns_per_distance\":%.3f,"
-               "\"ns_per_component\":%.4f,\"max_rel_err\":%.3g}\n", head, vl_dist_kernel(), mt, ncd,
-               ncd / (double)dim, max_rel[ip]);
+      ns = time_per_unit(pass_core, &cc, NQ * NV, o.runs) * 1e9;
+      fprintf(stderr, "  %s %zu-d: core %s %.2f ns per distance%s\n", mt, dim, ks[ki].name, ns,
+              ki + 1 == nk ? " (the one the engine uses)" : "");
+      bench_emit("%s,\"impl\":\"core-%s\",\"build\":\"core\",\"kernel_metric\":\"%s\",\"ns_per_distance\":%.3f,"
+                 "\"ns_per_component\":%.4f,\"max_rel_err\":%.3g,\"in_use\":%s}\n", head, ks[ki].name, mt, ns,
+                 ns / (double)dim, max_rel[ip], ki + 1 == nk ? "true" : "false");
+    }
 #endif
   }
   ctx c = {dim, ds.base, ds.queries, ib, iq, 0};
@@ -281,6 +295,14 @@ int main(int argc, char **argv) {
   bench_emit("%s,\"impl\":\"f32-to-q16\",\"converter\":\"%s\",\"build\":\"%s\",\"ns_per_component\":%.4f,"
              "\"ns_per_vector\":%.2f,\"flags\":\"%s\"}\n", head, CONVERTER, variant, nc, nc * (double)dim,
              BENCH_KERNEL_FLAGS);
+#ifdef BENCH_HAVE_VALORI
+  {
+    double nv = time_per_unit(pass_convert_vec, &c, NV * dim, o.runs) * 1e9;
+    fprintf(stderr, "  f32 -> q16 (vl_vec_from_f32, whole vectors): %.3f ns per component\n", nv);
+    bench_emit("%s,\"impl\":\"f32-to-q16\",\"converter\":\"vl_vec_from_f32\",\"build\":\"core\",\"ns_per_component\":%.4f,"
+               "\"ns_per_vector\":%.2f,\"flags\":\"core\"}\n", head, nv, nv * (double)dim);
+  }
+#endif
   free(ib), free(iq);
   bench_dataset_free(&ds);
   return 0;

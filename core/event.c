@@ -129,21 +129,17 @@ int vl_ev_begin(vl_buf *b, uint32_t op, size_t *mark) {
 void vl_ev_end(vl_buf *b, size_t mark) { vl_put32(b->p + mark + 4, (uint32_t)(b->len - mark - VL_EV_HEADER)); }
 
 int vl_ev_put_vec(vl_buf *b, const float *vec, uint32_t dim) {
-  size_t start = b->len;
-  uint32_t i, bits, bad = 0;
-  int32_t q;
-  int rc = vl_buf_reserve(b, (size_t)dim * 4);
-  if (rc) return rc;
-  for (i = 0; i < dim; i++) {
-    memcpy(&bits, vec + i, 4);
-    vl_put32(b->p + start + (size_t)i * 4, (uint32_t)vl_q16_of_bits(bits, &bad));
+  int32_t tmp[64];
+  uint32_t i, j, n;
+  uint8_t *p;
+  VL_TRY(vl_buf_reserve(b, (size_t)dim * 4));
+  p = b->p + b->len;
+  for (i = 0; i < dim; i += n) { /* chunks in order: the first bad component decides the code */
+    n = dim - i < 64 ? dim - i : 64;
+    VL_TRY(vl_vec_from_f32(vec + i, n, tmp));
+    for (j = 0; j < n; j++) vl_put32(p + (size_t)(i + j) * 4, (uint32_t)tmp[j]);
   }
-  if (bad) /* rare: the first bad component decides the code */
-    for (i = 0; i < dim; i++) {
-      memcpy(&bits, vec + i, 4);
-      VL_TRY(vl_f32bits_to_q16(bits, &q));
-    }
-  b->len = start + (size_t)dim * 4;
+  b->len += (size_t)dim * 4;
   return VALORI_OK;
 }
 

@@ -58,9 +58,45 @@ float valori_q16_to_f32(int32_t q) {
   return f;
 }
 
+#if !defined(VALORI_NO_SIMD) && (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+#define VL_CVT_AVX2 1
+#include <immintrin.h>
+/* vl_q16_of_bits on 8 lanes (AVX2 has per-lane variable shifts); returns nonzero if any lane is bad.
+** Every intermediate is below 2^31, so signed compares are unsigned ones here. */
+__attribute__((target("avx2"))) static int cvt8_avx2(const float *src, int32_t *dst) {
+  const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1);
+  __m256i bits = _mm256_loadu_si256((const __m256i *)(const void *)src);
+  __m256i exp = _mm256_and_si256(_mm256_srli_epi32(bits, 23), _mm256_set1_epi32(0xFF));
+  __m256i m = _mm256_and_si256(_mm256_or_si256(_mm256_and_si256(bits, _mm256_set1_epi32(0x7FFFFF)),
+                                               _mm256_set1_epi32(0x800000)),
+                               _mm256_cmpgt_epi32(exp, zero));
+  __m256i sh = _mm256_sub_epi32(exp, _mm256_set1_epi32(134));
+  __m256i up = _mm256_and_si256(_mm256_cmpgt_epi32(sh, zero), one);
+  __m256i r = _mm256_min_epu32(_mm256_and_si256(_mm256_sub_epi32(zero, sh), _mm256_cmpgt_epi32(zero, sh)),
+                               _mm256_set1_epi32(31));
+  __m256i q = _mm256_sllv_epi32(_mm256_srlv_epi32(m, r), up);
+  __m256i unit = _mm256_sllv_epi32(one, r);
+  __m256i rem = _mm256_and_si256(m, _mm256_sub_epi32(unit, one)), half = _mm256_srli_epi32(unit, 1);
+  __m256i inc = _mm256_or_si256(_mm256_cmpgt_epi32(rem, half),
+                                _mm256_and_si256(_mm256_cmpeq_epi32(rem, half),
+                                                 _mm256_cmpeq_epi32(_mm256_and_si256(q, one), one)));
+  __m256i smask = _mm256_srai_epi32(bits, 31);
+  __m256i bad = _mm256_or_si256(
+      _mm256_or_si256(_mm256_cmpeq_epi32(exp, _mm256_set1_epi32(0xFF)), _mm256_cmpgt_epi32(sh, one)),
+      _mm256_andnot_si256(_mm256_cmpeq_epi32(m, _mm256_set1_epi32(0x800000)), _mm256_cmpeq_epi32(sh, one)));
+  q = _mm256_sub_epi32(q, _mm256_andnot_si256(_mm256_cmpeq_epi32(r, zero), inc)); /* +1 where rounding up */
+  _mm256_storeu_si256((__m256i *)(void *)dst, _mm256_sub_epi32(_mm256_xor_si256(q, smask), smask));
+  return _mm256_movemask_epi8(bad) != 0;
+}
+#endif
+
 int vl_vec_from_f32(const float *src, uint32_t dim, int32_t *dst) {
-  uint32_t i, bits, bad = 0;
-  for (i = 0; i < dim; i++) {
+  uint32_t i = 0, bits, bad = 0;
+#ifdef VL_CVT_AVX2
+  if (__builtin_cpu_supports("avx2"))
+    for (; i + 8 <= dim; i += 8) bad |= (uint32_t)cvt8_avx2(src + i, dst + i);
+#endif
+  for (; i < dim; i++) {
     memcpy(&bits, src + i, 4);
     dst[i] = vl_q16_of_bits(bits, &bad);
   }

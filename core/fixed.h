@@ -22,7 +22,8 @@ static inline int32_t vl_q16_of_bits(uint32_t bits, uint32_t *bad) {
   uint32_t exp = (bits >> 23) & 0xFFu, sign = bits >> 31;
   uint32_t m = ((bits & 0x7FFFFFu) | 0x800000u) & (0u - (uint32_t)(exp != 0)); /* zero/subnormal -> 0 */
   int32_t sh = (int32_t)exp - 134;      /* q = m * 2^sh before rounding */
-  uint32_t r = sh < 0 ? (uint32_t)-sh : 0u, up = sh > 0, q, rem, half, inc;
+  uint32_t up = (uint32_t)(sh > 0), q, rem, half, inc;
+  uint32_t r = (uint32_t)-sh & (0u - (uint32_t)(sh < 0)); /* right shift, 0 when sh >= 0 */
   r = r > 31u ? 31u : r;                /* m < 2^24: r >= 25 already rounds to 0 */
   q = (m >> r) << up;                   /* sh == 1 is valid only for m == 2^23 (256.0) */
   rem = m & ((1u << r) - 1u);

@@ -114,6 +114,47 @@ static void test_branchless_equals_reference(void) {
   VT_EQ_INT(bad, 0);
 }
 
+/* vl_vec_from_f32 (SIMD where the CPU has it, 8 lanes at a time) against the reference, 64
+** patterns per call: equal outputs when all are good, else the first bad one's code. */
+static long vector_sweep(uint64_t from, uint64_t to, uint64_t step, long *bad) {
+  uint64_t b = from;
+  long n = 0;
+  while (b < to) {
+    float f[64];
+    int32_t want[64], got[64];
+    int first = VALORI_OK, rc;
+    uint32_t i, m = 0;
+    for (; m < 64 && b < to; m++, b += step) {
+      uint32_t bits = (uint32_t)b;
+      int r = vl_f32bits_to_q16(bits, &want[m]);
+      if (r != VALORI_OK && first == VALORI_OK) first = r;
+      memcpy(&f[m], &bits, 4);
+    }
+    rc = vl_vec_from_f32(f, m, got);
+    n += m;
+    if (rc != first) {
+      if ((*bad)++ < 5) fprintf(stderr, "batch at %08x: code %d, want %d\n", (unsigned)(b - m * step), rc, first);
+    } else if (rc == VALORI_OK) {
+      for (i = 0; i < m; i++)
+        if (got[i] != want[i] && (*bad)++ < 5) fprintf(stderr, "vector lane %u: %d want %d\n", i, got[i], want[i]);
+    }
+  }
+  return n;
+}
+
+static void test_vector_equals_reference(void) {
+  long bad = 0, n = 0;
+  if (getenv("VALORI_FIXED_EXHAUSTIVE")) {
+    n = vector_sweep(0, 1ull << 32, 1, &bad);
+  } else {
+    n += vector_sweep(0, 1ull << 32, 977, &bad);
+    n += vector_sweep(100ull << 23, 137ull << 23, 331, &bad); /* accepted values, rounding cases */
+    n += vector_sweep((100ull << 23) | 0x80000000u, (137ull << 23) | 0x80000000u, 331, &bad);
+  }
+  printf("  %ld patterns checked\n", n);
+  VT_EQ_INT(bad, 0);
+}
+
 /* vl_vec_from_f32 reports the code of the first bad component, wherever it is. */
 static void test_vector_first_error(void) {
   float v[40];
@@ -134,6 +175,7 @@ static void test_vector_first_error(void) {
 int main(void) {
   VT_RUN(test_boundaries);
   VT_RUN(test_branchless_equals_reference);
+  VT_RUN(test_vector_equals_reference);
   VT_RUN(test_vector_first_error);
   VT_RUN(test_sweep_against_oracle);
   VT_RUN(test_inverse_exact);
