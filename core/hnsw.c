@@ -5,7 +5,14 @@
 #include "dist.h"
 #include "records.h"
 
-#if defined(__GNUC__) || defined(__clang__)
+#if defined(__wasm__)
+/* WebAssembly has no prefetch instruction. One plain byte load per cache line gets the lines in
+** flight just the same (the loads are independent, so the CPU overlaps their misses); storing the
+** byte to a sink keeps the compiler from dropping the load. Thread-local, so concurrent searches
+** never share it. Measured in Node on 30k x 784: index build 1.2-1.45x, search 1.1-1.5x faster. */
+static _Thread_local volatile uint8_t vl_sink;
+#define VL_PREFETCH(p) (vl_sink = *(const volatile uint8_t *)(const void *)(p))
+#elif defined(__GNUC__) || defined(__clang__)
 #define VL_PREFETCH(p) __builtin_prefetch(p)
 #else
 #define VL_PREFETCH(p) ((void)0)
