@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <zlib.h>
 
 #define GT_QBLOCK 8
 #define GT_MAGIC "VBENCHGT"
@@ -480,6 +481,151 @@ void bench_dataset_free(bench_dataset *ds) {
   free(ds->queries);
   bench_gt_free(&ds->gt);
   memset(ds, 0, sizeof *ds);
+}
+
+/* ---- export (data.h) */
+
+#define EXPORT_MAGIC "VBENCHX1"
+#define EXPORT_VERSION 1u
+
+typedef struct export_header {
+  char magic[8];
+  uint32_t version, metric;
+  uint64_t n, nq, dim, gt_k;
+  uint32_t crc, zero;
+  uint64_t payload;
+} export_header;
+_Static_assert(sizeof(export_header) == 64, "export header is 64 bytes without padding");
+
+static uint32_t crc_update(uint32_t crc, const void *p, size_t len) {
+  const unsigned char *b = p;
+  while (len > 0) { /* zlib takes uInt lengths */
+    uInt chunk = len > (1u << 30) ? (1u << 30) : (uInt)len;
+    crc = (uint32_t)crc32(crc, b, chunk);
+    b += chunk, len -= chunk;
+  }
+  return crc;
+}
+
+static int write_all(FILE *f, const void *p, size_t size, size_t count) {
+  return count == 0 || fwrite(p, size, count, f) == count;
+}
+
+int bench_dataset_export(const bench_dataset *ds, const char *dir, char *path_out, size_t cap) {
+  char bin[4096], json[4096], tmp[4200];
+  const size_t nb = ds->n * ds->dim, nqv = ds->nq * ds->dim, ng = ds->gt.nq * ds->gt.k;
+  export_header h, old;
+  FILE *f;
+  if (ds->gt.nq != ds->nq) {
+    fprintf(stderr, "data: export of %s: ground truth covers %zu of %zu queries\n", ds->name, ds->gt.nq, ds->nq);
+    return -1;
+  }
+  mkdir(dir, 0777); /* best effort; a failure shows up when writing */
+  snprintf(bin, sizeof bin, "%s/export-%s-n%zu-q%zu.bin", dir, ds->name, ds->n, ds->nq);
+  snprintf(json, sizeof json, "%s/export-%s-n%zu-q%zu.json", dir, ds->name, ds->n, ds->nq);
+  snprintf(path_out, cap, "%s", json);
+  memset(&h, 0, sizeof h);
+  memcpy(h.magic, EXPORT_MAGIC, 8);
+  h.version = EXPORT_VERSION, h.metric = (uint32_t)ds->metric;
+  h.n = ds->n, h.nq = ds->nq, h.dim = ds->dim, h.gt_k = ds->gt.k;
+  h.payload = (uint64_t)(nb + nqv) * sizeof(float) + (uint64_t)ng * (sizeof(uint32_t) + sizeof(double));
+  uint32_t crc = (uint32_t)crc32(0L, Z_NULL, 0);
+  crc = crc_update(crc, ds->base, nb * sizeof(float));
+  crc = crc_update(crc, ds->queries, nqv * sizeof(float));
+  crc = crc_update(crc, ds->gt.ids, ng * sizeof(uint32_t));
+  h.crc = crc_update(crc, ds->gt.dist, ng * sizeof(double));
+  struct stat st;
+  if ((f = fopen(bin, "rb")) != NULL) {
+    int same = fread(&old, sizeof old, 1, f) == 1 && memcmp(&old, &h, sizeof h) == 0 &&
+               stat(bin, &st) == 0 && (uint64_t)st.st_size == sizeof h + h.payload &&
+               stat(json, &st) == 0;
+    fclose(f);
+    if (same) {
+      fprintf(stderr, "  %s: export %s is up to date\n", ds->name, json);
+      return 0;
+    }
+  }
+  snprintf(tmp, sizeof tmp, "%s.tmp", bin);
+  int ok = (f = fopen(tmp, "wb")) != NULL;
+  if (ok) {
+    ok = write_all(f, &h, sizeof h, 1) && write_all(f, ds->base, sizeof(float), nb) &&
+         write_all(f, ds->queries, sizeof(float), nqv) && write_all(f, ds->gt.ids, sizeof(uint32_t), ng) &&
+         write_all(f, ds->gt.dist, sizeof(double), ng);
+    ok = (fclose(f) == 0) && ok;
+  }
+  if (!ok || rename(tmp, bin) != 0) {
+    fprintf(stderr, "data: cannot write %s (%s)\n", bin, strerror(errno));
+    remove(tmp);
+    return -1;
+  }
+  const char *slash = strrchr(bin, '/');
+  const uint64_t off_q = sizeof h + (uint64_t)nb * sizeof(float);
+  const uint64_t off_ids = off_q + (uint64_t)nqv * sizeof(float);
+  const uint64_t off_dist = off_ids + (uint64_t)ng * sizeof(uint32_t);
+  snprintf(tmp, sizeof tmp, "%s.tmp", json);
+  ok = (f = fopen(tmp, "w")) != NULL;
+  if (ok) {
+    fprintf(f,
+            "{\"format\":\"valori-bench-export\",\"magic\":\"%s\",\"version\":%u,\"dataset\":\"%s\","
+            "\"metric\":\"%s\",\"n\":%zu,\"nq\":%zu,\"dim\":%zu,\"gt_k\":%zu,\"file\":\"%s\","
+            "\"bytes\":%llu,\"crc32\":%lu,\"offsets\":{\"base\":%zu,\"queries\":%llu,\"gt_ids\":%llu,"
+            "\"gt_dist\":%llu}}\n",
+            EXPORT_MAGIC, EXPORT_VERSION, ds->name, ds->metric == BENCH_IP ? "ip" : "l2", ds->n, ds->nq,
+            ds->dim, ds->gt.k, slash ? slash + 1 : bin, (unsigned long long)(sizeof h + h.payload),
+            (unsigned long)h.crc, sizeof h, (unsigned long long)off_q, (unsigned long long)off_ids,
+            (unsigned long long)off_dist);
+    ok = (fclose(f) == 0);
+  }
+  if (!ok || rename(tmp, json) != 0) {
+    fprintf(stderr, "data: cannot write %s (%s)\n", json, strerror(errno));
+    remove(tmp);
+    return -1;
+  }
+  fprintf(stderr, "  %s: exported %zu base + %zu queries + ground truth (k=%zu) to %s (%.1f MB)\n", ds->name,
+          ds->n, ds->nq, ds->gt.k, bin, (double)(sizeof h + h.payload) / 1e6);
+  return 0;
+}
+
+int bench_dataset_read_export(const char *bin_path, bench_dataset *ds) {
+  export_header h;
+  struct stat st;
+  FILE *f = fopen(bin_path, "rb");
+  memset(ds, 0, sizeof *ds);
+  if (!f) {
+    fprintf(stderr, "data: cannot open %s (%s)\n", bin_path, strerror(errno));
+    return -1;
+  }
+  int ok = fread(&h, sizeof h, 1, f) == 1 && memcmp(h.magic, EXPORT_MAGIC, 8) == 0 &&
+           h.version == EXPORT_VERSION && h.zero == 0 && fstat(fileno(f), &st) == 0 &&
+           (uint64_t)st.st_size == sizeof h + h.payload && h.dim > 0 && h.gt_k <= BENCH_GT_K &&
+           h.payload == (h.n + h.nq) * h.dim * sizeof(float) + h.nq * h.gt_k * (sizeof(uint32_t) + sizeof(double));
+  if (ok) {
+    snprintf(ds->name, sizeof ds->name, "export");
+    ds->metric = (int)h.metric, ds->n = (size_t)h.n, ds->nq = (size_t)h.nq, ds->dim = (size_t)h.dim;
+    ds->gt.nq = (size_t)h.nq, ds->gt.k = (size_t)h.gt_k;
+    size_t nb = ds->n * ds->dim, nqv = ds->nq * ds->dim, ng = ds->gt.nq * ds->gt.k;
+    ds->base = malloc(nb * sizeof(float) + 1);
+    ds->queries = malloc(nqv * sizeof(float) + 1);
+    ds->gt.ids = malloc(ng * sizeof(uint32_t) + 1);
+    ds->gt.dist = malloc(ng * sizeof(double) + 1);
+    ok = ds->base && ds->queries && ds->gt.ids && ds->gt.dist && fread(ds->base, sizeof(float), nb, f) == nb &&
+         fread(ds->queries, sizeof(float), nqv, f) == nqv && fread(ds->gt.ids, sizeof(uint32_t), ng, f) == ng &&
+         fread(ds->gt.dist, sizeof(double), ng, f) == ng;
+    if (ok) {
+      uint32_t crc = (uint32_t)crc32(0L, Z_NULL, 0);
+      crc = crc_update(crc, ds->base, nb * sizeof(float));
+      crc = crc_update(crc, ds->queries, nqv * sizeof(float));
+      crc = crc_update(crc, ds->gt.ids, ng * sizeof(uint32_t));
+      ok = crc_update(crc, ds->gt.dist, ng * sizeof(double)) == h.crc;
+    }
+  }
+  fclose(f);
+  if (!ok) {
+    fprintf(stderr, "data: %s is not an intact export (magic, version, size or CRC-32)\n", bin_path);
+    bench_dataset_free(ds);
+    return -1;
+  }
+  return 0;
 }
 
 /* ---- recall */

@@ -101,6 +101,22 @@ int bench_dataset_load(const char *name, const char *src_dir, size_t n, size_t n
                        const char *cache_dir, int threads, bench_dataset *ds);
 void bench_dataset_free(bench_dataset *ds);
 
+/* Export of a loaded dataset for drivers outside C (bench/js/): the exact float32 base and query
+** matrices and the ground truth, so that every engine sees the same bytes and recall is computed
+** against the same cache. Writes <dir>/export-<name>-n<n>-q<nq>.bin and a JSON sidecar of the same
+** stem (.json). The .bin is a 64-byte little-endian header, then the payload:
+**   char magic[8] = "VBENCHX1"; u32 version (1); u32 metric (BENCH_L2 / BENCH_IP);
+**   u64 n, nq, dim, gt_k; u32 crc32 of the payload (zlib's CRC-32); u32 zero; u64 payload bytes;
+**   payload: base f32[n*dim], queries f32[nq*dim], gt ids u32[nq*gt_k], gt dist f64[nq*gt_k]
+** (row-major, nearest first; offsets in the sidecar). An existing export with the same header is
+** left as it is. Both files are written to a temporary name and renamed. The sidecar's path is
+** stored in path_out (cap bytes). Returns 0 or -1 with a message on stderr. */
+int bench_dataset_export(const bench_dataset *ds, const char *dir, char *path_out, size_t cap);
+
+/* Reads an export written by bench_dataset_export (its .bin path) into ds, as bench_dataset_load
+** would have loaded it (name "export"): checks the magic, version, size and CRC-32. 0 or -1. */
+int bench_dataset_read_export(const char *bin_path, bench_dataset *ds);
+
 /* Recall@k of one query's result list (base indices) against ground truth row qi, tie-aware: a
 ** returned index counts when its exact distance (bench_dist) is <= the k-th true distance, so a
 ** result that swaps two equidistant neighbours is not penalised. Duplicate indices count once.

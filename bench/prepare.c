@@ -6,6 +6,9 @@
 ** once, and so a wrong or stale cache is caught before any recall is reported.
 ** Usage: bench_prepare [driver options]   (only --dataset, --n, --nq, --sel, --filter-nq, --k,
 **                                          --threads, --src and --cache matter)
+**                      [--export DIR]     after the checks pass, also writes the dataset (float32
+**                                          base and queries, ground truth) for bench/js/ to DIR
+**                                          (bench_dataset_export in data.h)
 */
 #define _POSIX_C_SOURCE 200809L
 
@@ -55,6 +58,19 @@ int main(int argc, char **argv) {
   bench_opts o;
   bench_dataset ds;
   int bad = 0;
+  const char *export_dir = NULL;
+  /* --export DIR is this program's own option: take it out before the shared parser sees argv. */
+  for (int i = 1; i < argc; i++)
+    if (!strcmp(argv[i], "--export")) {
+      if (i + 1 >= argc) {
+        fprintf(stderr, "bench_prepare: --export needs a directory\n");
+        return 2;
+      }
+      export_dir = argv[i + 1];
+      for (int j = i; j + 2 <= argc; j++) argv[j] = argv[j + 2];
+      argc -= 2;
+      break;
+    }
   if (bench_opts_parse(argc, argv, &o, "bench_prepare")) return 2;
   double t0 = bench_now();
   fprintf(stderr, "prepare: %s\n", o.dataset);
@@ -83,7 +99,12 @@ int main(int argc, char **argv) {
   fprintf(stderr, "  %s: query 0 nearest:", ds.name);
   for (size_t j = 0; j < 3 && j < ds.gt.k; j++)
     fprintf(stderr, " #%u (%.6g)", ds.gt.ids[j], ds.gt.dist[j]);
-  fprintf(stderr, "\nprepare: %s ok in %.1f s\n", ds.name, bench_now() - t0);
+  fprintf(stderr, "\n");
+  if (export_dir) {
+    char path[4096];
+    if (bench_dataset_export(&ds, export_dir, path, sizeof path)) return 1;
+  }
+  fprintf(stderr, "prepare: %s ok in %.1f s\n", ds.name, bench_now() - t0);
   bench_dataset_free(&ds);
   return 0;
 }

@@ -23,6 +23,15 @@ bench/common.h. Every line has engine, kind, mode, dataset, metric, n, nq, dim, 
             directory, VALORI_SYNC_FULL)
   check     check_s
   kernel    impl, build (project | native), kernel_metric, ns_per_distance, ns_per_component
+The JS driver (bench/js/bench.mjs) writes its own kinds, each line with "runtime" (wasm | node-addon):
+  js-meta     version, package, node, v8, ef_mode (query | set | reload | rebuild | none), notes
+  js-build    build_s, cpu_s, vectors_per_s, batch, api, engine_bytes (+ engine_bytes_what),
+              bytes_per_vector, wasm_memory_bytes, rss_delta_bytes, builds; Valori: state_root, index_digest
+  js-search   ef (null: the engine has no ef), k, qps, recall, avg_returned, runs, median_s, cpu_s
+  js-error    stage (install | load | build | search | crash | timeout), error, engine_output
+  js-identity state roots, index digests and result ids of Valori wasm vs native on the same data
+The "WebAssembly and Node peers" section joins Valori wasm's rows with valori_bench's rows of the same
+dataset, n, nq, k, M, efc (and ef) for the wasm / native ratios.
 Plots need matplotlib (Debian python3-matplotlib, Agg backend); without it the report has tables
 only and says so. Peer ratios are Valori / hnswlib measured in the same run.
 """
@@ -512,9 +521,342 @@ class Report:
             "- Memory: hnswlib counted from its own parameters (level-0 block, upper link lists, lookup table, "
             "locks); Valori from valori_stats_get. RSS delta is the growth of the resident set during the build.\n")
 
+    # ---- WebAssembly and Node peers (bench/js/bench.mjs)
+    JS_ORDER = ("valori-wasm", "hnswlib-wasm", "edgevec", "voy", "hnswlib-node", "usearch")
+    RUNTIME_LABEL = {"wasm": "wasm", "node-addon": "Node native addon", "native": "native (C/C++)"}
+
+    def js_groups(self):
+        """(dataset, n, nq) of every JS measurement, in order of appearance. Also makes the measured
+        numbers of the JS lines floats (JSON.stringify writes 4890.0 as 4890), for fmt()."""
+        out = []
+        for r in self.rows:
+            if r["kind"].startswith("js-"):
+                for key in ("qps", "recall", "vectors_per_s", "build_s", "cpu_s", "median_s", "bytes_per_vector"):
+                    if isinstance(r.get(key), int) and not isinstance(r.get(key), bool):
+                        r[key] = float(r[key])
+            if r["kind"] in ("js-meta", "js-build", "js-search", "js-error"):
+                g = (r["dataset"], r["n"], r["nq"])
+                if g not in out:
+                    out.append(g)
+        return out
+
+    def js_of(self, kind, g, engine=None):
+        return [r for r in self.rows if r["kind"] == kind and (r["dataset"], r["n"], r["nq"]) == g
+                and (engine is None or r["engine"] == engine)]
+
+    def js_engines(self, g):
+        names = {r["engine"] for r in self.rows if r["kind"].startswith("js-") and r["kind"] != "js-identity"
+                 and (r["dataset"], r["n"], r["nq"]) == g}
+        return sorted(names, key=lambda e: (self.JS_ORDER.index(e) if e in self.JS_ORDER else 99, e))
+
+    def js_native(self, g, engine, k=None, M=None, efc=None):
+        """valori_bench / hnswlib_bench rows of the same data and parameters as a JS group."""
+        ds, n, nq = g
+        ok = lambda r: r["n"] == n and (M is None or r["M"] == M) and (efc is None or r["efc"] == efc)
+        build = [r for r in self.of("build", ds, engine) if ok(r)]
+        search = [r for r in self.of("search", ds, engine) if ok(r) and r["nq"] == nq and (k is None or r["k"] == k)]
+        return (build[0] if build else None), search
+
+    @staticmethod
+    def js_at(points, t):
+        """(QPS at recall t, exact): exact when the curve has a point at or below t, so the value is
+        interpolated (or measured), or when the engine has no ef at all (nothing to trade recall
+        for speed with); otherwise every point has higher recall and the value is only a lower bound
+        of what the engine would do at t (a smaller ef might be faster)."""
+        q = qps_at_recall(points, t)
+        return q, q is not None and (any(p["recall"] <= t for p in points) or all(p["ef"] is None for p in points))
+
+    @classmethod
+    def js_ratio(cls, mine, theirs, t):
+        """Valori wasm / peer at recall t, as a number, or a string marked <=, >= or ~ when one or both
+        sides are only lower bounds."""
+        (qm, em), (qt, et) = cls.js_at(mine, t), cls.js_at(theirs, t)
+        if not qm or not qt:
+            return None
+        r = qm / qt
+        if em and et:
+            return r
+        return ("~" if not em and not et else ">=" if not em else "<=") + " " + fmt(r)
+
+    def js_ratio_rows(self, g):
+        """Valori wasm against Valori native and against each peer: [(label, wasm, other, ratio, kind)]."""
+        vb = self.js_of("js-build", g, "valori-wasm")
+        vs = self.js_of("js-search", g, "valori-wasm")
+        if not vb or not vs:
+            return [], [], None
+        vb = vb[0]
+        nb, ns = self.js_native(g, "valori", vs[0]["k"], vb["M"], vb["efc"])
+        native = []
+        if nb and ns:
+            note = None if nb.get("batch") in (None, vb["batch"]) else f"batch {vb['batch']} vs {nb.get('batch')}"
+            native.append(("build vectors/s", vb["vectors_per_s"], nb["vectors_per_s"], note))
+            nidx = {r["ef"]: r for r in ns}
+            for r in sorted(vs, key=lambda r: r["ef"] or 0):
+                if r["ef"] in nidx:
+                    native.append((f"QPS at ef {r['ef']} (recall {r['recall']:.4f} wasm, "
+                                   f"{nidx[r['ef']]['recall']:.4f} native)", r["qps"], nidx[r["ef"]]["qps"], None))
+            for t in RECALL_TARGETS:
+                qw, qn = qps_at_recall(vs, t), qps_at_recall(ns, t)
+                if qw or qn:
+                    native.append((f"QPS at recall@10 >= {t}", qw, qn, None))
+        peers = []
+        for e in self.js_engines(g):
+            if e == "valori-wasm":
+                continue
+            pb, ps = self.js_of("js-build", g, e), self.js_of("js-search", g, e)
+            if not ps:
+                continue
+            rt = ps[0]["runtime"]
+            row = [e, self.RUNTIME_LABEL.get(rt, rt)]
+            row.append(vb["vectors_per_s"] / pb[0]["vectors_per_s"] if pb else None)
+            for t in RECALL_TARGETS:
+                row.append(self.js_ratio(vs, ps, t))
+            peers.append(row)
+        return native, peers, vb
+
+    def js_summary(self):
+        groups = self.js_groups()
+        if not groups:
+            return
+        out = []
+        for g in groups:
+            native, peers, vb = self.js_ratio_rows(g)
+            label = f"{g[0]} ({g[1]:,} x {g[2]:,} q)"
+            for name, w, nat, note in native:
+                if name == "build vectors/s" or name.startswith("QPS at recall"):
+                    out.append([label, f"{name}: wasm / native", w, nat, w / nat if w and nat else None,
+                                "target >= 0.5" + (f"; {note}" if note else "")])
+            wasm_peers = [p for p in peers if p[1] == "wasm"]
+            vs = self.js_of("js-search", g, "valori-wasm")
+            for t in RECALL_TARGETS:
+                best = None
+                for p in wasm_peers:
+                    ps = self.js_of("js-search", g, p[0])
+                    qp = qps_at_recall(ps, t)
+                    if qp and (best is None or qp > best[1]):
+                        best = (p[0], qp, ps)
+                qv = qps_at_recall(vs, t)
+                if best and qv:
+                    out.append([label, f"QPS at recall@10 >= {t}: wasm / best wasm peer ({best[0]})", qv, best[1],
+                                self.js_ratio(vs, best[2], t), "target > 1"])
+            if vb:
+                bp = max(((p[0], self.js_of("js-build", g, p[0])) for p in wasm_peers), default=None,
+                         key=lambda x: x[1][0]["vectors_per_s"] if x[1] else 0)
+                if bp and bp[1]:
+                    out.append([label, f"build vectors/s: wasm / fastest wasm peer ({bp[0]})", vb["vectors_per_s"],
+                                bp[1][0]["vectors_per_s"], vb["vectors_per_s"] / bp[1][0]["vectors_per_s"], "target > 1"])
+            for idn in self.js_of_identity(g):
+                out.append([label, "wasm vs native: same state root, index digest and results", None, None, None,
+                            "identical" if idn["identical"] else "**DIFFERENT**"])
+        if out:
+            self.md.append("## Summary: Valori in WebAssembly (Node), same machine, same run\n")
+            self.md.append(table(["data", "measure", "Valori wasm", "reference", "ratio", "note"], out))
+            self.md.append("Details, all peers and the plot: section *WebAssembly and Node peers*.\n")
+
+    def js_of_identity(self, g):
+        return [r for r in self.rows if r["kind"] == "js-identity" and (r["dataset"], r["n"]) == g[:2]
+                and r["nq"] == g[2]]
+
+    @staticmethod
+    def md_cell(text):
+        return " ".join(str(text).split()).replace("|", "\\|")
+
+    def js_section(self):
+        groups = self.js_groups()
+        if not groups:
+            return
+        metas = [r for r in self.rows if r["kind"] == "js-meta"]
+        node = metas[0] if metas else None
+        self.md.append("## WebAssembly and Node peers\n")
+        self.md.append(
+            "Valori's WebAssembly build (`build-wasm/valori.wasm` through the npm package's public API) in Node, "
+            "against the JavaScript/WebAssembly vector-search packages a user would pick instead, driven by "
+            "`bench/js/bench.mjs` on the same data and queries as the C drivers: `bench_prepare --export` writes the "
+            "float32 matrices and the exact ground truth, and recall@10 is computed as `bench_recall` does "
+            "(tie-aware, the same float64 distance to the last bit). Every engine runs in its own Node process, "
+            "on one thread; QPS is the median of the runs over the same queries. `wasm` rows are WebAssembly; "
+            "`Node native addon` rows are C++ compiled for the host (not wasm), shown for context. Valori native "
+            "rows are valori_bench's from this same run."
+            + (f" Node {node['node']} (V8 {node['v8']}), {node['platform']}." if node else "") + "\n")
+        for g in groups:
+            self.js_group(g)
+
+    def js_group(self, g):
+        ds, n, nq = g
+        engines = self.js_engines(g)
+        self.md.append(f"### {ds}: {n:,} base vectors, {nq:,} queries\n")
+        if ds in DATASET_NOTES:
+            self.md.append(DATASET_NOTES[ds] + ".\n")
+        # engines, builds, memory
+        rows = []
+        for e in engines:
+            m = self.js_of("js-meta", g, e)
+            b = self.js_of("js-build", g, e)
+            rt = (m or b or self.js_of("js-error", g, e) or [{}])[0].get("runtime", "?")
+            loops = [r for r in b + self.js_of("js-search", g, e) if (r.get("median_s") or r.get("build_s") or 0) > 0.05]
+            share = min((r["cpu_s"] / (r.get("median_s") or r["build_s"]) for r in loops), default=None)
+            if b:
+                b = b[0]
+                rows.append([e, self.RUNTIME_LABEL.get(rt, rt), m[0]["version"] if m else "-", b["vectors_per_s"],
+                             f"{b['api']} ({b['batch']})", b["bytes_per_vector"],
+                             b["wasm_memory_bytes"] / 1e6 if b.get("wasm_memory_bytes") else None,
+                             b["rss_delta_bytes"] / 1e6, share])
+            else:
+                rows.append([e, self.RUNTIME_LABEL.get(rt, rt), m[0]["version"] if m else "-", "failed", "-", None,
+                             None, None, None])
+        nb, ns = self.js_native(g, "valori")
+        hb, hs = self.js_native(g, "hnswlib")
+        for name, b in (("valori (native)", nb), ("hnswlib (native C++)", hb)):
+            if b:
+                rows.append([name, self.RUNTIME_LABEL["native"], "this run", b["vectors_per_s"],
+                             f"{'valori_insert_batch' if name.startswith('valori') else 'addPoint'} ({b.get('batch', 1)})",
+                             b.get("bytes_per_vector"), None, b["rss_delta_bytes"] / 1e6, None])
+        self.md.append(f"#### Engines and build (M={self.js_of('js-build', g)[0]['M'] if self.js_of('js-build', g) else '?'}, "
+                       "ef_construction=200 where it can be set)\n")
+        self.md.append(table(["engine", "runtime", "version", "build vectors/s", "insert API (batch)",
+                              "engine bytes/vector", "wasm memory MB", "RSS delta MB", "min CPU/wall"], rows))
+        self.md.append("*engine bytes/vector*: the engine's own accounting where its API reports one (Valori: "
+                       "`stats()`; edgevec: `memoryUsage()`); *wasm memory*: Valori's heap in use, or the size of the "
+                       "engine's whole linear memory; *RSS delta*: growth of the process's resident set during the "
+                       "build (each engine has its own process). *min CPU/wall* below 0.9 means the machine was busy "
+                       "during a timed loop of that engine.\n")
+        # recall / QPS
+        efs = sorted({r["ef"] for r in self.rows if r["kind"] == "js-search" and (r["dataset"], r["n"], r["nq"]) == g
+                      and r["ef"] is not None})
+        has_none = any(r["ef"] is None for r in self.js_of("js-search", g))
+        cols = [f"ef {e}" for e in efs] + (["(no ef)"] if has_none else [])
+        srows = []
+        runs = None
+        series = [(e, self.js_of("js-search", g, e)) for e in engines] + [("valori (native)", ns), ("hnswlib (native C++)", hs)]
+        for name, pts in series:
+            if not pts:
+                continue
+            runs = runs or pts[0]["runs"]
+            idx = {r["ef"]: r for r in pts}
+            cells = []
+            for e in efs + ([None] if has_none else []):
+                r = idx.get(e)
+                cells.append(f"{r['recall']:.4f} / {r['qps']:,.0f}" if r else "-")
+            srows.append([name] + cells)
+        if srows:
+            self.md.append(f"#### Recall@10 / queries per second ({nq:,} queries, median of {runs} runs, one thread)\n")
+            self.md.append(table(["engine"] + cols, srows))
+        # failures
+        errs = self.js_of("js-error", g)
+        if errs:
+            self.md.append("#### Engines that could not be measured\n")
+            self.md.append(table(["engine", "runtime", "stage", "error", "engine output"],
+                                 [[r["engine"], self.RUNTIME_LABEL.get(r["runtime"], r["runtime"]), r["stage"],
+                                   self.md_cell(r["error"].split("\n")[0])[:300],
+                                   self.md_cell(r.get("engine_output") or "")[:400]] for r in errs]))
+        # ratios
+        native, peers, vb = self.js_ratio_rows(g)
+        if native:
+            self.md.append("#### Valori wasm / Valori native (same data, parameters and run)\n")
+            self.md.append(table(["measure", "wasm", "native", "wasm / native"],
+                                 [[nm + (f" ({note})" if note else ""), w, nat, w / nat if w and nat else None]
+                                  for nm, w, nat, note in native]))
+        elif vb:
+            self.md.append("No valori_bench rows with the same dataset, n, queries and parameters in this run: no "
+                           "wasm / native ratio.\n")
+        if peers:
+            self.md.append("#### Valori wasm / each peer (> 1: Valori wasm ahead)\n")
+            self.md.append(table(["peer", "runtime", "build vectors/s ratio"] +
+                                 [f"QPS ratio at recall@10 >= {t}" for t in RECALL_TARGETS], peers))
+            self.md.append("QPS at a recall target is interpolated between measured ef points as in the summary. "
+                           "When every measured point of a curve has a higher recall than the target, its QPS there "
+                           "is only a lower bound (a smaller ef might be faster), so the ratio is marked: `<=` "
+                           "(the peer's side is the bound), `>=` (Valori's side), `~` (both). '-': a curve never "
+                           "reached the target.\n")
+        self.js_behind(g, native, peers, errs)
+        for idn in self.js_of_identity(g):
+            self.md.append(
+                f"**Determinism, wasm vs native** (`valori_native_check` builds the same store natively from the same "
+                f"export): state root {'identical' if idn['same_state_root'] else '**DIFFERENT**'} "
+                f"(`{idn['state_root_wasm'][:16]}...`), index digest "
+                f"{'identical' if idn['same_index_digest'] else '**DIFFERENT**'} (`{idn['index_digest_wasm'][:16]}...`), "
+                f"result ids of the first {idn['queries_compared']:,} queries at ef {', '.join(map(str, idn['efs']))}: "
+                + ("identical." if idn["same_results"] else f"**differ** ({idn['differing_queries']}).") + "\n")
+        # plot
+        if HAVE_MPL and srows:
+            name = f"js-recall-qps-{ds}-n{n}.png"
+            fig, ax = plt.subplots(figsize=(7.2, 4.8))
+            for label, pts in series:
+                pts = [p for p in pts if p["ef"] is not None] or pts
+                if not pts:
+                    continue
+                pts = sorted(pts, key=lambda r: (r["recall"], r["qps"]))
+                native_run = "native" in label
+                rt = pts[0].get("runtime", "native")
+                style = "--" if native_run else ("-" if rt == "wasm" else ":")
+                ax.plot([p["recall"] for p in pts], [p["qps"] for p in pts], style,
+                        marker="*" if len(pts) == 1 else "o", markersize=8 if len(pts) == 1 else 4,
+                        label=f"{label} [{self.RUNTIME_LABEL.get(rt, rt)}]" if not native_run else label)
+                for p in pts:
+                    if p["ef"] is not None:
+                        ax.annotate(str(p["ef"]), (p["recall"], p["qps"]), textcoords="offset points",
+                                    xytext=(3, 3), fontsize=6)
+            ax.set_yscale("log")
+            ax.set_xlabel("recall@10")
+            ax.set_ylabel("queries / second (1 thread)")
+            ax.set_title(f"{ds}, n={n:,}: WebAssembly and Node peers (labels: ef)", fontsize=10)
+            ax.grid(True, which="both", alpha=0.3)
+            ax.legend(fontsize=7)
+            fig.tight_layout()
+            fig.savefig(self.plot_path(name), dpi=110)
+            plt.close(fig)
+            self.md.append(self.link(name))
+        # versions and how each engine was configured
+        notes = []
+        for e in engines:
+            m = self.js_of("js-meta", g, e)
+            if m:
+                m = m[0]
+                size = ""
+                if m.get("wasm_bytes"):
+                    size = (f" Download: valori.wasm {m['wasm_bytes'] / 1e3:.0f} kB ({m['wasm_gz_bytes'] / 1e3:.0f} kB "
+                            f"gzipped), valori.mjs {m['mjs_bytes'] / 1e3:.0f} kB ({m['mjs_gz_bytes'] / 1e3:.0f} kB "
+                            f"gzipped), package JS {m['package_js_bytes'] / 1e3:.0f} kB "
+                            f"({m['package_js_gz_bytes'] / 1e3:.0f} kB gzipped).")
+                notes.append(f"- **{e}** {m['version']} ({m['package']}, {self.RUNTIME_LABEL.get(m['runtime'], m['runtime'])}): "
+                             f"{m['notes']}.{size}")
+        if notes:
+            self.md.append("How each engine was driven (versions as installed from `bench/js/package-lock.json`):\n\n"
+                           + "\n".join(notes) + "\n")
+
+    def js_behind(self, g, native, peers, errs):
+        """Plain statements of where Valori wasm is behind, from the ratios above: one line per
+        engine that beats it somewhere, and one for the wasm / native target."""
+        said = []
+        low = [f"{nm[len('QPS at '):] if nm.startswith('QPS at ') else nm} {w / nat:.2f}x" for nm, w, nat, _ in native
+               if w and nat and w / nat < 0.5 and not nm.startswith("QPS at ef")]
+        if low:
+            said.append("against Valori native, below the 0.5x target: " + ", ".join(low))
+        for p in peers:
+            parts = []
+            if p[2] is not None and p[2] < 1:
+                parts.append(f"builds {1 / p[2]:.2f}x as fast")
+            for t, r in zip(RECALL_TARGETS, p[3:]):
+                if isinstance(r, float) and r < 1:
+                    parts.append(f"{1 / r:.2f}x the queries/s at recall@10 >= {t}")
+                elif isinstance(r, str) and not r.startswith(">=") and float(r.split()[-1].replace(",", "")) < 1:
+                    parts.append(f"more queries/s at recall@10 >= {t} at the nearest measured points (ratio {r})")
+            if parts:
+                said.append(f"{p[0]} ({p[1]}): " + "; ".join(parts))
+        failed = sorted({r["engine"] for r in errs})
+        if said:
+            self.md.append("**Where Valori wasm is behind** (from the tables above):\n\n" +
+                           "\n".join(f"- {x}" for x in said) + "\n")
+        elif peers or native:
+            self.md.append("Valori wasm is not behind any measured engine here, and at or above 0.5x of native, in "
+                           "every ratio above.\n")
+        if failed:
+            self.md.append(f"Not compared (could not be measured on this data, see above): {', '.join(failed)}.\n")
+
     def write(self):
         self.header()
         self.summary()
+        self.js_summary()
         for ds in self.datasets:
             self.md.append(f"## {ds}\n")
             if ds in DATASET_NOTES:
@@ -523,6 +865,7 @@ class Report:
             self.search_section(ds)
             self.exact_section(ds)
             self.filter_section(ds)
+        self.js_section()
         self.ingest_snapshot()
         self.ingestion()
         self.kernels()

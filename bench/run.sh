@@ -9,7 +9,8 @@
 #                          bench/results-full.jsonl (committed), plus bench/out/ (not committed).
 # Options: --no-build (use the existing build), --build-dir DIR (default build-bench/),
 #          --bin DIR (use the drivers already built in DIR, e.g. <build>/bench; implies --no-build;
-#          this is how ctest runs the quick mode against the project's own build).
+#          this is how ctest runs the quick mode against the project's own build),
+#          --no-js (skip the WebAssembly/Node part: bench/js/bench.mjs, see run_js below).
 # Environment: BENCH_REQUIRE_VALORI=1 makes a missing Valori driver an error instead of a skip.
 #
 # The build is a Release CMake build. When the top-level CMakeLists.txt includes bench/ (the normal
@@ -24,6 +25,7 @@ MODE=quick
 DO_BUILD=1
 BUILD="$ROOT/build-bench"
 BIN_OVERRIDE=""
+DO_JS=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) MODE=quick ;;
@@ -31,7 +33,8 @@ while [ $# -gt 0 ]; do
     --no-build) DO_BUILD=0 ;;
     --build-dir) BUILD="$2"; shift ;;
     --bin) BIN_OVERRIDE="$2"; DO_BUILD=0; shift ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    --no-js) DO_JS=0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -66,6 +69,7 @@ if [ "$DO_BUILD" = 1 ]; then
   has_target() { grep -Eq "(^|[. ])$1(:|$)" <<<"$HELP"; }
   has_target hnswlib_bench && TARGETS+=(hnswlib_bench)
   has_target valori_bench && TARGETS+=(valori_bench)
+  has_target valori_native_check && [ "$DO_JS" = 1 ] && TARGETS+=(valori_native_check)
   say "building: ${TARGETS[*]}"
   cmake --build "$BUILD" --target "${TARGETS[@]}" -j 2 >&2 || die "build failed"
 fi
@@ -99,6 +103,86 @@ run_valori() { # args...: the Valori driver when it was built
   if [ "$HAVE_VALORI" = 1 ]; then run_driver valori_bench "$@"; fi
 }
 
+# ---- WebAssembly and Node peers (bench/js/): Valori's wasm build and the npm peers on the same
+# exported data. Builds the wasm core (scripts/build-wasm.sh, incremental) and installs the peers
+# with `npm ci` in bench/js when its package files changed (or node_modules is missing). A peer that
+# fails to install or load is reported as such; Valori's wasm row failing, or wasm and native
+# disagreeing on the same data, fails the run.
+JS_DIR="$ROOT/bench/js"
+js_install() { # prints the npm log path when the install failed (for the report), nothing otherwise
+  local stamp="$JS_DIR/node_modules/.valori-bench-stamp" want
+  want="$(cat "$JS_DIR/package.json" "$JS_DIR/package-lock.json" | sha256sum | cut -d' ' -f1) $(node --version)"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
+  say "installing the JS peers: npm ci in bench/js (log: $OUT/npm-ci.log)"
+  # hnswlib-node compiles with node-gyp: point it at the headers Debian's nodejs ships when no
+  # nodedir is configured (node-gyp would otherwise try to download them).
+  local nodedir="${npm_config_nodedir:-}"
+  if [ -z "$nodedir" ] && [ -f /usr/include/node/node.h ] && ! (cd "$JS_DIR" && npm config get nodedir 2>/dev/null | grep -q /); then
+    nodedir=/usr
+  fi
+  if (cd "$JS_DIR" && npm_config_nodedir="$nodedir" timeout 600 npm ci --no-audit --no-fund) >"$OUT/npm-ci.log" 2>&1; then
+    echo "$want" >"$stamp"
+  else
+    say "WARNING: npm ci in bench/js failed; the peers will be reported as not installed (see $OUT/npm-ci.log)"
+    echo "$OUT/npm-ci.log"
+  fi
+}
+run_js() { # quick | full
+  if [ "$DO_JS" = 0 ]; then say "skipping the WebAssembly/Node peers (--no-js)"; return 0; fi
+  command -v node >/dev/null || die "node is needed for the WebAssembly benchmark (or run with --no-js)"
+  [ "$(node -p 'process.versions.node.split(".")[0]')" -ge 20 ] || die "Node >= 20 needed for bench/js"
+  say "building the wasm core (scripts/build-wasm.sh)"
+  bash "$ROOT/scripts/build-wasm.sh" || die "wasm build failed"
+  local log extra=() check=()
+  log="$(js_install)"
+  [ -n "$log" ] && extra+=(--install-log "$log")
+  if [ -x "$BIN/valori_native_check" ]; then
+    check=(--native-check "$BIN/valori_native_check")
+  elif [ "${BENCH_REQUIRE_VALORI:-0}" = 1 ]; then
+    die "valori_native_check was not built and BENCH_REQUIRE_VALORI=1"
+  else
+    say "no valori_native_check in $BIN: no wasm-vs-native identity check"
+  fi
+  if [ "$1" = quick ]; then
+    # Same n, queries, ef list and runs as the quick valori_bench run above (so the report has the
+    # wasm / native ratio), edgevec built once (its ef is fixed at construction). voy cannot index
+    # fmnist-l2 (see the report); it also runs on the 128-d projection, which it can index.
+    js_export fmnist-l2 5000 200
+    js_driver --dataset fmnist-l2 --mode quick --nq 200 --ef 10,40 --runs 3 --rebuild-ef 40 --timeout 300 \
+      "${check[@]}" "${extra[@]}"
+    js_export fmnist-p128-l2 2000 100
+    js_driver --dataset fmnist-p128-l2 --mode quick --nq 100 --ef 10,40 --runs 3 --engines valori-wasm,voy \
+      --timeout 120 "${check[@]}" "${extra[@]}"
+  else
+    # The reference set at full size with valori_bench's queries and runs. ef 10, 20, 40 is the part
+    # of valori_bench's ef list that brackets recall 0.90-0.99 here; ef 80-320 would about double
+    # this part's time (estimated at ~15 min on 2 cores from runs at 20k and 60k x 1000 queries).
+    # edgevec is built once, at ef 40: one build takes minutes. Then every engine, voy included, on
+    # 10k x 1000 of the 128-d projection.
+    js_export fmnist-l2 60000 10000
+    js_driver --dataset fmnist-l2 --mode full --nq 10000 --ef 10,20,40 --runs 3 --rebuild-ef 40 --timeout 1500 \
+      "${check[@]}" "${extra[@]}"
+    js_export fmnist-p128-l2 10000 1000
+    js_driver --dataset fmnist-p128-l2 --mode full --nq 1000 --ef 10,20,40 --runs 3 --timeout 600 \
+      "${check[@]}" "${extra[@]}"
+  fi
+}
+js_export() { # dataset n nq: bench_prepare checks the ground truth and writes the export for bench/js
+  JS_DATA="$ROOT/bench/data/export-$1-n$2-q$3.json"
+  say "exporting $1 ($2 x $3 queries) for bench/js"
+  "$BIN/bench_prepare" --dataset "$1" --n "$2" --nq "$3" --sel 0.5 --filter-nq 10 --export "$ROOT/bench/data" \
+    >/dev/null || die "bench_prepare --export failed"
+}
+js_driver() { # --dataset NAME and bench.mjs options: one run of the JS driver on $JS_DATA
+  local l0 t0 rc=0
+  l0=$(loadavg); t0=$(date +%s)
+  say "running bench/js/bench.mjs $* (load average $l0)"
+  node "$JS_DIR/bench.mjs" --data "$JS_DATA" "$@" >>"$JSONL" || rc=$?
+  [ "$rc" = 0 ] || die "bench/js/bench.mjs $* failed (exit $rc): Valori wasm failed or differed from native"
+  printf '{"engine":"env","kind":"load","driver":"js_bench","args":"%s","load_before":%s,"load_after":%s,"wall_s":%s,"ncpu":%s}\n' \
+    "$*" "$l0" "$(loadavg)" "$(( $(date +%s) - t0 ))" "$(nproc)" >>"$JSONL"
+}
+
 if [ "$MODE" = quick ]; then
   COMMON=(--mode quick --n 5000 --nq 200 --ef 10,40 --filter-ef 40 --filter-nq 200 --exact-nq 100
           --ingest-n 1000 --runs 3)
@@ -116,6 +200,7 @@ if [ "$MODE" = quick ]; then
   # durable batches and single inserts with fsync in a temporary store directory.
   run_valori --dataset fmnist-p128-l2 --mode quick --n 2000 --nq 50 --tests append,durable,snapshot \
     --ingest-n 2000 --durable-single-n 10 --runs 1
+  run_js quick
 else
   FULL=(--mode full --runs 3)
   for ds in fmnist-l2 fmnist-pm1-l2 fmnist-ip fmnist-p128-l2; do
@@ -137,6 +222,7 @@ else
   # 1000, and 300 single inserts) in a temporary store directory, in-memory and store snapshots.
   run_valori --dataset fmnist-p128-l2 --n 50000 --nq 100 "${FULL[@]}" --tests append,durable,snapshot \
     --ingest-n 50000 --durable-single-n 300
+  run_js full
 fi
 say "$(wc -l <"$JSONL") result lines in $JSONL"
 
