@@ -69,7 +69,10 @@ static void usage(const char *prog) {
           "  --batch B        records per insert batch while building (1000)\n"
           "  --runs R         timed repetitions, median reported (3)\n"
           "  --threads T      ground-truth threads (2)\n"
-          "  --tests LIST     search,filter,exact,ingest,snapshot,check,kernel (all)\n"
+          "  --tests LIST     search,filter,exact,ingest,snapshot,check,kernel,append,durable\n"
+          "                   (default: all but append,durable; 'all' = every one)\n"
+          "  --durable-single-n N  durable single inserts, one fsync each (200)\n"
+          "  --store-dir DIR  where temporary store directories are made ($TMPDIR or /tmp)\n"
           "  --mode LABEL     label for the JSON lines (custom)\n"
           "  --src DIR        Fashion-MNIST directory (%s)\n"
           "  --cache DIR      ground-truth cache directory (%s)\n",
@@ -106,7 +109,8 @@ static int parse_tests(const char *s, unsigned *out) {
   static const struct { const char *name; unsigned bit; } names[] = {
       {"search", BENCH_T_SEARCH}, {"filter", BENCH_T_FILTER},     {"exact", BENCH_T_EXACT},
       {"ingest", BENCH_T_INGEST}, {"snapshot", BENCH_T_SNAPSHOT}, {"check", BENCH_T_CHECK},
-      {"kernel", BENCH_T_KERNEL}, {"all", BENCH_T_ALL},           {"none", 0}};
+      {"kernel", BENCH_T_KERNEL}, {"append", BENCH_T_APPEND},     {"durable", BENCH_T_DURABLE},
+      {"all", BENCH_T_ALL},       {"none", 0}};
   *out = 0;
   while (*s) {
     size_t len = strcspn(s, ",");
@@ -132,7 +136,9 @@ int bench_opts_parse(int argc, char **argv, bench_opts *o, const char *prog) {
   parse_u32_list("80", o->filter_efs, &o->nfef);
   parse_double_list("0.5,0.1,0.01,0.001", o->sels, &o->nsel);
   o->filter_nq = 1000, o->exact_nq = 500, o->ingest_n = 10000, o->batch = 1000;
-  o->runs = 3, o->threads = 2, o->tests = BENCH_T_ALL;
+  o->runs = 3, o->threads = 2, o->tests = BENCH_T_DEFAULT;
+  o->durable_single_n = 200;
+  o->store_dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     int bad = 0;
@@ -165,6 +171,8 @@ int bench_opts_parse(int argc, char **argv, bench_opts *o, const char *prog) {
     else if (!strcmp(a, "--runs")) bad = (o->runs = atoi(v)) < 1;
     else if (!strcmp(a, "--threads")) bad = (o->threads = atoi(v)) < 1;
     else if (!strcmp(a, "--tests")) bad = parse_tests(v, &o->tests);
+    else if (!strcmp(a, "--durable-single-n")) o->durable_single_n = strtoul(v, NULL, 10);
+    else if (!strcmp(a, "--store-dir")) o->store_dir = v;
     else {
       fprintf(stderr, "%s: unknown option %s\n", prog, a);
       usage(prog);

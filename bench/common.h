@@ -37,7 +37,12 @@ extern "C" {
 #define BENCH_T_SNAPSHOT 16u /* snapshot save / load (Valori) */
 #define BENCH_T_CHECK 32u   /* valori_check after build (Valori) */
 #define BENCH_T_KERNEL 64u  /* distance kernel ns/distance */
+#define BENCH_T_APPEND 128u /* in-memory ingestion, index-less vs HNSW, by batch size (Valori) */
+#define BENCH_T_DURABLE 256u /* durable ingestion and store snapshots in a real directory (Valori) */
 #define BENCH_T_ALL 0xffffffffu
+/* What runs without --tests: everything but the opt-in ingestion measurements (append and durable
+** take minutes on the full data set and durable needs a real disk; bench/run.sh asks for them). */
+#define BENCH_T_DEFAULT (BENCH_T_ALL & ~(BENCH_T_APPEND | BENCH_T_DURABLE))
 
 typedef struct bench_opts {
   const char *dataset;   /* --dataset, default fmnist-l2 */
@@ -58,7 +63,9 @@ typedef struct bench_opts {
   size_t batch;     /* --batch 1000: records per insert batch while building */
   int runs;         /* --runs 3: timed repetitions; the median is reported */
   int threads;      /* --threads 2: ground-truth threads (searches are single-threaded) */
-  unsigned tests;   /* --tests search,filter,exact,ingest,snapshot,check,kernel (default all) */
+  unsigned tests;   /* --tests search,filter,exact,ingest,snapshot,check,kernel,append,durable */
+  size_t durable_single_n; /* --durable-single-n 200: durable single inserts (one fsync each) */
+  const char *store_dir;   /* --store-dir: parent of the temporary store directories ($TMPDIR or /tmp) */
 } bench_opts;
 
 /* Parses argv into *o (defaults first). Prints usage and returns -1 on a bad or --help argument. */

@@ -196,6 +196,10 @@ if [ "$MODE" = quick ]; then
   run_valori --dataset fmnist-ip "${IPQ[@]}"
   run_driver kernel_bench --mode quick --runs 1
   run_driver kernel_bench_native --mode quick --runs 1
+  # Ingestion and snapshots on 128-d data, small: raw append (index-less) vs HNSW by batch size,
+  # durable batches and single inserts with fsync in a temporary store directory.
+  run_valori --dataset fmnist-p128-l2 --mode quick --n 2000 --nq 50 --tests append,durable,snapshot \
+    --ingest-n 2000 --durable-single-n 10 --runs 1
   run_js quick
 else
   FULL=(--mode full --runs 3)
@@ -213,6 +217,11 @@ else
     run_driver "$kb" --dataset fmnist-l2 "${FULL[@]}"
     run_driver "$kb" --dataset fmnist-p128-l2 "${FULL[@]}"
   done
+  # Ingestion and snapshots for 50k x 128-d (issue 6 items 5 and 6): raw append into an index-less
+  # store vs HNSW ingestion at batch sizes 1/1000/10000, durable ingestion with fsync (batches of
+  # 1000, and 300 single inserts) in a temporary store directory, in-memory and store snapshots.
+  run_valori --dataset fmnist-p128-l2 --n 50000 --nq 100 "${FULL[@]}" --tests append,durable,snapshot \
+    --ingest-n 50000 --durable-single-n 300
   run_js full
 fi
 say "$(wc -l <"$JSONL") result lines in $JSONL"

@@ -10,9 +10,12 @@
 **              (VALORI_SEARCH_AUTO) and the index alone (VALORI_SEARCH_HNSW): recall@k against the
 **              filtered ground truth, results returned, QPS;
 **   ingest     insert throughput into fresh databases: single valori_insert and batches;
-**   snapshot   valori_snapshot_save / valori_snapshot_load time and size, with the loaded copy
-**              checked for the same state root, index digest and search results;
-**   check      valori_check time (full invariant check) after the build.
+**   snapshot   valori_snapshot_save / valori_snapshot_load time and size, of the HNSW database and
+**              of an index-less one holding the same base, with each loaded copy checked for the
+**              same state root, index digest and search results;
+**   check      valori_check time (full invariant check) after the build;
+**   append, durable (opt-in, valori_ingest.c): raw append into index-less stores vs HNSW ingestion,
+**              and durable ingestion and store snapshots in a real directory.
 ** The driver also enforces the API contract it relies on and exits nonzero when it is broken
 ** (results not ordered by (distance, id), ids outside the inserted range, a filtered result that
 ** does not match its filter, AUTO returning fewer than min(k, matching) results, a snapshot that
@@ -25,9 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common.h"
-#include "data.h"
-#include "valori.h"
+#include "valori_bench.h"
 
 #ifndef BENCH_C_FLAGS
 #define BENCH_C_FLAGS "unknown"
@@ -36,17 +37,12 @@
 #define BENCH_CORE_FLAGS "unknown"
 #endif
 
-static void die(const char *what, int rc) {
+void vb_die(const char *what, int rc) {
   fprintf(stderr, "valori_bench: %s failed: %s (%s)\n", what, valori_code_name(rc), valori_strerror(rc));
   exit(1);
 }
-#define CHECK(call)                          \
-  do {                                       \
-    int rc_ = (call);                        \
-    if (rc_ != VALORI_OK) die(#call, rc_);   \
-  } while (0)
 
-static void fail(const char *msg) {
+void vb_fail(const char *msg) {
   fprintf(stderr, "valori_bench: CONTRACT VIOLATION: %s\n", msg);
   exit(1);
 }
@@ -64,36 +60,39 @@ typedef struct run {
   char head[1024];
 } run;
 
-static valori_db *open_db(const run *R) {
+valori_db *vb_open_mem(const bench_opts *o, const bench_dataset *ds, uint32_t index) {
   valori_options opt;
   valori_db *db = NULL;
   valori_options_init(&opt);
-  opt.dim = (uint32_t)R->ds.dim;
-  opt.metric = R->ds.metric == BENCH_IP ? VALORI_METRIC_IP : VALORI_METRIC_L2;
-  opt.hnsw_m = R->o.M;
-  opt.hnsw_ef_construction = R->o.efc;
+  opt.dim = (uint32_t)ds->dim;
+  opt.metric = ds->metric == BENCH_IP ? VALORI_METRIC_IP : VALORI_METRIC_L2;
+  opt.index = index;
+  if (index == VALORI_INDEX_HNSW) {
+    opt.hnsw_m = o->M;
+    opt.hnsw_ef_construction = o->efc;
+  }
   opt.flags = VALORI_OPEN_CREATE;
   opt.vfs = NULL; /* in memory */
   CHECK(valori_open(":memory:", &opt, &db));
   return db;
 }
 
-/* Inserts base rows [0, n) into db in batches of `batch` (batch 0 = one valori_insert per row).
-** Returns the id of row 0 and checks that ids are consecutive. */
-static uint64_t insert_rows(const run *R, valori_db *db, size_t n, size_t batch, int progress) {
-  const size_t dim = R->ds.dim;
+static valori_db *open_db(const run *R) { return vb_open_mem(&R->o, &R->ds, VALORI_INDEX_HNSW); }
+
+uint64_t vb_insert_rows(valori_db *db, const bench_dataset *ds, size_t n, size_t batch, int progress) {
+  const size_t dim = ds->dim;
   uint64_t *tags = malloc((batch ? batch : 1) * sizeof *tags);
   uint64_t first = 0;
   double t0 = bench_now(), tp = t0;
-  if (!tags) die("malloc", VALORI_ENOMEM);
+  if (!tags) vb_die("malloc", VALORI_ENOMEM);
   for (size_t i = 0; i < n;) {
     size_t nb = batch ? (n - i < batch ? n - i : batch) : 1;
     uint64_t id;
     for (size_t j = 0; j < nb; j++) tags[j] = bench_tag_class(i + j);
-    if (batch) CHECK(valori_insert_batch(db, nb, R->ds.base + i * dim, tags, NULL, NULL, &id));
-    else CHECK(valori_insert(db, R->ds.base + i * dim, tags[0], NULL, 0, &id));
+    if (batch) CHECK(valori_insert_batch(db, nb, ds->base + i * dim, tags, NULL, NULL, &id));
+    else CHECK(valori_insert(db, ds->base + i * dim, tags[0], NULL, 0, &id));
     if (i == 0) first = id;
-    else if (id != first + i) fail("record ids are not consecutive");
+    else if (id != first + i) vb_fail("record ids are not consecutive");
     i += nb;
     if (progress && bench_now() - tp > 5.0) {
       tp = bench_now();
@@ -110,14 +109,14 @@ static size_t search_one(run *R, const valori_db *db, valori_searcher *s, const 
                          const valori_search_params *p, uint32_t m, uint32_t *ids) {
   size_t n = 0;
   CHECK(valori_search(db, s, q, p, R->hits, &n));
-  if (n > p->k) fail("valori_search returned more than k hits");
+  if (n > p->k) vb_fail("valori_search returned more than k hits");
   for (size_t j = 0; j < n; j++) {
     const valori_hit *h = &R->hits[j];
-    if (h->id < R->first_id || h->id - R->first_id >= R->ds.n) fail("hit id outside the inserted range");
+    if (h->id < R->first_id || h->id - R->first_id >= R->ds.n) vb_fail("hit id outside the inserted range");
     if (j > 0 && (h->distance < h[-1].distance || (h->distance == h[-1].distance && h->id <= h[-1].id)))
-      fail("hits not ordered by (distance, id)");
+      vb_fail("hits not ordered by (distance, id)");
     ids[j] = (uint32_t)(h->id - R->first_id);
-    if (m && !bench_tag_allowed(ids[j], m)) fail("filtered search returned a record outside the filter");
+    if (m && !bench_tag_allowed(ids[j], m)) vb_fail("filtered search returned a record outside the filter");
   }
   return n;
 }
@@ -157,12 +156,12 @@ static void bench_build(run *R) {
   uint64_t rss0 = bench_rss_bytes();
   double t0 = bench_now(), c0 = bench_cpu_now();
   R->db = open_db(R);
-  R->first_id = insert_rows(R, R->db, n, batch, 1);
+  R->first_id = vb_insert_rows(R->db, &R->ds, n, batch, 1);
   double build_s = bench_now() - t0, build_cpu_s = bench_cpu_now() - c0;
   uint64_t rss_delta = bench_rss_bytes() - rss0;
   valori_stats st;
   CHECK(valori_stats_get(R->db, &st));
-  if (st.records != n) fail("stats.records differs from the number of inserted rows");
+  if (st.records != n) vb_fail("stats.records differs from the number of inserted rows");
   uint64_t total = st.vector_bytes + st.index_bytes + st.other_bytes;
   fprintf(stderr, "  build: %.2f s, %.0f vectors/s, %.0f bytes/vector (rss +%.1f MB)\n", build_s,
           (double)n / build_s, (double)total / (double)n, (double)rss_delta / 1e6);
@@ -235,7 +234,7 @@ static void bench_filter(run *R) {
           if (R->nres[q] < minret) minret = R->nres[q];
         }
         if (modes[mi].mode == VALORI_SEARCH_AUTO && short_q)
-          fail("filtered AUTO search returned fewer than min(k, matching) results");
+          vb_fail("filtered AUTO search returned fewer than min(k, matching) results");
         double rec = mean_recall(R, &fgt, fq);
         fprintf(stderr, "  filter 1/%-4u (%zu match) %s ef %u: recall@%u %.4f, %.2f returned, %8.0f QPS\n",
                 m, nsub, modes[mi].name, R->o.filter_efs[e], R->o.k, rec, (double)returned / (double)fq,
@@ -260,7 +259,7 @@ static void bench_ingest(run *R) {
     if (batches[b] > n) continue;
     double t0 = bench_now();
     valori_db *db = open_db(R);
-    insert_rows(R, db, n, batches[b], 0);
+    vb_insert_rows(db, &R->ds, n, batches[b], 0);
     double el = bench_now() - t0;
     CHECK(valori_close(db));
     fprintf(stderr, "  ingest %zu records, %s %zu: %.0f records/s\n", n, batches[b] ? "batch" : "single",
@@ -272,48 +271,72 @@ static void bench_ingest(run *R) {
   }
 }
 
-static void bench_snapshot(run *R) {
+/* Snapshot save and load of db (whose base row 0 has id R->first_id), median of --runs each; the
+** loaded copy must have the same state root and index digest and answer the first 100 queries hit
+** for hit (mode HNSW for an HNSW database, EXACT for an index-less one). */
+static void snapshot_one(run *R, valori_db *db, uint32_t index) {
   uint8_t *buf = NULL, root_a[32], root_b[32], dig_a[32], dig_b[32];
   size_t len = 0;
   valori_db *db2 = NULL;
-  valori_searcher *s2 = NULL;
-  double t0 = bench_now();
-  CHECK(valori_snapshot_save(R->db, &buf, &len));
-  double save_s = bench_now() - t0;
-  t0 = bench_now();
-  CHECK(valori_snapshot_load(buf, len, NULL, &db2));
-  double load_s = bench_now() - t0;
-  CHECK(valori_state_root(R->db, root_a));
+  valori_searcher *s1 = NULL, *s2 = NULL;
+  double ts[64], tl[64];
+  int runs = R->o.runs > 64 ? 64 : R->o.runs;
+  for (int r = 0; r < runs; r++) {
+    if (buf) valori_buffer_free(db, buf, len);
+    if (db2) CHECK(valori_close(db2));
+    double t0 = bench_now();
+    CHECK(valori_snapshot_save(db, &buf, &len));
+    ts[r] = bench_now() - t0;
+    t0 = bench_now();
+    CHECK(valori_snapshot_load(buf, len, NULL, &db2));
+    tl[r] = bench_now() - t0;
+  }
+  double save_s = bench_median(ts, (size_t)runs), load_s = bench_median(tl, (size_t)runs);
+  CHECK(valori_state_root(db, root_a));
   CHECK(valori_state_root(db2, root_b));
-  CHECK(valori_index_digest(R->db, dig_a));
+  CHECK(valori_index_digest(db, dig_a));
   CHECK(valori_index_digest(db2, dig_b));
-  if (memcmp(root_a, root_b, 32)) fail("snapshot reload changed the state root");
-  if (memcmp(dig_a, dig_b, 32)) fail("snapshot reload changed the index digest");
+  if (memcmp(root_a, root_b, 32)) vb_fail("snapshot reload changed the state root");
+  if (memcmp(dig_a, dig_b, 32)) vb_fail("snapshot reload changed the index digest");
   /* Same answers from the copy, hit for hit. */
+  CHECK(valori_searcher_create(db, &s1));
   CHECK(valori_searcher_create(db2, &s2));
   size_t nq = R->ds.nq < 100 ? R->ds.nq : 100;
   valori_hit *h2 = malloc(R->o.k * sizeof *h2);
-  if (!h2) die("malloc", VALORI_ENOMEM);
+  if (!h2) vb_die("malloc", VALORI_ENOMEM);
   for (size_t q = 0; q < nq; q++) {
-    valori_search_params p = {R->o.k, 64, VALORI_SEARCH_HNSW, 0, NULL};
+    valori_search_params p = {R->o.k, 64, index == VALORI_INDEX_HNSW ? VALORI_SEARCH_HNSW : VALORI_SEARCH_EXACT, 0,
+                              NULL};
     size_t n1 = 0, n2 = 0;
     const float *qv = R->ds.queries + q * R->ds.dim;
-    CHECK(valori_search(R->db, R->s, qv, &p, R->hits, &n1));
+    CHECK(valori_search(db, s1, qv, &p, R->hits, &n1));
     CHECK(valori_search(db2, s2, qv, &p, h2, &n2));
-    if (n1 != n2 || memcmp(R->hits, h2, n1 * sizeof *h2)) fail("snapshot copy answers differently");
+    if (n1 != n2 || memcmp(R->hits, h2, n1 * sizeof *h2)) vb_fail("snapshot copy answers differently");
   }
   free(h2);
+  valori_searcher_free(s1);
   valori_searcher_free(s2);
   CHECK(valori_close(db2));
-  valori_buffer_free(R->db, buf, len);
-  fprintf(stderr, "  snapshot: %.1f MB (%.0f bytes/record), save %.3f s (%.0f MB/s), load %.3f s (%.0f MB/s), verified\n",
-          (double)len / 1e6, (double)len / (double)R->ds.n, save_s, (double)len / 1e6 / save_s, load_s,
+  valori_buffer_free(db, buf, len);
+  const char *iname = index == VALORI_INDEX_HNSW ? "hnsw" : "none";
+  fprintf(stderr, "  snapshot (index %s): %.1f MB (%.0f bytes/record), save %.3f s (%.0f MB/s), load %.3f s (%.0f MB/s), verified\n",
+          iname, (double)len / 1e6, (double)len / (double)R->ds.n, save_s, (double)len / 1e6 / save_s, load_s,
           (double)len / 1e6 / load_s);
   bench_json_head(R->head, sizeof R->head, &R->o, &R->ds, "valori", "snapshot");
-  bench_emit("%s,\"bytes\":%zu,\"bytes_per_record\":%.1f,\"save_s\":%.4f,\"load_s\":%.4f,"
-             "\"save_mb_per_s\":%.1f,\"load_mb_per_s\":%.1f,\"verified\":true}\n",
-             R->head, len, (double)len / (double)R->ds.n, save_s, load_s, (double)len / 1e6 / save_s,
-             (double)len / 1e6 / load_s);
+  bench_emit("%s,\"index\":\"%s\",\"storage\":\"memory\",\"bytes\":%zu,\"bytes_per_record\":%.1f,\"save_s\":%.4f,"
+             "\"load_s\":%.4f,\"save_mb_per_s\":%.1f,\"load_mb_per_s\":%.1f,\"runs\":%d,\"verified\":true}\n",
+             R->head, iname, len, (double)len / (double)R->ds.n, save_s, load_s, (double)len / 1e6 / save_s,
+             (double)len / 1e6 / load_s, runs);
+}
+
+static void bench_snapshot(run *R) {
+  valori_db *flat;
+  snapshot_one(R, R->db, VALORI_INDEX_HNSW);
+  /* the same base in an index-less database: no graph to write or to check on load */
+  flat = vb_open_mem(&R->o, &R->ds, VALORI_INDEX_NONE);
+  if (vb_insert_rows(flat, &R->ds, R->ds.n, 10000, 0) != R->first_id) vb_fail("index-less ids differ");
+  snapshot_one(R, flat, VALORI_INDEX_NONE);
+  CHECK(valori_close(flat));
 }
 
 int main(int argc, char **argv) {
@@ -321,12 +344,12 @@ int main(int argc, char **argv) {
   if (bench_opts_parse(argc, argv, &R.o, "valori_bench")) return 2;
   fprintf(stderr, "valori_bench: %s, M=%u efc=%u (Valori %s)\n", R.o.dataset, R.o.M, R.o.efc,
           VALORI_VERSION_STRING);
-  if (R.o.k > VALORI_MAX_K) fail("k above VALORI_MAX_K");
+  if (R.o.k > VALORI_MAX_K) vb_fail("k above VALORI_MAX_K");
   if (bench_dataset_load(R.o.dataset, R.o.src_dir, R.o.n, R.o.nq, R.o.cache_dir, R.o.threads, &R.ds)) return 1;
   R.hits = malloc(R.o.k * sizeof *R.hits);
   R.ids = malloc(R.ds.nq * R.o.k * sizeof *R.ids);
   R.nres = malloc(R.ds.nq * sizeof *R.nres);
-  if (!R.hits || !R.ids || !R.nres) die("malloc", VALORI_ENOMEM);
+  if (!R.hits || !R.ids || !R.nres) vb_die("malloc", VALORI_ENOMEM);
 
   bench_json_head(R.head, sizeof R.head, &R.o, &R.ds, "valori", "meta");
   bench_emit("%s,\"version\":\"%s\",\"compiler\":\"%s\",\"flags\":\"%s\",\"core_flags\":\"%s\",\"threads\":1}\n",
@@ -345,6 +368,8 @@ int main(int argc, char **argv) {
   if (R.o.tests & BENCH_T_EXACT) bench_exact(&R);
   if (R.o.tests & BENCH_T_SNAPSHOT) bench_snapshot(&R);
   if (R.o.tests & BENCH_T_INGEST) bench_ingest(&R);
+  if (R.o.tests & BENCH_T_APPEND) vb_append(&R.o, &R.ds);
+  if (R.o.tests & BENCH_T_DURABLE) vb_durable(&R.o, &R.ds);
 
   valori_searcher_free(R.s);
   CHECK(valori_close(R.db));

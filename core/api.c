@@ -34,20 +34,10 @@ static vl_buf *evbuf(valori_db *db) {
 
 void valori_options_init(valori_options *o) {
   if (!o) return;
-  memset(o, 0, sizeof *o);
+  memset(o, 0, sizeof *o); /* HNSW parameters 0 = defaults (vl_config_from_options) */
   o->metric = VALORI_METRIC_L2;
-  o->hnsw_m = 16;
-  o->hnsw_ef_construction = 200;
-  o->hnsw_ef_search = 64;
+  o->index = VALORI_INDEX_HNSW;
   o->sync_mode = VALORI_SYNC_FULL;
-}
-
-static void config_from(const valori_options *o, vl_config *c) {
-  c->dim = o->dim;
-  c->metric = o->metric;
-  c->hnsw_m = o->hnsw_m ? o->hnsw_m : 16;
-  c->hnsw_ef_construction = o->hnsw_ef_construction ? o->hnsw_ef_construction : 200;
-  c->hnsw_ef_search = o->hnsw_ef_search ? o->hnsw_ef_search : 64;
 }
 
 static int db_new(const valori_allocator *a, valori_db **out) {
@@ -72,11 +62,11 @@ int valori_open(const char *path, const valori_options *opt, valori_db **out) {
   vl_config c;
   int rc;
   (void)path;
-  if (!opt || !out || opt->reserved || opt->sync_mode > VALORI_SYNC_RELAXED) return VALORI_EINVAL;
+  if (!opt || !out || opt->sync_mode > VALORI_SYNC_RELAXED) return VALORI_EINVAL;
   if (opt->flags & ~(uint32_t)(VALORI_OPEN_CREATE | VALORI_OPEN_READONLY)) return VALORI_EINVAL;
   a = opt->allocator ? opt->allocator : valori_libc_allocator();
   if (!a) return VALORI_EINVAL;
-  config_from(opt, &c);
+  VL_TRY(vl_config_from_options(opt, &c));
   VL_TRY(db_new(a, &db));
   db->sync_mode = opt->sync_mode;
   db->readonly = (opt->flags & VALORI_OPEN_READONLY) != 0;
@@ -283,7 +273,8 @@ static int run_search(const valori_db *db, valori_searcher *s, const float *quer
   int32_t qbuf[256], *q = qbuf;
   int rc;
   if (ef < p->k) ef = p->k;
-  VL_TRY(vl_scratch_reserve(&s->s, s->a, e->rec.cap, ef, e->hnsw.M0));
+  /* visited marks are for graph walks: an index-less store only scans, so it needs none */
+  VL_TRY(vl_scratch_reserve(&s->s, s->a, vl_engine_indexed(e) ? e->rec.cap : 0, ef, e->hnsw.M0));
   if (p->k > s->out_cap) {
     void *o = s->out;
     VL_TRY(vl_grow(s->a, &o, s->out_cap, p->k, sizeof(vl_cand)));
@@ -307,6 +298,7 @@ int valori_search(const valori_db *db, valori_searcher *s, const float *query, c
   int rc;
   if (!db || !query || !out || !out_n) return VALORI_EINVAL;
   VL_TRY(check_params(p));
+  if (p->mode == VALORI_SEARCH_HNSW && !vl_engine_indexed(db->e)) return VALORI_EINVAL; /* no index */
   if (!s) {
     VL_TRY(valori_searcher_create(db, &tmp));
     s = tmp;
@@ -476,6 +468,7 @@ int valori_stats_get(const valori_db *db, valori_stats *o) {
   o->hnsw_m = e->cfg.hnsw_m;
   o->hnsw_ef_construction = e->cfg.hnsw_ef_construction;
   o->hnsw_ef_search = e->cfg.hnsw_ef_search;
+  o->index = vl_engine_indexed(e) ? VALORI_INDEX_HNSW : VALORI_INDEX_NONE;
   return VALORI_OK;
 }
 
@@ -504,7 +497,7 @@ int valori_index_digest(const valori_db *db, uint8_t out[32]) {
   vl_sha256_update(&s, domain, sizeof domain);
   vl_sha256_update(&s, b, sizeof b);
   for (i = 0; i < db->e->rec.nslots; i++) {
-    uint8_t L = h->level[i];
+    uint8_t L = vl_engine_slot_level(db->e, i);
     vl_sha256_update(&s, &L, 1);
     if (L == VL_NOT_IN_INDEX) continue;
     for (lc = 0; lc <= L; lc++) {

@@ -126,9 +126,26 @@ static void on_node_removed(void *ctx, const vl_gnode *n) {
 int vl_config_check(const vl_config *c) {
   if (c->dim == 0 || c->dim > VALORI_MAX_DIM) return VALORI_EDIM;
   if (c->metric != VALORI_METRIC_L2 && c->metric != VALORI_METRIC_IP) return VALORI_EINVAL;
+  if (c->hnsw_m == 0) /* index-less: no HNSW parameter may be set */
+    return c->hnsw_ef_construction == 0 && c->hnsw_ef_search == 0 ? VALORI_OK : VALORI_EINVAL;
   if (c->hnsw_m < 2 || c->hnsw_m > VALORI_HNSW_MAX_M) return VALORI_EINVAL;
   if (c->hnsw_ef_construction < 1 || c->hnsw_ef_construction > VALORI_MAX_EF) return VALORI_EINVAL;
   if (c->hnsw_ef_search < 1 || c->hnsw_ef_search > VALORI_MAX_EF) return VALORI_EINVAL;
+  return VALORI_OK;
+}
+
+int vl_config_from_options(const valori_options *o, vl_config *c) {
+  c->dim = o->dim;
+  c->metric = o->metric;
+  if (o->index == VALORI_INDEX_NONE) {
+    if (o->hnsw_m || o->hnsw_ef_construction || o->hnsw_ef_search) return VALORI_EINVAL;
+    c->hnsw_m = c->hnsw_ef_construction = c->hnsw_ef_search = 0;
+    return VALORI_OK;
+  }
+  if (o->index != VALORI_INDEX_HNSW) return VALORI_EINVAL;
+  c->hnsw_m = o->hnsw_m ? o->hnsw_m : 16;
+  c->hnsw_ef_construction = o->hnsw_ef_construction ? o->hnsw_ef_construction : 200;
+  c->hnsw_ef_search = o->hnsw_ef_search ? o->hnsw_ef_search : 64;
   return VALORI_OK;
 }
 
@@ -145,7 +162,8 @@ int vl_engine_new(const valori_allocator *a, const vl_config *c, vl_engine **out
   vl_graph_init(&e->graph, a);
   vl_lthash_zero(&e->acc);
   e->tmpvec = (int32_t *)vl_calloc(a, c->dim, 4);
-  if (!e->tmpvec || vl_scratch_reserve(&e->scratch, a, 0, c->hnsw_ef_construction, 2 * c->hnsw_m)) {
+  if (!e->tmpvec ||
+      (vl_engine_indexed(e) && vl_scratch_reserve(&e->scratch, a, 0, c->hnsw_ef_construction, 2 * c->hnsw_m))) {
     vl_engine_free(e);
     return VALORI_ENOMEM;
   }
@@ -201,9 +219,12 @@ static void maybe_purge(vl_engine *e) {
 
 /* ---- events */
 
+/* Inserts (one record or an atomic batch). Without an index the graph is never touched: no level
+** is computed, no link array or construction scratch allocated. */
 static int apply_insert(vl_engine *e, const vl_event *x, int dry, uint64_t *out_id) {
   const valori_allocator *a = e->a;
   uint32_t n = x->count, i, dim = e->cfg.dim;
+  const int idx = vl_engine_indexed(e);
   uint8_t *meta1 = NULL, **metas = &meta1;
   uint32_t *up1 = NULL, **ups = &up1;
   const uint8_t *cur;
@@ -215,8 +236,8 @@ static int apply_insert(vl_engine *e, const vl_event *x, int dry, uint64_t *out_
   /* prepare */
   if (n > 1) {
     metas = (uint8_t **)vl_calloc(a, n, sizeof *metas);
-    ups = (uint32_t **)vl_calloc(a, n, sizeof *ups);
-    if (!metas || !ups) {
+    ups = idx ? (uint32_t **)vl_calloc(a, n, sizeof *ups) : NULL;
+    if (!metas || (idx && !ups)) {
       vl_free(a, metas, (size_t)n * sizeof *metas);
       vl_free(a, ups, (size_t)n * sizeof *ups);
       return VALORI_ENOMEM;
@@ -224,18 +245,18 @@ static int apply_insert(vl_engine *e, const vl_event *x, int dry, uint64_t *out_
   }
   rc = vl_rec_reserve_slots(&e->rec, n);
   if (!rc) rc = vl_rec_reserve_ids(&e->rec, n);
-  if (!rc) rc = vl_engine_reserve_scratch(e);
+  if (!rc && idx) rc = vl_engine_reserve_scratch(e);
   for (i = 0, cur = x->recs; !rc && i < n; i++) {
     vl_ev_rec_next(&cur, dim, &r);
     rc = vl_rec_reserve_tag(&e->rec, r.tag);
     if (!rc) rc = dup_bytes(a, r.meta, r.meta_len, &metas[i]);
-    if (!rc) rc = vl_hnsw_alloc_up(&e->hnsw, vl_hnsw_level(e->next_rec + i, e->cfg.hnsw_m), &ups[i]);
+    if (!rc && idx) rc = vl_hnsw_alloc_up(&e->hnsw, vl_hnsw_level(e->next_rec + i, e->cfg.hnsw_m), &ups[i]);
   }
   if (rc) {
     for (i = 0, cur = x->recs; i < n; i++) {
       vl_ev_rec_next(&cur, dim, &r);
       vl_free(a, metas[i], r.meta_len);
-      vl_hnsw_free_up(&e->hnsw, vl_hnsw_level(e->next_rec + i, e->cfg.hnsw_m), ups[i]);
+      if (idx) vl_hnsw_free_up(&e->hnsw, vl_hnsw_level(e->next_rec + i, e->cfg.hnsw_m), ups[i]);
     }
     vl_rec_unreserve_all(&e->rec);
   } else {
@@ -250,14 +271,14 @@ static int apply_insert(vl_engine *e, const vl_event *x, int dry, uint64_t *out_
       slot = vl_rec_commit_insert(&e->rec, id, r.tag, e->tmpvec, metas[i], r.meta_len);
       vl_digest_record(id, r.tag, e->tmpvec, dim, r.meta, r.meta_len, d);
       vl_lthash_add(&e->acc, d);
-      vl_hnsw_insert(&e->hnsw, &sp, slot, vl_hnsw_level(id, e->cfg.hnsw_m), ups[i], &e->scratch);
+      if (idx) vl_hnsw_insert(&e->hnsw, &sp, slot, vl_hnsw_level(id, e->cfg.hnsw_m), ups[i], &e->scratch);
     }
     if (out_id) *out_id = e->next_rec;
     e->next_rec += n;
   }
   if (n > 1) {
     vl_free(a, metas, (size_t)n * sizeof *metas);
-    vl_free(a, ups, (size_t)n * sizeof *ups);
+    if (idx) vl_free(a, ups, (size_t)n * sizeof *ups);
   }
   return rc;
 }
@@ -276,7 +297,26 @@ static int apply_delete(vl_engine *e, const vl_event *x, int dry) {
   if (e->rec.node[slot]) vl_graph_remove_node(&e->graph, e->rec.node[slot], on_edge_removed, on_node_removed, e);
   acc_record(e, slot, -1);
   vl_rec_commit_kill(&e->rec, slot);
-  maybe_purge(e);
+  if (vl_engine_indexed(e)) maybe_purge(e);
+  else vl_rec_commit_release(&e->rec, slot); /* nothing refers to the old vector: free it now */
+  return VALORI_OK;
+}
+
+/* Without an index a new vector is written over the old one in its slot (no graph refers to it),
+** with the tag changed too when asked. Only a new tag's posting can need memory. */
+static int update_in_place(vl_engine *e, uint32_t slot, uint64_t tag, const uint8_t *vec) {
+  int retag = tag != e->rec.tag[slot];
+  if (retag) {
+    int rc = vl_rec_reserve_tag(&e->rec, tag);
+    if (rc) {
+      vl_rec_unreserve_all(&e->rec);
+      return rc;
+    }
+  }
+  acc_record(e, slot, -1);
+  if (retag) vl_rec_commit_retag(&e->rec, slot, tag);
+  vl_ev_vec(vec, e->cfg.dim, e->rec.vec + (size_t)slot * e->cfg.dim);
+  acc_record(e, slot, 1);
   return VALORI_OK;
 }
 
@@ -304,6 +344,7 @@ static int apply_update(vl_engine *e, const vl_event *x, int dry) {
     }
     return VALORI_OK;
   }
+  if (!vl_engine_indexed(e)) return update_in_place(e, slot, tag, x->vec);
   /* a new vector moves the record to a fresh slot; the old one becomes a tombstone */
   L = vl_hnsw_level(x->id, e->cfg.hnsw_m);
   rc = vl_rec_reserve_slots(&e->rec, 1);

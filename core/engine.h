@@ -17,7 +17,8 @@
 #include "vl_int.h"
 
 /* Store configuration: fixed at creation, recorded in snapshots and the log header, and covered
-** by the state root. */
+** by the state root. hnsw_m == 0 means "no index" (VALORI_INDEX_NONE); then ef_construction and
+** ef_search are 0 too. */
 typedef struct vl_config {
   uint32_t dim;
   uint32_t metric;
@@ -28,8 +29,13 @@ typedef struct vl_config {
 
 typedef struct vl_engine vl_engine;
 
-/* Validates a configuration (EINVAL / EDIM on bad values). */
+/* Validates a configuration (EINVAL / EDIM on bad values): M in 2..VALORI_HNSW_MAX_M with both ef
+** in 1..VALORI_MAX_EF, or M, ef_construction and ef_search all 0 (index-less). */
 int vl_config_check(const vl_config *c);
+/* The configuration a caller's options ask for: the index choice and the defaults for 0 fields
+** applied (dim 0 stays 0: "use the stored one"). EINVAL for an unknown index or HNSW parameters
+** given for an index-less store. */
+int vl_config_from_options(const valori_options *o, vl_config *c);
 
 /* Creates an empty engine (height 0). The allocator must outlive the engine. */
 int vl_engine_new(const valori_allocator *a, const vl_config *c, vl_engine **out);

@@ -24,6 +24,16 @@ struct vl_engine {
   int32_t *tmpvec;     /* dim components */
 };
 
+/* 1 when the store maintains an HNSW index (configuration M != 0), 0 for an index-less store,
+** whose vl_hnsw stays empty (no arrays allocated) and whose records are never DEAD. */
+static inline int vl_engine_indexed(const vl_engine *e) { return e->cfg.hnsw_m != 0; }
+
+/* Index level of a slot below rec.nslots, VL_NOT_IN_INDEX for slots outside the graph (every slot
+** of an index-less store). */
+static inline uint8_t vl_engine_slot_level(const vl_engine *e, uint32_t slot) {
+  return vl_engine_indexed(e) ? e->hnsw.level[slot] : (uint8_t)VL_NOT_IN_INDEX;
+}
+
 /* View of the record store for the index. Valid until the next reserve. */
 static inline vl_space vl_engine_space(const vl_engine *e) {
   vl_space sp;

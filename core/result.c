@@ -30,6 +30,7 @@ const char *valori_constants_json(void) {
   return "{\"version\":\"" VALORI_VERSION_STRING "\","
          "\"codes\":{" VALORI_RESULT_CODES(VALORI_X_JSON) "\"_end\":-1},"
          "\"metric\":{\"L2\":" VL_STR(VALORI_METRIC_L2) ",\"IP\":" VL_STR(VALORI_METRIC_IP) "},"
+         "\"index\":{\"HNSW\":" VL_STR(VALORI_INDEX_HNSW) ",\"NONE\":" VL_STR(VALORI_INDEX_NONE) "},"
          "\"sync\":{\"FULL\":" VL_STR(VALORI_SYNC_FULL) ",\"RELAXED\":" VL_STR(VALORI_SYNC_RELAXED) "},"
          "\"open\":{\"CREATE\":" VL_STR(VALORI_OPEN_CREATE) ",\"READONLY\":" VL_STR(VALORI_OPEN_READONLY) "},"
          "\"search\":{\"AUTO\":" VL_STR(VALORI_SEARCH_AUTO) ",\"EXACT\":" VL_STR(VALORI_SEARCH_EXACT)

@@ -10,6 +10,8 @@
 **   the filtered HNSW search (its beam keeps exploring until it holds ef matching records, so the
 **   work grows with 1/selectivity by itself), and fall back to the exact scan if it returns fewer
 **   than min(k, matching).
+** - an index-less store (VALORI_INDEX_NONE): AUTO is always the exact scan (of the postings when
+**   filtered); mode HNSW is refused with EINVAL.
 */
 #include "dist.h"
 #include "engine_int.h"
@@ -88,8 +90,9 @@ int vl_engine_search(const vl_engine *e, vl_scratch *s, const int32_t *q, const 
     }
   }
   want = matching < k ? matching : k;
-  if (p->mode == VALORI_SEARCH_EXACT || (p->mode == VALORI_SEARCH_AUTO && (fp ? matching <= VL_MAX(VL_EXACT_FILTER, live / 16)
-                                                                            : live <= VL_EXACT_SMALL))) {
+  if (!vl_engine_indexed(e) && p->mode == VALORI_SEARCH_HNSW) return VALORI_EINVAL;
+  if (p->mode == VALORI_SEARCH_EXACT || !vl_engine_indexed(e) ||
+      (p->mode == VALORI_SEARCH_AUTO && (fp ? matching <= VL_MAX(VL_EXACT_FILTER, live / 16) : live <= VL_EXACT_SMALL))) {
     *n = fp ? exact_tags(e, s, q, k, fp, out) : exact_all(e, s, q, k, out);
     return VALORI_OK;
   }
@@ -183,25 +186,27 @@ int vl_engine_check(const vl_engine *e) {
   const vl_graph *g = &e->graph;
   vl_lthash acc;
   uint8_t a1[VL_LTHASH_BYTES], a2[VL_LTHASH_BYTES];
+  const int idx = vl_engine_indexed(e);
   uint64_t live = 0, dead = 0, posted = 0;
   uint32_t i, lc, t, s;
   for (i = 0; i < r->nslots; i++) {
+    uint8_t L = vl_engine_slot_level(e, i);
     if (r->state[i] == VL_SLOT_LIVE) {
       live++;
       VL_CHECK(r->id[i] && r->id[i] < e->next_rec);
       VL_CHECK(vl_map_get(&r->ids, r->id[i], &s) && s == i);
-      VL_CHECK(h->level[i] != VL_NOT_IN_INDEX);
+      VL_CHECK(!idx || L != VL_NOT_IN_INDEX);
       if (r->node[i]) {
         const vl_gnode *n = vl_graph_node(g, r->node[i]);
         VL_CHECK(n && n->record_id == r->id[i]);
       }
     } else if (r->state[i] == VL_SLOT_DEAD) {
       dead++;
-      VL_CHECK(h->level[i] != VL_NOT_IN_INDEX);
+      VL_CHECK(idx && L != VL_NOT_IN_INDEX); /* without an index a delete frees the slot at once */
     } else {
-      VL_CHECK(r->state[i] == VL_SLOT_FREE && h->level[i] == VL_NOT_IN_INDEX);
+      VL_CHECK(r->state[i] == VL_SLOT_FREE && L == VL_NOT_IN_INDEX);
     }
-    if (h->level[i] == VL_NOT_IN_INDEX) continue;
+    if (L == VL_NOT_IN_INDEX) continue;
     for (lc = 0; lc <= h->level[i]; lc++) {
       const uint32_t *l = vl_hnsw_links(h, i, lc);
       VL_CHECK(l[0] <= (lc ? h->M : h->M0));
@@ -221,8 +226,9 @@ int vl_engine_check(const vl_engine *e) {
     posted += r->post[i].n;
   }
   VL_CHECK(posted == live);
-  if (h->maxlevel >= 0) VL_CHECK(h->entry < r->nslots && h->level[h->entry] == (uint32_t)h->maxlevel);
+  if (h->maxlevel >= 0) VL_CHECK(idx && h->entry < r->nslots && h->level[h->entry] == (uint32_t)h->maxlevel);
   else VL_CHECK(h->nindex == 0);
+  if (!idx) VL_CHECK(h->cap == 0 && h->nindex == 0 && h->maxlevel < 0 && e->scratch.stamp_cap == 0);
   for (i = 0; i < g->nedges; i++) {
     const vl_gedge *x = &g->edges[i];
     VL_CHECK(x->id && x->id < e->next_edge && vl_graph_node(g, x->from) && vl_graph_node(g, x->to));

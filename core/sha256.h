@@ -25,4 +25,12 @@ void vl_sha256_final(vl_sha256_ctx *s, uint8_t out[32]);
 /* One-shot digest of n bytes. */
 void vl_sha256(const void *data, size_t n, uint8_t out[32]);
 
+/* The compression kernel in use: "sha-ni" (x86 SHA extensions) or "scalar". */
+const char *vl_sha256_kernel(void);
+/* The compression functions (nblocks 64-byte blocks at p into the state st), exposed for the tests:
+** every kernel must give the scalar reference's state. vl_sha256_blocks_shani exists on x86 GCC
+** builds; call it only where vl_sha256_kernel() is "sha-ni". */
+void vl_sha256_blocks_scalar(uint32_t st[8], const uint8_t *p, size_t nblocks);
+void vl_sha256_blocks_shani(uint32_t st[8], const uint8_t *p, size_t nblocks);
+
 #endif /* VL_SHA256_H */

@@ -10,6 +10,10 @@
 ** The decoder trusts nothing: every length is bounded, every id, slot, level, link and counter is
 ** checked against the others, and finally the state root recomputed from the loaded multiset hash
 ** must equal the trailer's. Hostile bytes give ECORRUPT or EVERSION, never a crash.
+**
+** An index-less store (configuration M = 0) writes the same sections; its INDEX section is the
+** empty index (entry 0, max level 0xFFFFFFFF, no node, every slot 0xFF), and the loader refuses a
+** slot in the index or a tombstone (DEAD slot) for such a configuration.
 */
 #include "crc32c.h"
 #include "engine_int.h"
@@ -87,7 +91,7 @@ int vl_engine_snapshot_save(const vl_engine *e, vl_buf *b) {
   T(vl_buf_u32(b, (uint32_t)h->maxlevel));
   T(vl_buf_u32(b, h->nindex));
   for (i = 0; i < r->nslots; i++) {
-    uint8_t L = h->level[i];
+    uint8_t L = vl_engine_slot_level(e, i);
     T(vl_buf_put(b, &L, 1));
     if (L == VL_NOT_IN_INDEX) continue;
     for (lc = 0; lc <= L; lc++) {
@@ -197,7 +201,7 @@ static int load_records(vl_engine *e, vl_rd *rd) {
     ml = vl_rd_u32(rd);
     v = vl_rd_take(rd, (size_t)dim * 4);
     C(!rd->bad && id > 0 && id < e->next_rec && ml <= VALORI_MAX_META);
-    C(*st == VL_SLOT_LIVE || (node == 0 && ml == 0));
+    C(*st == VL_SLOT_LIVE || (node == 0 && ml == 0 && vl_engine_indexed(e))); /* no tombstone without an index */
     m = vl_rd_take(rd, ml);
     C(m);
     for (j = 0; j < dim; j++) {
@@ -235,6 +239,14 @@ static int load_index(vl_engine *e, vl_rd *rd) {
   int32_t maxlevel = (int32_t)vl_rd_u32(rd), top = -1;
   nindex = vl_rd_u32(rd);
   C(!rd->bad);
+  if (!vl_engine_indexed(e)) { /* the empty index: no slot may be in it */
+    for (i = 0; i < r->nslots; i++) {
+      const uint8_t *Lp = vl_rd_take(rd, 1);
+      C(Lp && *Lp == VL_NOT_IN_INDEX);
+    }
+    C(rd->n == 0 && entry == 0 && maxlevel == -1 && nindex == 0);
+    return VALORI_OK;
+  }
   VL_TRY(vl_engine_reserve_scratch(e));
   for (i = 0; i < r->nslots; i++) {
     const uint8_t *Lp = vl_rd_take(rd, 1);

@@ -59,11 +59,7 @@ static int vl_opts_resolve(const valori_options *opt, const valori_allocator **a
   if (!opt || !opt->vfs) return VALORI_EINVAL;
   *a = opt->allocator ? opt->allocator : valori_libc_allocator();
   if (!*a) return VALORI_EINVAL;
-  c->dim = opt->dim;
-  c->metric = opt->metric;
-  c->hnsw_m = opt->hnsw_m;
-  c->hnsw_ef_construction = opt->hnsw_ef_construction;
-  c->hnsw_ef_search = opt->hnsw_ef_search;
+  VL_TRY(vl_config_from_options(opt, c)); /* as valori_open: index choice and defaults applied */
   *have_cfg = opt->dim != 0;
   return VALORI_OK;
 }

@@ -153,22 +153,34 @@ typedef struct valori_vfs {
 #define VALORI_OPEN_CREATE 1   /* create the store if it does not exist */
 #define VALORI_OPEN_READONLY 2 /* no writes; no lock taken */
 
+/* Index of a store (valori_options.index). Fixed at creation and recorded with the configuration.
+** VALORI_INDEX_NONE: an index-less ("flat") store for exact search only: inserts build no graph
+** (no HNSW levels, links or construction scratch), a delete or a vector update frees or rewrites the
+** slot at once (no tombstones), searches in modes AUTO and EXACT scan the (filtered) records, and
+** mode HNSW is refused with VALORI_EINVAL. The configuration records it as hnsw_m = 0,
+** ef_construction = 0 and ef_search = 0 (docs/FORMAT.md); a library older than this option refuses
+** such a store (its configuration check fails) instead of misreading it. */
+#define VALORI_INDEX_HNSW 0 /* HNSW graph maintained on every insert (default) */
+#define VALORI_INDEX_NONE 1 /* no index: exact search only */
+
 typedef struct valori_options {
   uint32_t dim;                  /* vector dimension, 1..VALORI_MAX_DIM (0 on open = use stored) */
   uint32_t metric;               /* VALORI_METRIC_* */
-  uint32_t hnsw_m;               /* HNSW M, 2..VALORI_HNSW_MAX_M (default 16) */
-  uint32_t hnsw_ef_construction; /* default 200 */
-  uint32_t hnsw_ef_search;       /* default ef for searches that pass ef = 0 (default 64) */
+  uint32_t hnsw_m;               /* HNSW M, 2..VALORI_HNSW_MAX_M; 0 = default (16) */
+  uint32_t hnsw_ef_construction; /* 1..VALORI_MAX_EF; 0 = default (200) */
+  uint32_t hnsw_ef_search;       /* default ef for searches that pass ef = 0; 0 = default (64) */
   uint32_t flags;                /* VALORI_OPEN_* */
   uint32_t sync_mode;            /* VALORI_SYNC_* */
-  uint32_t reserved;             /* must be 0 */
+  uint32_t index;                /* VALORI_INDEX_HNSW (0, default) or VALORI_INDEX_NONE (1); with
+                                 ** NONE the three hnsw_* fields must be 0 (else VALORI_EINVAL) */
   uint64_t snapshot_every;       /* events between automatic snapshots; 0 = default, UINT64_MAX = never */
   uint64_t segment_bytes;        /* log segment rotation size; 0 = default (4 MiB) */
   const valori_allocator *allocator; /* NULL = valori_libc_allocator() */
   const valori_vfs *vfs;             /* NULL = in-memory database (nothing persisted) */
 } valori_options;
 
-/* Fills *opt with the defaults (dim 0, L2, M 16, ef_construction 200, ef_search 64, full sync). */
+/* Fills *opt with the defaults: dim 0, L2, an HNSW index with the default parameters (M 16,
+** ef_construction 200, ef_search 64, left as 0 = default in the hnsw_* fields), full sync. */
 void valori_options_init(valori_options *opt);
 
 /* ---- Handles */
@@ -178,7 +190,9 @@ typedef struct valori_searcher valori_searcher;
 /* Opens (or with VALORI_OPEN_CREATE creates) a database. With opt->vfs == NULL the database lives
 ** in memory only and `path` is ignored (conventionally ":memory:"). With a VFS, `path` names the
 ** store for messages only; the VFS itself is bound to the directory. On success *out owns all
-** resources until valori_close. */
+** resources until valori_close. An existing store opened with opt->dim != 0 must be asked for its
+** recorded configuration (dim, metric, index and, after defaults, the HNSW parameters), else
+** VALORI_ECONFIG; with dim 0 the recorded configuration is used as it is. */
 int valori_open(const char *path, const valori_options *opt, valori_db **out);
 
 /* Syncs pending relaxed writes, releases the lock and frees everything. Returns the first error met
@@ -223,13 +237,15 @@ int valori_get(const valori_db *db, uint64_t id, float *vec_out, uint64_t *tag_o
 int valori_get_q16(const valori_db *db, uint64_t id, int32_t *vec_out);
 
 /* ---- Search */
-#define VALORI_SEARCH_AUTO 0  /* plan by filter selectivity (default) */
+#define VALORI_SEARCH_AUTO 0  /* plan by filter selectivity (default); exact in an index-less store */
 #define VALORI_SEARCH_EXACT 1 /* brute force over the (filtered) records */
-#define VALORI_SEARCH_HNSW 2  /* index only, even for narrow filters (may return < k) */
+#define VALORI_SEARCH_HNSW 2  /* index only, even for narrow filters (may return < k); an index-less
+                              ** store (VALORI_INDEX_NONE) refuses it with VALORI_EINVAL */
 
 typedef struct valori_search_params {
   uint32_t k;            /* 1..VALORI_MAX_K */
-  uint32_t ef;           /* 0 = store default; else k..VALORI_MAX_EF (raised to k if lower) */
+  uint32_t ef;           /* 0 = store default; else k..VALORI_MAX_EF (raised to k if lower); unused
+                         ** by exact searches */
   uint32_t mode;         /* VALORI_SEARCH_* */
   uint32_t ntags;        /* 0 = no filter; else records whose tag is any of tags[0..ntags-1] */
   const uint64_t *tags;
@@ -325,11 +341,13 @@ typedef struct valori_stats {
   uint64_t next_record_id; /* the id the next insert receives */
   uint64_t next_node_id;
   uint64_t next_edge_id;
-  uint64_t index_tombstones; /* deleted records still referenced by the HNSW graph (bounded) */
+  uint64_t index_tombstones; /* deleted records still referenced by the HNSW graph (bounded; 0
+                             ** without an index) */
   uint64_t vector_bytes;   /* bytes held by vectors */
-  uint64_t index_bytes;    /* bytes held by the HNSW graph */
-  uint64_t other_bytes;    /* ids, tags, metadata, graph, hash tables */
-  uint32_t dim, metric, hnsw_m, hnsw_ef_construction, hnsw_ef_search, reserved;
+  uint64_t index_bytes;    /* bytes held by the HNSW graph (0 without an index) */
+  uint64_t other_bytes;    /* ids, tags, metadata, graph, hash tables, scratch */
+  uint32_t dim, metric, hnsw_m, hnsw_ef_construction, hnsw_ef_search; /* recorded configuration */
+  uint32_t index;          /* VALORI_INDEX_HNSW or VALORI_INDEX_NONE (then the hnsw_* fields are 0) */
 } valori_stats;
 
 int valori_stats_get(const valori_db *db, valori_stats *out);
@@ -338,10 +356,12 @@ int valori_stats_get(const valori_db *db, valori_stats *out);
 ** counters, configuration), maintained incrementally: the cost of an event is proportional to the
 ** elements it changes, not to the store. 32 bytes. */
 int valori_state_root(const valori_db *db, uint8_t out[32]);
-/* SHA-256 over the HNSW graph (levels, entry point, every link list), computed on demand. */
+/* SHA-256 over the HNSW graph (levels, entry point, every link list), computed on demand. An
+** index-less store has an empty graph; its digest is well defined (docs/FORMAT.md). */
 int valori_index_digest(const valori_db *db, uint8_t out[32]);
 /* Recomputes the state root from scratch and checks every internal invariant (id maps, tag
-** postings, HNSW link bounds, graph adjacency). VALORI_ECORRUPT if anything disagrees. O(n). */
+** postings, HNSW link bounds, graph adjacency; without an index: no slot in the graph and no
+** tombstone). VALORI_ECORRUPT if anything disagrees. O(n). */
 int valori_check(const valori_db *db);
 
 /* ---- Snapshots (see docs/FORMAT.md). The buffer is allocated with the database's allocator;

@@ -34,9 +34,12 @@ static int collect(void *arg, const char *name) {
 static int cmp_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 static void print_cfg(const vl_config *c) {
-  printf("config: dim %u, metric %s, hnsw M %u, ef_construction %u, ef_search %u\n", c->dim,
-         c->metric == VALORI_METRIC_L2 ? "l2" : c->metric == VALORI_METRIC_IP ? "ip" : "?", c->hnsw_m,
-         c->hnsw_ef_construction, c->hnsw_ef_search);
+  const char *metric = c->metric == VALORI_METRIC_L2 ? "l2" : c->metric == VALORI_METRIC_IP ? "ip" : "?";
+  if (c->hnsw_m == 0 && c->hnsw_ef_construction == 0 && c->hnsw_ef_search == 0)
+    printf("config: dim %u, metric %s, no index (exact search only)\n", c->dim, metric);
+  else
+    printf("config: dim %u, metric %s, hnsw M %u, ef_construction %u, ef_search %u\n", c->dim, metric, c->hnsw_m,
+           c->hnsw_ef_construction, c->hnsw_ef_search);
 }
 
 int vcli_inspect(int argc, char **argv) {

@@ -58,7 +58,7 @@ const char *vw_layout_json(void) {
   F(valori_stats, next_edge_id); F(valori_stats, index_tombstones); F(valori_stats, vector_bytes);
   F(valori_stats, index_bytes); F(valori_stats, other_bytes); F(valori_stats, dim); F(valori_stats, metric);
   F(valori_stats, hnsw_m); F(valori_stats, hnsw_ef_construction); F(valori_stats, hnsw_ef_search);
-  S(valori_stats);
+  F(valori_stats, index); S(valori_stats);
   p = vw_put(p, "},\"vfs\":{\"READ\":"); p = vw_num(p, VALORI_VFS_READ);
   p = vw_put(p, ",\"WRITE\":"); p = vw_num(p, VALORI_VFS_WRITE);
   p = vw_put(p, ",\"CREATE\":"); p = vw_num(p, VALORI_VFS_CREATE);
@@ -83,7 +83,7 @@ uint32_t vw_heap_used(void) {
 /* Opens a database. vfs_id 0 = in memory; otherwise the id of a JS storage backend registered with
 ** the module (vfs_js.c). On success *out receives a handle to pass to every other vw_ function. */
 int vw_open(const char *path, uint32_t dim, uint32_t metric, uint32_t m, uint32_t efc, uint32_t efs,
-            uint32_t flags, uint32_t sync_mode, uint64_t snapshot_every, uint64_t segment_bytes,
+            uint32_t index, uint32_t flags, uint32_t sync_mode, uint64_t snapshot_every, uint64_t segment_bytes,
             int32_t vfs_id, vw_handle **out) {
   valori_options o;
   vw_handle *h;
@@ -94,9 +94,10 @@ int vw_open(const char *path, uint32_t dim, uint32_t metric, uint32_t m, uint32_
   valori_options_init(&o);
   o.dim = dim;
   o.metric = metric;
-  if (m) o.hnsw_m = m;
-  if (efc) o.hnsw_ef_construction = efc;
-  if (efs) o.hnsw_ef_search = efs;
+  o.hnsw_m = m; /* 0 = default (or, for an index-less store, required) */
+  o.hnsw_ef_construction = efc;
+  o.hnsw_ef_search = efs;
+  o.index = index;
   o.flags = flags;
   o.sync_mode = sync_mode;
   o.snapshot_every = snapshot_every;

@@ -32,6 +32,14 @@ export interface OpenOptions {
   dim?: number;
   /** 'l2' (squared Euclidean, default) or 'ip' (negated inner product). */
   metric?: 'l2' | 'ip';
+  /**
+   * 'hnsw' (default): an HNSW graph is maintained on every insert. 'none': an index-less store for
+   * exact search only (no graph memory or insert cost; mode 'hnsw' searches reject with EINVAL;
+   * `hnsw` must then be omitted). Fixed at creation; reopening with the other choice and a `dim`
+   * rejects with ECONFIG.
+   */
+  index?: 'hnsw' | 'none';
+  /** HNSW parameters (defaults m 16, efConstruction 200, efSearch 64); only with index 'hnsw'. */
   hnsw?: { m?: number; efConstruction?: number; efSearch?: number };
   /**
    * 'full' (default): a write's promise resolves after the commit that makes it durable (fsync in
@@ -75,7 +83,10 @@ export interface SearchOptions {
   tag?: U64;
   /** Only records whose tag is any of these (combined with `tag`). */
   tags?: U64[];
-  /** 'auto' (plan by filter selectivity; default), 'exact' (brute force), 'hnsw' (index only). */
+  /**
+   * 'auto' (plan by filter selectivity; default), 'exact' (brute force), 'hnsw' (index only). An
+   * index-less store searches exactly in 'auto' and rejects 'hnsw' with EINVAL.
+   */
   mode?: 'auto' | 'exact' | 'hnsw';
 }
 
@@ -123,9 +134,12 @@ export interface Stats {
   otherBytes: number;
   dim: number;
   metric: 'l2' | 'ip';
+  /** 0 (and the two ef values 0) for an index-less store. */
   hnswM: number;
   hnswEfConstruction: number;
   hnswEfSearch: number;
+  /** The store's index: 'hnsw' or 'none'. */
+  index: 'hnsw' | 'none';
 }
 
 /** The constants read from C at start-up (valori_constants_json). */
@@ -136,6 +150,7 @@ export interface Constants {
   sync: { FULL: number; RELAXED: number };
   open: { CREATE: number; READONLY: number };
   search: { AUTO: number; EXACT: number; HNSW: number };
+  index: { HNSW: number; NONE: number };
   dir: { OUT: number; IN: number; BOTH: number };
   op: { [name: string]: number };
   limits: { MAX_DIM: number; MAX_ABS: number; Q16_ONE: number; MAX_META: number; MAX_K: number; MAX_EF: number;
@@ -154,6 +169,8 @@ export class Valori {
   readonly path: string;
   readonly dim: number;
   readonly metric: 'l2' | 'ip';
+  /** The store's index, as recorded: 'hnsw' or 'none'. */
+  readonly index: 'hnsw' | 'none';
   readonly closed: boolean;
 
   /** Inserts a record; resolves with its id (assigned: 1, 2, 3...). */

@@ -163,6 +163,10 @@ export class Valori {
     const hnsw = options.hnsw || {};
     const dim = u32(core, options.dim, 'dim', 0);
     const metric = enumValue(core, C.metric, options.metric, 'metric', C.metric.L2);
+    const index = enumValue(core, C.index, options.index, 'index', C.index.HNSW);
+    if (index === C.index.NONE && ['m', 'M', 'efConstruction', 'efSearch'].some((k) => hnsw[k] !== undefined)) {
+      throw errorNamed(core, 'EINVAL', "hnsw parameters given for an index-less store (index: 'none')");
+    }
     const M = u32(core, hnsw.m ?? hnsw.M, 'hnsw.m', 0);
     const efc = u32(core, hnsw.efConstruction, 'hnsw.efConstruction', 0);
     const efs = u32(core, hnsw.efSearch, 'hnsw.efSearch', 0);
@@ -197,7 +201,7 @@ export class Valori {
       let h = 0;
       try {
         m.stringToUTF8(label, p + 8, n);
-        const rc = m._vw_open(p + 8, dim, metric, M, efc, efs, flags, C.sync.RELAXED, snapshotEvery, segmentBytes, vfsId, p);
+        const rc = m._vw_open(p + 8, dim, metric, M, efc, efs, index, flags, C.sync.RELAXED, snapshotEvery, segmentBytes, vfsId, p);
         if (rc) throw errorFromCode(core, rc, `open ${label}`, backend && backend.lastError && (backend.lastError.cause || backend.lastError));
         h = m.HEAPU32[p >> 2];
       } finally {
@@ -261,6 +265,7 @@ export class Valori {
     const st = this._statsSync();
     this.dim = st.dim;
     this.metric = Object.keys(core.C.metric).find((k) => core.C.metric[k] === st.metric).toLowerCase();
+    this.index = st.index;
   }
 
   // ---- internals
@@ -788,6 +793,7 @@ export class Valori {
       indexBytes: Number(u('index_bytes')), otherBytes: Number(u('other_bytes')),
       dim: w('dim'), metric: w('metric'), hnswM: w('hnsw_m'), hnswEfConstruction: w('hnsw_ef_construction'),
       hnswEfSearch: w('hnsw_ef_search'),
+      index: Object.keys(this._core.C.index).find((k) => this._core.C.index[k] === w('index')).toLowerCase(),
     };
   }
 

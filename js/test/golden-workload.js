@@ -1,6 +1,7 @@
 // golden-workload.js: tests/unit/test_golden.c's fixed workload, line for line, through the JS API.
-// Its state root, index digest and snapshot SHA-256 must equal tests/golden/core.txt, the values the
-// native build committed (every C target checks the same file).
+// Its state root, index digest and snapshot SHA-256 must equal tests/golden/core.txt (HNSW store) and
+// tests/golden/core-flat.txt (index-less store), the values the native build committed (every C
+// target checks the same files).
 const M64 = (1n << 64n) - 1n;
 
 function vtRand(st) { // splitmix64, as vt_rand in tests/unit/vt.h
@@ -12,6 +13,8 @@ function vtRand(st) { // splitmix64, as vt_rand in tests/unit/vt.h
 }
 
 export const GOLDEN_OPTIONS = { dim: 12, hnsw: { m: 6, efConstruction: 32 } };
+/** The same workload on an index-less store: tests/golden/core-flat.txt. */
+export const GOLDEN_FLAT_OPTIONS = { dim: 12, index: 'none' };
 
 /** Runs the workload on an open database (dim 12, M 6, efConstruction 32). */
 export async function goldenWorkload(db) {

@@ -4,8 +4,9 @@
 import { describe, it, expect } from 'vitest';
 import { Valori, ValoriError } from '../src/index.js';
 import { workloadOps, runOps, WORKLOAD_DIM } from './workload.js';
-import { goldenWorkload, GOLDEN_OPTIONS, parseGolden, sha256hex } from './golden-workload.js';
+import { goldenWorkload, GOLDEN_OPTIONS, GOLDEN_FLAT_OPTIONS, parseGolden, sha256hex } from './golden-workload.js';
 import goldenText from '../../tests/golden/core.txt?raw';
+import goldenFlatText from '../../tests/golden/core-flat.txt?raw';
 
 const f32 = (...xs) => Float32Array.from(xs);
 
@@ -188,6 +189,44 @@ export function sharedSuite(label, env) {
         expect(await db.stateRoot()).toBe(want.root);
         expect(await db.indexDigest()).toBe(want.index);
         expect(await sha256hex(await db.snapshot())).toBe(want.snapshot);
+      } finally {
+        await db.close();
+      }
+    });
+
+    it("runs an index-less store (index: 'none'): exact search, no index, the native golden values (core-flat.txt)", async () => {
+      env.fresh();
+      const want = parseGolden(goldenFlatText);
+      expect(await codeOf(env.open({ ...GOLDEN_FLAT_OPTIONS, hnsw: { m: 16 } }))).toBe('EINVAL');
+      expect(await codeOf(env.open({ ...GOLDEN_FLAT_OPTIONS, index: 'flat' }))).toBe('EINVAL');
+      const db = await env.open(GOLDEN_FLAT_OPTIONS);
+      try {
+        expect(db.index).toBe('none');
+        await goldenWorkload(db);
+        expect(await db.stateRoot()).toBe(want.root);
+        expect(await db.indexDigest()).toBe(want.index);
+        const snap = await db.snapshot();
+        expect(await sha256hex(snap)).toBe(want.snapshot);
+        const st = await db.stats();
+        expect([st.index, st.hnswM, st.hnswEfConstruction, st.hnswEfSearch]).toEqual(['none', 0, 0, 0]);
+        expect([st.indexBytes, st.indexTombstones]).toEqual([0, 0]);
+        await db.check();
+        let rec = null;
+        for (let id = 500; !rec; id++) rec = await db.get(id); // a live record (deletes were random)
+        const q = rec.vector;
+        const auto = await db.search(q, { k: 8 });
+        expect(auto[0].distanceRaw).toBe(0n); // the record itself (or an exact duplicate of it)
+        expect(await db.search(q, { k: 8, mode: 'exact', ef: 300 })).toEqual(auto);
+        expect(await codeOf(db.search(q, { k: 8, mode: 'hnsw' }))).toBe('EINVAL');
+        expect(await codeOf(db.searchExpand(q, { k: 8, mode: 'hnsw', hops: 1 }))).toBe('EINVAL');
+        const filtered = await db.search(q, { k: 8, tags: [2, 9] });
+        expect(filtered.length).toBe(8);
+        for (const h of filtered) expect([2n, 9n]).toContain((await db.get(h.id)).tag);
+        const copy = await Valori.fromSnapshot(snap);
+        expect(copy.index).toBe('none');
+        expect(await copy.stateRoot()).toBe(want.root);
+        expect(await copy.search(q, { k: 8 })).toEqual(auto);
+        await copy.close();
       } finally {
         await db.close();
       }
@@ -381,6 +420,31 @@ export function sharedSuite(label, env) {
         await db.insert(f32(1, 2));
         await db.close();
         expect(await codeOf(env.open({ reuse: true, dim: 3 }))).toBe('ECONFIG');
+      });
+
+      it('records the index choice: reopening with the other one is ECONFIG, without dim the stored one', async () => {
+        env.fresh();
+        let db = await env.open({ dim: 2, index: 'none' });
+        await db.insertBatch([f32(1, 2), f32(3, 4)]);
+        await db.delete(1);
+        const root = await db.stateRoot();
+        await db.close();
+        expect(await codeOf(env.open({ reuse: true, dim: 2 }))).toBe('ECONFIG');
+        expect(await codeOf(env.open({ reuse: true, dim: 2, index: 'hnsw' }))).toBe('ECONFIG');
+        db = await env.open({ reuse: true });
+        try {
+          expect(db.index).toBe('none');
+          expect(await db.stateRoot()).toBe(root);
+          expect(await db.insert(f32(5, 6))).toBe(3n);
+          expect((await db.stats()).indexBytes).toBe(0);
+        } finally {
+          await db.close();
+        }
+        env.fresh();
+        db = await env.open({ dim: 2 });
+        await db.insert(f32(1, 2));
+        await db.close();
+        expect(await codeOf(env.open({ reuse: true, dim: 2, index: 'none' }))).toBe('ECONFIG');
       });
     }
   });

@@ -11,11 +11,12 @@
 
 /* ---- golden configurations */
 const wl_config wl_golden_configs[] = {
-    /* name, seed, dim, metric, M, ef_construction, events, checkpoint interval */
-    {"seed1", 1, 24, VALORI_METRIC_L2, 0, 0, 5000, 1000},     /* the default index parameters */
-    {"seed2", 2, 24, VALORI_METRIC_IP, 0, 64, 5000, 1000},    /* inner product */
-    {"seed3", 3, 24, VALORI_METRIC_L2, 6, 48, 5000, 1000},    /* small M: deeper graphs, more pruning */
-    {"seed4", 4, 784, VALORI_METRIC_L2, 0, 64, 1500, 500},    /* Fashion-MNIST width */
+    /* name, seed, dim, metric, M, ef_construction, events, checkpoint interval, index */
+    {"seed1", 1, 24, VALORI_METRIC_L2, 0, 0, 5000, 1000, VALORI_INDEX_HNSW}, /* the default index parameters */
+    {"seed2", 2, 24, VALORI_METRIC_IP, 0, 64, 5000, 1000, VALORI_INDEX_HNSW}, /* inner product */
+    {"seed3", 3, 24, VALORI_METRIC_L2, 6, 48, 5000, 1000, VALORI_INDEX_HNSW}, /* small M: deeper graphs, more pruning */
+    {"seed4", 4, 784, VALORI_METRIC_L2, 0, 64, 1500, 500, VALORI_INDEX_HNSW}, /* Fashion-MNIST width */
+    {"seed5", 5, 24, VALORI_METRIC_L2, 0, 0, 5000, 1000, VALORI_INDEX_NONE}, /* index-less: exact only */
 };
 const unsigned wl_golden_count = sizeof wl_golden_configs / sizeof wl_golden_configs[0];
 
@@ -179,6 +180,7 @@ typedef struct wl_gen {
   wl_rng r;
   const valori_allocator *a;
   uint32_t dim;
+  int flat; /* index-less store: searches in mode HNSW are refused (EINVAL) */
   int oom;
   /* records: ids 1..next_rec-1 */
   uint64_t next_rec;
@@ -385,6 +387,8 @@ static void gen_params(wl_gen *g, wl_event *ev) {
   c = below(&g->r, 10);
   ev->ntags = c < 5 ? 0 : c < 8 ? 1 : 2 + below(&g->r, 4);
   for (i = 0; i < ev->ntags; i++) ev->stags[i] = below(&g->r, 10) < 9 ? below(&g->r, 18) : rnext(&g->r);
+  /* k is checked first, then the mode against the store, then the query */
+  if (g->flat && ev->mode == VALORI_SEARCH_HNSW && ev->expect == VALORI_OK) ev->expect = VALORI_EINVAL;
 }
 
 static void gen_expand(wl_gen *g, wl_event *ev) {
@@ -839,6 +843,7 @@ int wl_run(const wl_config *cfg, const valori_allocator *a, unsigned flags, wl_o
   R->ctx = ctx;
   R->g.a = a;
   R->g.dim = cfg->dim;
+  R->g.flat = cfg->index == VALORI_INDEX_NONE;
   R->g.r.s = cfg->seed;
   R->g.next_rec = R->g.next_node = R->g.next_edge = 1;
   R->g.ring = (uint32_t *)xalloc(R, (size_t)WL_RING * cfg->dim * 4);
@@ -851,8 +856,12 @@ int wl_run(const wl_config *cfg, const valori_allocator *a, unsigned flags, wl_o
   ls(&l, " seed="); lu(&l, cfg->seed);
   ls(&l, " dim="); lu(&l, cfg->dim);
   ls(&l, " metric="); ls(&l, cfg->metric == VALORI_METRIC_IP ? "IP" : "L2");
-  ls(&l, " m="); lu(&l, cfg->hnsw_m ? cfg->hnsw_m : 16);
-  ls(&l, " efc="); lu(&l, cfg->hnsw_efc ? cfg->hnsw_efc : 200);
+  if (cfg->index == VALORI_INDEX_NONE) {
+    ls(&l, " index=none");
+  } else {
+    ls(&l, " m="); lu(&l, cfg->hnsw_m ? cfg->hnsw_m : 16);
+    ls(&l, " efc="); lu(&l, cfg->hnsw_efc ? cfg->hnsw_efc : 200);
+  }
   ls(&l, " events="); lu(&l, cfg->events);
   emit(R, &l);
   if (!R->g.ring || !R->g.vbits || !R->g.meta || !R->fvec || !R->raw) {
@@ -867,6 +876,7 @@ int wl_run(const wl_config *cfg, const valori_allocator *a, unsigned flags, wl_o
   o.metric = cfg->metric;
   if (cfg->hnsw_m) o.hnsw_m = cfg->hnsw_m;
   if (cfg->hnsw_efc) o.hnsw_ef_construction = cfg->hnsw_efc;
+  o.index = cfg->index;
   o.allocator = a;
   rc = valori_open(":memory:", &o, &R->db);
   if (rc == VALORI_OK) rc = valori_searcher_create(R->db, &R->srch);

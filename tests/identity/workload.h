@@ -33,6 +33,7 @@ typedef struct wl_config {
   uint32_t hnsw_efc;     /* 0 = default (200) */
   uint32_t events;
   uint32_t every;        /* checkpoint interval (1000) */
+  uint32_t index;        /* VALORI_INDEX_HNSW (0) or VALORI_INDEX_NONE (then M and efc must be 0) */
 } wl_config;
 
 /* The golden configurations (tests/golden/identity-<name>.txt). */

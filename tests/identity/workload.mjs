@@ -21,6 +21,7 @@ export const golden = {
   seed2: { name: 'seed2', seed: 2n, dim: 24, metric: 'IP', m: 0, efc: 64, events: 5000, every: 1000 },
   seed3: { name: 'seed3', seed: 3n, dim: 24, metric: 'L2', m: 6, efc: 48, events: 5000, every: 1000 },
   seed4: { name: 'seed4', seed: 4n, dim: 784, metric: 'L2', m: 0, efc: 64, events: 1500, every: 500 },
+  seed5: { name: 'seed5', seed: 5n, dim: 24, metric: 'L2', m: 0, efc: 0, events: 5000, every: 1000, index: 'none' },
 };
 
 export const KINDS = ['?', 'insert', 'insert_raw', 'batch', 'delete', 'update', 'set_meta', 'node_create',
@@ -101,6 +102,7 @@ export class Generator {
   constructor(cfg) {
     this.cfg = cfg;
     this.dim = cfg.dim;
+    this.flat = cfg.index === 'none'; // index-less store: searches in mode HNSW are refused (EINVAL)
     this.r = new Rng(cfg.seed);
     this.nextRec = 1; this.nextNode = 1; this.nextEdge = 1;
     this.recs = new LiveList(); this.recNode = new Map();
@@ -188,6 +190,8 @@ export class Generator {
     const ntags = d < 5 ? 0 : d < 8 ? 1 : 2 + this.r.below(4);
     ev.stags = [];
     for (let i = 0; i < ntags; i++) ev.stags.push(this.r.below(10) < 9 ? BigInt(this.r.below(18)) : this.r.next());
+    // k is checked first, then the mode against the store, then the query
+    if (this.flat && ev.mode === 2 && ev.expect === OK) ev.expect = EINVAL;
   }
   genExpand(ev) { ev.hops = this.r.below(5); ev.dir = 1 + this.r.below(3); ev.maxNodes = 1 + this.r.below(200); }
 

@@ -3,7 +3,8 @@
 ** mutation, snapshot save/load and search. Each failure must return VALORI_ENOMEM with the state
 ** root, height and invariants unchanged; retrying with a working allocator then succeeds; and after
 ** close every byte is returned (the counting allocator tracks live bytes exactly, as the vtable
-** passes sizes to free).
+** passes sizes to free). Run for an HNSW store and for an index-less one (VALORI_INDEX_NONE), whose
+** inserts, deletes and updates take other paths.
 */
 #include "valori.h"
 #include "vt.h"
@@ -79,7 +80,7 @@ static void run_op(valori_db *db, op_fn fn, int i, long *failures) {
   }
 }
 
-static void test_every_mutation(void) {
+static void every_mutation(uint32_t index, long min_failures) {
   valori_options o;
   valori_db *db = NULL;
   op_fn ops[] = {op_batch, op_insert, op_update_vec, op_update_tag, op_meta, op_node, op_edge, op_delete};
@@ -89,16 +90,20 @@ static void test_every_mutation(void) {
   for (i = 0; i < 8 * 300; i++) vecs[i] = (float)(vt_rand(&seed) % 2000) / 100.0f - 10.0f;
   valori_options_init(&o);
   o.dim = 8;
-  o.hnsw_m = 4;
-  o.hnsw_ef_construction = 16;
+  o.index = index;
+  if (index == VALORI_INDEX_HNSW) {
+    o.hnsw_m = 4;
+    o.hnsw_ef_construction = 16;
+  }
   o.allocator = &alloc;
   VT_REQUIRE(valori_open(":memory:", &o, &db) == VALORI_OK);
   for (i = 0; i < 40; i++) run_op(db, op_batch, i, &failures); /* 120 records */
   for (k = 0; k < 8; k++) {
     for (i = 0; i < 12; i++) run_op(db, ops[k], i, &failures); /* deletes trigger index purges */
   }
-  printf("  %ld injected allocation failures, all clean\n", failures);
-  VT_CHECK(failures > 100);
+  printf("  %s: %ld injected allocation failures, all clean\n", index == VALORI_INDEX_HNSW ? "hnsw" : "no index",
+         failures);
+  VT_CHECK(failures > min_failures);
   /* snapshot save and load under failure */
   {
     uint8_t *buf = NULL;
@@ -144,7 +149,11 @@ static void test_every_mutation(void) {
   VT_EQ_INT(cnt.live_bytes, 0);
 }
 
+static void test_every_mutation(void) { every_mutation(VALORI_INDEX_HNSW, 100); }
+static void test_every_mutation_no_index(void) { every_mutation(VALORI_INDEX_NONE, 200); }
+
 int main(void) {
   VT_RUN(test_every_mutation);
+  VT_RUN(test_every_mutation_no_index);
   return VT_DONE();
 }

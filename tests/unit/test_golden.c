@@ -2,8 +2,10 @@
 ** test_golden.c: a fixed workload (every event kind, fractional/negative/boundary values, a mass
 ** delete that triggers index purges, metadata, graph edits) must reproduce the committed state root,
 ** index digest and snapshot bytes exactly, on every compiler, optimization level and target.
-** tests/golden/core.txt holds the hex values; tests/golden/core.vsnap the snapshot bytes.
-** VALORI_GOLDEN_WRITE=1 regenerates both (only ever after a deliberate format change).
+** tests/golden/core.txt holds the hex values; tests/golden/core.vsnap the snapshot bytes. The same
+** events on an index-less store (VALORI_INDEX_NONE) must reproduce tests/golden/core-flat.txt and
+** core-flat.vsnap. VALORI_GOLDEN_WRITE=1 regenerates the files (only ever after a deliberate format
+** change).
 */
 #include "sha256.h"
 #include "valori.h"
@@ -19,7 +21,7 @@ static void hex(const uint8_t *d, char *out) {
 }
 
 /* The workload: only integer arithmetic decides values, so the floats are the same everywhere. */
-static valori_db *workload(void) {
+static valori_db *workload(uint32_t index) {
   valori_options o;
   valori_db *db = NULL;
   uint64_t s = 2024, first, id, n1 = 0, n2, e;
@@ -27,8 +29,11 @@ static valori_db *workload(void) {
   int i, round;
   valori_options_init(&o);
   o.dim = 12;
-  o.hnsw_m = 6;
-  o.hnsw_ef_construction = 32;
+  o.index = index;
+  if (index == VALORI_INDEX_HNSW) {
+    o.hnsw_m = 6;
+    o.hnsw_ef_construction = 32;
+  }
   if (valori_open(":memory:", &o, &db)) return NULL;
   for (round = 0; round < 25; round++) {
     uint64_t tags[40];
@@ -66,8 +71,8 @@ static valori_db *workload(void) {
   return db;
 }
 
-static void test_golden_values(void) {
-  valori_db *db = workload();
+static void golden(uint32_t index, const char *txt, const char *vsnap) {
+  valori_db *db = workload(index);
   uint8_t root[32], dig[32], snaphash[32], *snap = NULL;
   size_t len = 0;
   char rh[65], dh[65], sh[65], line[256], want[3][65];
@@ -80,6 +85,7 @@ static void test_golden_values(void) {
     printf("  %llu records, %llu index tombstones after the mass delete\n", (unsigned long long)st.records,
            (unsigned long long)st.index_tombstones);
     VT_CHECK(st.index_tombstones < 100);
+    VT_CHECK(index == VALORI_INDEX_HNSW || (st.index_tombstones == 0 && st.index_bytes == 0));
   }
   valori_state_root(db, root);
   valori_index_digest(db, dig);
@@ -90,16 +96,16 @@ static void test_golden_values(void) {
   hex(snaphash, sh);
   printf("  root %s\n  index %s\n  snapshot %s (%zu bytes)\n", rh, dh, sh, len);
   if (getenv("VALORI_GOLDEN_WRITE")) {
-    f = fopen(VALORI_SOURCE_DIR "/tests/golden/core.txt", "w");
+    f = fopen(txt, "w");
     VT_REQUIRE(f);
     fprintf(f, "root %s\nindex %s\nsnapshot %s\n", rh, dh, sh);
     fclose(f);
-    f = fopen(VALORI_SOURCE_DIR "/tests/golden/core.vsnap", "wb");
+    f = fopen(vsnap, "wb");
     VT_REQUIRE(f);
     fwrite(snap, 1, len, f);
     fclose(f);
   }
-  f = fopen(VALORI_SOURCE_DIR "/tests/golden/core.txt", "r");
+  f = fopen(txt, "r");
   VT_REQUIRE(f);
   for (int i = 0; i < 3 && fgets(line, sizeof line, f); i++) sscanf(line, "%*s %64s", want[i]);
   fclose(f);
@@ -112,7 +118,7 @@ static void test_golden_values(void) {
     size_t n;
     valori_db *x = NULL;
     uint8_t r2[32];
-    f = fopen(VALORI_SOURCE_DIR "/tests/golden/core.vsnap", "rb");
+    f = fopen(vsnap, "rb");
     VT_REQUIRE(f);
     n = fread(buf, 1, sizeof buf, f);
     fclose(f);
@@ -127,7 +133,16 @@ static void test_golden_values(void) {
   valori_close(db);
 }
 
+static void test_golden_values(void) {
+  golden(VALORI_INDEX_HNSW, VALORI_SOURCE_DIR "/tests/golden/core.txt", VALORI_SOURCE_DIR "/tests/golden/core.vsnap");
+}
+static void test_golden_values_no_index(void) {
+  golden(VALORI_INDEX_NONE, VALORI_SOURCE_DIR "/tests/golden/core-flat.txt",
+         VALORI_SOURCE_DIR "/tests/golden/core-flat.vsnap");
+}
+
 int main(void) {
   VT_RUN(test_golden_values);
+  VT_RUN(test_golden_values_no_index);
   return VT_DONE();
 }

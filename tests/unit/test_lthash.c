@@ -2,7 +2,8 @@
 ** test_lthash.c: the ChaCha20 block function against RFC 8439 section 2.3.2, and LtHash16's
 ** properties (inverse, order independence, multiset semantics, serialization) plus one golden value
 ** computed by an independent implementation. With OpenSSL, an element's whole 2048-byte
-** contribution is also cross-checked against OpenSSL's ChaCha20 keystream.
+** contribution is also cross-checked against OpenSSL's ChaCha20 keystream. Every SIMD fold this
+** build and CPU have (SSE2, AVX2) must give the scalar reference's lanes exactly.
 */
 #include "lthash.h"
 #include "sha256.h"
@@ -213,8 +214,51 @@ static void test_openssl_keystream(void) {
 }
 #endif
 
+/* Each SIMD fold equals the scalar reference on random states and digests, adding and subtracting;
+** the fold add/sub use (vl_lthash_kernel) is one of them. */
+static void test_simd_folds_equal_scalar(void) {
+  static vl_lthash ref, got;
+  uint64_t seed = 0x51D0F01Dull;
+  uint8_t d[32];
+  int t, k, kernels = 0, bad = 0;
+  const char *kern = vl_lthash_kernel();
+  printf("  fold kernel in use: %s\n", kern);
+  for (t = 0; t < 3000; t++) {
+    int sign = t & 1;
+    for (k = 0; k < 32; k++) d[k] = (uint8_t)vt_rand(&seed);
+    for (k = 0; k < VL_LTHASH_LANES; k++) ref.lane[k] = (uint16_t)vt_rand(&seed);
+    got = ref;
+    vl_lthash_fold_scalar(&ref, d, sign);
+#if !defined(VALORI_NO_SIMD) && (defined(__SSE2__) || defined(_M_X64))
+    {
+      vl_lthash x = got;
+      vl_lthash_fold_sse2(&x, d, sign);
+      bad += memcmp(&x, &ref, sizeof x) != 0;
+      if (t == 0) kernels++;
+    }
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+    if (strcmp(kern, "avx2") == 0) {
+      vl_lthash x = got;
+      vl_lthash_fold_avx2(&x, d, sign);
+      bad += memcmp(&x, &ref, sizeof x) != 0;
+      if (t == 0) kernels++;
+    }
+#endif
+#endif
+    if (sign) vl_lthash_sub(&got, d);
+    else vl_lthash_add(&got, d);
+    bad += memcmp(&got, &ref, sizeof got) != 0;
+  }
+  printf("  %d SIMD fold(s) compared with the scalar one on 3000 random digests\n", kernels);
+  VT_EQ_INT(bad, 0);
+#if !defined(VALORI_NO_SIMD) && defined(__x86_64__)
+  VT_CHECK(kernels >= 1 && strcmp(kern, "scalar") != 0); /* x86-64 always has SSE2 */
+#endif
+}
+
 int main(void) {
   VT_RUN(test_chacha20_rfc8439);
+  VT_RUN(test_simd_folds_equal_scalar);
   VT_RUN(test_contribution_is_keystream);
   VT_RUN(test_add_sub_inverse);
   VT_RUN(test_order_independence);

@@ -1,7 +1,8 @@
 /*
 ** test_sha256.c: SHA-256 against the FIPS 180-4 / NIST CAVS example vectors, incremental updates
 ** at every split point, padding boundaries (golden from Python hashlib), and, when OpenSSL is
-** available, 2,000 seeded random messages cross-checked against OpenSSL's SHA256().
+** available, 2,000 seeded random messages cross-checked against OpenSSL's SHA256(). Every
+** compression kernel this build and CPU have (SHA-NI) must give the scalar reference's state.
 */
 #include "sha256.h"
 #include "vt.h"
@@ -159,8 +160,38 @@ static void test_openssl_cross(void) {
 }
 #endif
 
+/* The hardware compression function equals the scalar one on random states and block runs, at
+** aligned and unaligned addresses. */
+static void test_kernels_equal_scalar(void) {
+  static uint8_t buf[64 * 40 + 3];
+  uint64_t seed = 0x5A256C0Eull;
+  int t, bad = 0, compared = 0;
+  const char *kern = vl_sha256_kernel();
+  printf("  compression kernel in use: %s\n", kern);
+  for (t = 0; t < 2000; t++) {
+    uint32_t a[8], b[8];
+    size_t nb = 1 + (size_t)(vt_rand(&seed) % 40u), i;
+    uint8_t *msg = buf + (t % 4);
+    for (i = 0; i < 8; i++) a[i] = b[i] = (uint32_t)vt_rand(&seed);
+    for (i = 0; i < nb * 64; i++) msg[i] = (uint8_t)vt_rand(&seed);
+    vl_sha256_blocks_scalar(a, msg, nb);
+#if !defined(VALORI_NO_SIMD) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11 && \
+    (defined(__x86_64__) || defined(__i386__))
+    if (strcmp(kern, "sha-ni") == 0) {
+      vl_sha256_blocks_shani(b, msg, nb);
+      bad += memcmp(a, b, sizeof a) != 0;
+      compared++;
+    }
+#endif
+  }
+  printf("  %d block runs compared with the scalar kernel\n", compared);
+  if (strcmp(kern, "scalar") != 0) VT_EQ_INT(compared, 2000);
+  VT_EQ_INT(bad, 0);
+}
+
 int main(void) {
   VT_RUN(test_fips_vectors);
+  VT_RUN(test_kernels_equal_scalar);
   VT_RUN(test_million_a);
   VT_RUN(test_incremental_splits);
   VT_RUN(test_lengths_golden);
