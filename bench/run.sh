@@ -11,13 +11,10 @@
 #          --bin DIR (use the drivers already built in DIR, e.g. <build>/bench; implies --no-build;
 #          this is how ctest runs the quick mode against the project's own build),
 #          --no-js (skip the WebAssembly/Node part: bench/js/bench.mjs, see run_js below).
-# Environment: BENCH_REQUIRE_VALORI=1 makes a missing Valori driver an error instead of a skip.
 #
-# The build is a Release CMake build. When the top-level CMakeLists.txt includes bench/ (the normal
-# case), it builds the repository's own project, so valori_bench links the real valori_core. Until
-# then it builds bench/ alone through a generated wrapper project, and the Valori driver is skipped
-# with a message. Once valori_bench exists, any failure of any driver stops the run with a nonzero
-# exit status. Progress goes to stderr; results are JSON lines (see bench/common.h).
+# The build is a Release CMake build of the repository's own project (bench/ is part of it), so the
+# drivers link the real valori_core. A missing driver or any failure of any driver stops the run with
+# a nonzero exit status. Progress goes to stderr; results are JSON lines (see bench/common.h).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -64,26 +61,17 @@ if command -v ninja >/dev/null && [ ! -f "$BUILD/Makefile" ]; then GEN=(-G Ninja
 if [ "$DO_BUILD" = 1 ]; then
   cmake -S "$SRC" -B "$BUILD" "${GEN[@]}" -DCMAKE_BUILD_TYPE=Release "${EXTRA[@]}" >"$OUT/cmake-$MODE.log" 2>&1 ||
     { cat "$OUT/cmake-$MODE.log" >&2; die "cmake configure failed"; }
-  TARGETS=(bench_prepare kernel_bench kernel_bench_native)
+  TARGETS=(bench_prepare kernel_bench kernel_bench_native valori_bench)
   HELP="$(cmake --build "$BUILD" --target help 2>/dev/null || true)"
-  has_target() { grep -Eq "(^|[. ])$1(:|$)" <<<"$HELP"; }
-  has_target hnswlib_bench && TARGETS+=(hnswlib_bench)
-  has_target valori_bench && TARGETS+=(valori_bench)
-  has_target valori_native_check && [ "$DO_JS" = 1 ] && TARGETS+=(valori_native_check)
+  grep -Eq "(^|[. ])hnswlib_bench(:|$)" <<<"$HELP" && TARGETS+=(hnswlib_bench)
+  [ "$DO_JS" = 1 ] && TARGETS+=(valori_native_check)
   say "building: ${TARGETS[*]}"
   cmake --build "$BUILD" --target "${TARGETS[@]}" -j 2 >&2 || die "build failed"
 fi
 BIN="${BIN_OVERRIDE:-$BUILD/bench}"
 [ -x "$BIN/bench_prepare" ] || die "no drivers in $BIN (run without --no-build)"
 
-HAVE_VALORI=0
-if [ -x "$BIN/valori_bench" ]; then
-  HAVE_VALORI=1
-elif [ "${BENCH_REQUIRE_VALORI:-0}" = 1 ]; then
-  die "valori_bench was not built (valori_core missing from this build) and BENCH_REQUIRE_VALORI=1"
-else
-  say "SKIPPING the Valori driver: valori_bench was not built (valori_core is not part of this build yet)"
-fi
+[ -x "$BIN/valori_bench" ] || die "valori_bench was not built in $BIN"
 [ -x "$BIN/hnswlib_bench" ] || die "hnswlib_bench was not built: install libhnswlib-dev (scripts/setup.sh)"
 
 # ---- run
@@ -99,9 +87,7 @@ run_driver() { # name, args...: runs one driver, appending its JSON lines plus o
   printf '{"engine":"env","kind":"load","driver":"%s","args":"%s","load_before":%s,"load_after":%s,"wall_s":%s,"ncpu":%s}\n' \
     "$name" "$*" "$l0" "$(loadavg)" "$(( $(date +%s) - t0 ))" "$(nproc)" >>"$JSONL"
 }
-run_valori() { # args...: the Valori driver when it was built
-  if [ "$HAVE_VALORI" = 1 ]; then run_driver valori_bench "$@"; fi
-}
+run_valori() { run_driver valori_bench "$@"; }
 
 # ---- WebAssembly and Node peers (bench/js/): Valori's wasm build and the npm peers on the same
 # exported data. Builds the wasm core (scripts/build-wasm.sh, incremental) and installs the peers
@@ -136,13 +122,8 @@ run_js() { # quick | full
   local log extra=() check=()
   log="$(js_install)"
   [ -n "$log" ] && extra+=(--install-log "$log")
-  if [ -x "$BIN/valori_native_check" ]; then
-    check=(--native-check "$BIN/valori_native_check")
-  elif [ "${BENCH_REQUIRE_VALORI:-0}" = 1 ]; then
-    die "valori_native_check was not built and BENCH_REQUIRE_VALORI=1"
-  else
-    say "no valori_native_check in $BIN: no wasm-vs-native identity check"
-  fi
+  [ -x "$BIN/valori_native_check" ] || die "valori_native_check was not built in $BIN (the wasm-vs-native identity check)"
+  check=(--native-check "$BIN/valori_native_check")
   if [ "$1" = quick ]; then
     # Same n, queries, ef list and runs as the quick valori_bench run above (so the report has the
     # wasm / native ratio), edgevec built once (its ef is fixed at construction). voy cannot index
