@@ -37,6 +37,15 @@ int vl_config_check(const vl_config *c);
 ** given for an index-less store. */
 int vl_config_from_options(const valori_options *o, vl_config *c);
 
+/* Format version of every file that records a configuration (engine snapshots, log segment
+** headers, snapshot file headers): 1 for a store with an HNSW index, 2 for an index-less one
+** (hnsw_m = 0). A library that predates index-less stores thus refuses them with VALORI_EVERSION
+** instead of calling them damaged, and every file of an HNSW store stays readable by it. Readers
+** accept versions 1..VL_FORMAT_VERSION_MAX and require the version to be the one the file's own
+** configuration calls for (else VALORI_ECORRUPT). */
+#define VL_FORMAT_VERSION_MAX 2u
+static inline uint32_t vl_config_format_version(const vl_config *c) { return c->hnsw_m == 0 ? 2u : 1u; }
+
 /* Creates an empty engine (height 0). The allocator must outlive the engine. */
 int vl_engine_new(const valori_allocator *a, const vl_config *c, vl_engine **out);
 void vl_engine_free(vl_engine *e);

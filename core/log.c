@@ -94,7 +94,7 @@ static void vl_cfg_get(const uint8_t *p, vl_config *c) {
 void vl_seg_hdr_encode(const vl_seg_hdr *h, uint8_t out[VL_SEG_HDR]) {
   memset(out, 0, VL_SEG_HDR);
   memcpy(out, VL_SEG_MAGIC, 8);
-  vl_put32(out + 8, VL_SEG_VERSION);
+  vl_put32(out + 8, vl_config_format_version(&h->cfg));
   vl_put32(out + 12, VL_SEG_HDR);
   vl_cfg_put(out + 16, &h->cfg);
   vl_put64(out + 40, h->first_height);
@@ -109,7 +109,7 @@ int vl_seg_hdr_decode(const uint8_t *p, size_t n, vl_seg_hdr *h, const char **wh
   if (memcmp(p, VL_SEG_MAGIC, 8) != 0) { *what = "bad segment magic"; return VALORI_ECORRUPT; }
   if (vl_crc32c(0, p, 92) != vl_get32(p + 92)) { *what = "bad segment header checksum"; return VALORI_ECORRUPT; }
   h->version = vl_get32(p + 8);
-  if (h->version > VL_SEG_VERSION) { *what = "segment format version is newer than this library"; return VALORI_EVERSION; }
+  if (h->version > VL_FORMAT_VERSION_MAX) { *what = "segment format version is newer than this library"; return VALORI_EVERSION; }
   if (h->version == 0 || vl_get32(p + 12) != VL_SEG_HDR || vl_get32(p + 36) != 0) {
     *what = "bad segment header fields";
     return VALORI_ECORRUPT;
@@ -117,6 +117,8 @@ int vl_seg_hdr_decode(const uint8_t *p, size_t n, vl_seg_hdr *h, const char **wh
   for (i = 80; i < 92; i++)
     if (p[i]) { *what = "bad segment header fields"; return VALORI_ECORRUPT; }
   vl_cfg_get(p + 16, &h->cfg);
+  if (vl_config_check(&h->cfg)) { *what = "invalid configuration in the segment header"; return VALORI_ECORRUPT; }
+  if (h->version != vl_config_format_version(&h->cfg)) { *what = "segment version does not match its configuration"; return VALORI_ECORRUPT; }
   h->first_height = vl_get64(p + 40);
   memcpy(h->chain_in, p + 48, 32);
   if (h->first_height == 0) { *what = "segment first height is 0"; return VALORI_ECORRUPT; }
@@ -257,7 +259,7 @@ int vl_seg_scan_run(const uint8_t *p, size_t n, vl_rec_cb cb, void *arg, vl_seg_
 void vl_snap_hdr_encode(const vl_snap_hdr *h, uint8_t out[VL_SNAP_HDR]) {
   memset(out, 0, VL_SNAP_HDR);
   memcpy(out, VL_SNAP_MAGIC, 8);
-  vl_put32(out + 8, VL_SNAP_VERSION);
+  vl_put32(out + 8, vl_config_format_version(&h->cfg));
   vl_put32(out + 12, VL_SNAP_HDR);
   vl_cfg_put(out + 16, &h->cfg);
   vl_put64(out + 40, h->height);
@@ -275,12 +277,14 @@ int vl_snap_file_check(const uint8_t *p, size_t n, vl_snap_hdr *h, const char **
   if (memcmp(p, VL_SNAP_MAGIC, 8) != 0) { *what = "bad snapshot magic"; return VALORI_ECORRUPT; }
   if (vl_crc32c(0, p, 124) != vl_get32(p + 124)) { *what = "bad snapshot header checksum"; return VALORI_ECORRUPT; }
   h->version = vl_get32(p + 8);
-  if (h->version > VL_SNAP_VERSION) { *what = "snapshot format version is newer than this library"; return VALORI_EVERSION; }
+  if (h->version > VL_FORMAT_VERSION_MAX) { *what = "snapshot format version is newer than this library"; return VALORI_EVERSION; }
   if (h->version == 0 || vl_get32(p + 12) != VL_SNAP_HDR || vl_get32(p + 36) != 0) {
     *what = "bad snapshot header fields";
     return VALORI_ECORRUPT;
   }
   vl_cfg_get(p + 16, &h->cfg);
+  if (vl_config_check(&h->cfg)) { *what = "invalid configuration in the snapshot header"; return VALORI_ECORRUPT; }
+  if (h->version != vl_config_format_version(&h->cfg)) { *what = "snapshot version does not match its configuration"; return VALORI_ECORRUPT; }
   h->height = vl_get64(p + 40);
   h->payload_len = vl_get64(p + 48);
   memcpy(h->root, p + 56, 32);

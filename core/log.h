@@ -13,14 +13,15 @@
 
 #include "engine.h"
 
-/* ---- Segment header: 96 bytes at offset 0 of every log-<first height>.vlog file.
+/* Format versions: vl_config_format_version (engine.h) of the recorded configuration.
+**
+** ---- Segment header: 96 bytes at offset 0 of every log-<first height>.vlog file.
 **   0  8  magic "VALORLOG"          40  8  first_height (height of the segment's first record)
-**   8  4  format version (1)        48 32  chain_in (chain value before the first record)
+**   8  4  format version (1 or 2)   48 32  chain_in (chain value before the first record)
 **  12  4  header size (96)          80 12  reserved, zero
 **  16 20  config: dim, metric, hnsw_m, ef_construction, ef_search
 **  36  4  flags, zero               92  4  CRC-32C of bytes 0..91 */
 #define VL_SEG_MAGIC "VALORLOG"
-#define VL_SEG_VERSION 1u
 #define VL_SEG_HDR 96u
 
 /* ---- Record: 88-byte header then the event bytes.
@@ -35,13 +36,12 @@
 
 /* ---- Snapshot file: 128-byte header then the engine snapshot (vl_engine_snapshot_save bytes).
 **   0  8  magic "VALORSNP"          48  8  payload length
-**   8  4  format version (1)        56 32  state root at `height`
+**   8  4  format version (1 or 2)   56 32  state root at `height`
 **  12  4  header size (128)         88 32  chain at `height` (the log record chain value)
 **  16 20  config                   120  4  CRC-32C of the payload
 **  36  4  flags, zero              124  4  CRC-32C of bytes 0..123
 **  40  8  height */
 #define VL_SNAP_MAGIC "VALORSNP"
-#define VL_SNAP_VERSION 1u
 #define VL_SNAP_HDR 128u
 
 /* File names: 20 decimal digits so that names sort like heights. */

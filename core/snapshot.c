@@ -2,7 +2,7 @@
 ** snapshot.c: the snapshot codec (docs/FORMAT.md, "Snapshot"). A snapshot is the complete engine
 ** state, HNSW graph included, so loading never rebuilds the index:
 **
-**   header   "VALORISN" | u32 version (1) | u32 flags (0) | u32 dim, metric, M, efc, efs | u32 0 |
+**   header   "VALORISN" | u32 version (1; 2 index-less) | u32 flags (0) | u32 dim, metric, M, efc, efs | u32 0 |
 **            u64 height, next_record_id, next_node_id, next_edge_id                  (72 bytes)
 **   sections 5 x (u32 id | u32 crc32c(payload) | u64 length | payload), ids 1..5 in order
 **   trailer  root[32] | u32 crc32c(every byte before this field) | "VSNE"
@@ -21,7 +21,6 @@
 
 #define SNAP_MAGIC "VALORISN"
 #define SNAP_END "VSNE"
-#define SNAP_VERSION 1u
 #define SNAP_HEADER 72u
 enum { SEC_RECORDS = 1, SEC_INDEX = 2, SEC_NODES = 3, SEC_EDGES = 4, SEC_HASH = 5 };
 
@@ -56,7 +55,7 @@ int vl_engine_snapshot_save(const vl_engine *e, vl_buf *b) {
   int rc;
   memset(hdr, 0, sizeof hdr);
   memcpy(hdr, SNAP_MAGIC, 8);
-  vl_put32(hdr + 8, SNAP_VERSION);
+  vl_put32(hdr + 8, vl_config_format_version(&e->cfg));
   vl_put32(hdr + 16, e->cfg.dim);
   vl_put32(hdr + 20, e->cfg.metric);
   vl_put32(hdr + 24, e->cfg.hnsw_m);
@@ -356,7 +355,7 @@ int vl_engine_snapshot_load(const valori_allocator *a, const uint8_t *p, size_t 
   int rc;
   if (!p || n < SNAP_HEADER + 40) return VALORI_ECORRUPT;
   if (memcmp(p, SNAP_MAGIC, 8) != 0) return VALORI_ECORRUPT;
-  if (vl_get32(p + 8) != SNAP_VERSION) return VALORI_EVERSION;
+  if (vl_get32(p + 8) > VL_FORMAT_VERSION_MAX) return VALORI_EVERSION;
   if (memcmp(p + n - 4, SNAP_END, 4) != 0 || vl_crc32c(0, p, n - 8) != vl_get32(p + n - 8)) return VALORI_ECORRUPT;
   if (vl_get32(p + 12) != 0 || vl_get32(p + 36) != 0) return VALORI_ECORRUPT;
   c.dim = vl_get32(p + 16);
@@ -364,7 +363,7 @@ int vl_engine_snapshot_load(const valori_allocator *a, const uint8_t *p, size_t 
   c.hnsw_m = vl_get32(p + 24);
   c.hnsw_ef_construction = vl_get32(p + 28);
   c.hnsw_ef_search = vl_get32(p + 32);
-  if (vl_config_check(&c)) return VALORI_ECORRUPT;
+  if (vl_config_check(&c) || vl_get32(p + 8) != vl_config_format_version(&c)) return VALORI_ECORRUPT;
   VL_TRY(vl_engine_new(a, &c, &e));
   e->height = vl_get64(p + 40);
   e->next_rec = vl_get64(p + 48);

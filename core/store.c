@@ -45,7 +45,6 @@ static int vl_seg_create(vl_store *s, uint64_t first) {
   valori_file *f = NULL;
   int rc;
   memset(&h, 0, sizeof h);
-  h.version = VL_SEG_VERSION;
   h.cfg = s->cfg;
   h.first_height = first;
   memcpy(h.chain_in, s->chain, 32);
@@ -289,7 +288,6 @@ int vl_store_snapshot_prepare(const vl_store *s, const vl_engine *e, vl_snapjob 
   memcpy(j->chain, s->chain, 32);
   j->cfg = s->cfg;
   memset(&h, 0, sizeof h);
-  h.version = VL_SNAP_VERSION;
   h.cfg = s->cfg;
   h.height = j->height;
   h.payload_len = j->file.len - VL_SNAP_HDR;

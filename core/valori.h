@@ -158,8 +158,8 @@ typedef struct valori_vfs {
 ** (no HNSW levels, links or construction scratch), a delete or a vector update frees or rewrites the
 ** slot at once (no tombstones), searches in modes AUTO and EXACT scan the (filtered) records, and
 ** mode HNSW is refused with VALORI_EINVAL. The configuration records it as hnsw_m = 0,
-** ef_construction = 0 and ef_search = 0 (docs/FORMAT.md); a library older than this option refuses
-** such a store (its configuration check fails) instead of misreading it. */
+** ef_construction = 0 and ef_search = 0, and its files carry format version 2 (docs/FORMAT.md), so
+** a library older than this option refuses such a store with VALORI_EVERSION. */
 #define VALORI_INDEX_HNSW 0 /* HNSW graph maintained on every insert (default) */
 #define VALORI_INDEX_NONE 1 /* no index: exact search only */
 

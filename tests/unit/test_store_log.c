@@ -17,7 +17,7 @@ static uint8_t *build_segment(int n, int batch, uint64_t seed, size_t *len, size
   uint64_t synced = VL_SEG_HDR, s = seed;
   int i;
   memset(&h, 0, sizeof h);
-  h.version = VL_SEG_VERSION;
+  h.version = 1;
   h.cfg.dim = 4; h.cfg.metric = 0; h.cfg.hnsw_m = 16; h.cfg.hnsw_ef_construction = 200; h.cfg.hnsw_ef_search = 64;
   h.first_height = 1;
   memset(h.chain_in, 0, 32);
@@ -211,8 +211,51 @@ static void test_snap_header(void) {
   for (i = 0; i < sizeof img; i++) VT_CHECK(vl_snap_file_check(img, i, &d, &what, &off) == VALORI_ECORRUPT);
 }
 
+/* Segment and snapshot file headers carry the format version their configuration calls for (1 with
+** an HNSW index, 2 index-less); a mismatch or an invalid configuration is ECORRUPT even with a valid
+** checksum, a newer version EVERSION. */
+static void test_header_versions(void) {
+  static const uint32_t cfgs[][3] = {{16, 200, 64}, {0, 0, 0}, {0, 200, 0}, {0, 0, 64}, {1, 200, 64}};
+  size_t c;
+  for (c = 0; c < sizeof cfgs / sizeof cfgs[0]; c++) {
+    uint8_t seg[VL_SEG_HDR], snap[VL_SNAP_HDR];
+    vl_seg_hdr h, d;
+    vl_snap_hdr sh, sd;
+    const char *what;
+    uint64_t off;
+    uint32_t want = cfgs[c][0] ? 1u : 2u;
+    int valid = c < 2;
+    memset(&h, 0, sizeof h);
+    memset(&sh, 0, sizeof sh);
+    h.cfg.dim = sh.cfg.dim = 7;
+    h.cfg.hnsw_m = sh.cfg.hnsw_m = cfgs[c][0];
+    h.cfg.hnsw_ef_construction = sh.cfg.hnsw_ef_construction = cfgs[c][1];
+    h.cfg.hnsw_ef_search = sh.cfg.hnsw_ef_search = cfgs[c][2];
+    h.first_height = 1;
+    vl_seg_hdr_encode(&h, seg);
+    vl_snap_hdr_encode(&sh, snap);
+    VT_EQ_INT(vl_get32(seg + 8), want);
+    VT_EQ_INT(vl_get32(snap + 8), want);
+    VT_EQ_INT(vl_seg_hdr_decode(seg, sizeof seg, &d, &what), valid ? VALORI_OK : VALORI_ECORRUPT);
+    VT_EQ_INT(vl_snap_file_check(snap, sizeof snap, &sd, &what, &off), valid ? VALORI_OK : VALORI_ECORRUPT);
+    vl_put32(seg + 8, 3 - want); /* the other version, checksum valid */
+    vl_put32(seg + 92, vl_crc32c(0, seg, 92));
+    vl_put32(snap + 8, 3 - want);
+    vl_put32(snap + 124, vl_crc32c(0, snap, 124));
+    VT_EQ_INT(vl_seg_hdr_decode(seg, sizeof seg, &d, &what), VALORI_ECORRUPT);
+    VT_EQ_INT(vl_snap_file_check(snap, sizeof snap, &sd, &what, &off), VALORI_ECORRUPT);
+    vl_put32(seg + 8, 3); /* newer than this library */
+    vl_put32(seg + 92, vl_crc32c(0, seg, 92));
+    vl_put32(snap + 8, 3);
+    vl_put32(snap + 124, vl_crc32c(0, snap, 124));
+    VT_EQ_INT(vl_seg_hdr_decode(seg, sizeof seg, &d, &what), VALORI_EVERSION);
+    VT_EQ_INT(vl_snap_file_check(snap, sizeof snap, &sd, &what, &off), VALORI_EVERSION);
+  }
+}
+
 int main(void) {
   VT_RUN(test_names);
+  VT_RUN(test_header_versions);
   VT_RUN(test_seg_header_flips);
   VT_RUN(test_scan_clean);
   VT_RUN(test_scan_truncation);
