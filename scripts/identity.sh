@@ -23,7 +23,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 export NODE_PATH=/usr/share/nodejs # emcc 3.1.6 (Debian) needs Debian's acorn
 
-ALL_TARGETS="gcc-O0 gcc-O3 clang-O0 clang-O3 aarch64 armhf i686 wasm-node wasm-chromium cortex-m"
+ALL_TARGETS="gcc-O0 gcc-O3 gcc-O3-nosimd clang-O0 clang-O3 aarch64 armhf i686 wasm-node wasm-node-nosimd wasm-chromium cortex-m"
 ALL_CONFIGS=$(ls tests/golden/identity-*.txt 2>/dev/null | sed 's|.*/identity-||; s|\.txt$||' | sort | xargs)
 [ -n "$ALL_CONFIGS" ] || ALL_CONFIGS="seed1 seed2 seed3 seed4 seed5"
 TARGETS=$ALL_TARGETS
@@ -85,13 +85,17 @@ build_target() { # target, dir, source
   local t=$1 dir=$2 src=$3
   case $t in
     gcc-O0|plant-O0) configure "$dir" "$src" -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_C_FLAGS_DEBUG=-O0 -g" ;;
-    gcc-O3|plant) configure "$dir" "$src" -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=Release "-DCMAKE_C_FLAGS_RELEASE=-O3" ;;
+    gcc-O3) configure "$dir" "$src" -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=Release "-DCMAKE_C_FLAGS_RELEASE=-O3" ;;
+    # The scalar reference paths of every SIMD kernel (distances, conversion, LtHash, SHA-256): the
+    # other x86 targets run only the widest kernels this CPU has.
+    gcc-O3-nosimd|plant) configure "$dir" "$src" -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=Release "-DCMAKE_C_FLAGS_RELEASE=-O3" -DCMAKE_C_FLAGS=-DVALORI_NO_SIMD ;;
     clang-O0) configure "$dir" "$src" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_C_FLAGS_DEBUG=-O0 -g" ;;
     clang-O3) configure "$dir" "$src" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Release "-DCMAKE_C_FLAGS_RELEASE=-O3" ;;
     aarch64) configure "$dir" "$src" -DCMAKE_TOOLCHAIN_FILE="$ROOT/cmake/toolchains/aarch64-linux-gnu.cmake" -DCMAKE_BUILD_TYPE=Release ;;
     armhf) configure "$dir" "$src" -DCMAKE_TOOLCHAIN_FILE="$ROOT/cmake/toolchains/arm-linux-gnueabihf.cmake" -DCMAKE_BUILD_TYPE=Release ;;
     i686) configure "$dir" "$src" -DCMAKE_TOOLCHAIN_FILE="$ROOT/cmake/toolchains/i686-linux-gnu.cmake" -DCMAKE_BUILD_TYPE=Release ;;
     wasm) [ -f "$dir/build.ninja" ] || emcmake cmake -S "$src" -B "$dir" "${COMMON[@]}" -DCMAKE_BUILD_TYPE=Release >"$dir/configure.log" 2>&1 || { cat "$dir/configure.log"; return 1; } ;;
+    wasm-nosimd) [ -f "$dir/build.ninja" ] || emcmake cmake -S "$src" -B "$dir" "${COMMON[@]}" -DCMAKE_BUILD_TYPE=Release -DVALORI_WASM_SIMD=OFF >"$dir/configure.log" 2>&1 || { cat "$dir/configure.log"; return 1; } ;;
     cortex-m) configure "$dir" "$src" -DCMAKE_TOOLCHAIN_FILE="$ROOT/cmake/toolchains/arm-none-eabi.cmake" -DCMAKE_BUILD_TYPE=Release ;;
   esac || return 1
   local tgt=identity_runner
@@ -106,14 +110,14 @@ run_target() { # target, dir, configs... (stdout: transcript)
     aarch64) qemu-aarch64 -L /usr/aarch64-linux-gnu "$bin" "$@" ;;
     armhf) qemu-arm -L /usr/arm-linux-gnueabihf "$bin" "$@" ;;
     i686) qemu-i386 -L /usr/i686-linux-gnu "$bin" "$@" ;;
-    wasm-node) (cd "$dir/tests/identity" && node --no-experimental-fetch identity_runner.js "$@") ;;
+    wasm-node|wasm-node-nosimd) (cd "$dir/tests/identity" && node --no-experimental-fetch identity_runner.js "$@") ;;
     wasm-chromium) node tests/identity/chromium_run.mjs "$dir/tests/identity" "$(echo "$*" | tr ' ' ',')" ;;
     cortex-m) timeout 1800 qemu-system-arm -M mps3-an524 -display none -monitor none -serial none \
                 -chardev stdio,id=sh0 -semihosting-config enable=on,target=native,chardev=sh0 \
                 -kernel "$dir/tests/identity/identity_baremetal.elf" -append "$*" ;;
   esac
 }
-bdir() { case $1 in wasm-*) echo build-id-wasm ;; *) echo "build-id-$1" ;; esac; }
+bdir() { case $1 in wasm-node-nosimd) echo build-id-wasm-nosimd ;; wasm-*) echo build-id-wasm ;; *) echo "build-id-$1" ;; esac; }
 job() { # target: build (once per build dir) and run; writes $out/{transcript.txt,status,times}
   local t=$1 dir out=build-id-results/$1 b0 b1 r1 cfgs rc=0
   dir=$(bdir "$t")
@@ -122,7 +126,7 @@ job() { # target: build (once per build dir) and run; writes $out/{transcript.tx
   if [ "$t" = wasm-chromium ]; then # shares the wasm build with wasm-node: wait for it
     while [ ! -f build-id-results/wasm-node/built ] && [ ! -f build-id-results/wasm-node/status ]; do sleep 0.5; done
     [ -f build-id-results/wasm-node/built ] || { echo "build failed (see wasm-node)" >"$out/status"; return; }
-  elif ! build_target "$([ "${t%%-*}" = wasm ] && echo wasm || echo "$t")" "$dir" "$ROOT" >"$out/build-errors.txt" 2>&1; then
+  elif ! build_target "$(case $t in wasm-node-nosimd) echo wasm-nosimd ;; wasm-*) echo wasm ;; *) echo "$t" ;; esac)" "$dir" "$ROOT" >"$out/build-errors.txt" 2>&1; then
     echo "build failed" >"$out/status"; echo 0 0 >"$out/times"; return
   fi
   touch "$out/built"
@@ -186,10 +190,13 @@ plant_check() {
   p0=$(now)
   rm -rf "$src" && mkdir -p "$src" "$dir" "$out"
   cp -r CMakeLists.txt cmake core tests "$src/"
-  # The one rounding rule: ties (rem == half) round up instead of to even.
+  # The one rounding rule: ties (rem == half) round up instead of to even, in both scalar
+  # conversions (the reference in fixed.c and the branch-free whole-vector one in fixed.h); the
+  # scratch build has no SIMD (gcc-O3-nosimd flags), so every conversion runs one of the two.
   sed -i 's/if (rem > half || (rem == half \&\& (q \& 1u))) q++;/if (rem >= half) q++; \/* PLANTED: round half up *\//' "$src/core/fixed.c"
-  if ! grep -q 'PLANTED: round half up' "$src/core/fixed.c"; then
-    echo "PLANT: could not apply the planted change to core/fixed.c (rounding code changed?)"; return 1
+  sed -i 's/inc = ((uint32_t)(rem > half) | ((uint32_t)(rem == half) \& q)) \& 1u \& (uint32_t)(r != 0);/inc = (uint32_t)(rem >= half) \& (uint32_t)(r != 0); \/* PLANTED: round half up *\//' "$src/core/fixed.h"
+  if ! grep -q 'PLANTED: round half up' "$src/core/fixed.c" || ! grep -q 'PLANTED: round half up' "$src/core/fixed.h"; then
+    echo "PLANT: could not apply the planted change to core/fixed.[ch] (rounding code changed?)"; return 1
   fi
   build_target plant "$dir" "$ROOT/$src" >"$out/build-errors.txt" 2>&1 || { echo "PLANT: scratch build failed"; cat "$out/build-errors.txt"; return 1; }
   local rc=0 res
@@ -222,7 +229,7 @@ rm -rf build-id-results/* 2>/dev/null
 echo "identity: targets: ${TARGETS:-none}; configurations: $CONFIGS; cortex-m: $CM_CONFIGS; jobs: $JOBS"
 # longest first, so the slow emulated targets overlap the quick native ones
 ORDER=""
-for t in cortex-m armhf i686 aarch64 wasm-node wasm-chromium gcc-O0 clang-O0 gcc-O3 clang-O3; do
+for t in cortex-m armhf i686 aarch64 wasm-node wasm-chromium wasm-node-nosimd gcc-O0 clang-O0 gcc-O3 gcc-O3-nosimd clang-O3; do
   case " $TARGETS " in *" $t "*) ORDER="$ORDER $t" ;; esac
 done
 if [ "$BLESS" = 1 ]; then # golden transcripts come from gcc -O3 first
@@ -279,10 +286,10 @@ fi
 # ---- table
 if [ -n "$TARGETS" ]; then
   echo
-  printf "%-14s %-8s %-20s %-20s %-20s %-20s %-14s %s\n" target configs root digest snapshot results other "build/run s"
+  printf "%-17s %-8s %-20s %-20s %-20s %-20s %-14s %s\n" target configs root digest snapshot results other "build/run s"
   for t in $TARGETS; do
     read -r r d s x o <"build-id-results/$t/cells"
-    printf "%-14s %-8s %-20s %-20s %-20s %-20s %-14s %s\n" "$t" "$(wc -w <"build-id-results/$t/configs" 2>/dev/null || echo 0)" "$r" "$d" "$s" "$x" "$o" \
+    printf "%-17s %-8s %-20s %-20s %-20s %-20s %-14s %s\n" "$t" "$(wc -w <"build-id-results/$t/configs" 2>/dev/null || echo 0)" "$r" "$d" "$s" "$x" "$o" \
       "$(tr ' ' '/' <"build-id-results/$t/times" 2>/dev/null)"
   done
 fi
