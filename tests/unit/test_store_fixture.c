@@ -18,7 +18,7 @@ static int expected(const char *dir, uint64_t *h, uint8_t root[32]) {
   unsigned long long hh;
   FILE *f;
   int i;
-  snprintf(path, sizeof path, "%s/EXPECTED", dir);
+  if (snprintf(path, sizeof path, "%s/EXPECTED", dir) >= (int)sizeof path) return 0;
   f = fopen(path, "r");
   if (!f) return 0;
   if (fscanf(f, "height %llu root %64s", &hh, hex) != 2) { fclose(f); return 0; }
@@ -45,7 +45,7 @@ static fv_fs *load_into_fv(const char *dir) {
     long n;
     uint8_t *buf;
     if (e->d_name[0] == '.' || strcmp(e->d_name, "EXPECTED") == 0) continue;
-    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path) continue;
     f = fopen(path, "rb");
     if (!f) continue;
     fseek(f, 0, SEEK_END);
