@@ -202,8 +202,8 @@ static void test_recovery_alloc_failures(void) {
 }
 
 int main(void) {
-  VT_RUN(test_alloc_failures);
-  VT_RUN(test_recovery_alloc_failures);
+  WL_RUN_BOTH(test_alloc_failures);
+  WL_RUN_BOTH(test_recovery_alloc_failures);
   /* the allocator contract: free and realloc get the size the block was allocated with */
   VT_EQ_INT(total_mismatch, 0);
   return VT_DONE();

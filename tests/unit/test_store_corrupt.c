@@ -208,8 +208,8 @@ static void test_snapshot_damage(void) {
 }
 
 int main(void) {
-  VT_RUN(test_log_flips);
-  VT_RUN(test_log_truncation);
-  VT_RUN(test_snapshot_damage);
+  WL_RUN_BOTH(test_log_flips);
+  WL_RUN_BOTH(test_log_truncation);
+  WL_RUN_BOTH(test_snapshot_damage);
   return VT_DONE();
 }

@@ -199,8 +199,8 @@ static void test_crash_during_recovery(void) {
 }
 
 int main(void) {
-  VT_RUN(test_crash_sweep_full);
-  VT_RUN(test_crash_sweep_relaxed);
-  VT_RUN(test_crash_during_recovery);
+  WL_RUN_BOTH(test_crash_sweep_full);
+  WL_RUN_BOTH(test_crash_sweep_relaxed);
+  WL_RUN_BOTH(test_crash_during_recovery);
   return VT_DONE();
 }
