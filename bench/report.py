@@ -716,8 +716,8 @@ class Report:
         self.md.append(table(["engine", "runtime", "version", "build vectors/s", "insert API (batch)",
                               "engine bytes/vector", "wasm memory MB", "RSS delta MB", "min CPU/wall"], rows))
         self.md.append("*engine bytes/vector*: the engine's own accounting where its API reports one (Valori: "
-                       "`stats()`; edgevec: `memoryUsage()`); *wasm memory*: Valori's heap in use, or the size of the "
-                       "engine's whole linear memory; *RSS delta*: growth of the process's resident set during the "
+                       "`stats()`; edgevec: `memoryUsage()`); *wasm memory*: the size of the engine's whole WebAssembly "
+                       "linear memory after the build (Valori: `Valori.memoryBytes()`), where the package exposes it; *RSS delta*: growth of the process's resident set during the "
                        "build (each engine has its own process). *min CPU/wall* below 0.9 means the machine was busy "
                        "during a timed loop of that engine.\n")
         # recall / QPS

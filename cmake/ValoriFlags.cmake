@@ -5,7 +5,7 @@
 # modules (core/lthash.c's 4-block ChaCha20) onto SIMD128. Integer results are exact, so state roots
 # are unchanged (the golden and identity tests prove it); VALORI_WASM_SIMD=OFF builds the scalar
 # code for older engines.
-option(VALORI_WASM_SIMD "WebAssembly builds: use SIMD128 for the distance kernels" ON)
+option(VALORI_WASM_SIMD "WebAssembly builds: SIMD128 kernels (distances, LtHash)" ON)
 function(valori_apply_flags tgt)
   target_compile_options(${tgt} PRIVATE -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-function)
   if(CMAKE_C_COMPILER_ID MATCHES "Clang|GNU")

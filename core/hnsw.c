@@ -9,7 +9,7 @@
 /* WebAssembly has no prefetch instruction. One plain byte load per cache line gets the lines in
 ** flight just the same (the loads are independent, so the CPU overlaps their misses); storing the
 ** byte to a sink keeps the compiler from dropping the load. Thread-local, so concurrent searches
-** never share it. Measured in Node on 30k x 784: index build 1.2-1.45x, search 1.1-1.5x faster. */
+** never share it (the only global state the library has, and write-only). */
 static _Thread_local volatile uint8_t vl_sink;
 #define VL_PREFETCH(p) (vl_sink = *(const volatile uint8_t *)(const void *)(p))
 #elif defined(__GNUC__) || defined(__clang__)
@@ -50,7 +50,9 @@ int vl_hnsw_reserve(vl_hnsw *h, uint32_t cap) {
 }
 
 uint32_t vl_hnsw_level(uint64_t id, uint32_t M) {
-  uint64_t x = vl_mix64(id + 0x9E3779B97F4A7C15ull), thr = UINT64_MAX / M;
+  uint64_t x = vl_mix64(id + 0x9E3779B97F4A7C15ull), thr;
+  if (M < 2) return 0; /* no index (M = 0): never called for such a store, but never divide by 0 */
+  thr = UINT64_MAX / M;
   uint32_t l = 0;
   while (x < thr && l < VL_HNSW_MAX_LEVEL) {
     l++;
@@ -161,7 +163,8 @@ static inline int accept(const vl_space *sp, const vl_filter *f, uint32_t slot) 
 
 /* Asks for every cache line of [p, p + bytes). A vector is read whole by the distance kernel, and
 ** one request per line gets every line in flight at once (the hardware prefetcher would fetch
-** them one after another); this is worth ~1.5x on index build at 784 dimensions. */
+** them one after another). Index build at 784 dimensions, where every vector read is a run of 49
+** cache misses, gained the most from it when it was introduced (bench/REPORT.md has the speeds). */
 static inline void prefetch_bytes(const void *p, size_t bytes) {
   const char *c = (const char *)p;
   size_t off;

@@ -12,7 +12,8 @@
 **   in VALORI_RESULT_CODES. Results come back through out-parameters. On error, out-parameters are
 **   left untouched unless the function says otherwise, and the database state is unchanged.
 ** - Handles are opaque. A valori_db is created by valori_open() or valori_snapshot_load() and freed
-**   by valori_close(). Nothing in the library keeps global mutable state.
+**   by valori_close(). Nothing in the library keeps global mutable state (the WebAssembly build's
+**   thread-local prefetch sink in hnsw.c aside: written, never read).
 ** - Memory the library allocates comes from the allocator given in valori_options (or the host's
 **   libc allocator when none is given on a hosted build). Buffers passed in stay owned by the
 **   caller and are only borrowed for the duration of the call. Result arrays are caller-owned.

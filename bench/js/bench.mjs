@@ -266,7 +266,7 @@ async function parent(o) {
 
 /** Builds the same store natively and compares root, index digest and result ids. */
 function nativeCheck(o, wb, idsWasm, idsNative) {
-  const bin = o.data.replace(/\.json$/, '.bin');
+  const bin = (o.dataFor['valori-wasm'] || o.data).replace(/\.json$/, '.bin'); // the data the wasm run had
   const m = Math.min(o.checkNq, wb.nq);
   const args = ['--from', bin, '--nq', String(m), '--ef', o.efs.join(','), '--k', String(o.k), '--M', String(o.M),
     '--efc', String(o.efc), '--batch', String(wb.batch), '--ids-out', idsNative];

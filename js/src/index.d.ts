@@ -164,6 +164,9 @@ export class Valori {
   static fromSnapshot(bytes: Uint8Array): Promise<Valori>;
   /** Bytes in use on the WebAssembly heap (shared by all databases of this JS realm). */
   static heapUsed(): Promise<number>;
+  /** Size of the WebAssembly linear memory (grows, never shrinks): heapUsed() plus free heap, stack
+   *  and static data. */
+  static memoryBytes(): Promise<number>;
   static constants(): Promise<Constants>;
 
   readonly path: string;

@@ -242,6 +242,13 @@ export class Valori {
     return core.m._vw_heap_used();
   }
 
+  /** Size of the WebAssembly linear memory (what the instance holds from the JS engine; it grows,
+   * never shrinks): heapUsed() plus free heap, stack and static data. */
+  static async memoryBytes() {
+    const core = await loadCore();
+    return core.m.HEAPU8.length;
+  }
+
   /** The constants read from C at start-up (codes, limits, metrics, opcodes...). */
   static async constants() {
     const core = await loadCore();

@@ -362,6 +362,8 @@ export function sharedSuite(label, env) {
       const base = await Valori.heapUsed();
       for (let i = 0; i < 10; i++) await cycle();
       expect(await Valori.heapUsed()).toBe(base);
+      expect(await Valori.memoryBytes()).toBeGreaterThan(base); /* linear memory holds the heap */
+      expect((await Valori.memoryBytes()) % 65536).toBe(0);     /* whole wasm pages */
     });
 
     if (env.persistent) {
