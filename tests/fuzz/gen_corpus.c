@@ -94,7 +94,18 @@ int main(int argc, char **argv) {
     valori_snapshot(db);
     valori_close(db);
     fv_list_names(gfs, each, NULL);
+    fv_free(gfs);
   }
+  /* store c: store a's workload on an index-less store (its files carry format version 2) */
+  prefix = "c-";
+  wl_index = VALORI_INDEX_NONE;
+  gfs = fv_new(3);
+  memset(r, 0, sizeof *r);
+  db = wl_open(fv_vfs(gfs), NULL, 0, NULL);
+  if (!db) return 1;
+  wl_run(db, 3, 0, r);
+  valori_close(db);
+  fv_list_names(gfs, each, NULL);
   printf("wrote %d corpus files\n", nfile);
   fv_free(gfs);
   free(r);
