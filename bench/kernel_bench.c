@@ -165,7 +165,7 @@ static double pass_fixed(size_t reps, const void *p) {
                      : fixed_l2(c->iq + q * c->dim, c->ib + v * c->dim, c->dim);
   return (double)acc;
 }
-#ifdef BENCH_HAVE_VALORI
+#if defined(BENCH_HAVE_VALORI) && !defined(BENCH_KERNEL_NATIVE)
 typedef struct core_ctx {
   const ctx *c;
   vl_kernel k;
@@ -266,12 +266,11 @@ int main(int argc, char **argv) {
                nx / (double)dim, max_rel[ip], BENCH_KERNEL_FLAGS);
 #ifdef BENCH_HAVE_VALORI
     /* Every core kernel must give exactly the local loop's integers; then each is timed. The core is
-    ** compiled with its own flags whichever kernel_bench variant this is. */
+    ** compiled with its own flags whichever kernel_bench variant this is, so only the project
+    ** variant reports the timings (once per run, not twice). */
     vl_kernel ks[8];
     size_t nk = vl_dist_kernels(ks);
     for (size_t ki = 0; ki < nk; ki++) {
-      core_ctx cc = {&c, ks[ki]};
-      double ns;
       for (size_t q = 0; q < NQ; q++)
         for (size_t v = 0; v < NV; v++) {
           const int32_t *a = iq + q * dim, *b = ib + v * dim;
@@ -282,12 +281,17 @@ int main(int argc, char **argv) {
             return 1;
           }
         }
-      ns = time_per_unit(pass_core, &cc, NQ * NV, o.runs) * 1e9;
-      fprintf(stderr, "  %s %zu-d: core %s %.2f ns per distance%s\n", mt, dim, ks[ki].name, ns,
-              ki + 1 == nk ? " (the one the engine uses)" : "");
-      bench_emit("%s,\"impl\":\"core-%s\",\"build\":\"core\",\"kernel_metric\":\"%s\",\"ns_per_distance\":%.3f,"
-                 "\"ns_per_component\":%.4f,\"max_rel_err\":%.3g,\"in_use\":%s}\n", head, ks[ki].name, mt, ns,
-                 ns / (double)dim, max_rel[ip], ki + 1 == nk ? "true" : "false");
+#ifndef BENCH_KERNEL_NATIVE
+      {
+        core_ctx cc = {&c, ks[ki]};
+        double ns = time_per_unit(pass_core, &cc, NQ * NV, o.runs) * 1e9;
+        fprintf(stderr, "  %s %zu-d: core %s %.2f ns per distance%s\n", mt, dim, ks[ki].name, ns,
+                ki + 1 == nk ? " (the one the engine uses)" : "");
+        bench_emit("%s,\"impl\":\"core-%s\",\"build\":\"core\",\"kernel_metric\":\"%s\",\"ns_per_distance\":%.3f,"
+                   "\"ns_per_component\":%.4f,\"max_rel_err\":%.3g,\"in_use\":%s}\n", head, ks[ki].name, mt, ns,
+                   ns / (double)dim, max_rel[ip], ki + 1 == nk ? "true" : "false");
+      }
+#endif
     }
 #endif
   }
@@ -298,7 +302,7 @@ int main(int argc, char **argv) {
   bench_emit("%s,\"impl\":\"f32-to-q16\",\"converter\":\"%s\",\"build\":\"%s\",\"ns_per_component\":%.4f,"
              "\"ns_per_vector\":%.2f,\"flags\":\"%s\"}\n", head, CONVERTER, variant, nc, nc * (double)dim,
              BENCH_KERNEL_FLAGS);
-#ifdef BENCH_HAVE_VALORI
+#if defined(BENCH_HAVE_VALORI) && !defined(BENCH_KERNEL_NATIVE)
   {
     double nv = time_per_unit(pass_convert_vec, &c, NV * dim, o.runs) * 1e9;
     fprintf(stderr, "  f32 -> q16 (vl_vec_from_f32, whole vectors): %.3f ns per component\n", nv);
