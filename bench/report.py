@@ -407,8 +407,10 @@ class Report:
                 self.md.append("**`rest` is negative**: the parts timed alone took longer than the whole append "
                                "(a disturbed or very short run); the shares are not reliable here.\n")
             top = sorted((c for c in cost if c["part"] != "rest"), key=lambda c: -c["share"])
-            self.md.append("Raw append is bounded by " + ", then ".join(
-                f"`{c['part']}` ({c['share']:.0%})" for c in top) + ".\n")
+            rest = sum(c["share"] for c in cost if c["part"] == "rest")
+            self.md.append("Of the parts timed alone, the largest are " + ", then ".join(
+                f"`{c['part']}` ({c['share']:.0%})" for c in top) +
+                f"; the untimed `rest` is {rest:.0%}.\n")
         if HAVE_MPL:
             name = "ingestion.png"
             fig, ax = plt.subplots(figsize=(6.4, 4.4))
