@@ -50,7 +50,7 @@ static double now_s(void) {
 /* ---- idx loader */
 
 int bench_idx_load(const char *path, size_t max_rows, float **out, size_t *rows, size_t *dim) {
-  return valori_idx_images(path, max_rows, out, rows, dim); /* native/idx.c: the one idx reader */
+  return valori_idx_images(path, max_rows, out, rows, dim); /* native/dataset/idx.c: the one idx reader */
 }
 
 /* ---- variants */

@@ -17,7 +17,7 @@
 ** header holding a magic, the sizes and a checksum of every input byte; a stale or foreign file is
 ** recomputed. All progress goes to stderr.
 **
-** Everything here is plain C11 + POSIX threads (idx files are read by native/idx.c, over zlib),
+** Everything here is plain C11 + POSIX threads (idx files are read by native/dataset/idx.c, over zlib),
 ** callable from C++ (extern "C").
 */
 #ifndef BENCH_DATA_H

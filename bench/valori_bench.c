@@ -1,6 +1,6 @@
 /*
 ** valori_bench.c: the Valori driver. Measures an in-memory Valori database (valori_open with no VFS)
-** through the public API only (core/valori.h), on the same data, parameters and protocol as
+** through the public API only (core/include/valori.h), on the same data, parameters and protocol as
 ** hnswlib_bench.cpp, so that bench/report.py can put the two side by side:
 **   build      valori_insert_batch of the whole base (batches of --batch records, one event each),
 **              vectors/s, memory from valori_stats_get plus the RSS delta;
