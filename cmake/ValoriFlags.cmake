@@ -19,6 +19,7 @@ function(valori_apply_flags tgt)
   endif()
   if(VALORI_SANITIZE)
     target_compile_options(${tgt} PRIVATE -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+    target_compile_definitions(${tgt} PRIVATE VALORI_DEBUG=1) # VL_ALWAYS / VL_NEVER trap
     target_link_options(${tgt} PUBLIC -fsanitize=address,undefined)
   endif()
 endfunction()

@@ -21,6 +21,18 @@
     if (vl_rc_ != VALORI_OK) return vl_rc_; \
   } while (0)
 
+/* SQLite-style defensive checks. VL_ALWAYS(X) marks a condition the code believes always holds,
+** VL_NEVER(X) one it believes never does ("this commit cannot fail"). Both evaluate to X, so the
+** defensive branch stays in release builds; with VALORI_DEBUG (the sanitizer build) a wrong belief
+** traps at once instead of being quietly handled. */
+#ifdef VALORI_DEBUG
+#define VL_ALWAYS(X) ((X) ? 1 : (__builtin_trap(), 0))
+#define VL_NEVER(X) ((X) ? (__builtin_trap(), 1) : 0)
+#else
+#define VL_ALWAYS(X) ((X) ? 1 : 0)
+#define VL_NEVER(X) ((X) ? 1 : 0)
+#endif
+
 /* ---- Allocation through the vtable. Sizes are checked for overflow before any call. */
 static inline void *vl_alloc(const valori_allocator *a, size_t n) {
   return n ? a->alloc(a->ctx, n) : NULL;
