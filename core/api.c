@@ -74,16 +74,22 @@ int valori_open(const char *path, const valori_options *opt, valori_db **out) {
     rc = vl_engine_new(a, &c, &db->e);
   } else {
     vl_store_opts so;
-    so.flags = opt->flags;
-    so.sync_mode = opt->sync_mode;
-    so.snapshot_every = opt->snapshot_every ? opt->snapshot_every : 100000u;
-    so.segment_bytes = opt->segment_bytes ? opt->segment_bytes : (4u << 20);
+    vl_store_opts_resolve(opt, &so);
     rc = vl_store_open(a, opt->vfs, &c, &so, &db->store, &db->e);
   }
   if (rc) {
     db_free(db);
     return rc;
   }
+  *out = db;
+  return VALORI_OK;
+}
+
+int vl_db_from_engine(const valori_allocator *a, vl_engine *e, valori_db **out) {
+  valori_db *db;
+  VL_TRY(db_new(a, &db));
+  db->e = e;
+  db->sync_mode = VALORI_SYNC_FULL;
   *out = db;
   return VALORI_OK;
 }
@@ -100,9 +106,8 @@ int valori_flush(valori_db *db) {
   int rc;
   if (!db) return VALORI_EINVAL;
   if (!db->store) return VALORI_OK;
-  if (db->poisoned) return VALORI_EPOISONED;
-  rc = vl_store_sync(db->store);
-  if (rc) db->poisoned = 1;
+  if (VL_DB_POISONED(db)) return VALORI_EPOISONED;
+  rc = vl_store_sync(db->store); /* a failure poisons the store */
   return rc;
 }
 
@@ -110,7 +115,7 @@ int vl_db_submit(valori_db *db, const uint8_t *ev, size_t len, uint64_t *out_id)
   uint8_t root[32];
   uint64_t id = 0;
   int rc;
-  if (db->poisoned) return VALORI_EPOISONED;
+  if (VL_DB_POISONED(db)) return VALORI_EPOISONED;
   if (db->readonly) return VALORI_EREADONLY;
   VL_TRY(vl_engine_apply(db->e, ev, len, &id));
   if (db->store) {
@@ -118,7 +123,9 @@ int vl_db_submit(valori_db *db, const uint8_t *ev, size_t len, uint64_t *out_id)
     rc = vl_store_append(db->store, ev, len, vl_engine_height(db->e), root);
     if (!rc && db->sync_mode == VALORI_SYNC_FULL) rc = vl_store_sync(db->store);
     if (rc) {
-      db->poisoned = 1; /* the engine is ahead of the durable log: refuse writes until reopen */
+      /* the engine is ahead of the durable log: every failed append or sync has poisoned the
+      ** store, which refuses writes until reopen */
+      (void)VL_ALWAYS(vl_store_poisoned(db->store));
       return rc;
     }
     vl_store_maybe_snapshot(db->store, db->e); /* never fails the durable write; see valori_store_status_get */

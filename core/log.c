@@ -59,12 +59,15 @@ static int vl_parse20(const char *s, uint64_t *h) {
 int vl_name_parse(const char *name, uint64_t *height) {
   size_t n = strlen(name);
   if (n == 4 + 20 + 5 && memcmp(name, "log-", 4) == 0 && memcmp(name + 24, ".vlog", 5) == 0)
-    return vl_parse20(name + 4, height) ? 1 : 0;
+    return vl_parse20(name + 4, height) ? VL_NAME_SEGMENT : VL_NAME_OTHER;
   if (n == 5 + 20 + 6 && memcmp(name, "snap-", 5) == 0 && memcmp(name + 25, ".vsnap", 6) == 0)
-    return vl_parse20(name + 5, height) ? 2 : 0;
+    return vl_parse20(name + 5, height) ? VL_NAME_SNAPSHOT : VL_NAME_OTHER;
   if (n == 5 + 20 + 10 && memcmp(name, "snap-", 5) == 0 && memcmp(name + 25, ".vsnap.tmp", 10) == 0)
-    return vl_parse20(name + 5, height) ? 3 : 0;
-  return 0;
+    return vl_parse20(name + 5, height) ? VL_NAME_SNAPSHOT_TMP : VL_NAME_OTHER;
+  if (strcmp(name, VL_HEAD_NAME) == 0) return VL_NAME_HEAD;
+  if (strcmp(name, VL_HEAD_TMP_NAME) == 0) return VL_NAME_HEAD_TMP;
+  if (strcmp(name, "LOCK") == 0) return VL_NAME_LOCK;
+  return VL_NAME_OTHER;
 }
 
 /* Field-by-field equality of two configurations. */
@@ -94,12 +97,12 @@ static void vl_cfg_get(const uint8_t *p, vl_config *c) {
 void vl_seg_hdr_encode(const vl_seg_hdr *h, uint8_t out[VL_SEG_HDR]) {
   memset(out, 0, VL_SEG_HDR);
   memcpy(out, VL_SEG_MAGIC, 8);
-  vl_put32(out + 8, vl_config_format_version(&h->cfg));
-  vl_put32(out + 12, VL_SEG_HDR);
-  vl_cfg_put(out + 16, &h->cfg);
-  vl_put64(out + 40, h->first_height);
-  memcpy(out + 48, h->chain_in, 32);
-  vl_put32(out + 92, vl_crc32c(0, out, 92));
+  vl_put32(out + VL_SEG_OFF_VERSION, vl_config_format_version(&h->cfg));
+  vl_put32(out + VL_SEG_OFF_SIZE, VL_SEG_HDR);
+  vl_cfg_put(out + VL_SEG_OFF_CONFIG, &h->cfg);
+  vl_put64(out + VL_SEG_OFF_FIRST, h->first_height);
+  memcpy(out + VL_SEG_OFF_CHAIN, h->chain_in, 32);
+  vl_put32(out + VL_SEG_OFF_CRC, vl_crc32c(0, out, VL_SEG_OFF_CRC));
 }
 
 /* Decodes a segment header; see log.h. */
@@ -107,20 +110,20 @@ int vl_seg_hdr_decode(const uint8_t *p, size_t n, vl_seg_hdr *h, const char **wh
   size_t i;
   if (n < VL_SEG_HDR) { *what = "segment shorter than its header"; return VALORI_ECORRUPT; }
   if (memcmp(p, VL_SEG_MAGIC, 8) != 0) { *what = "bad segment magic"; return VALORI_ECORRUPT; }
-  if (vl_crc32c(0, p, 92) != vl_get32(p + 92)) { *what = "bad segment header checksum"; return VALORI_ECORRUPT; }
-  h->version = vl_get32(p + 8);
+  if (vl_crc32c(0, p, VL_SEG_OFF_CRC) != vl_get32(p + VL_SEG_OFF_CRC)) { *what = "bad segment header checksum"; return VALORI_ECORRUPT; }
+  h->version = vl_get32(p + VL_SEG_OFF_VERSION);
   if (h->version > VL_FORMAT_VERSION_MAX) { *what = "segment format version is newer than this library"; return VALORI_EVERSION; }
-  if (h->version == 0 || vl_get32(p + 12) != VL_SEG_HDR || vl_get32(p + 36) != 0) {
+  if (h->version == 0 || vl_get32(p + VL_SEG_OFF_SIZE) != VL_SEG_HDR || vl_get32(p + VL_SEG_OFF_FLAGS) != 0) {
     *what = "bad segment header fields";
     return VALORI_ECORRUPT;
   }
-  for (i = 80; i < 92; i++)
+  for (i = VL_SEG_OFF_RESERVED; i < VL_SEG_OFF_CRC; i++)
     if (p[i]) { *what = "bad segment header fields"; return VALORI_ECORRUPT; }
-  vl_cfg_get(p + 16, &h->cfg);
+  vl_cfg_get(p + VL_SEG_OFF_CONFIG, &h->cfg);
   if (vl_config_check(&h->cfg)) { *what = "invalid configuration in the segment header"; return VALORI_ECORRUPT; }
   if (h->version != vl_config_format_version(&h->cfg)) { *what = "segment version does not match its configuration"; return VALORI_ECORRUPT; }
-  h->first_height = vl_get64(p + 40);
-  memcpy(h->chain_in, p + 48, 32);
+  h->first_height = vl_get64(p + VL_SEG_OFF_FIRST);
+  memcpy(h->chain_in, p + VL_SEG_OFF_CHAIN, 32);
   if (h->first_height == 0) { *what = "segment first height is 0"; return VALORI_ECORRUPT; }
   return VALORI_OK;
 }
@@ -146,14 +149,14 @@ void vl_rec_encode(uint8_t hdr[VL_REC_HDR], const uint8_t prev_chain[32], uint64
   uint32_t crc;
   vl_chain_next(prev_chain, height, root, ev, len, chain_out);
   vl_put32(hdr, len);
-  vl_put64(hdr + 8, height);
-  vl_put64(hdr + 16, synced);
-  memcpy(hdr + 24, root, 32);
-  memcpy(hdr + 56, chain_out, 32);
-  crc = vl_crc32c(0, hdr, 4);
-  crc = vl_crc32c(crc, hdr + 8, VL_REC_HDR - 8);
+  vl_put64(hdr + VL_REC_OFF_HEIGHT, height);
+  vl_put64(hdr + VL_REC_OFF_SYNCED, synced);
+  memcpy(hdr + VL_REC_OFF_ROOT, root, 32);
+  memcpy(hdr + VL_REC_OFF_CHAIN, chain_out, 32);
+  crc = vl_crc32c(0, hdr, VL_REC_OFF_CRC);
+  crc = vl_crc32c(crc, hdr + VL_REC_OFF_HEIGHT, VL_REC_HDR - VL_REC_OFF_HEIGHT);
   crc = vl_crc32c(crc, ev, len);
-  vl_put32(hdr + 4, crc);
+  vl_put32(hdr + VL_REC_OFF_CRC, crc);
 }
 
 /* Decodes one record (length bound and CRC); see log.h. */
@@ -163,15 +166,15 @@ int vl_rec_decode(const uint8_t *p, size_t n, vl_rec *r, const char **what) {
   len = vl_get32(p);
   if (len > VALORI_MAX_EVENT) { *what = "record length out of range"; return VALORI_ECORRUPT; }
   if ((size_t)len > n - VL_REC_HDR) { *what = "truncated record"; return VALORI_ECORRUPT; }
-  crc = vl_crc32c(0, p, 4);
-  crc = vl_crc32c(crc, p + 8, VL_REC_HDR - 8);
+  crc = vl_crc32c(0, p, VL_REC_OFF_CRC);
+  crc = vl_crc32c(crc, p + VL_REC_OFF_HEIGHT, VL_REC_HDR - VL_REC_OFF_HEIGHT);
   crc = vl_crc32c(crc, p + VL_REC_HDR, len);
-  if (crc != vl_get32(p + 4)) { *what = "bad record checksum"; return VALORI_ECORRUPT; }
+  if (crc != vl_get32(p + VL_REC_OFF_CRC)) { *what = "bad record checksum"; return VALORI_ECORRUPT; }
   r->len = len;
-  r->height = vl_get64(p + 8);
-  r->synced = vl_get64(p + 16);
-  r->root = p + 24;
-  r->chain = p + 56;
+  r->height = vl_get64(p + VL_REC_OFF_HEIGHT);
+  r->synced = vl_get64(p + VL_REC_OFF_SYNCED);
+  r->root = p + VL_REC_OFF_ROOT;
+  r->chain = p + VL_REC_OFF_CHAIN;
   r->ev = p + VL_REC_HDR;
   return VALORI_OK;
 }
@@ -184,7 +187,7 @@ static int vl_seg_classify(const uint8_t *p, size_t n, size_t bad, uint64_t h) {
   uint64_t span = (uint64_t)(n - bad) / VL_REC_HDR + 1u;
   for (y = bad + 1; y + VL_REC_HDR <= n; y++) {
     uint32_t len = vl_get32(p + y);
-    uint64_t rh = vl_get64(p + y + 8), syn = vl_get64(p + y + 16);
+    uint64_t rh = vl_get64(p + y + VL_REC_OFF_HEIGHT), syn = vl_get64(p + y + VL_REC_OFF_SYNCED);
     vl_rec r;
     const char *what;
     if (len > VALORI_MAX_EVENT || (size_t)len > n - y - VL_REC_HDR) continue;
@@ -259,15 +262,15 @@ int vl_seg_scan_run(const uint8_t *p, size_t n, vl_rec_cb cb, void *arg, vl_seg_
 void vl_snap_hdr_encode(const vl_snap_hdr *h, uint8_t out[VL_SNAP_HDR]) {
   memset(out, 0, VL_SNAP_HDR);
   memcpy(out, VL_SNAP_MAGIC, 8);
-  vl_put32(out + 8, vl_config_format_version(&h->cfg));
-  vl_put32(out + 12, VL_SNAP_HDR);
-  vl_cfg_put(out + 16, &h->cfg);
-  vl_put64(out + 40, h->height);
-  vl_put64(out + 48, h->payload_len);
-  memcpy(out + 56, h->root, 32);
-  memcpy(out + 88, h->chain, 32);
-  vl_put32(out + 120, h->payload_crc);
-  vl_put32(out + 124, vl_crc32c(0, out, 124));
+  vl_put32(out + VL_SNAP_OFF_VERSION, vl_config_format_version(&h->cfg));
+  vl_put32(out + VL_SNAP_OFF_SIZE, VL_SNAP_HDR);
+  vl_cfg_put(out + VL_SNAP_OFF_CONFIG, &h->cfg);
+  vl_put64(out + VL_SNAP_OFF_HEIGHT, h->height);
+  vl_put64(out + VL_SNAP_OFF_LEN, h->payload_len);
+  memcpy(out + VL_SNAP_OFF_ROOT, h->root, 32);
+  memcpy(out + VL_SNAP_OFF_CHAIN, h->chain, 32);
+  vl_put32(out + VL_SNAP_OFF_PCRC, h->payload_crc);
+  vl_put32(out + VL_SNAP_OFF_CRC, vl_crc32c(0, out, VL_SNAP_OFF_CRC));
 }
 
 /* Checks a snapshot file image; see log.h. */
@@ -275,21 +278,21 @@ int vl_snap_file_check(const uint8_t *p, size_t n, vl_snap_hdr *h, const char **
   *off = 0;
   if (n < VL_SNAP_HDR) { *what = "snapshot shorter than its header"; return VALORI_ECORRUPT; }
   if (memcmp(p, VL_SNAP_MAGIC, 8) != 0) { *what = "bad snapshot magic"; return VALORI_ECORRUPT; }
-  if (vl_crc32c(0, p, 124) != vl_get32(p + 124)) { *what = "bad snapshot header checksum"; return VALORI_ECORRUPT; }
-  h->version = vl_get32(p + 8);
+  if (vl_crc32c(0, p, VL_SNAP_OFF_CRC) != vl_get32(p + VL_SNAP_OFF_CRC)) { *what = "bad snapshot header checksum"; return VALORI_ECORRUPT; }
+  h->version = vl_get32(p + VL_SNAP_OFF_VERSION);
   if (h->version > VL_FORMAT_VERSION_MAX) { *what = "snapshot format version is newer than this library"; return VALORI_EVERSION; }
-  if (h->version == 0 || vl_get32(p + 12) != VL_SNAP_HDR || vl_get32(p + 36) != 0) {
+  if (h->version == 0 || vl_get32(p + VL_SNAP_OFF_SIZE) != VL_SNAP_HDR || vl_get32(p + VL_SNAP_OFF_FLAGS) != 0) {
     *what = "bad snapshot header fields";
     return VALORI_ECORRUPT;
   }
-  vl_cfg_get(p + 16, &h->cfg);
+  vl_cfg_get(p + VL_SNAP_OFF_CONFIG, &h->cfg);
   if (vl_config_check(&h->cfg)) { *what = "invalid configuration in the snapshot header"; return VALORI_ECORRUPT; }
   if (h->version != vl_config_format_version(&h->cfg)) { *what = "snapshot version does not match its configuration"; return VALORI_ECORRUPT; }
-  h->height = vl_get64(p + 40);
-  h->payload_len = vl_get64(p + 48);
-  memcpy(h->root, p + 56, 32);
-  memcpy(h->chain, p + 88, 32);
-  h->payload_crc = vl_get32(p + 120);
+  h->height = vl_get64(p + VL_SNAP_OFF_HEIGHT);
+  h->payload_len = vl_get64(p + VL_SNAP_OFF_LEN);
+  memcpy(h->root, p + VL_SNAP_OFF_ROOT, 32);
+  memcpy(h->chain, p + VL_SNAP_OFF_CHAIN, 32);
+  h->payload_crc = vl_get32(p + VL_SNAP_OFF_PCRC);
   *off = VL_SNAP_HDR;
   if (h->payload_len != (uint64_t)(n - VL_SNAP_HDR)) {
     *what = h->payload_len > (uint64_t)(n - VL_SNAP_HDR) ? "truncated snapshot" : "trailing bytes after snapshot";
@@ -300,5 +303,69 @@ int vl_snap_file_check(const uint8_t *p, size_t n, vl_snap_hdr *h, const char **
     *what = "bad snapshot payload checksum";
     return VALORI_ECORRUPT;
   }
+  return VALORI_OK;
+}
+
+/* Encodes HEAD (layout in log.h). */
+void vl_head_encode(const vl_head *h, uint8_t out[VL_HEAD_SIZE]) {
+  memset(out, 0, VL_HEAD_SIZE);
+  memcpy(out, VL_HEAD_MAGIC, 8);
+  vl_put32(out + VL_HEAD_OFF_VERSION, VL_HEAD_VERSION);
+  vl_put32(out + VL_HEAD_OFF_SIZE, VL_HEAD_SIZE);
+  vl_cfg_put(out + VL_HEAD_OFF_CONFIG, &h->cfg);
+  vl_put32(out + VL_HEAD_OFF_REASON, h->reason);
+  vl_put64(out + VL_HEAD_OFF_NEWEST, h->newest_segment);
+  vl_put64(out + VL_HEAD_OFF_FLOOR, h->floor);
+  memcpy(out + VL_HEAD_OFF_CHAIN, h->chain, 32);
+  vl_put32(out + VL_HEAD_OFF_CRC, vl_crc32c(0, out, VL_HEAD_OFF_CRC));
+}
+
+/* Decodes HEAD; see log.h. Every field is checked, so a HEAD that passes describes a possible
+** state of a store (the recovery then checks it against the log). */
+int vl_head_decode(const uint8_t *p, size_t n, vl_head *h, const char **what, uint64_t *off) {
+  size_t i;
+  *off = 0;
+  /* a later version may be longer: with our magic and a newer version number, refuse as newer */
+  if (n != VL_HEAD_SIZE && n >= VL_HEAD_OFF_SIZE && memcmp(p, VL_HEAD_MAGIC, 8) == 0 &&
+      vl_get32(p + VL_HEAD_OFF_VERSION) > VL_HEAD_VERSION) {
+    *what = "HEAD format version is newer than this library";
+    *off = VL_HEAD_OFF_VERSION;
+    return VALORI_EVERSION;
+  }
+  if (n != VL_HEAD_SIZE) {
+    *what = n < VL_HEAD_SIZE ? "HEAD is shorter than its format" : "HEAD is longer than its format";
+    *off = n < VL_HEAD_SIZE ? n : VL_HEAD_SIZE;
+    return VALORI_ECORRUPT;
+  }
+  if (memcmp(p, VL_HEAD_MAGIC, 8) != 0) { *what = "bad HEAD magic"; return VALORI_ECORRUPT; }
+  if (vl_crc32c(0, p, VL_HEAD_OFF_CRC) != vl_get32(p + VL_HEAD_OFF_CRC)) {
+    *what = "bad HEAD checksum";
+    *off = VL_HEAD_OFF_CRC;
+    return VALORI_ECORRUPT;
+  }
+  *off = VL_HEAD_OFF_VERSION;
+  if (vl_get32(p + VL_HEAD_OFF_VERSION) > VL_HEAD_VERSION) { *what = "HEAD format version is newer than this library"; return VALORI_EVERSION; }
+  if (vl_get32(p + VL_HEAD_OFF_VERSION) == 0 || vl_get32(p + VL_HEAD_OFF_SIZE) != VL_HEAD_SIZE) {
+    *what = "bad HEAD header fields";
+    return VALORI_ECORRUPT;
+  }
+  *off = VL_HEAD_OFF_RESERVED;
+  for (i = VL_HEAD_OFF_RESERVED; i < VL_HEAD_OFF_CRC; i++)
+    if (p[i]) { *what = "bad HEAD reserved bytes"; return VALORI_ECORRUPT; }
+  *off = VL_HEAD_OFF_CONFIG;
+  vl_cfg_get(p + VL_HEAD_OFF_CONFIG, &h->cfg);
+  if (vl_config_check(&h->cfg)) { *what = "invalid configuration in HEAD"; return VALORI_ECORRUPT; }
+  *off = VL_HEAD_OFF_REASON;
+  h->reason = vl_get32(p + VL_HEAD_OFF_REASON);
+  if (h->reason < VL_HEAD_OPEN || h->reason > VL_HEAD_CLOSE) { *what = "bad HEAD reason"; return VALORI_ECORRUPT; }
+  *off = VL_HEAD_OFF_NEWEST;
+  h->newest_segment = vl_get64(p + VL_HEAD_OFF_NEWEST);
+  h->floor = vl_get64(p + VL_HEAD_OFF_FLOOR);
+  memcpy(h->chain, p + VL_HEAD_OFF_CHAIN, 32);
+  if (h->newest_segment == 0 || h->floor == UINT64_MAX || h->newest_segment > h->floor + 1u) {
+    *what = "HEAD names a newest segment that starts above its floor";
+    return VALORI_ECORRUPT;
+  }
+  *off = 0;
   return VALORI_OK;
 }

@@ -23,6 +23,14 @@
 **  36  4  flags, zero               92  4  CRC-32C of bytes 0..91 */
 #define VL_SEG_MAGIC "VALORLOG"
 #define VL_SEG_HDR 96u
+#define VL_SEG_OFF_VERSION 8u
+#define VL_SEG_OFF_SIZE 12u
+#define VL_SEG_OFF_CONFIG 16u
+#define VL_SEG_OFF_FLAGS 36u
+#define VL_SEG_OFF_FIRST 40u
+#define VL_SEG_OFF_CHAIN 48u
+#define VL_SEG_OFF_RESERVED 80u
+#define VL_SEG_OFF_CRC 92u
 
 /* ---- Record: 88-byte header then the event bytes.
 **   0  4  len: event bytes (<= VALORI_MAX_EVENT)
@@ -33,6 +41,11 @@
 **  56 32  chain: SHA-256(previous chain || height (u64 LE) || root || event)
 **  88     event bytes (event.h) */
 #define VL_REC_HDR 88u
+#define VL_REC_OFF_CRC 4u
+#define VL_REC_OFF_HEIGHT 8u
+#define VL_REC_OFF_SYNCED 16u
+#define VL_REC_OFF_ROOT 24u
+#define VL_REC_OFF_CHAIN 56u
 
 /* ---- Snapshot file: 128-byte header then the engine snapshot (vl_engine_snapshot_save bytes).
 **   0  8  magic "VALORSNP"          48  8  payload length
@@ -43,14 +56,52 @@
 **  40  8  height */
 #define VL_SNAP_MAGIC "VALORSNP"
 #define VL_SNAP_HDR 128u
+#define VL_SNAP_OFF_VERSION 8u
+#define VL_SNAP_OFF_SIZE 12u
+#define VL_SNAP_OFF_CONFIG 16u
+#define VL_SNAP_OFF_FLAGS 36u
+#define VL_SNAP_OFF_HEIGHT 40u
+#define VL_SNAP_OFF_LEN 48u
+#define VL_SNAP_OFF_ROOT 56u
+#define VL_SNAP_OFF_CHAIN 88u
+#define VL_SNAP_OFF_PCRC 120u
+#define VL_SNAP_OFF_CRC 124u
+
+/* ---- HEAD: the store's manifest, 100 bytes, in the file HEAD (docs/FORMAT.md "HEAD"). Written
+** whole as HEAD.tmp, synced, renamed over HEAD, directory synced; never edited in place.
+**   0  8  magic "VALORHED"          40  8  newest_segment: first height of the newest segment
+**   8  4  format version (1)        48  8  floor: a height the log had durably reached
+**  12  4  size (100)                56 32  chain at `floor` (32 zero bytes at floor 0)
+**  16 20  config                    88  8  reserved, zero
+**  36  4  reason: 1 open, 2 rotation, 3 clean close          96  4  CRC-32C of bytes 0..95
+** Invariant: 1 <= newest_segment <= floor + 1 (the newest segment starts at or below floor + 1). */
+#define VL_HEAD_MAGIC "VALORHED"
+#define VL_HEAD_SIZE 100u
+#define VL_HEAD_VERSION 1u
+#define VL_HEAD_OFF_VERSION 8u
+#define VL_HEAD_OFF_SIZE 12u
+#define VL_HEAD_OFF_CONFIG 16u
+#define VL_HEAD_OFF_REASON 36u
+#define VL_HEAD_OFF_NEWEST 40u
+#define VL_HEAD_OFF_FLOOR 48u
+#define VL_HEAD_OFF_CHAIN 56u
+#define VL_HEAD_OFF_RESERVED 88u
+#define VL_HEAD_OFF_CRC 96u
+#define VL_HEAD_NAME "HEAD"
+#define VL_HEAD_TMP_NAME "HEAD.tmp"
 
 /* File names: 20 decimal digits so that names sort like heights. */
 #define VL_NAME_MAX 48u
 void vl_name_segment(char out[VL_NAME_MAX], uint64_t first_height); /* log-%020llu.vlog */
 void vl_name_snapshot(char out[VL_NAME_MAX], uint64_t height);      /* snap-%020llu.vsnap */
 void vl_name_snapshot_tmp(char out[VL_NAME_MAX], uint64_t height);  /* snap-%020llu.vsnap.tmp */
-/* Classifies a directory entry: returns 1 (segment), 2 (snapshot), 3 (snapshot temp file) with
-** *height set, or 0 for anything else (LOCK, foreign files: ignored by the store). */
+/* Classifies a directory entry: returns VL_NAME_SEGMENT, VL_NAME_SNAPSHOT or VL_NAME_SNAPSHOT_TMP
+** with *height set, VL_NAME_HEAD / VL_NAME_HEAD_TMP / VL_NAME_LOCK, or VL_NAME_OTHER (0) for
+** anything else (foreign files: ignored by the store). */
+enum {
+  VL_NAME_OTHER = 0, VL_NAME_SEGMENT = 1, VL_NAME_SNAPSHOT = 2, VL_NAME_SNAPSHOT_TMP = 3,
+  VL_NAME_HEAD = 4, VL_NAME_HEAD_TMP = 5, VL_NAME_LOCK = 6
+};
 int vl_name_parse(const char *name, uint64_t *height);
 
 /* ---- Segment header codec. */
@@ -130,6 +181,20 @@ void vl_snap_hdr_encode(const vl_snap_hdr *h, uint8_t out[VL_SNAP_HDR]);
 /* Checks magic, size, CRC and (when n >= header + payload_len) the payload CRC. VALORI_OK,
 ** VALORI_EVERSION or VALORI_ECORRUPT with *what and *off (offset of the problem in the file). */
 int vl_snap_file_check(const uint8_t *p, size_t n, vl_snap_hdr *h, const char **what, uint64_t *off);
+
+/* ---- HEAD codec. */
+enum { VL_HEAD_OPEN = 1, VL_HEAD_ROTATION = 2, VL_HEAD_CLOSE = 3 };
+typedef struct vl_head {
+  vl_config cfg;
+  uint32_t reason;          /* VL_HEAD_* */
+  uint64_t newest_segment;  /* first height of the newest segment when written */
+  uint64_t floor;           /* height the log had durably reached when written */
+  uint8_t chain[32];        /* chain value at floor */
+} vl_head;
+void vl_head_encode(const vl_head *h, uint8_t out[VL_HEAD_SIZE]);
+/* Checks magic, size, CRC, reserved bytes, reason, configuration and the invariant. VALORI_OK,
+** VALORI_EVERSION (a newer version with a valid CRC) or VALORI_ECORRUPT with *what and *off. */
+int vl_head_decode(const uint8_t *p, size_t n, vl_head *h, const char **what, uint64_t *off);
 
 int vl_config_eq(const vl_config *x, const vl_config *y);
 

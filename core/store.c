@@ -1,13 +1,16 @@
 /*
 ** store.c: the durable store at run time (store.h): opening (lock, recovery in recover.c, the
-** tail segment), appending framed and chained records, group commit (one sync covers every
-** pending append), segment rotation, snapshots (prepare in memory, write + publish atomically,
-** then prune) and closing.
+** tail segment, HEAD), appending framed and chained records, group commit (one sync covers every
+** pending append), segment rotation, the manifest HEAD, snapshots (prepare in memory, write +
+** publish atomically, then prune) and closing.
 **
 ** Sync rules (docs/STORAGE.md): a record is durable only after vfs->sync of its segment returned
 ** OK. Rotation syncs the old segment completely before the new one is created, and the new one's
 ** header is synced and its directory entry made durable (sync_dir) before any record goes into it;
-** recovery relies on both. Any failed write or sync poisons the store: the page cache may have
+** recovery relies on both. HEAD (newest segment, a floor height the log had durably reached and
+** the chain there) is published like a snapshot, only ever naming what is already durable: after
+** a rotation's new header, after the final sync of a clean close, and after a writable open that
+** changed the log's end; never on the per-write path. Any failed write or sync poisons the store: the page cache may have
 ** dropped the data even if a retry would succeed (PostgreSQL's fsyncgate), so nothing more is
 ** appended until the store is reopened and recovered from what is really on disk.
 ** The append path allocates nothing (records are written from a stack header plus the caller's
@@ -21,6 +24,66 @@
 static int vl_poison(vl_store *s, int rc) {
   s->poisoned = 1;
   return rc;
+}
+
+static int vl_readonly(const vl_store *s) { return (s->o.flags & VALORI_OPEN_READONLY) != 0; }
+
+/* See store.h. */
+int vl_store_poisoned(const vl_store *s) { return s->poisoned; }
+
+/* Store options with the defaults of valori.h; see store.h. */
+void vl_store_opts_resolve(const valori_options *opt, vl_store_opts *o) {
+  o->flags = opt->flags;
+  o->sync_mode = opt->sync_mode;
+  o->snapshot_every = opt->snapshot_every ? opt->snapshot_every : VALORI_DEFAULT_SNAPSHOT_EVERY;
+  o->segment_bytes = opt->segment_bytes ? opt->segment_bytes : VALORI_DEFAULT_SEGMENT_BYTES;
+}
+
+/* Publishes a small file atomically; see store_int.h. */
+int vl_publish_file(const valori_vfs *v, const char *tmp, const char *name, const uint8_t *data, size_t len) {
+  valori_file *f = NULL;
+  int rc, rc2;
+  rc = v->open(v->ctx, tmp, VALORI_VFS_WRITE | VALORI_VFS_CREATE | VALORI_VFS_TRUNC, &f);
+  if (rc != VALORI_OK) return rc;
+  rc = v->write(v->ctx, f, 0, data, len);
+  if (rc == VALORI_OK) rc = v->sync(v->ctx, f);
+  rc2 = v->close(v->ctx, f);
+  if (rc == VALORI_OK) rc = rc2;
+  if (rc == VALORI_OK) rc = v->rename(v->ctx, tmp, name);
+  if (rc != VALORI_OK) {
+    v->remove(v->ctx, tmp); /* best effort: recovery removes leftovers anyway */
+    return rc;
+  }
+  return v->sync_dir(v->ctx);
+}
+
+/* Publishes HEAD naming the tail segment, with the floor at the store's durable height (every
+** caller has just made everything up to s->height durable) and the chain there. On success s->head
+** is what is on disk. */
+static int vl_head_write(vl_store *s, uint32_t reason) {
+  vl_head h;
+  uint8_t buf[VL_HEAD_SIZE];
+  int rc;
+  memset(&h, 0, sizeof h);
+  h.cfg = s->cfg;
+  h.reason = reason;
+  h.newest_segment = s->seg_first;
+  h.floor = s->height;
+  memcpy(h.chain, s->chain, 32);
+  vl_head_encode(&h, buf);
+  rc = vl_publish_file(s->vfs, VL_HEAD_TMP_NAME, VL_HEAD_NAME, buf, sizeof buf);
+  if (rc == VALORI_OK) {
+    s->head = h;
+    s->have_head = 1;
+  }
+  return rc;
+}
+
+/* 1 when HEAD on disk already says (tail segment, floor at the current height, chain) and was
+** written for `reason` (or reason is 0: any). */
+static int vl_head_current(const vl_store *s, uint32_t reason) {
+  return s->have_head && s->head.newest_segment == s->seg_first && s->head.floor == s->height &&
+         memcmp(s->head.chain, s->chain, 32) == 0 && (reason == 0 || s->head.reason == reason);
 }
 
 /* Ensures room for one more entry in a u64 array (so that a later push cannot fail). */
@@ -72,6 +135,23 @@ static int vl_seg_create(vl_store *s, uint64_t first) {
   return VALORI_OK;
 }
 
+/* The height the store proves durable now: HEAD's floor or the newest snapshot, whichever is
+** higher (valori_store_status). */
+static void vl_store_proof(vl_store *s) {
+  uint64_t snap = s->nsnaps ? s->snaps[s->nsnaps - 1] : 0;
+  s->proven_height = 0;
+  s->proven_by = VALORI_PROOF_NONE;
+  if (s->have_head) {
+    s->proven_height = s->head.floor;
+    s->proven_by = s->head.reason == VL_HEAD_OPEN ? VALORI_PROOF_HEAD_OPEN
+                   : s->head.reason == VL_HEAD_ROTATION ? VALORI_PROOF_HEAD_ROTATION : VALORI_PROOF_HEAD_CLOSE;
+  }
+  if (snap > s->proven_height || (snap && !s->have_head)) {
+    s->proven_height = snap;
+    s->proven_by = VALORI_PROOF_SNAPSHOT;
+  }
+}
+
 /* Opens the store, also filling *rep; see store_int.h. */
 int vl_store_open_report(const valori_allocator *a, const valori_vfs *vfs, const vl_config *cfg,
                          const vl_store_opts *o, vl_store **store, vl_engine **engine,
@@ -110,11 +190,12 @@ int vl_store_open_report(const valori_allocator *a, const valori_vfs *vfs, const
   s->a = a;
   s->vfs = vfs;
   s->o = *o;
-  if (s->o.segment_bytes == 0) s->o.segment_bytes = 4u << 20;
-  if (s->o.snapshot_every == 0) s->o.snapshot_every = UINT64_MAX;
+  if (VL_NEVER(s->o.segment_bytes == 0)) s->o.segment_bytes = VALORI_DEFAULT_SEGMENT_BYTES;   /* resolved by the caller */
+  if (VL_NEVER(s->o.snapshot_every == 0)) s->o.snapshot_every = VALORI_DEFAULT_SNAPSHOT_EVERY;
   s->cfg = out.cfg;
-  s->readonly = readonly;
   s->locked = !readonly;
+  s->have_head = out.have_head;
+  s->head = out.head;
   s->height = s->synced_height = vl_engine_height(out.e);
   memcpy(s->chain, out.chain, 32);
   s->segs = out.segs;
@@ -144,7 +225,22 @@ int vl_store_open_report(const valori_allocator *a, const valori_vfs *vfs, const
       vl_store_close(s);
       return rc;
     }
+    /* Raise HEAD to what recovery found (a new store, a crash, an older library's writes): the
+    ** tail is synced first, since a crashed process leaves records that are readable but perhaps
+    ** not durable, and HEAD must only name what is. After a clean close nothing changes here. */
+    if (!vl_head_current(s, 0)) {
+      rc = out.have_tail ? vfs->sync(vfs->ctx, s->seg) : VALORI_OK;
+      if (rc == VALORI_OK) rc = vl_head_write(s, VL_HEAD_OPEN);
+      if (rc != VALORI_OK) {
+        if (rep) vl_report_error(rep, rc, VL_HEAD_NAME, 0, 0, "cannot write HEAD");
+        vl_engine_free(out.e);
+        s->poisoned = 1; /* close must not record a clean close over a HEAD it could not write */
+        vl_store_close(s);
+        return rc;
+      }
+    }
   }
+  vl_store_proof(s);
   *store = s;
   *engine = out.e;
   return VALORI_OK;
@@ -160,10 +256,12 @@ int vl_store_open(const valori_allocator *a, const valori_vfs *vfs, const vl_con
 int vl_store_append(vl_store *s, const uint8_t *ev, size_t len, uint64_t height, const uint8_t root[32]) {
   uint8_t hdr[VL_REC_HDR], chain[32];
   int rc;
-  if (s->readonly) return VALORI_EREADONLY;
+  if (vl_readonly(s)) return VALORI_EREADONLY;
   if (s->poisoned) return VALORI_EPOISONED;
-  if (height != s->height + 1u || (len && !ev)) return VALORI_EINVAL;
-  if (len > VALORI_MAX_EVENT) return VALORI_ETOOBIG;
+  /* The engine has applied the event already (store.h), so even a refusal for the arguments leaves
+  ** it ahead of the log: poison. */
+  if (height != s->height + 1u || (len && !ev)) return vl_poison(s, VALORI_EINVAL);
+  if (len > VALORI_MAX_EVENT) return vl_poison(s, VALORI_ETOOBIG);
   /* Rotate when the tail is full; while commit tickets are in flight the old segment is retired
   ** instead of closed (a ticket may be syncing it), and if no retirement slot is free the
   ** rotation waits for a later append (the segment grows a little past segment_bytes). */
@@ -187,6 +285,17 @@ int vl_store_append(vl_store *s, const uint8_t *ev, size_t len, uint64_t height,
     }
     rc = vl_seg_create(s, height);
     if (rc != VALORI_OK) return vl_poison(s, rc);
+    /* HEAD now names the new segment, floor = the end of the sealed one (durable: synced above).
+    ** A failed HEAD write leaves the old HEAD, which still names only durable things: the log is
+    ** unaffected, so the write goes on; the failure is reported in valori_store_status and HEAD
+    ** is written again at the next rotation or at close. */
+    rc = vl_head_write(s, VL_HEAD_ROTATION);
+    if (rc != VALORI_OK) {
+      s->last_head_error = rc;
+      s->head_failures++;
+    } else {
+      vl_store_proof(s);
+    }
   }
   vl_rec_encode(hdr, s->chain, height, s->seg_synced, root, ev, (uint32_t)len, chain);
   rc = s->vfs->write(s->vfs->ctx, s->seg, s->seg_size, hdr, VL_REC_HDR);
@@ -202,7 +311,7 @@ int vl_store_append(vl_store *s, const uint8_t *ev, size_t len, uint64_t height,
 /* Makes every appended record durable with one sync; see store.h. */
 int vl_store_sync(vl_store *s) {
   int rc;
-  if (s->readonly) return VALORI_OK;
+  if (vl_readonly(s)) return VALORI_OK;
   if (s->poisoned) return VALORI_EPOISONED;
   if (s->seg && s->seg_size > s->seg_synced) {
     rc = s->vfs->sync(s->vfs->ctx, s->seg);
@@ -216,7 +325,7 @@ int vl_store_sync(vl_store *s) {
 /* Commit step 1 (exclusive lock): captures what the sync must cover; see store_int.h. */
 int vl_store_commit_begin(vl_store *s, valori_commit *c) {
   memset(c, 0, sizeof *c);
-  if (s->readonly) return VALORI_EREADONLY;
+  if (vl_readonly(s)) return VALORI_EREADONLY;
   if (s->poisoned) return VALORI_EPOISONED;
   c->height = s->height;
   if (!s->seg || s->seg_size <= s->seg_synced) {
@@ -303,23 +412,10 @@ int vl_store_snapshot_prepare(const vl_store *s, const vl_engine *e, vl_snapjob 
 ** directory. Uses only the VFS: safe while the writer keeps appending. See store_int.h. */
 int vl_store_snapshot_write(const vl_store *s, vl_snapjob *j) {
   char tmp[VL_NAME_MAX], name[VL_NAME_MAX];
-  const valori_vfs *v = s->vfs;
-  valori_file *f = NULL;
-  int rc, rc2;
+  int rc;
   vl_name_snapshot_tmp(tmp, j->height);
   vl_name_snapshot(name, j->height);
-  rc = v->open(v->ctx, tmp, VALORI_VFS_WRITE | VALORI_VFS_CREATE | VALORI_VFS_TRUNC, &f);
-  if (rc != VALORI_OK) return rc;
-  rc = v->write(v->ctx, f, 0, j->file.p, j->file.len);
-  if (rc == VALORI_OK) rc = v->sync(v->ctx, f);
-  rc2 = v->close(v->ctx, f);
-  if (rc == VALORI_OK) rc = rc2;
-  if (rc == VALORI_OK) rc = v->rename(v->ctx, tmp, name);
-  if (rc != VALORI_OK) {
-    v->remove(v->ctx, tmp); /* best effort: recovery removes leftovers anyway */
-    return rc;
-  }
-  rc = v->sync_dir(v->ctx);
+  rc = vl_publish_file(s->vfs, tmp, name, j->file.p, j->file.len);
   if (rc == VALORI_OK) j->written = 1;
   return rc;
 }
@@ -364,6 +460,7 @@ int vl_store_snapshot_finish(vl_store *s, vl_snapjob *j, int write_rc) {
       if (rc == VALORI_OK) s->snaps[s->nsnaps++] = j->height;
     }
     if (rc == VALORI_OK) vl_store_prune(s);
+    vl_store_proof(s);
   }
   vl_buf_free(&j->file);
   vl_free(s->a, j, sizeof *j);
@@ -375,7 +472,7 @@ int vl_store_snapshot_finish(vl_store *s, vl_snapjob *j, int write_rc) {
 int vl_store_snapshot(vl_store *s, const vl_engine *e) {
   vl_snapjob *j = NULL;
   int rc;
-  if (s->readonly) return VALORI_EREADONLY;
+  if (vl_readonly(s)) return VALORI_EREADONLY;
   if (s->poisoned) return VALORI_EPOISONED;
   VL_TRY(vl_store_sync(s));
   if (s->nsnaps > 0 && s->snaps[s->nsnaps - 1] == s->height) {
@@ -398,7 +495,7 @@ int vl_store_snapshot(vl_store *s, const vl_engine *e) {
 ** (valori_store_status) instead; the log stays complete, so nothing is lost but replay time. */
 int vl_store_maybe_snapshot(vl_store *s, const vl_engine *e) {
   int rc;
-  if (s->readonly || s->poisoned || s->o.snapshot_every == UINT64_MAX) return VALORI_OK;
+  if (vl_readonly(s) || s->poisoned || s->o.snapshot_every == UINT64_MAX) return VALORI_OK;
   if (s->since_snapshot < s->o.snapshot_every) return VALORI_OK;
   rc = vl_store_snapshot(s, e);
   s->last_snapshot_error = rc;
@@ -406,11 +503,16 @@ int vl_store_maybe_snapshot(vl_store *s, const vl_engine *e) {
   return VALORI_OK;
 }
 
-/* Syncs (unless poisoned or read-only), closes the tail, unlocks, frees; see store.h. */
+/* Syncs (unless poisoned or read-only), records the clean close in HEAD (floor = the end of the
+** log, now durable), closes the tail, unlocks, frees; see store.h. */
 int vl_store_close(vl_store *s) {
   int rc = VALORI_OK, rc2;
   if (!s) return VALORI_OK;
-  if (!s->readonly && !s->poisoned) rc = vl_store_sync(s);
+  if (!vl_readonly(s) && !s->poisoned) {
+    rc = vl_store_sync(s);
+    if (rc == VALORI_OK && s->seg && s->sync_inflight == 0 && !vl_head_current(s, VL_HEAD_CLOSE))
+      rc = vl_head_write(s, VL_HEAD_CLOSE);
+  }
   if (s->seg) {
     rc2 = s->vfs->close(s->vfs->ctx, s->seg);
     if (rc == VALORI_OK) rc = rc2;
@@ -443,7 +545,17 @@ void vl_store_status_get(const vl_store *s, valori_store_status *o) {
   o->tail_segment_first = s->seg_first;
   o->tail_segment_bytes = s->seg_size;
   o->poisoned = s->poisoned;
-  o->readonly = s->readonly;
+  o->readonly = vl_readonly(s);
   o->last_snapshot_error = s->last_snapshot_error;
   o->snapshot_failures = s->snapshot_failures;
+  o->skipped = s->rep.snapshots_skipped;
+  o->skipped_kind = s->rep.snapshots_skipped ? VALORI_FILE_SNAPSHOT : VALORI_FILE_OTHER;
+  vl_copy_name(o->skipped_file, s->rep.skipped_file);
+  o->skipped_offset = s->rep.skipped_offset;
+  o->skipped_detail = s->rep.skipped_detail ? s->rep.skipped_detail : "";
+  o->trimmed_bytes = s->rep.trimmed_bytes;
+  o->proven_height = s->proven_height;
+  o->proven_by = s->proven_by;
+  o->last_head_error = s->last_head_error;
+  o->head_failures = s->head_failures;
 }

@@ -1,7 +1,8 @@
 /*
-** store_api.c: the public functions of the durable store that need the valori_db handle
-** (valori.h, "Durable store"): the recovery report, the durable height, and snapshots on demand,
-** whole or in the three steps a server uses to snapshot beside normal operation.
+** store_api.c: the public functions of the durable store (valori.h, "Durable store") other than
+** open/close/flush (api.c) and inspection (store_inspect.c): the recovery report and status,
+** verification and opening at a height, snapshots on demand (whole or in the three steps a server
+** uses to snapshot beside normal operation), and group commit tickets.
 */
 #include "db.h"
 #include "store_int.h"
@@ -86,33 +87,25 @@ int valori_verify(const valori_options *opt, valori_recovery *rep, uint64_t *hei
   return VALORI_OK;
 }
 
-/* Read-only recovery to a height, handed over as an in-memory database; see valori.h. */
+/* Read-only recovery to a height, handed over as an in-memory database; see valori.h. The
+** recovered engine itself becomes the database (no copy through a snapshot). */
 int valori_open_at_height(const valori_options *opt, uint64_t height, valori_db **db, valori_recovery *rep) {
   const valori_allocator *a;
   vl_config c;
   int have, rc;
   vl_recover_opts ro;
   vl_recover_out out;
-  vl_buf buf;
-  valori_options o2;
   if (rep) vl_report_init(rep);
-  if (!db || height == UINT64_MAX) return VALORI_EINVAL;
+  if (!db) return VALORI_EINVAL;
   VL_TRY(vl_opts_resolve(opt, &a, &c, &have));
   memset(&ro, 0, sizeof ro);
-  ro.to_height = height;
+  ro.to_height = height; /* VALORI_HEIGHT_END == UINT64_MAX: the end of the log */
   rc = vl_store_recover(a, opt->vfs, have ? &c : NULL, &ro, &out);
   if (rep) *rep = out.rep;
   if (rc != VALORI_OK) return rc;
-  vl_buf_init(&buf, a);
-  rc = vl_engine_snapshot_save(out.e, &buf);
-  vl_engine_free(out.e);
   vl_recover_out_free(a, &out);
-  if (rc == VALORI_OK) {
-    valori_options_init(&o2);
-    o2.allocator = a;
-    rc = valori_snapshot_load(buf.p, buf.len, &o2, db);
-  }
-  vl_buf_free(&buf);
+  rc = vl_db_from_engine(a, out.e, db);
+  if (rc != VALORI_OK) vl_engine_free(out.e);
   return rc;
 }
 
@@ -121,7 +114,7 @@ static int vl_snap_ok(const valori_db *db) {
   if (!db) return VALORI_EINVAL;
   if (!db->store) return VALORI_EINVAL;
   if (db->readonly) return VALORI_EREADONLY;
-  if (db->poisoned) return VALORI_EPOISONED;
+  if (VL_DB_POISONED(db)) return VALORI_EPOISONED;
   return VALORI_OK;
 }
 
@@ -129,9 +122,7 @@ static int vl_snap_ok(const valori_db *db) {
 int valori_snapshot(valori_db *db) {
   int rc = vl_snap_ok(db);
   if (rc != VALORI_OK) return rc;
-  rc = vl_store_snapshot(db->store, db->e);
-  if (db->store->poisoned) db->poisoned = 1;
-  return rc;
+  return vl_store_snapshot(db->store, db->e); /* a failed log sync poisons the store */
 }
 
 /* Step 1 (shared lock): serialize into memory. */
@@ -166,8 +157,7 @@ int valori_commit_begin(valori_db *db, valori_commit *c) {
     c->state = 1;
     return VALORI_OK;
   }
-  if (db->poisoned) return VALORI_EPOISONED;
-  return vl_store_commit_begin(db->store, c);
+  return vl_store_commit_begin(db->store, c); /* EPOISONED once poisoned */
 }
 
 /* Group commit step 2 (no lock). */
@@ -179,10 +169,7 @@ int valori_commit_sync(const valori_db *db, valori_commit *c) {
 
 /* Group commit step 3 (exclusive lock); a failure poisons the database. */
 int valori_commit_end(valori_db *db, valori_commit *c, int sync_rc) {
-  int rc;
   if (!db || !c) return VALORI_EINVAL;
   if (!db->store) return sync_rc;
-  rc = vl_store_commit_end(db->store, c, sync_rc);
-  if (db->store->poisoned) db->poisoned = 1;
-  return rc;
+  return vl_store_commit_end(db->store, c, sync_rc);
 }

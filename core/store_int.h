@@ -1,8 +1,9 @@
 /*
 ** store_int.h: private interface of the durable store shared by store.c (runtime: append, sync,
-** rotation, snapshots), recover.c (open-time recovery, verification, replay to a height),
-** store_api.c (the public functions that need valori_db) and the native CLI (inspect, verify,
-** replay). Formats are in log.h; the contract with api.c is store.h.
+** rotation, HEAD, snapshots), recover.c (open-time recovery, verification, replay to a height),
+** store_inspect.c (per-file inspection) and store_api.c (the public functions that need
+** valori_db). Formats are in log.h; the contract with api.c is store.h. Hosts never include this:
+** everything they need is public in valori.h; tests may.
 */
 #ifndef VL_STORE_INT_H
 #define VL_STORE_INT_H
@@ -31,6 +32,8 @@ typedef struct vl_recover_out {
   size_t nsegs, segcap;
   uint64_t *snaps;         /* heights of the valid snapshot files, ascending */
   size_t nsnaps, snapcap;
+  int have_head;           /* HEAD was found and is valid */
+  vl_head head;            /* its content */
   valori_recovery rep;
 } vl_recover_out;
 
@@ -49,15 +52,30 @@ void vl_report_init(valori_recovery *rep);
 
 /* Reads a whole file into buf (replacing its content). ENOTFOUND when missing. */
 int vl_read_file(const valori_vfs *vfs, const char *name, vl_buf *buf);
+/* Copies a file name into a 64-byte report field (truncated; NULL gives ""). */
+void vl_copy_name(char dst[64], const char *src);
+/* Insertion sort of heights (listings are short; the order must not depend on the VFS). */
+void vl_u64_sort(uint64_t *v, size_t n);
+
+/* Publishes a small file atomically: name.tmp written, synced, closed, renamed over name, directory
+** synced (the rule of docs/STORAGE.md for snapshots and HEAD). On failure the temp file is
+** removed (best effort) and `name` is the old file or the new one, never a mixture. */
+int vl_publish_file(const valori_vfs *vfs, const char *tmp, const char *name, const uint8_t *data, size_t len);
 
 struct vl_store {
   const valori_allocator *a;
   const valori_vfs *vfs;
-  vl_store_opts o;
+  vl_store_opts o;         /* o.flags & VALORI_OPEN_READONLY: opened read-only (no lock, no writes) */
   vl_config cfg;
-  int readonly;
   int locked;
-  int poisoned;            /* a failed write or sync: appends refused until reopened */
+  int poisoned;            /* the one owner of "poisoned" (vl_store_poisoned): a failed write or
+                              sync; appends refused until reopened */
+  int have_head;           /* head holds what HEAD says on disk (known durable) */
+  vl_head head;
+  int last_head_error;     /* result of the last HEAD write at a rotation (OK if none failed) */
+  uint64_t head_failures;
+  uint64_t proven_height;  /* HEAD's floor or the newest snapshot, whichever is higher */
+  uint32_t proven_by;      /* VALORI_PROOF_* */
   valori_file *seg;        /* the tail segment, open for appending (NULL when none yet) */
   uint64_t seg_first;      /* its first height */
   uint64_t seg_size;       /* bytes written to it */

@@ -384,11 +384,15 @@ static int fv_rename(void *ctx, const char *from, const char *to) {
 
 static int fv_remove(void *ctx, const char *path) {
   fv_fs *fs = (fv_fs *)ctx;
+  fv_dirent *e;
+  fv_inode *ino;
   int rc = fv_enter(fs, FV_REMOVE);
   if (rc) return rc;
-  if (!fv_dir_find(&fs->cur, path)) return VALORI_ENOTFOUND;
+  e = fv_dir_find(&fs->cur, path);
+  if (!e) return VALORI_ENOTFOUND;
+  ino = e->ino;
   fv_dir_del(&fs->cur, path);
-  fv_dop_push(fs, FV_DREMOVE, path, NULL, NULL);
+  fv_dop_push(fs, FV_DREMOVE, path, NULL, ino);
   return VALORI_OK;
 }
 
@@ -510,15 +514,16 @@ static fv_fs *fv_image(const fv_fs *fs, uint64_t seed, int clean) {
           if (!fv_dir_find(&d, o->a)) fv_dir_set(&d, o->a, o->ino);
           break;
         case FV_DRENAME:
+          /* A rename links the inode the name held at the call under the new name (and unlinks
+          ** the old name if it still holds that inode); it never moves whatever other inode the
+          ** old name may hold in this image because earlier operations were lost. */
           e = fv_dir_find(&d, o->a);
-          if (e) {
-            fv_inode *ino = e->ino;
-            fv_dir_del(&d, o->a);
-            fv_dir_set(&d, o->b, ino);
-          }
+          if (e && e->ino == o->ino) fv_dir_del(&d, o->a);
+          fv_dir_set(&d, o->b, o->ino);
           break;
-        default:
-          fv_dir_del(&d, o->a);
+        default: /* remove: unlinks the name only if it still holds the inode removed */
+          e = fv_dir_find(&d, o->a);
+          if (e && e->ino == o->ino) fv_dir_del(&d, o->a);
           break;
       }
     }

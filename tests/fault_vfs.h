@@ -8,8 +8,9 @@
 ** A crash image (fv_crash_image) starts from the durable state and resolves each pending
 ** operation independently from a seed: file writes are kept, dropped or garbled (a torn prefix,
 ** flipped bytes, or random bytes), truncations kept or dropped, directory operations kept or
-** dropped (in order, skipping those that no longer apply). So unsynced operations lose their
-** order as ALICE (OSDI'14) showed real file systems do.
+** dropped (in order; a kept rename or remove acts on the inode the name held at the call, as on a
+** real file system, and a remove whose name now holds another inode no longer applies). So
+** unsynced operations lose their order as ALICE (OSDI'14) showed real file systems do.
 **
 ** Faults. The n-th call of an operation kind can fail, once or from then on, with any code
 ** (EIO, ENOSPC). A failed sync follows Linux after fsyncgate: the pending writes are resolved as

@@ -164,6 +164,10 @@ typedef struct valori_vfs {
 #define VALORI_INDEX_HNSW 0 /* HNSW graph maintained on every insert (default) */
 #define VALORI_INDEX_NONE 1 /* no index: exact search only */
 
+/* Store defaults, used when the valori_options fields are 0 (resolved in one place, store.c). */
+#define VALORI_DEFAULT_SNAPSHOT_EVERY 100000u    /* events between automatic snapshots */
+#define VALORI_DEFAULT_SEGMENT_BYTES (4u << 20)  /* log segment rotation size: 4 MiB */
+
 typedef struct valori_options {
   uint32_t dim;                  /* vector dimension, 1..VALORI_MAX_DIM (0 on open = use stored) */
   uint32_t metric;               /* VALORI_METRIC_* */
@@ -174,8 +178,9 @@ typedef struct valori_options {
   uint32_t sync_mode;            /* VALORI_SYNC_* */
   uint32_t index;                /* VALORI_INDEX_HNSW (0, default) or VALORI_INDEX_NONE (1); with
                                  ** NONE the three hnsw_* fields must be 0 (else VALORI_EINVAL) */
-  uint64_t snapshot_every;       /* events between automatic snapshots; 0 = default, UINT64_MAX = never */
-  uint64_t segment_bytes;        /* log segment rotation size; 0 = default (4 MiB) */
+  uint64_t snapshot_every;       /* events between automatic snapshots; 0 = default
+                                 ** (VALORI_DEFAULT_SNAPSHOT_EVERY), UINT64_MAX = never */
+  uint64_t segment_bytes;        /* log segment rotation size; 0 = default (VALORI_DEFAULT_SEGMENT_BYTES) */
   const valori_allocator *allocator; /* NULL = valori_libc_allocator() */
   const valori_vfs *vfs;             /* NULL = in-memory database (nothing persisted) */
 } valori_options;
@@ -392,11 +397,22 @@ int valori_snapshot_load(const uint8_t *buf, size_t len, const valori_options *o
 ** NULL) receives the first id the event created, or 0. */
 int valori_apply(valori_db *db, const uint8_t *event, size_t len, uint64_t *out_id);
 
-/* ---- Durable store (store.c): declarations for snapshots on demand, group commit and recovery
-** information are added below this line. */
+/* ---- Durable store (core/store*.c, core/recover.c; docs/STORAGE.md). A store is a directory
+** of log segments, snapshots and the manifest HEAD, reached through the valori_vfs given in
+** valori_options. The functions below report what an open found, check or inspect a store, and
+** take snapshots and group commits. */
 
-/* What the last open found and did (valori_recovery_info), and, for the CLI's verify and replay,
-** where a store is damaged. File names are relative to the store directory. */
+/* Where the height a store can prove comes from (valori_recovery.proven_by). The log must reach
+** that height; records above it can be cut at a record boundary without a trace (no later file
+** witnesses them; docs/STORAGE.md "What recovery can and cannot detect"). */
+#define VALORI_PROOF_NONE 0          /* nothing: a store without HEAD or snapshot */
+#define VALORI_PROOF_SNAPSHOT 1      /* the newest snapshot's height */
+#define VALORI_PROOF_HEAD_OPEN 2     /* HEAD written by a writable open (its recovered end) */
+#define VALORI_PROOF_HEAD_ROTATION 3 /* HEAD written at a log rotation (end of the sealed segment) */
+#define VALORI_PROOF_HEAD_CLOSE 4    /* HEAD written by a clean close (the end of the log then) */
+
+/* What the last open found and did (valori_recovery_info), and, for verify and replay, where a
+** store is damaged. File names are relative to the store directory. */
 typedef struct valori_recovery {
   int code;                   /* VALORI_OK, or the error that stopped the open / verification */
   char file[64];              /* file of the error ("" if none) */
@@ -415,6 +431,12 @@ typedef struct valori_recovery {
   char skipped_file[64];
   uint64_t skipped_offset;
   const char *skipped_detail; /* never NULL */
+  /* Loss detection: */
+  uint64_t log_end_height;    /* height of the last valid record found (also on ECORRUPT) */
+  uint64_t proven_height;     /* highest height the store proves it had made durable */
+  uint32_t proven_by;         /* VALORI_PROOF_*: where proven_height comes from */
+  uint32_t head;              /* 1: HEAD present and valid; 0: no HEAD (a store written before
+                              ** HEAD existed, or HEAD removed: only snapshots prove a height) */
 } valori_recovery;
 
 /* Copies the recovery report of the open that created db. In-memory databases: EINVAL. */
@@ -426,6 +448,13 @@ int valori_recovery_info(const valori_db *db, valori_recovery *out);
 int valori_open_report(const char *path, const valori_options *opt, valori_db **out, valori_recovery *rep);
 
 /* The store's state now. */
+#define VALORI_FILE_OTHER 0        /* not part of the store (ignored) */
+#define VALORI_FILE_SEGMENT 1      /* log-<first height>.vlog */
+#define VALORI_FILE_SNAPSHOT 2     /* snap-<height>.vsnap */
+#define VALORI_FILE_SNAPSHOT_TMP 3 /* snap-<height>.vsnap.tmp: never published, removed at open */
+#define VALORI_FILE_HEAD 4         /* HEAD: the manifest (newest segment, floor height and chain) */
+#define VALORI_FILE_HEAD_TMP 5     /* HEAD.tmp: never published, removed at open */
+#define VALORI_FILE_LOCK 6         /* LOCK: the single-writer lock file */
 typedef struct valori_store_status {
   uint64_t durable_height;     /* every write up to here is durable (lags in relaxed mode) */
   uint64_t appended_height;    /* written to the log (durable or not) */
@@ -437,26 +466,86 @@ typedef struct valori_store_status {
   int poisoned;                /* 1 after a failed write or sync: writes refused until reopen */
   int readonly;
   int last_snapshot_error;     /* result code of the last automatic snapshot (OK if none failed) */
-  uint32_t reserved;
+  uint32_t skipped;            /* damaged files the open passed over (0: none): a damaged newest
+                               ** snapshot it fell back from. The fields below describe the newest */
+  uint32_t skipped_kind;       /* VALORI_FILE_* of that file */
+  char skipped_file[64];
+  uint64_t skipped_offset;     /* where the damage is */
+  const char *skipped_detail;  /* static reason, never NULL ("" when nothing was skipped) */
+  uint64_t trimmed_bytes;      /* torn-tail bytes the open cut off (never made durable) */
+  uint64_t proven_height;      /* highest height the store proves durable now (HEAD or snapshot) */
+  uint32_t proven_by;          /* VALORI_PROOF_* */
+  int last_head_error;         /* result of the last failed HEAD update at a rotation (OK if none):
+                               ** the log is unaffected; HEAD then lags, and is rewritten at the
+                               ** next rotation or close */
+  uint64_t head_failures;
 } valori_store_status;
 
 /* Fills *out. In-memory databases: EINVAL. Automatic snapshots never fail the write that
 ** triggered them (it is durable already); their failures are reported here. */
 int valori_store_status_get(const valori_db *db, valori_store_status *out);
 
-/* Verifies a whole store without changing it (`valori verify`): every segment and record checksum,
-** the chain across all segments, every snapshot file, and a full replay whose root must equal the
-** root each record and each snapshot carries. opt->vfs is required; opt->dim may be 0. On success
-** *height and root (either may be NULL) receive the end of the log. *rep (may be NULL) describes
-** the first problem: VALORI_ECORRUPT with file and offset, or the I/O error. A torn tail is not an
-** error here (it is reported in rep->trimmed_*), since recovery trims it. */
+/* Verifies a store without changing it (`valori verify`): every snapshot file (checksums and a
+** full engine decode), every kept log segment (header, record checksums, heights, chain across
+** segments), HEAD, and a replay from the oldest state the store keeps (genesis when the log still
+** starts at height 1, else the oldest valid snapshot) to the end of the log, whose root must equal
+** the root in every record and in every snapshot at its height. History older than the oldest
+** kept snapshot was pruned and cannot be replayed. opt->vfs is required; opt->dim may be 0.
+** On success *height and root (either may be NULL) receive the end of the log, and *rep (may be
+** NULL) says what the store can prove: proven_height and proven_by (the log reaches it), and any
+** torn tail (rep->trimmed_*: bytes after the last complete record were never made durable; recovery
+** trims them). On failure *rep describes the first problem: VALORI_ECORRUPT with file and offset
+** (a damaged snapshot or HEAD is reported after everything else was checked), or the I/O error. */
 int valori_verify(const valori_options *opt, valori_recovery *rep, uint64_t *height, uint8_t root[32]);
 
-/* Opens the state of a store at an older height (`valori replay --to`): the newest valid snapshot
-** at or below `height` plus the log up to it, as an in-memory, independent database (changes to
-** it are not persisted). VALORI_EHEIGHT if the store does not hold that height (beyond its end, or
-** before the oldest kept snapshot once older log segments were removed). */
+/* Opens the state of a store at a height (`valori replay`): the newest valid snapshot at or below
+** `height` plus the log up to it, as an in-memory, independent database (changes to it are not
+** persisted), without verifying anything beyond what recovery checks. height VALORI_HEIGHT_END:
+** the end of the log (the state a read-only open gives). VALORI_EHEIGHT if the store does not hold
+** that height (beyond its end, or before the oldest kept snapshot once older log segments were
+** removed). *rep (may be NULL) as for valori_open_report. */
+#define VALORI_HEIGHT_END UINT64_MAX
 int valori_open_at_height(const valori_options *opt, uint64_t height, valori_db **out, valori_recovery *rep);
+
+/* One file of a store, as valori_store_inspect sees it on its own (the chain across files and
+** the replay are valori_verify's). */
+#define VALORI_FSTATE_CLEAN 0      /* every byte checks out */
+#define VALORI_FSTATE_TORN 1       /* segment: bytes from bad_offset on were never made durable (a
+                                   ** crash during an append); recovery trims them */
+#define VALORI_FSTATE_CORRUPT 2    /* bytes that had been durable are damaged at bad_offset */
+#define VALORI_FSTATE_BAD_HEADER 3 /* the header is invalid (bad_offset 0); a segment no longer than
+                                   ** its header may be a rotation that crashed (recovery decides) */
+#define VALORI_FSTATE_NEWER 4      /* a format version newer than this library */
+#define VALORI_FSTATE_UNREADABLE 5 /* reading it failed (io_error says how) */
+#define VALORI_FSTATE_NOT_READ 6   /* temp, lock and foreign files: listed, not read */
+typedef struct valori_file_info {
+  char name[64];           /* file name in the store directory */
+  uint32_t kind;           /* VALORI_FILE_* */
+  uint32_t state;          /* VALORI_FSTATE_* */
+  uint64_t bytes;          /* file size */
+  uint64_t first_height;   /* segment: its first record's height (header); snapshot: its height;
+                           ** HEAD: the newest segment it names */
+  uint64_t last_height;    /* segment: the last valid record's height (first_height - 1 when
+                           ** none); snapshot: its height; HEAD: its floor height */
+  uint64_t records;        /* segment: valid records */
+  uint64_t bad_offset;     /* TORN, CORRUPT: where the damage starts */
+  const char *detail;      /* static English reason for the state, never NULL ("" when clean) */
+  uint8_t hash[32];        /* snapshot: state root; HEAD: chain at its floor; segment: chain after
+                           ** its last valid record */
+  uint32_t dim, metric, hnsw_m, hnsw_ef_construction, hnsw_ef_search; /* header configuration
+                           ** (all 0 when the header is unreadable) */
+  uint32_t head_reason;    /* HEAD: VALORI_PROOF_HEAD_* (which event wrote it); else 0 */
+  int io_error;            /* UNREADABLE: the VFS's code */
+  uint32_t reserved;
+} valori_file_info;
+
+/* Reads every file of the store at opt->vfs (nothing is changed, no lock is taken) and calls
+** cb(arg, info) once per file, in byte order of the names. *info is valid during the call only.
+** A callback returning non-zero stops the walk and that value is returned. Errors: VALORI_EINVAL
+** (no vfs), the VFS's error when the directory cannot be listed, VALORI_ENOMEM. A damaged file is
+** not an error here: its state says what is wrong. */
+typedef int (*valori_inspect_cb)(void *arg, const valori_file_info *info);
+int valori_store_inspect(const valori_options *opt, valori_inspect_cb cb, void *arg);
 
 /* Group commit for a server with many writers. Simple form: open with VALORI_SYNC_RELAXED, apply
 ** the queued writes one after another under the exclusive lock, call valori_flush once, and

@@ -216,4 +216,21 @@ static int wl_check_prefix(valori_db *db, const wl_result *ref, uint64_t acked, 
   return ok;
 }
 
+/* The file names of a fault-VFS store (sorted, as fv_list_names gives them). */
+typedef struct wl_names { char n[64][64]; int k; } wl_names;
+static void wl_names_cb(void *arg, const char *name) {
+  wl_names *N = (wl_names *)arg;
+  if (N->k < 64) snprintf(N->n[N->k++], 64, "%s", name);
+}
+/* The name of the store's newest log segment ("" when none). */
+static void wl_newest_segment(const fv_fs *fs, char out[64]) {
+  wl_names N;
+  int i;
+  N.k = 0;
+  out[0] = 0;
+  fv_list_names(fs, wl_names_cb, &N);
+  for (i = 0; i < N.k; i++)
+    if (strncmp(N.n[i], "log-", 4) == 0) snprintf(out, 64, "%s", N.n[i]);
+}
+
 #endif /* STORE_WL_H */

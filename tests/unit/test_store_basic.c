@@ -151,20 +151,14 @@ static fv_fs *build_store(int rounds, wl_result *r) {
   return fs;
 }
 
-typedef struct names { char n[32][64]; int k; } names;
-static void names_cb(void *arg, const char *name) {
-  names *N = (names *)arg;
-  if (N->k < 32) snprintf(N->n[N->k++], 64, "%s", name);
-}
-
 static void test_snapshot_fallback(void) {
   wl_result *r = (wl_result *)calloc(1, sizeof *r);
   fv_fs *fs = build_store(8, r);
-  names N;
+  wl_names N;
   const char *newest = NULL;
   int i;
   N.k = 0;
-  fv_list_names(fs, names_cb, &N);
+  fv_list_names(fs, wl_names_cb, &N);
   for (i = 0; i < N.k; i++)
     if (strncmp(N.n[i], "snap-", 5) == 0) newest = N.n[i]; /* sorted: the last is the newest */
   VT_REQUIRE(newest != NULL);
@@ -195,17 +189,6 @@ static void test_snapshot_fallback(void) {
   fv_free(fs);
 }
 
-/* The last segment's name (sorted listing). */
-static void last_segment(fv_fs *fs, char out[64]) {
-  names N;
-  int i;
-  N.k = 0;
-  out[0] = 0;
-  fv_list_names(fs, names_cb, &N);
-  for (i = 0; i < N.k; i++)
-    if (strncmp(N.n[i], "log-", 4) == 0) snprintf(out, 64, "%s", N.n[i]);
-}
-
 static void test_torn_tail_and_midlog(void) {
   wl_result *r = (wl_result *)calloc(1, sizeof *r);
   fv_fs *fs = build_store(3, r);
@@ -216,7 +199,7 @@ static void test_torn_tail_and_midlog(void) {
   valori_db *db;
   valori_recovery rec;
   valori_stats st;
-  last_segment(fs, seg);
+  wl_newest_segment(fs, seg);
   d = fv_file_data(fs, seg, &len);
   VT_REQUIRE(d != NULL && len > VL_SEG_HDR);
   copy = (uint8_t *)malloc(len + 50);
@@ -243,12 +226,12 @@ static void test_torn_tail_and_midlog(void) {
   {
     valori_options o;
     valori_recovery rep;
-    names N;
+    wl_names N;
     const char *first = NULL;
     int i;
     size_t flen;
     N.k = 0;
-    fv_list_names(fs, names_cb, &N);
+    fv_list_names(fs, wl_names_cb, &N);
     for (i = 0; i < N.k && !first; i++)
       if (strncmp(N.n[i], "log-", 4) == 0) first = N.n[i];
     VT_REQUIRE(first != NULL);

@@ -53,7 +53,10 @@ static void test_names(void) {
   vl_name_snapshot_tmp(b, 42);
   VT_EQ_INT(vl_name_parse(b, &h), 3);
   VT_EQ_INT(h, 42);
-  VT_EQ_INT(vl_name_parse("LOCK", &h), 0);
+  VT_EQ_INT(vl_name_parse("LOCK", &h), VL_NAME_LOCK);
+  VT_EQ_INT(vl_name_parse("HEAD", &h), VL_NAME_HEAD);
+  VT_EQ_INT(vl_name_parse("HEAD.tmp", &h), VL_NAME_HEAD_TMP);
+  VT_EQ_INT(vl_name_parse("HEAD2", &h), VL_NAME_OTHER);
   VT_EQ_INT(vl_name_parse("log-0000000000000000000x.vlog", &h), 0);
   VT_EQ_INT(vl_name_parse("snap-99999999999999999999.vsnap", &h), 0); /* overflows u64 */
 }
@@ -253,8 +256,73 @@ static void test_header_versions(void) {
   }
 }
 
+/* HEAD: round trip, every bit flip and every truncation refused as ECORRUPT, field rules, and a
+** newer version (valid CRC) refused as EVERSION. */
+static void test_head_codec(void) {
+  vl_head h, d;
+  uint8_t b[VL_HEAD_SIZE], c[VL_HEAD_SIZE + 8];
+  const char *what;
+  uint64_t off;
+  size_t i;
+  int bit;
+  memset(&h, 0, sizeof h);
+  h.cfg.dim = 8;
+  h.cfg.metric = 0;
+  h.cfg.hnsw_m = 4;
+  h.cfg.hnsw_ef_construction = 16;
+  h.cfg.hnsw_ef_search = 16;
+  h.reason = VL_HEAD_ROTATION;
+  h.newest_segment = 41;
+  h.floor = 40;
+  for (i = 0; i < 32; i++) h.chain[i] = (uint8_t)(i * 7 + 1);
+  vl_head_encode(&h, b);
+  VT_EQ_INT(vl_head_decode(b, sizeof b, &d, &what, &off), VALORI_OK);
+  VT_EQ_INT(d.newest_segment, 41);
+  VT_EQ_INT(d.floor, 40);
+  VT_EQ_INT(d.reason, VL_HEAD_ROTATION);
+  VT_CHECK(memcmp(d.chain, h.chain, 32) == 0 && vl_config_eq(&d.cfg, &h.cfg));
+  for (i = 0; i < sizeof b; i++)
+    for (bit = 0; bit < 8; bit++) {
+      memcpy(c, b, sizeof b);
+      c[i] ^= (uint8_t)(1u << bit);
+      VT_EQ_INT(vl_head_decode(c, sizeof b, &d, &what, &off), VALORI_ECORRUPT);
+    }
+  for (i = 0; i < sizeof b; i++) VT_EQ_INT(vl_head_decode(b, i, &d, &what, &off), VALORI_ECORRUPT);
+  memcpy(c, b, sizeof b);
+  memset(c + sizeof b, 0, 8);
+  VT_EQ_INT(vl_head_decode(c, sizeof b + 8, &d, &what, &off), VALORI_ECORRUPT); /* trailing bytes */
+  /* fields with a valid CRC: reason, invariant, configuration */
+  {
+    vl_head bad = h;
+    bad.reason = 0;
+    vl_head_encode(&bad, c);
+    VT_EQ_INT(vl_head_decode(c, VL_HEAD_SIZE, &d, &what, &off), VALORI_ECORRUPT);
+    VT_EQ_INT(off, VL_HEAD_OFF_REASON);
+    bad = h;
+    bad.newest_segment = bad.floor + 2u; /* the newest segment cannot start above floor + 1 */
+    vl_head_encode(&bad, c);
+    VT_EQ_INT(vl_head_decode(c, VL_HEAD_SIZE, &d, &what, &off), VALORI_ECORRUPT);
+    bad = h;
+    bad.newest_segment = 0;
+    vl_head_encode(&bad, c);
+    VT_EQ_INT(vl_head_decode(c, VL_HEAD_SIZE, &d, &what, &off), VALORI_ECORRUPT);
+    bad = h;
+    bad.cfg.hnsw_m = 1;
+    vl_head_encode(&bad, c);
+    VT_EQ_INT(vl_head_decode(c, VL_HEAD_SIZE, &d, &what, &off), VALORI_ECORRUPT);
+    VT_EQ_INT(off, VL_HEAD_OFF_CONFIG);
+  }
+  /* a newer version with a valid CRC, same size or longer: EVERSION */
+  memcpy(c, b, sizeof b);
+  vl_put32(c + VL_HEAD_OFF_VERSION, VL_HEAD_VERSION + 1u);
+  vl_put32(c + VL_HEAD_OFF_CRC, vl_crc32c(0, c, VL_HEAD_OFF_CRC));
+  VT_EQ_INT(vl_head_decode(c, VL_HEAD_SIZE, &d, &what, &off), VALORI_EVERSION);
+  VT_EQ_INT(vl_head_decode(c, VL_HEAD_SIZE + 8, &d, &what, &off), VALORI_EVERSION);
+}
+
 int main(void) {
   VT_RUN(test_names);
+  VT_RUN(test_head_codec);
   VT_RUN(test_header_versions);
   VT_RUN(test_seg_header_flips);
   VT_RUN(test_scan_clean);
