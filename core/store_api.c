@@ -9,6 +9,18 @@
 
 static int vl_opts_resolve(const valori_options *opt, const valori_allocator **a, vl_config *c, int *have_cfg);
 
+/* See valori.h. */
+const char *valori_proof_name(uint32_t proven_by) {
+  switch (proven_by) {
+    case VALORI_PROOF_NONE: return "nothing (no HEAD and no snapshot)";
+    case VALORI_PROOF_SNAPSHOT: return "the newest snapshot";
+    case VALORI_PROOF_HEAD_OPEN: return "HEAD, written by the last writable open";
+    case VALORI_PROOF_HEAD_ROTATION: return "HEAD, written at the last log rotation";
+    case VALORI_PROOF_HEAD_CLOSE: return "HEAD, written by a clean close";
+    default: return "unknown";
+  }
+}
+
 /* Copies the open's recovery report; EINVAL for in-memory databases. */
 int valori_recovery_info(const valori_db *db, valori_recovery *out) {
   if (!db || !out) return VALORI_EINVAL;

@@ -410,6 +410,9 @@ int valori_apply(valori_db *db, const uint8_t *event, size_t len, uint64_t *out_
 #define VALORI_PROOF_HEAD_OPEN 2     /* HEAD written by a writable open (its recovered end) */
 #define VALORI_PROOF_HEAD_ROTATION 3 /* HEAD written at a log rotation (end of the sealed segment) */
 #define VALORI_PROOF_HEAD_CLOSE 4    /* HEAD written by a clean close (the end of the log then) */
+/* Static English phrase for a VALORI_PROOF_* value ("HEAD, written by a clean close"...); never
+** NULL ("unknown" for other values). */
+const char *valori_proof_name(uint32_t proven_by);
 
 /* What the last open found and did (valori_recovery_info), and, for verify and replay, where a
 ** store is damaged. File names are relative to the store directory. */

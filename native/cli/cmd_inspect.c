@@ -1,39 +1,22 @@
 /*
-** cmd_inspect.c: `valori inspect DIR`: one line per file of a store: each log segment's height
-** range, record count and state (clean, torn tail, corrupt at an offset), each snapshot's height,
-** size and root with its checksums checked, and the store's configuration. Reads only; checks
-** each file on its own (the chain across files and the replay are `valori verify`).
+** cmd_inspect.c: `valori inspect DIR`: one line per file of a store (valori_store_inspect): each
+** log segment's height range, record count and state (clean, torn tail, corrupt at an offset),
+** each snapshot's height and root with its checksums checked, HEAD's newest segment and floor,
+** and the store's configuration; then what a read-only open recovers: the height, where it comes
+** from, the height the store can prove, and anything the open skipped or would trim. Reads only;
+** checks each file on its own (the chain across files and the full replay are `valori verify`).
 */
 #include "cli.h"
 
-#include <stdlib.h>
 #include <string.h>
 
-#include "store_int.h"
+typedef struct inspect_state {
+  int damaged;
+  int cfg_shown;
+  valori_file_info cfg; /* the first file with a readable configuration */
+} inspect_state;
 
-typedef struct names {
-  char **v;
-  size_t n, cap;
-} names;
-
-static int collect(void *arg, const char *name) {
-  names *N = (names *)arg;
-  if (N->n == N->cap) {
-    size_t nc = N->cap ? N->cap * 2 : 32;
-    char **p = (char **)realloc(N->v, nc * sizeof *p);
-    if (!p) return VALORI_ENOMEM;
-    N->v = p;
-    N->cap = nc;
-  }
-  N->v[N->n] = (char *)malloc(strlen(name) + 1);
-  if (!N->v[N->n]) return VALORI_ENOMEM;
-  strcpy(N->v[N->n++], name);
-  return VALORI_OK;
-}
-
-static int cmp_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-static void print_cfg(const vl_config *c) {
+static void print_cfg(const valori_file_info *c) {
   const char *metric = c->metric == VALORI_METRIC_L2 ? "l2" : c->metric == VALORI_METRIC_IP ? "ip" : "?";
   if (c->hnsw_m == 0 && c->hnsw_ef_construction == 0 && c->hnsw_ef_search == 0)
     printf("config: dim %u, metric %s, no index (exact search only)\n", c->dim, metric);
@@ -42,93 +25,139 @@ static void print_cfg(const vl_config *c) {
            c->hnsw_ef_construction, c->hnsw_ef_search);
 }
 
+/* The state part of a segment, snapshot or HEAD line; sets S->damaged for damage. */
+static void print_state(inspect_state *S, const valori_file_info *f) {
+  switch (f->state) {
+    case VALORI_FSTATE_TORN:
+      printf(", torn tail at offset %llu (%llu bytes never made durable: %s)", (unsigned long long)f->bad_offset,
+             (unsigned long long)(f->bytes - f->bad_offset), f->detail);
+      break;
+    case VALORI_FSTATE_CORRUPT:
+      printf(", CORRUPT at offset %llu: %s", (unsigned long long)f->bad_offset, f->detail);
+      S->damaged = 1;
+      break;
+    default: break;
+  }
+}
+
+static int on_file(void *arg, const valori_file_info *f) {
+  inspect_state *S = (inspect_state *)arg;
+  if (f->kind == VALORI_FILE_SEGMENT || f->kind == VALORI_FILE_SNAPSHOT || f->kind == VALORI_FILE_HEAD) {
+    printf("  %-34s %10llu bytes  ", f->name, (unsigned long long)f->bytes);
+    if (f->state == VALORI_FSTATE_UNREADABLE || f->state == VALORI_FSTATE_NEWER || f->state == VALORI_FSTATE_BAD_HEADER) {
+      printf("%s: %s\n", f->state == VALORI_FSTATE_UNREADABLE ? "UNREADABLE" : f->state == VALORI_FSTATE_NEWER
+                                                                             ? "NEWER FORMAT" : "BAD HEADER", f->detail);
+      S->damaged = 1;
+      return 0;
+    }
+    if (f->kind == VALORI_FILE_SNAPSHOT && f->state == VALORI_FSTATE_CORRUPT && f->dim == 0) {
+      printf("DAMAGED at offset %llu: %s\n", (unsigned long long)f->bad_offset, f->detail);
+      S->damaged = 1;
+      return 0;
+    }
+    if (!S->cfg_shown && f->dim) {
+      S->cfg = *f;
+      S->cfg_shown = 1;
+    }
+  }
+  switch (f->kind) {
+    case VALORI_FILE_SEGMENT:
+      if (f->records)
+        printf("heights %llu..%llu, %llu records", (unsigned long long)f->first_height,
+               (unsigned long long)f->last_height, (unsigned long long)f->records);
+      else
+        printf("no records (next height %llu)", (unsigned long long)f->first_height);
+      print_state(S, f);
+      printf("\n");
+      break;
+    case VALORI_FILE_SNAPSHOT:
+      printf("snapshot at height %llu, root ", (unsigned long long)f->first_height);
+      vcli_hex(stdout, f->hash);
+      print_state(S, f);
+      printf("\n");
+      break;
+    case VALORI_FILE_HEAD:
+      if (f->state != VALORI_FSTATE_CLEAN) {
+        printf("manifest");
+        print_state(S, f);
+        printf("\n");
+        break;
+      }
+      printf("manifest: newest segment starts at %llu; floor %llu (%s)\n", (unsigned long long)f->first_height,
+             (unsigned long long)f->last_height, valori_proof_name(f->head_reason));
+      break;
+    case VALORI_FILE_SNAPSHOT_TMP:
+    case VALORI_FILE_HEAD_TMP:
+      printf("  %-34s unpublished (a crash while writing it; removed by the next writable open)\n", f->name);
+      break;
+    case VALORI_FILE_LOCK: printf("  %-34s writer lock file\n", f->name); break;
+    default: printf("  %-34s not part of the store (ignored)\n", f->name); break;
+  }
+  return 0;
+}
+
+/* What a read-only open of the store finds (recovery, not a full verification). */
+static void print_open(inspect_state *S, const char *dir, valori_vfs *v) {
+  valori_options o;
+  valori_recovery rep;
+  valori_db *db = NULL;
+  int rc;
+  valori_options_init(&o);
+  o.flags = VALORI_OPEN_READONLY;
+  o.vfs = v;
+  rc = valori_open_report(dir, &o, &db, &rep);
+  if (rc != VALORI_OK) {
+    printf("open: fails\n");
+    vcli_print_problem(stdout, dir, &rep);
+    if (rep.proven_height > rep.log_end_height && rc == VALORI_ECORRUPT)
+      printf("  the log ends at height %llu, below height %llu the store had made durable (%s)\n",
+             (unsigned long long)rep.log_end_height, (unsigned long long)rep.proven_height,
+             valori_proof_name(rep.proven_by));
+    S->damaged = 1;
+    return;
+  }
+  printf("open: recovers height %llu from %s%llu + %llu log records\n", (unsigned long long)rep.height_recovered,
+         rep.snapshot_height ? "the snapshot at " : "the empty state at ", (unsigned long long)rep.snapshot_height,
+         (unsigned long long)rep.replayed);
+  printf("  proven: height %llu (%s)%s\n", (unsigned long long)rep.proven_height, valori_proof_name(rep.proven_by),
+         rep.head ? "" : "; no HEAD: a store from before HEAD existed, or HEAD was removed");
+  if (rep.snapshots_skipped)
+    printf("  skipped: %u damaged snapshot(s), the newest %s at offset %llu: %s\n", rep.snapshots_skipped,
+           rep.skipped_file, (unsigned long long)rep.skipped_offset, rep.skipped_detail);
+  if (rep.trimmed_bytes)
+    printf("  torn tail: %llu bytes at %s offset %llu were never made durable (a writable open trims them)\n",
+           (unsigned long long)rep.trimmed_bytes, rep.trimmed_file, (unsigned long long)rep.trimmed_offset);
+  valori_close(db);
+}
+
 int vcli_inspect(int argc, char **argv) {
   valori_vfs *v;
-  names N = {NULL, 0, 0};
-  vl_buf buf;
-  size_t i;
-  int rc, damaged = 0, cfg_shown = 0;
-  vl_config cfg;
+  valori_options o;
+  inspect_state S;
+  int rc;
   if (argc != 2) {
     fprintf(stderr, "usage: valori inspect DIR\n");
     return VCLI_USAGE;
   }
   v = vcli_open_dir(argv[1]);
   if (!v) return VCLI_FAILED;
-  rc = v->list(v->ctx, collect, &N);
+  memset(&S, 0, sizeof S);
+  valori_options_init(&o);
+  o.vfs = v;
+  printf("store: %s\n", argv[1]);
+  rc = valori_store_inspect(&o, on_file, &S);
   if (rc != VALORI_OK) {
-    fprintf(stderr, "error: cannot list %s: %s\n", argv[1], valori_strerror(rc));
+    fprintf(stderr, "error: cannot inspect %s: %s\n", argv[1], valori_strerror(rc));
     valori_posix_vfs_close(v);
     return VCLI_FAILED;
   }
-  qsort(N.v, N.n, sizeof *N.v, cmp_name);
-  vl_buf_init(&buf, valori_libc_allocator());
-  printf("store: %s (%zu files)\n", argv[1], N.n);
-  for (i = 0; i < N.n; i++) {
-    uint64_t h;
-    int kind = vl_name_parse(N.v[i], &h);
-    if (kind == 1 || kind == 2) {
-      rc = vl_read_file(v, N.v[i], &buf);
-      if (rc != VALORI_OK) {
-        printf("  %-34s unreadable: %s\n", N.v[i], valori_strerror(rc));
-        damaged = 1;
-        continue;
-      }
-    }
-    if (kind == 1) {
-      vl_seg_scan sc;
-      rc = vl_seg_scan_run(buf.p, buf.len, NULL, NULL, &sc);
-      printf("  %-34s %10zu bytes  ", N.v[i], buf.len);
-      if (rc == VALORI_EVERSION || sc.state == VL_SEG_BADHDR) {
-        printf("BAD HEADER: %s\n", sc.what);
-        damaged = 1;
-        continue;
-      }
-      if (!cfg_shown) { cfg = sc.hdr.cfg; cfg_shown = 1; }
-      if (sc.nrec) printf("heights %llu..%llu, %llu records", (unsigned long long)sc.hdr.first_height,
-                          (unsigned long long)sc.last_height, (unsigned long long)sc.nrec);
-      else printf("no records (next height %llu)", (unsigned long long)sc.hdr.first_height);
-      if (sc.hdr.first_height != h) { printf(", NAME/HEADER HEIGHT MISMATCH"); damaged = 1; }
-      if (sc.state == VL_SEG_TORN)
-        printf(", torn tail at offset %llu (%llu bytes: %s)", (unsigned long long)sc.bad_off,
-               (unsigned long long)(buf.len - sc.bad_off), sc.what);
-      if (sc.state == VL_SEG_CORRUPT) {
-        printf(", CORRUPT at offset %llu: %s", (unsigned long long)sc.bad_off, sc.what);
-        damaged = 1;
-      }
-      printf("\n");
-    } else if (kind == 2) {
-      vl_snap_hdr sh;
-      const char *what = "";
-      uint64_t off = 0;
-      rc = vl_snap_file_check(buf.p, buf.len, &sh, &what, &off);
-      printf("  %-34s %10zu bytes  ", N.v[i], buf.len);
-      if (rc != VALORI_OK) {
-        printf("DAMAGED at offset %llu: %s\n", (unsigned long long)off, what);
-        damaged = 1;
-        continue;
-      }
-      printf("snapshot at height %llu, root ", (unsigned long long)sh.height);
-      vcli_hex(stdout, sh.root);
-      printf("\n");
-      if (!cfg_shown) { cfg = sh.cfg; cfg_shown = 1; }
-    } else if (kind == 3) {
-      printf("  %-34s unpublished snapshot (removed by the next writable open)\n", N.v[i]);
-    } else if (strcmp(N.v[i], "LOCK") == 0) {
-      printf("  %-34s writer lock file\n", N.v[i]);
-    } else {
-      printf("  %-34s not part of the store (ignored)\n", N.v[i]);
-    }
-  }
-  for (i = 0; i < N.n; i++) free(N.v[i]);
-  free(N.v);
-  vl_buf_free(&buf);
+  if (S.cfg_shown) print_cfg(&S.cfg);
+  print_open(&S, argv[1], v);
   valori_posix_vfs_close(v);
-  if (cfg_shown) print_cfg(&cfg);
-  if (damaged) {
+  if (S.damaged) {
     printf("result: DAMAGED (run `valori verify` for the chain and replay checks)\n");
     return VCLI_DAMAGED;
   }
-  printf("result: every file's checksums are valid\n");
+  printf("result: every file's checksums are valid and the store opens\n");
   return VCLI_OK;
 }

@@ -3,7 +3,10 @@
 ** with the state recorded in their EXPECTED file: read-only over the POSIX VFS in place (nothing in
 ** the source tree is modified), fully verified, and writable on a copy in the fault VFS (the old
 ** format can be appended to). v1-torn recovers with its torn tail trimmed; v1-corrupt is refused
-** with ECORRUPT naming the damaged segment.
+** with ECORRUPT naming the damaged segment. The v1-* stores predate HEAD: they open without one
+** (only their snapshots prove a height) and a writable open adds it. v1-head-store was closed
+** cleanly by a library that writes HEAD (version 1); v1-head-lost is it with its last record cut
+** off at a record boundary, refused because the log ends below HEAD's floor.
 */
 #define _DEFAULT_SOURCE 1
 #include <dirent.h>
@@ -60,7 +63,7 @@ static fv_fs *load_into_fv(const char *dir) {
   return fs;
 }
 
-static void check_fixture(const char *name, int want_rc) {
+static void check_fixture(const char *name, int want_rc, int has_head) {
   char dir[1024];
   uint64_t h = 0, got_h = 0;
   uint8_t root[32], got[32];
@@ -88,12 +91,19 @@ static void check_fixture(const char *name, int want_rc) {
   }
   rc = valori_verify(&o, &rep, &got_h, got);
   VT_EQ_INT(rc, want_rc);
+  VT_EQ_INT(rep.head, has_head);
   if (rc == VALORI_OK) {
     VT_EQ_INT(got_h, h);
     VT_CHECK(memcmp(got, root, 32) == 0);
     if (strcmp(name, "v1-torn") == 0) VT_EQ_INT(rep.trimmed_bytes, 61);
+    VT_EQ_INT(rep.proven_height, has_head ? h : 22); /* HEAD's clean close, else the newest snapshot */
+    VT_EQ_INT(rep.proven_by, has_head ? VALORI_PROOF_HEAD_CLOSE : VALORI_PROOF_SNAPSHOT);
   } else {
     VT_CHECK(strncmp(rep.file, "log-", 4) == 0);
+    if (has_head) { /* v1-head-lost: the heights of the loss are named */
+      VT_EQ_INT(rep.proven_height, h);
+      VT_EQ_INT(rep.log_end_height, h - 1);
+    }
   }
   valori_posix_vfs_close(v);
   /* writable on a copy: recover (trim), append, reopen */
@@ -103,6 +113,7 @@ static void check_fixture(const char *name, int want_rc) {
     uint64_t id;
     db = wl_open(fv_vfs(fs), NULL, 0, &rc);
     VT_REQUIRE(db != NULL);
+    VT_CHECK(fv_file_exists(fs, "HEAD")); /* a writable open of a store without HEAD adds it */
     VT_EQ_INT(valori_insert(db, vec, 1, NULL, 0, &id), VALORI_OK);
     valori_close(db);
     db = wl_open(fv_vfs(fs), NULL, 0, &rc);
@@ -117,9 +128,11 @@ static void check_fixture(const char *name, int want_rc) {
   }
 }
 
-static void test_v1_store(void) { check_fixture("v1-store", VALORI_OK); }
-static void test_v1_torn(void) { check_fixture("v1-torn", VALORI_OK); }
-static void test_v1_corrupt(void) { check_fixture("v1-corrupt", VALORI_ECORRUPT); }
+static void test_v1_store(void) { check_fixture("v1-store", VALORI_OK, 0); }
+static void test_v1_torn(void) { check_fixture("v1-torn", VALORI_OK, 0); }
+static void test_v1_corrupt(void) { check_fixture("v1-corrupt", VALORI_ECORRUPT, 0); }
+static void test_v1_head_store(void) { check_fixture("v1-head-store", VALORI_OK, 1); }
+static void test_v1_head_lost(void) { check_fixture("v1-head-lost", VALORI_ECORRUPT, 1); }
 #endif
 
 int main(void) {
@@ -127,6 +140,8 @@ int main(void) {
   VT_RUN(test_v1_store);
   VT_RUN(test_v1_torn);
   VT_RUN(test_v1_corrupt);
+  VT_RUN(test_v1_head_store);
+  VT_RUN(test_v1_head_lost);
 #else
   printf("no native VFS in this build: fixtures skipped\n");
 #endif
