@@ -128,7 +128,8 @@ int vl_db_submit(valori_db *db, const uint8_t *ev, size_t len, uint64_t *out_id)
       (void)VL_ALWAYS(vl_store_poisoned(db->store));
       return rc;
     }
-    vl_store_maybe_snapshot(db->store, db->e); /* never fails the durable write; see valori_store_status_get */
+    /* never fails the durable write (its failures are in valori_store_status_get) */
+    (void)VL_ALWAYS(vl_store_maybe_snapshot(db->store, db->e) == VALORI_OK);
   }
   if (out_id) *out_id = id;
   return VALORI_OK;

@@ -351,6 +351,7 @@ int vl_store_commit_run(const vl_store *s, valori_commit *c) {
 int vl_store_commit_end(vl_store *s, valori_commit *c, int run_rc) {
   int rc = run_rc;
   if (c->state == 2) {
+    if (VL_NEVER(s->sync_inflight == 0)) return VALORI_EINVAL; /* a ticket ended twice */
     s->sync_inflight--;
     if (rc != VALORI_OK) {
       vl_poison(s, rc);

@@ -157,15 +157,19 @@ static int px_truncate(void *ctx, valori_file *f, uint64_t size) {
   return r == 0 ? VALORI_OK : px_err(errno);
 }
 
+/* LOCK is never removed or renamed by anyone (docs/STORAGE.md "Single writer"): a process that
+** opened the old inode would lock a different file than a newcomer. */
+static int px_is_lock(const char *p) { return strcmp(p, "LOCK") == 0; }
+
 static int px_rename(void *ctx, const char *from, const char *to) {
   px_vfs *v = (px_vfs *)ctx;
-  if (!px_name_ok(from) || !px_name_ok(to)) return VALORI_EINVAL;
+  if (!px_name_ok(from) || !px_name_ok(to) || px_is_lock(from) || px_is_lock(to)) return VALORI_EINVAL;
   return renameat(v->dirfd, from, v->dirfd, to) == 0 ? VALORI_OK : px_err(errno);
 }
 
 static int px_remove(void *ctx, const char *path) {
   px_vfs *v = (px_vfs *)ctx;
-  if (!px_name_ok(path)) return VALORI_EINVAL;
+  if (!px_name_ok(path) || px_is_lock(path)) return VALORI_EINVAL;
   return unlinkat(v->dirfd, path, 0) == 0 ? VALORI_OK : px_err(errno);
 }
 
@@ -228,8 +232,9 @@ static int px_lock(void *ctx) {
     close(fd);
     return (e == EWOULDBLOCK || e == EAGAIN) ? VALORI_ELOCKED : px_err(e);
   }
-  /* the holder's pid, for people reading the directory; not used for locking */
-  r = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+  /* the holder's pid and host kind, for people reading the directory; never used for locking
+  ** (docs/STORAGE.md "Single writer": the flock is the lock; LOCK is never removed or renamed) */
+  r = snprintf(pid, sizeof pid, "%ld native\n", (long)getpid());
   if (ftruncate(fd, 0) == 0 && r > 0) {
     ssize_t w = pwrite(fd, pid, (size_t)r, 0);
     (void)w;

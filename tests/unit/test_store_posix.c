@@ -1,13 +1,19 @@
 /*
 ** test_store_posix.c: the durable store over the real POSIX VFS: create, reopen, the flock lock
 ** (a second writer of the same directory gets ELOCKED, also inside one process; a reader does
-** not need the lock), missing directories, and a background snapshot written by a second thread
+** not need the lock; LOCK is never removed or renamed; another process holding LOCK through
+** flock(1), as the Node host does, keeps a native writer out until it dies), missing
+** directories, and a background snapshot written by a second thread
 ** while the first keeps inserting (the server's pattern: begin under the lock, write without it,
 ** end under it).
 */
 #define _DEFAULT_SOURCE 1
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vt.h"
@@ -57,6 +63,26 @@ static void test_lock_and_reopen(void) {
     VT_CHECK(memcmp(r1, r2, 32) == 0);
     valori_close(b);
   }
+  /* LOCK stays (same inode), holds "<pid> native", and the VFS refuses to remove or rename it */
+  {
+    char path[300], buf[64] = "";
+    struct stat st1, st2;
+    FILE *f;
+    snprintf(path, sizeof path, "%s/LOCK", dir);
+    VT_REQUIRE(stat(path, &st1) == 0);
+    VT_EQ_INT(v1->remove(v1->ctx, "LOCK"), VALORI_EINVAL);
+    VT_EQ_INT(v1->rename(v1->ctx, "LOCK", "LOCK2"), VALORI_EINVAL);
+    VT_EQ_INT(v1->rename(v1->ctx, "HEAD", "LOCK"), VALORI_EINVAL);
+    opts(&o, v1);
+    VT_REQUIRE(valori_open(dir, &o, &a) == VALORI_OK);
+    f = fopen(path, "r");
+    VT_REQUIRE(f != NULL);
+    VT_CHECK(fgets(buf, sizeof buf, f) != NULL && strstr(buf, " native") != NULL);
+    fclose(f);
+    VT_EQ_INT(valori_close(a), VALORI_OK);
+    VT_REQUIRE(stat(path, &st2) == 0);
+    VT_CHECK(st1.st_ino == st2.st_ino);
+  }
   valori_posix_vfs_close(v1);
   valori_posix_vfs_close(v2);
   {
@@ -65,6 +91,52 @@ static void test_lock_and_reopen(void) {
     snprintf(missing, sizeof missing, "%s/does/not/exist", dir);
     VT_EQ_INT(valori_posix_vfs_open(missing, 0, &v), VALORI_ENOTFOUND);
   }
+}
+
+/* Another process holds LOCK with flock(1) (util-linux), the way the Node host does: a native
+** writer gets ELOCKED until that process dies (SIGKILL), then opens. Bounded in time. */
+static void test_lock_held_by_flock_process(void) {
+  char path[300];
+  valori_vfs *v = NULL;
+  valori_options o;
+  valori_db *db = NULL;
+  pid_t pid;
+  int i, rc = VALORI_OK, status;
+  snprintf(path, sizeof path, "%s/LOCK", dir);
+  if (access("/usr/bin/flock", X_OK) != 0) {
+    printf("  /usr/bin/flock missing: skipped\n");
+    return;
+  }
+  VT_REQUIRE(valori_posix_vfs_open(dir, 1, &v) == VALORI_OK);
+  pid = fork();
+  VT_REQUIRE(pid >= 0);
+  if (pid == 0) {
+    setpgid(0, 0);
+    execl("/usr/bin/flock", "flock", "-w", "10", path, "sleep", "30", (char *)NULL); /* waits (bounded) while this process polls */
+    _exit(127);
+  }
+  setpgid(pid, pid);
+  opts(&o, v);
+  for (i = 0; i < 500; i++) { /* wait (at most 5 s) until the child holds the lock */
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    rc = valori_open(dir, &o, &db);
+    if (rc == VALORI_ELOCKED) break;
+    if (rc == VALORI_OK) valori_close(db);
+    db = NULL;
+    nanosleep(&ts, NULL);
+  }
+  VT_EQ_INT(rc, VALORI_ELOCKED);
+  kill(-pid, SIGKILL); /* flock and its sleep: the kernel drops the lock */
+  waitpid(pid, &status, 0);
+  for (i = 0; i < 500; i++) {
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    rc = valori_open(dir, &o, &db);
+    if (rc != VALORI_ELOCKED) break;
+    nanosleep(&ts, NULL);
+  }
+  VT_EQ_INT(rc, VALORI_OK);
+  if (db) VT_EQ_INT(valori_close(db), VALORI_OK);
+  valori_posix_vfs_close(v);
 }
 
 typedef struct shared {
@@ -231,6 +303,7 @@ int main(void) {
   char cmd[300];
   snprintf(dir, sizeof dir, "/tmp/valori-test-posix-%ld", (long)getpid());
   VT_RUN(test_lock_and_reopen);
+  VT_RUN(test_lock_held_by_flock_process);
   VT_RUN(test_background_snapshot_thread);
   VT_RUN(test_group_commit_threads);
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
