@@ -15,6 +15,7 @@
 **                 (torn tail trimmed in the last segment, anything else is corruption)
 **   8 floors      the log must reach the newest snapshot and HEAD's floor, with HEAD's chain
 **                 there, and HEAD's newest segment must exist
+**   (9 tail       in store.c: continue in the last segment or create one; raise HEAD)
 ** Only damage (ECORRUPT) is ever passed over (a damaged snapshot, when an older one and the log
 ** still cover it); I/O errors, out of memory and newer versions stop recovery. Every error names
 ** the file and byte offset (valori_recovery), for messages and `valori verify`.
