@@ -11,7 +11,7 @@
 #include "store_wl.h"
 
 static const char *outdir;
-static const char *prefix = "";
+static const char *prefix = "a-"; /* store a; b- and c- below */
 static fv_fs *gfs;
 static int nfile;
 
@@ -58,6 +58,8 @@ static void each(void *arg, const char *name) {
     put("snapshot", name, d, len, NULL, 0);
     snprintf(nm, sizeof nm, "payload-%s", name);
     if (len > VL_SNAP_HDR) put("snapshot", nm, d + VL_SNAP_HDR, len - VL_SNAP_HDR, NULL, 0);
+  } else if (kind == VL_NAME_HEAD) {
+    put("head", name, d, len, NULL, 0);
   }
 }
 
