@@ -7,7 +7,11 @@
 ** - no phantom: every record present was attempted, with the tag the driver gave it (an event
 **   applied twice or out of place would show up as a wrong id/tag pairing);
 ** - the recovered root equals the root of a fresh full replay (valori_verify) and valori_check
-**   passes.
+**   passes;
+** - recovery reports no false loss (HEAD's floor, the last rotation's or open's, is never above
+**   what the killed process had made durable), and after the checker's own clean close verify
+**   proves the whole log (HEAD's floor = its end). Kills that land inside a HEAD publish (a
+**   HEAD.tmp left behind) are counted.
 ** The driver writes "T ..." before a write and "A ..." after it was acknowledged to an append-only
 ** file with write(2), which survives the process's death.
 **
@@ -204,6 +208,10 @@ static int check(const char *dir, const char *ackfile, uint64_t *records, uint64
   } else if (vh != st.height || memcmp(vroot, root, 32) != 0) {
     fprintf(stderr, "check: recovered root differs from a fresh replay\n");
     bad++;
+  } else if (!rep.head || rep.proven_height != vh || rep.proven_by != VALORI_PROOF_HEAD_CLOSE) {
+    fprintf(stderr, "check: after a clean close verify proves height %llu (%s), not the end %llu\n",
+            (unsigned long long)rep.proven_height, valori_proof_name(rep.proven_by), (unsigned long long)vh);
+    bad++;
   }
   valori_posix_vfs_close(v);
   free(L.ins);
@@ -212,10 +220,11 @@ static int check(const char *dir, const char *ackfile, uint64_t *records, uint64
 }
 
 static int run(const char *self, const char *dir, int trials, uint64_t seed) {
-  char ackfile[4096];
-  int t, failures = 0;
+  char ackfile[4096], headtmp[4096];
+  int t, failures = 0, in_head = 0;
   uint64_t records = 0, height = 0;
   snprintf(ackfile, sizeof ackfile, "%s.acks", dir);
+  snprintf(headtmp, sizeof headtmp, "%s/HEAD.tmp", dir);
   unlink(ackfile);
   mkdir(dir, 0755);
   for (t = 0; t < trials; t++) {
@@ -241,14 +250,15 @@ static int run(const char *self, const char *dir, int trials, uint64_t seed) {
       failures++;
       continue;
     }
+    if (access(headtmp, F_OK) == 0) in_head++;
     if (check(dir, ackfile, &records, &height) != 0) {
       fprintf(stderr, "trial %d: FAILED (store kept in %s)\n", t, dir);
       failures++;
       break;
     }
   }
-  printf("kill -9: %d trials, %d failures; store at height %llu with %llu records\n", trials, failures,
-         (unsigned long long)height, (unsigned long long)records);
+  printf("kill -9: %d trials (%d inside a HEAD publish), %d failures; store at height %llu with %llu records\n",
+         trials, in_head, failures, (unsigned long long)height, (unsigned long long)records);
   return failures ? 1 : 0;
 }
 
