@@ -450,7 +450,7 @@ int valori_recovery_info(const valori_db *db, valori_recovery *out);
 ** over the store. rep may be NULL. */
 int valori_open_report(const char *path, const valori_options *opt, valori_db **out, valori_recovery *rep);
 
-/* The store's state now. */
+/* Kinds of file in a store directory (valori_store_status.skipped_kind, valori_file_info.kind). */
 #define VALORI_FILE_OTHER 0        /* not part of the store (ignored) */
 #define VALORI_FILE_SEGMENT 1      /* log-<first height>.vlog */
 #define VALORI_FILE_SNAPSHOT 2     /* snap-<height>.vsnap */
@@ -458,6 +458,8 @@ int valori_open_report(const char *path, const valori_options *opt, valori_db **
 #define VALORI_FILE_HEAD 4         /* HEAD: the manifest (newest segment, floor height and chain) */
 #define VALORI_FILE_HEAD_TMP 5     /* HEAD.tmp: never published, removed at open */
 #define VALORI_FILE_LOCK 6         /* LOCK: the single-writer lock file */
+
+/* The store's state now. */
 typedef struct valori_store_status {
   uint64_t durable_height;     /* every write up to here is durable (lags in relaxed mode) */
   uint64_t appended_height;    /* written to the log (durable or not) */
