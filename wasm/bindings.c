@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <malloc.h>
+#include <string.h>
 #include "valori.h"
 #include "vfs_js.h"
 
@@ -28,7 +29,7 @@ const char *vw_constants_json(void) { return valori_constants_json(); }
 
 
 /* Sizes and offsets are computed at run time (offsetof is not a preprocessor value). */
-static char vw_layout_buf[1024];
+static char vw_layout_buf[2048];
 
 static char *vw_put(char *p, const char *s) { while (*s) *p++ = *s++; return p; }
 static char *vw_num(char *p, unsigned long v) {
@@ -59,6 +60,8 @@ const char *vw_layout_json(void) {
   F(valori_stats, index_bytes); F(valori_stats, other_bytes); F(valori_stats, dim); F(valori_stats, metric);
   F(valori_stats, hnsw_m); F(valori_stats, hnsw_ef_construction); F(valori_stats, hnsw_ef_search);
   F(valori_stats, index); S(valori_stats);
+  p = vw_put(p, "},\"recovery\":{"); F(valori_recovery, code); F(valori_recovery, file); F(valori_recovery, offset);
+  F(valori_recovery, height); F(valori_recovery, detail); S(valori_recovery);
   p = vw_put(p, "},\"vfs\":{\"READ\":"); p = vw_num(p, VALORI_VFS_READ);
   p = vw_put(p, ",\"WRITE\":"); p = vw_num(p, VALORI_VFS_WRITE);
   p = vw_put(p, ",\"CREATE\":"); p = vw_num(p, VALORI_VFS_CREATE);
@@ -81,10 +84,12 @@ uint32_t vw_heap_used(void) {
 /* ---- lifecycle */
 
 /* Opens a database. vfs_id 0 = in memory; otherwise the id of a JS storage backend registered with
-** the module (vfs_js.c). On success *out receives a handle to pass to every other vw_ function. */
+** the module (vfs_js.c). On success *out receives a handle to pass to every other vw_ function. On
+** failure *rep (caller-owned, may be NULL) says why: valori_open_report's report (file, offset,
+** height and a static reason for a damaged store; only the code for an in-memory database). */
 int vw_open(const char *path, uint32_t dim, uint32_t metric, uint32_t m, uint32_t efc, uint32_t efs,
             uint32_t index, uint32_t flags, uint32_t sync_mode, uint64_t snapshot_every, uint64_t segment_bytes,
-            int32_t vfs_id, vw_handle **out) {
+            int32_t vfs_id, vw_handle **out, valori_recovery *rep) {
   valori_options o;
   vw_handle *h;
   int rc;
@@ -107,8 +112,13 @@ int vw_open(const char *path, uint32_t dim, uint32_t metric, uint32_t m, uint32_
     h->has_vfs = 1;
     o.vfs = &h->vfs;
   }
-  rc = valori_open(path, &o, &h->db);
+  if (rep) {
+    memset(rep, 0, sizeof *rep);
+    rep->detail = "";
+  }
+  rc = vfs_id ? valori_open_report(path, &o, &h->db, rep) : valori_open(path, &o, &h->db);
   if (rc) {
+    if (rep) rep->code = rc;
     free(h);
     return rc;
   }
