@@ -260,10 +260,14 @@ void valori_searcher_free(valori_searcher *s) {
   vl_free(s->a, s, sizeof *s);
 }
 
+/* valori.h's order: k and ef (EK), the mode, the filter (too many tags ETOOBIG, missing or empty
+** tag set EINVAL). */
 static int check_params(const valori_search_params *p) {
   if (!p) return VALORI_EINVAL;
   if (p->k == 0 || p->k > VALORI_MAX_K || p->ef > VALORI_MAX_EF) return VALORI_EK;
-  if (p->mode > VALORI_SEARCH_HNSW || p->ntags > VALORI_MAX_TAGS || (p->ntags && !p->tags)) return VALORI_EINVAL;
+  if (p->mode > VALORI_SEARCH_HNSW) return VALORI_EINVAL;
+  if (p->ntags > VALORI_MAX_TAGS) return VALORI_ETOOBIG;
+  if ((p->ntags != 0) != (p->tags != NULL)) return VALORI_EINVAL;
   return VALORI_OK;
 }
 
