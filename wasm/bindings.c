@@ -190,8 +190,18 @@ int vw_insert_batch(vw_handle *h, uint32_t n, const float *vecs, const uint64_t 
 
 int vw_delete(vw_handle *h, uint64_t id) { return valori_delete(h->db, id); }
 
-int vw_update(vw_handle *h, uint64_t id, const float *vec, int32_t has_tag, uint64_t tag) {
-  return valori_update(h->db, id, vec, has_tag ? &tag : NULL);
+/* valori_update_record with scalar arguments: fields = VALORI_UPDATE_* bits; vec, tag and meta are
+** read only when their bit is set (C checks fields, the vector, then the metadata). */
+int vw_update_record(vw_handle *h, uint64_t id, uint32_t fields, const float *vec, uint64_t tag, const void *meta,
+                     uint32_t meta_len) {
+  valori_update_fields u;
+  memset(&u, 0, sizeof u);
+  u.fields = fields;
+  u.vec = vec;
+  u.tag = tag;
+  u.meta = meta;
+  u.meta_len = meta_len;
+  return valori_update_record(h->db, id, &u);
 }
 
 int vw_set_meta(vw_handle *h, uint64_t id, const void *meta, uint32_t meta_len) {

@@ -4,10 +4,11 @@
 // (fs.fsyncSync on the file, and on the directory after renames/creates/removes). Emscripten's
 // NODEFS is not used because its fsync does not reach the disk.
 //
-// Single writer: the lock every host takes, flock(2) on <dir>/LOCK (docs/STORAGE.md), held for Node by
-// a util-linux flock(1) child process (node-lock.js). It is taken in prepare(), before the core
-// opens the store; the VFS `lock` call the core makes during valori_open only checks that it is held.
-// A second open of the same directory, in this process or any other, native or Node, gets ELOCKED.
+// Single writer: the lock every host takes, flock(2) on <dir>/LOCK (docs/STORAGE.md), on a descriptor
+// of this process, taken with util-linux flock(1) (node-lock.js). It is taken in prepare(), before
+// the core opens the store (the VFS `lock` call the core makes during valori_open only checks that it
+// is held) and released by the core's `unlock` call when the store closes. A second open of the same
+// directory, in this process or any other, native or Node, gets ELOCKED.
 import fs from 'node:fs';
 import path from 'node:path';
 import { StoreLock, isLockFailure } from './node-lock.js';
@@ -56,11 +57,6 @@ export class NodeFsBackend {
     return { vcode: this.core.C.codes[name], cause, detail };
   }
 
-  /** null while this backend holds the writer lock (or needs none); else why it does not. */
-  lockProblem() { return this.writerLock ? this.writerLock.problem() : null; }
-
-  /** The pid of the process holding the lock for this backend (tests kill it), or 0. */
-  lockHolderPid() { return this.writerLock ? this.writerLock.pid : 0; }
 
   map(e) {
     const c = e && e.code;
@@ -136,26 +132,26 @@ export class NodeFsBackend {
       .filter((d) => d.isFile()).map((d) => d.name));
   }
 
-  /** The core's lock call (valori_open): the lock was taken in prepare(); check it is still held. */
+  /** The core's lock call (valori_open): the lock was taken in prepare(); check it is held. */
   lock() {
-    if (!this.writerLock) throw this.fail('EIO', null, 'the writer lock was not taken before the open');
-    const why = this.writerLock.problem();
-    if (why) throw this.fail('ELOCKED', null, why);
+    if (!this.writerLock || !this.writerLock.held) throw this.fail('EIO', null, 'the writer lock was not taken before the open');
   }
 
-  /** The core's unlock call (valori_close): the lock is released by dispose(), after the close. */
-  unlock() {}
+  /** The core's unlock call (valori_close, or a failed open): releases the lock at once. */
+  unlock() {
+    if (this.writerLock) this.wrap(() => this.writerLock.release());
+  }
 
   /** Group commit hook: the C flush already fsynced the log through `sync`. */
   async commit() {}
 
-  /** Closes anything the core left open (only after a failed close), then releases the lock and
-   * resolves once it is free. */
-  async dispose() {
+  /** Closes anything the core left open (only after a failed close) and releases the lock if the
+   * core did not (a failed open). */
+  dispose() {
     for (const { fd } of this.files.values()) { try { fs.closeSync(fd); } catch { /* already closed */ } }
     this.files.clear();
     const lock = this.writerLock;
     this.writerLock = null;
-    if (lock) await lock.release();
+    if (lock) lock.release();
   }
 }

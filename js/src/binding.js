@@ -157,10 +157,14 @@ export class Binding {
 
   delete(id) { this.check(this.m._vw_delete(this.h, id), 'delete'); }
 
-  /** vec: Float32Array or null (unchanged); tag: bigint or null (unchanged). */
-  update(id, vec, tag) {
+  /**
+   * One UPDATE_RECORD event (valori_update_record): vec (Float32Array), tag (bigint) and meta
+   * (Uint8Array; null = clear) are used when `fields` (VALORI_UPDATE_* bits) selects them.
+   */
+  updateRecord(id, fields, vec, tag, meta) {
     const pv = vec ? this.putF32('vec', vec) : 0;
-    this.check(this.m._vw_update(this.h, id, pv, tag === null ? 0 : 1, tag === null ? 0n : tag), 'update');
+    const pm = this.putBytes('meta', meta);
+    this.check(this.m._vw_update_record(this.h, id, fields, pv, tag, pm, meta ? meta.length : 0), 'update');
   }
 
   setMeta(id, meta) {

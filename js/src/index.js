@@ -175,7 +175,6 @@ export class Valori {
       relaxed: this._relaxed,
       commit: () => this._commit(),
       scheduleCommit: () => this._scheduleCommit(),
-      beforeBatch: () => this._checkLock(),
     });
     const st = bind.stats();
     this.dim = st.dim;
@@ -190,13 +189,6 @@ export class Valori {
 
   _poisoned() { return errorNamed(this._core, 'EPOISONED', this._poison.message, this._poison); }
 
-  /** A write-queue batch is about to run: a lost writer lock poisons the handle first. */
-  _checkLock() {
-    if (this._poison || !this._backend || !this._backend.lockProblem) return;
-    const why = this._backend.lockProblem();
-    if (why) this._poison = new Error(`${why}; writes are refused, reopen the store`);
-  }
-
   /** Queues a write (fn runs later, in order, on values already copied). */
   _write(fn) {
     this._live();
@@ -207,11 +199,12 @@ export class Valori {
     });
   }
 
-  /** Reads wait for the writes queued before them to be applied (read-your-writes), not committed. */
-  async _read(fn) {
-    if (this._queue.pending) await this._queue.applied();
-    if (this._closed) throw errorNamed(this._core, 'ECLOSED', this.path);
-    return fn();
+  /** A read sees exactly the writes queued before it (applied, not necessarily committed). */
+  _read(fn) {
+    return this._queue.read(() => {
+      if (this._closed) throw errorNamed(this._core, 'ECLOSED', this.path);
+      return fn();
+    });
   }
 
   async _commit() {
@@ -225,8 +218,6 @@ export class Valori {
       this._poison = err; // like a failed fsync: refuse writes until reopened (recovery from storage)
       throw err;
     }
-    this._checkLock(); // a lock lost while this batch was written: do not acknowledge it
-    if (this._poison) throw this._poisoned();
   }
 
   _scheduleCommit() {
@@ -312,24 +303,23 @@ export class Valori {
   }
 
   /**
-   * Replaces a record's vector and/or tag (and metadata, when `meta` is given: null clears it).
+   * Changes any of a record's vector, tag and metadata (`meta: null` clears it) as one event,
+   * all or nothing (valori_update_record).
    * @param {number|bigint} id
    * @param {{vector?: Float32Array, tag?: number|bigint, meta?: Uint8Array|string|null}} changes
    */
   async update(id, changes = {}) {
     this._live();
-    const core = this._core;
+    const core = this._core, U = core.C.update;
     const rid = u64(core, id, 'id');
     if (changes === null || typeof changes != 'object') throw errorNamed(core, 'EINVAL', 'changes must be an object');
-    const vec = changes.vector === undefined ? null : vectorCopy(core, changes.vector, this.dim);
-    const tag = changes.tag === undefined ? null : u64(core, changes.tag, 'tag');
-    const hasMeta = Object.prototype.hasOwnProperty.call(changes, 'meta');
-    const meta = hasMeta ? bytesCopy(core, changes.meta, 'meta') : null;
-    if (!vec && tag === null && !hasMeta) throw errorNamed(core, 'EINVAL', 'update needs vector, tag or meta');
-    return this._write(() => {
-      if (vec || tag !== null) this._b.update(rid, vec, tag);
-      if (hasMeta) this._b.setMeta(rid, meta);
-    });
+    const has = (k) => Object.prototype.hasOwnProperty.call(changes, k) && changes[k] !== undefined;
+    let fields = 0, vec = null, tag = 0n, meta = null;
+    if (has('vector')) { fields |= U.VECTOR; vec = vectorCopy(core, changes.vector, this.dim); }
+    if (has('tag')) { fields |= U.TAG; tag = u64(core, changes.tag, 'tag'); }
+    if (has('meta')) { fields |= U.META; meta = bytesCopy(core, changes.meta, 'meta'); }
+    // No field at all is C's to refuse (EINVAL), like every other rule about the values.
+    return this._write(() => { this._b.updateRecord(rid, fields, vec, tag, meta); });
   }
 
   /** Replaces a record's metadata (null or empty clears it). */

@@ -1,135 +1,101 @@
 // node-lock.js: the single-writer lock of a store directory, taken from Node (docs/STORAGE.md,
 // "Single writer"). Every host takes the same lock: flock(LOCK_EX | LOCK_NB) on <dir>/LOCK, a file
-// that is never removed; the kernel drops the lock when its holder dies, so there is no stale lock
-// to take over. Node has no flock(2), so the lock is held by a child process, util-linux flock(1):
+// that is never removed; the kernel drops the lock when its holder dies, so there is never a stale
+// lock to take over, and a second open, in this process or any other, gets ELOCKED.
 //
-//   flock --nonblock --close --conflict-exit-code 75 <dir>/LOCK sh -c 'echo locked; exec cat >/dev/null'
+// Node has no flock(2), so it borrows util-linux flock(1) for the one system call:
 //
-// flock(1) takes the lock (or exits 75 at once if another process holds it), then runs the shell,
-// which reports "locked" and waits on its stdin: a pipe whose only writer is this Node process.
-// When Node closes it (release()) or dies (kill -9 included), cat sees end of file and exits, flock(1)
-// exits with it and the kernel releases the lock. With --close only flock(1) itself holds the lock
-// file descriptor, so the lock lives exactly as long as the process this module watches.
+//   fd = open(<dir>/LOCK, O_RDWR | O_CREAT | O_CLOEXEC)          in Node
+//   flock --nonblock --conflict-exit-code 75 3                    a child whose fd 3 is that fd
 //
-// The child does not keep Node's event loop alive (process and pipes are unref'd) until release(),
-// which waits for it to exit so that the lock is free when close() resolves. If the child dies while
-// the store is open (someone killed it), the lock is gone: `problem()` says so from then on (the
-// exit event, and before each write batch a synchronous look at /proc/<pid>/stat, which sees the
-// dead child before Node has reaped it) and the database refuses every further write.
+// flock(2) locks belong to the open file description, which the child's fd 3 shares with Node's fd.
+// The child takes the lock and exits at once (or exits 75 if another description holds it); the lock
+// stays held through Node's own descriptor. So the lock lives exactly as long as that descriptor:
+// close() releases it at once, and if Node dies (kill -9 included) the kernel closes it and the lock
+// is free before anyone can see the process gone. No helper process outlives acquire(), nothing
+// keeps the event loop alive, and nothing but this module closing the descriptor can drop the lock
+// while the store is open. (The descriptor is close-on-exec, so processes Node starts later never
+// inherit it.) The holder's pid is written into LOCK, as the native VFS does, for people reading the
+// directory; it plays no part in locking.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
 const CONFLICT = 75;
 const START_MS = 10_000;
-const RELEASE_MS = 5_000;
-const HAVE_PROC = (() => { try { return fs.existsSync('/proc/self/stat'); } catch { return false; } })();
 
 /** A failure as { name: result code name, detail, cause } for the backend to map. */
 function failure(name, detail, cause) {
   return { lockFailure: true, name, detail, cause };
 }
 
+export function isLockFailure(e) { return !!e && e.lockFailure === true; }
+
 export class StoreLock {
   /**
    * Takes the lock on <dir>/LOCK. Resolves with the held lock; rejects with a failure object:
-   * ELOCKED when another process (or another open in this one) holds it, EIO when flock(1) is
-   * missing or fails.
+   * ELOCKED when another open file description (this process or another, native or Node) holds
+   * it, EIO when flock(1) is missing or fails; a failed open of LOCK rejects with the fs error.
    */
-  static acquire(dir) {
+  static async acquire(dir) {
     const file = path.join(dir, 'LOCK');
-    return new Promise((resolve, reject) => {
-      let child;
-      try {
-        child = spawn('flock', ['--nonblock', '--close', '--conflict-exit-code', String(CONFLICT), file,
-          'sh', '-c', 'echo locked; exec cat >/dev/null'],
-        { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
-      } catch (e) {
-        reject(failure('EIO', `cannot start flock(1): ${e.message}`, e));
-        return;
-      }
-      let out = '', err = '', settled = false;
-      const timer = setTimeout(() => {
-        if (settled) return;
-        settled = true;
-        child.kill('SIGKILL');
-        reject(failure('EIO', `flock(1) did not report the lock on ${file} within ${START_MS} ms`));
-      }, START_MS);
-      child.stdin.on('error', () => undefined); // EPIPE once the child is gone: its exit is reported instead
-      child.on('error', (e) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        reject(e.code === 'ENOENT'
-          ? failure('EIO', 'util-linux flock(1) is not on PATH; Node holds a store\'s lock through it (Debian package util-linux)', e)
-          : failure('EIO', `cannot run flock(1): ${e.message}`, e));
-      });
-      child.stderr.on('data', (d) => { err += d; });
-      child.stdout.on('data', (d) => {
-        out += d;
-        if (settled || !out.includes('locked\n')) return;
-        settled = true;
-        clearTimeout(timer);
-        resolve(new StoreLock(child, file));
-      });
-      child.on('exit', (code, signal) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        if (code === CONFLICT) reject(failure('ELOCKED', `${file} is held by another writer`));
-        else reject(failure('EIO', `flock(1) on ${file} failed (${signal || `exit ${code}`}): ${err.trim()}`));
-      });
-    });
+    const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
+    try {
+      await flockChild(fd, file);
+    } catch (e) {
+      fs.closeSync(fd);
+      throw e;
+    }
+    const lock = new StoreLock(fd, file);
+    try {
+      const pid = Buffer.from(`${process.pid}\n`);
+      fs.ftruncateSync(fd, 0);
+      fs.writeSync(fd, pid, 0, pid.length, 0);
+    } catch { /* the pid is for people reading the directory */ }
+    return lock;
   }
 
-  constructor(child, file) {
-    this.child = child;
+  constructor(fd, file) {
+    this.fd = fd;
     this.file = file;
-    this.pid = child.pid;
-    this.lost = null;
-    this.released = false;
-    this.exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
-    child.once('exit', (code, signal) => {
-      if (!this.released) this.lost = `its holder (flock(1), pid ${this.pid}) exited (${signal || `exit ${code}`})`;
-    });
-    child.stdout.destroy();
-    child.stderr.destroy();
-    child.unref();
-    child.stdin.unref();
-    try { fs.writeFileSync(file, `${process.pid}\n`); } catch { /* the pid is for people reading the directory */ }
   }
 
-  /** null while the lock is held; otherwise why it is not (synchronous, cheap: one small read). */
-  problem() {
-    if (this.released) return `the lock on ${this.file} was released`;
-    if (this.lost) return `lost the lock on ${this.file}: ${this.lost}`;
-    if (HAVE_PROC) {
-      let state = '';
-      try {
-        const st = fs.readFileSync(`/proc/${this.pid}/stat`, 'latin1');
-        state = st.slice(st.lastIndexOf(')') + 2, st.lastIndexOf(')') + 3);
-      } catch {
-        state = 'gone';
-      }
-      if (state === 'Z' || state === 'X' || state === 'gone') {
-        this.lost = `its holder (flock(1), pid ${this.pid}) died`;
-        return `lost the lock on ${this.file}: ${this.lost}`;
-      }
-    }
-    return null;
-  }
+  get held() { return this.fd >= 0; }
 
-  /** Releases the lock and resolves once it is free (the holder exited). Idempotent. */
-  async release() {
-    if (!this.released) {
-      this.released = true;
-      this.child.ref(); // keep the process alive until the lock is really free
-      this.child.stdin.destroy(); // cat sees end of file; flock(1) exits with it
-      const t = setTimeout(() => this.child.kill('SIGKILL'), RELEASE_MS);
-      try { await this.exited; } finally { clearTimeout(t); }
-    }
-    await this.exited;
+  /** Releases the lock (closes the descriptor); it is free when this returns. Idempotent. */
+  release() {
+    if (this.fd < 0) return;
+    const fd = this.fd;
+    this.fd = -1;
+    fs.closeSync(fd);
   }
 }
 
-export function isLockFailure(e) { return !!e && e.lockFailure === true; }
+/** Runs `flock --nonblock 3` on fd; resolves when the lock is taken. */
+function flockChild(fd, file) {
+  return new Promise((resolve, reject) => {
+    let child;
+    try {
+      child = spawn('flock', ['--nonblock', '--conflict-exit-code', String(CONFLICT), '3'],
+        { stdio: ['ignore', 'ignore', 'pipe', fd], env: { ...process.env, LC_ALL: 'C' } });
+    } catch (e) {
+      reject(failure('EIO', `cannot start flock(1): ${e.message}`, e));
+      return;
+    }
+    let err = '', settled = false;
+    const settle = (f) => { if (!settled) { settled = true; clearTimeout(timer); f(); } };
+    const timer = setTimeout(() => settle(() => {
+      child.kill('SIGKILL');
+      reject(failure('EIO', `flock(1) did not answer for ${file} within ${START_MS} ms`));
+    }), START_MS);
+    child.stderr.on('data', (d) => { err += d; });
+    child.on('error', (e) => settle(() => reject(e.code === 'ENOENT'
+      ? failure('EIO', "util-linux flock(1) is not on PATH; Node takes a store's lock with it (Debian: package util-linux)", e)
+      : failure('EIO', `cannot run flock(1): ${e.message}`, e))));
+    child.on('exit', (code, signal) => settle(() => {
+      if (code === 0) resolve();
+      else if (code === CONFLICT) reject(failure('ELOCKED', `${file} is held by another writer`));
+      else reject(failure('EIO', `flock(1) on ${file} failed (${signal || `exit ${code}`}): ${err.trim()}`));
+    }));
+  });
+}

@@ -7,13 +7,16 @@
 // resolves once applied and a commit is scheduled instead, unless a write asked for durability
 // (flush(), close()).
 //
+// Reads made while writes are queued join the queue too, at their place: a read runs right after the
+// writes queued before it were applied and before any write queued after it, exactly as the calls
+// would run one after another in C (it does not wait for those writes' commit).
+//
 // The operations pushed here are closures over values already copied from the caller (convert.js),
 // so running them later reads nothing the caller could have changed since the call.
 
 export class WriteQueue {
   /**
-   * @param {{ relaxed: boolean, commit: () => Promise<void>, scheduleCommit: () => void,
-   *           beforeBatch: () => void }} hooks
+   * @param {{ relaxed: boolean, commit: () => Promise<void>, scheduleCommit: () => void }} hooks
    */
   constructor(hooks) {
     this.hooks = hooks;
@@ -39,9 +42,11 @@ export class WriteQueue {
         const batch = this.q.splice(0);
         const done = [];
         let force = false;
-        this.hooks.beforeBatch();
         for (const op of batch) {
-          if (op.marker) { op.resolve(); continue; }
+          if (op.read) {
+            try { op.resolve(op.read()); } catch (e) { op.reject(e); }
+            continue;
+          }
           force = force || op.force;
           try { done.push([op, op.apply()]); } catch (e) { op.reject(e); }
         }
@@ -60,11 +65,14 @@ export class WriteQueue {
     }
   }
 
-  /** Resolves once every write queued so far is applied (not necessarily committed). */
-  applied() {
-    if (!this.pending) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.q.push({ marker: true, resolve });
+  /**
+   * Runs `fn` (a read) after the writes queued so far are applied and before any queued later:
+   * at once when nothing is queued, else at its place in the queue. Resolves with its result.
+   */
+  read(fn) {
+    if (!this.pending) return new Promise((resolve) => resolve(fn()));
+    return new Promise((resolve, reject) => {
+      this.q.push({ read: fn, resolve, reject });
       if (!this.running) this.running = this.run();
     });
   }
