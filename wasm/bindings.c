@@ -4,7 +4,7 @@
 ** Why it exists: JS cannot build C structs or size_t arrays without knowing their layout, so these
 ** wrappers take and return only scalars and pointers to plain arrays (uint32 lengths, uint64 ids),
 ** and vw_layout_json() reports the size and field offsets of every struct JS *reads* (hits, edges,
-** nodes, reach entries, stats) and the VFS flags. Nothing here holds global mutable state except
+** nodes, reach entries, stats, the open report). Nothing here holds global mutable state except
 ** the layout string, built once. A vw_handle owns a valori_db, the JS-backed VFS bound to it (vfs_js.c) and
 ** one reusable searcher (JS calls are single-threaded per wasm instance).
 */
@@ -41,9 +41,9 @@ static char *vw_num(char *p, unsigned long v) {
 #define F(T, f) do { p = vw_put(p, "\"" #f "\":"); p = vw_num(p, (unsigned long)offsetof(T, f)); p = vw_put(p, ","); } while (0)
 #define S(T) do { p = vw_put(p, "\"size\":"); p = vw_num(p, (unsigned long)sizeof(T)); } while (0)
 
-/* JSON: {"hit":{"id":0,"distance":8,"size":16},"edge":{...},...,"vfs":{"READ":1,...}}: the size
-** and field offsets of every struct JS reads, plus the VFS open flags (valori_constants_json has
-** no VFS section). Static buffer, built once. */
+/* JSON: {"hit":{"id":0,"distance":8,"size":16},"edge":{...},...}: the size and field offsets of
+** every struct JS reads or fills (every other constant, the VFS flags included, is in
+** valori_constants_json). Static buffer, built once. */
 const char *vw_layout_json(void) {
   char *p = vw_layout_buf;
   if (vw_layout_buf[0]) return vw_layout_buf;
@@ -62,11 +62,6 @@ const char *vw_layout_json(void) {
   F(valori_stats, index); S(valori_stats);
   p = vw_put(p, "},\"recovery\":{"); F(valori_recovery, code); F(valori_recovery, file); F(valori_recovery, offset);
   F(valori_recovery, height); F(valori_recovery, detail); S(valori_recovery);
-  p = vw_put(p, "},\"vfs\":{\"READ\":"); p = vw_num(p, VALORI_VFS_READ);
-  p = vw_put(p, ",\"WRITE\":"); p = vw_num(p, VALORI_VFS_WRITE);
-  p = vw_put(p, ",\"CREATE\":"); p = vw_num(p, VALORI_VFS_CREATE);
-  p = vw_put(p, ",\"EXCL\":"); p = vw_num(p, VALORI_VFS_EXCL);
-  p = vw_put(p, ",\"TRUNC\":"); p = vw_num(p, VALORI_VFS_TRUNC);
   p = vw_put(p, "}}");
   *p = 0;
   return vw_layout_buf;

@@ -35,7 +35,7 @@ export class IdbBackend {
     this.removed = new Set();
     this.EIO = core.C.codes.EIO;
     this.EBUFSIZE = core.C.codes.EBUFSIZE;
-    this.F = core.L.vfs;
+    this.F = core.C.vfs;
     this.lastError = null;
     this.release = null;
     this.mounted = false;

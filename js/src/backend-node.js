@@ -21,7 +21,7 @@ export class NodeFsBackend {
     this.nextFh = 1;
     this.EIO = core.C.codes.EIO;
     this.EBUFSIZE = core.C.codes.EBUFSIZE;
-    this.F = core.L.vfs;
+    this.F = core.C.vfs;
     this.writerLock = null;
     this.lastError = null;
   }

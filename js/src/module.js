@@ -1,6 +1,6 @@
 // module.js: loads the WebAssembly core once per JS realm and reads everything JS needs to know
-// about C from C itself: result codes, limits and enum values (valori_constants_json) and the
-// size/offset of every struct JS reads plus the VFS flags (vw_layout_json, wasm/bindings.c).
+// about C from C itself: result codes, limits, enum values and VFS flags (valori_constants_json)
+// and the size/offset of every struct JS reads (vw_layout_json, wasm/bindings.c).
 //
 // The core is the package's own dist/valori.mjs + dist/valori.wasm (copied there by
 // scripts/build-wasm.sh). Bundlers that move the .wasm can pass `wasmBinary` (its bytes) or
@@ -31,7 +31,13 @@ async function init({ wasmBinary, locateFile } = {}) {
     if (typeof locateFile != 'function') throw new TypeError('valori: locateFile must be a function (name, prefix) => url');
     opts.locateFile = locateFile;
   }
-  const m = await createValori(opts);
+  let m;
+  try {
+    m = await createValori(opts);
+  } catch (e) {
+    throw new Error(`valori: cannot load the WebAssembly core (valori.wasm): ${e && e.message ? e.message : e}; ` +
+      'pass its bytes as wasmBinary or its location through locateFile to Valori.open()', { cause: e });
+  }
   const C = JSON.parse(m.UTF8ToString(m._vw_constants_json()));
   const L = JSON.parse(m.UTF8ToString(m._vw_layout_json()));
   const names = new Map();

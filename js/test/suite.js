@@ -365,7 +365,7 @@ export function sharedSuite(label, env) {
           [f32(NaN, 0, 0), 'ENAN'], [f32(1e300, 0, 0), 'EINF'], [f32(300, 0, 0), 'ERANGE'],
         ];
         for (const [v, code] of bad) {
-          expect(`${code} <- insert ${String(v)}`).toBe(`${await codeOf(db.insert(v))} <- insert ${String(v)}`);
+          expect(`insert ${String(v)}: ${await codeOf(db.insert(v))}`).toBe(`insert ${String(v)}: ${code}`);
           expect(await codeOf(db.search(v, { k: 1 }))).toBe(code);
         }
         expect((await db.stats()).height).toBe(0);
