@@ -374,9 +374,11 @@ export class Binding {
 
   storeSnapshot() { this.check(this.m._vw_snapshot(this.h), 'checkpoint'); }
 
+  /** An event (a real pointer even when empty: C decides what an empty event is). */
   apply(ev) {
     const out = this.scratch.get('out', 8);
-    const pe = this.putBytes('event', ev);
+    const pe = this.scratch.get('event', ev.length);
+    this.m.HEAPU8.set(ev, pe);
     this.check(this.m._vw_apply(this.h, pe, ev.length, out), 'apply');
     return this.u64at(out);
   }

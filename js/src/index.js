@@ -51,6 +51,13 @@ function wasmOptions(o) {
   return o && typeof o == 'object' ? { wasmBinary: o.wasmBinary, locateFile: o.locateFile } : {};
 }
 
+/** Options of a call: undefined/null -> {}; anything but an object is EINVAL. */
+function optionsOf(core, o, what) {
+  if (o === undefined || o === null) return {};
+  if (typeof o != 'object') throw errorNamed(core, 'EINVAL', `${what} options must be an object`);
+  return o;
+}
+
 /** Counters and sizes are numbers (exact: the core's counts stay far below 2^53); ids bigints. */
 function friendlyStats(C, r) {
   return {
@@ -230,7 +237,7 @@ export class Valori {
 
   _searchArgs(query, opts) {
     const core = this._core, C = core.C;
-    if (opts === null || typeof opts != 'object') throw errorNamed(core, 'EINVAL', 'search options must be an object');
+    opts = optionsOf(core, opts, 'search');
     const q = vectorCopy(core, query, this.dim, 'query');
     const k = u32(core, opts.k, 'k', 10);
     const ef = u32(core, opts.ef, 'ef', 0);
@@ -249,6 +256,7 @@ export class Valori {
 
   _expandArgs(opts) {
     const core = this._core;
+    opts = optionsOf(core, opts, 'expand');
     return {
       hops: u32(core, opts.hops, 'hops', 1),
       dir: enumValue(core, core.C.dir, opts.dir, 'dir', core.C.dir.OUT),
@@ -266,6 +274,7 @@ export class Valori {
   async insert(vector, opts = {}) {
     this._live();
     const core = this._core;
+    opts = optionsOf(core, opts, 'insert');
     const v = vectorCopy(core, vector, this.dim);
     const tag = opts.tag === undefined || opts.tag === null ? 0n : u64(core, opts.tag, 'tag');
     const meta = bytesCopy(core, opts.meta, 'meta');
@@ -280,6 +289,7 @@ export class Valori {
   async insertBatch(vectors, opts = {}) {
     this._live();
     const core = this._core;
+    opts = optionsOf(core, opts, 'insertBatch');
     const { flat, n } = batchCopy(core, vectors, this.dim);
     let tags = null;
     if (opts.tags !== undefined && opts.tags !== null) {
@@ -312,7 +322,7 @@ export class Valori {
     this._live();
     const core = this._core, U = core.C.update;
     const rid = u64(core, id, 'id');
-    if (changes === null || typeof changes != 'object') throw errorNamed(core, 'EINVAL', 'changes must be an object');
+    changes = optionsOf(core, changes, 'update');
     const has = (k) => Object.prototype.hasOwnProperty.call(changes, k) && changes[k] !== undefined;
     let fields = 0, vec = null, tag = 0n, meta = null;
     if (has('vector')) { fields |= U.VECTOR; vec = vectorCopy(core, changes.vector, this.dim); }
@@ -375,6 +385,7 @@ export class Valori {
   async createNode(opts = {}) {
     this._live();
     const core = this._core;
+    opts = optionsOf(core, opts, 'createNode');
     const kind = u32(core, opts.kind, 'kind', 0);
     const rec = opts.record === undefined || opts.record === null ? 0n : u64(core, opts.record, 'record');
     const label = bytesCopy(core, opts.label, 'label');
@@ -395,6 +406,7 @@ export class Valori {
   async createEdge(from, to, opts = {}) {
     this._live();
     const core = this._core;
+    opts = optionsOf(core, opts, 'createEdge');
     const a = u64(core, from, 'from'), b = u64(core, to, 'to');
     const kind = u32(core, opts.kind, 'kind', 0);
     let weight = null;
@@ -433,6 +445,7 @@ export class Valori {
   async neighbors(node, opts = {}) {
     this._live();
     const core = this._core;
+    opts = optionsOf(core, opts, 'neighbors');
     const nid = u64(core, node, 'node id');
     const dir = enumValue(core, core.C.dir, opts.dir, 'dir', core.C.dir.OUT);
     const kind = opts.kind === undefined || opts.kind === null ? null : u32(core, opts.kind, 'kind', 0);
@@ -494,7 +507,7 @@ export class Valori {
   async apply(event) {
     this._live();
     const ev = bytesCopy(this._core, event, 'event');
-    if (!ev || !ev.length) throw errorNamed(this._core, 'EINVAL', 'event bytes required');
+    if (!ev) throw errorNamed(this._core, 'EINVAL', 'event bytes required');
     return this._write(() => this._b.apply(ev));
   }
 

@@ -139,7 +139,7 @@ function startCall(table, db, c, bufs) {
       return Valori.open(opts).then((x) => x.close()).then(() => '');
     }
     case 'apply': {
-      const ev = keep(Uint8Array.from(c.event.match(/../g), (h) => parseInt(h, 16)));
+      const ev = keep(Uint8Array.from(c.event.match(/../g) || [], (h) => parseInt(h, 16)));
       return db.apply(ev).then(() => '');
     }
     default: throw new Error(`unknown op ${c.op}`);

@@ -274,6 +274,11 @@ export function sharedSuite(label, env) {
           [db.createNode({ label: new Uint8Array(C.limits.MAX_META + 1) }), 'ETOOBIG'],
           [db.createEdge(1, 2, { weight: 'heavy' }), 'EINVAL'],
           [db.expand([1], { hops: C.limits.MAX_HOPS + 1 }), 'EINVAL'],
+          [db.insert(f32(1, 2, 3), 'tag 7'), 'EINVAL'], // options of the wrong type
+          [db.search(f32(1, 1, 1), 5), 'EINVAL'],
+          [db.update(1, 'meta'), 'EINVAL'],
+          [db.update(1, null), 'EINVAL'], // no field: C's EINVAL
+          [db.apply(new Uint8Array(0)), 'ECORRUPT'], // C decides what an empty event is
         ];
         for (const [p, code] of bad) expect(await codeOf(p)).toBe(code);
         const e = await db.insert(f32(1, 2)).catch((x) => x);
