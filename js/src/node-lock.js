@@ -15,8 +15,8 @@
 // is free before anyone can see the process gone. No helper process outlives acquire(), nothing
 // keeps the event loop alive, and nothing but this module closing the descriptor can drop the lock
 // while the store is open. (The descriptor is close-on-exec, so processes Node starts later never
-// inherit it.) The holder's pid is written into LOCK, as the native VFS does, for people reading the
-// directory; it plays no part in locking.
+// inherit it.) "<pid> node" is written into LOCK, as the native VFS writes "<pid> native", for
+// people reading the directory; it plays no part in locking.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -48,7 +48,7 @@ export class StoreLock {
     }
     const lock = new StoreLock(fd, file);
     try {
-      const pid = Buffer.from(`${process.pid}\n`);
+      const pid = Buffer.from(`${process.pid} node\n`);
       fs.ftruncateSync(fd, 0);
       fs.writeSync(fd, pid, 0, pid.length, 0);
     } catch { /* the pid is for people reading the directory */ }

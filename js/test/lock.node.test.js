@@ -229,7 +229,7 @@ describe('the Node lock', () => {
     try {
       await db.insert(vec(1));
       expect(childrenOf(process.pid).filter((c) => c.comm === 'flock')).toEqual([]);
-      expect(fs.readFileSync(path.join(dir, 'LOCK'), 'utf8')).toBe(`${process.pid}\n`); // as the native VFS writes it
+      expect(fs.readFileSync(path.join(dir, 'LOCK'), 'utf8')).toBe(`${process.pid} node\n`); // '<pid> <host>', informational
       const n = await run(LOCK_WRITER, [dir, '1', '1']);
       expect(n.code).toBe(LOCKED_EXIT);
     } finally {
