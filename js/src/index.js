@@ -123,7 +123,8 @@ export class Valori {
       try {
         bind = Binding.open(core, label, o, vfsId, backend);
       } catch (e) {
-        if (e instanceof ValoriError && !o.dim && (e.code === 'EDIM' || e.code === 'EINVAL')) {
+        // A store says why itself (the open report); an in-memory database is always created.
+        if (where.kind === 'memory' && !o.dim && e instanceof ValoriError && e.code === 'EDIM') {
           e.message += ' (the dim option is required to create a database)';
         }
         throw e;
