@@ -1,25 +1,150 @@
 /*
 ** cli.c: entry point of the `valori` tool: finds the subcommand in a table and runs it. New
 ** subcommands (demo, serve, ...) are one line in vcli_cmds and one cmd_*.c file.
+**
+** What every subcommand gets from here, before it parses anything (cli.h, vcli_cmd): `--help` and
+** `-h` anywhere print its usage, summary and options and exit 0; with an option table, an unknown
+** option or an option without its value is a usage error (exit 2) and `--name=value` is split into
+** two arguments. `valori`, `valori --help` and `valori help [CMD]` list the subcommands.
 */
+#define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 
+#include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include "idx.h" /* VALORI_FMNIST_DIR, the demo's default data folder */
+
+static const vcli_opt vcli_no_opts[] = {{NULL, NULL, NULL}};
+static const vcli_opt vcli_demo_opts[] = {
+  {"--dir", "DIR", "store directory (default: valori_db; created when missing)"},
+  {"--n", "N", "training images ingested into a new store, 1..60000 (default: 60000)"},
+  {"--queries", "Q", "test images answered as queries, 1..10000 (default: 200)"},
+  {"--ef", "EF", "HNSW search breadth, 1..10000 (default: 64)"},
+  {"--data", "DIR", "folder of the Fashion-MNIST idx files (default: " VALORI_FMNIST_DIR ")"},
+  {NULL, NULL, NULL}};
+static const vcli_opt vcli_replay_opts[] = {
+  {"--to", "HEIGHT", "replay up to this height (default: the end of the log)"},
+  {NULL, NULL, NULL}};
 
 static const vcli_cmd vcli_cmds[] = {
-  {"demo", vcli_demo, "[--dir DIR] [--n N] [--queries Q] [--ef EF]", "build a store from Fashion-MNIST and answer searches"},
-  {"inspect", vcli_inspect, "DIR", "list a store's segments and snapshots and their state"},
-  {"verify", vcli_verify, "DIR", "check every checksum, the chain and every snapshot against a full replay"},
-  {"replay", vcli_replay, "DIR [--to HEIGHT]", "replay the store to a height and print its root and counts"},
+  {"demo", vcli_demo, "[--dir DIR] [--n N] [--queries Q] [--ef EF] [--data DIR]", "build a store from Fashion-MNIST and answer searches", vcli_demo_opts},
+  {"inspect", vcli_inspect, "DIR", "list a store's segments and snapshots and their state", vcli_no_opts},
+  {"verify", vcli_verify, "DIR", "check every checksum, the chain and every snapshot against a full replay", vcli_no_opts},
+  {"replay", vcli_replay, "DIR [--to HEIGHT]", "replay the store to a height and print its root and counts", vcli_replay_opts},
 };
+#define VCLI_NCMDS (sizeof vcli_cmds / sizeof vcli_cmds[0])
+
+static const char vcli_exit_codes[] = "exit codes: 0 ok, 1 store damaged, 2 usage error, 3 other failure\n";
 
 static void vcli_usage(FILE *f) {
   size_t i;
   fprintf(f, "valori %s: deterministic vector database and knowledge graph\n\nusage:\n", VALORI_VERSION_STRING);
-  for (i = 0; i < sizeof vcli_cmds / sizeof vcli_cmds[0]; i++)
+  for (i = 0; i < VCLI_NCMDS; i++)
     fprintf(f, "  valori %s %s\n      %s\n", vcli_cmds[i].name, vcli_cmds[i].usage, vcli_cmds[i].summary);
-  fprintf(f, "\nexit codes: 0 ok, 1 store damaged, 2 usage error, 3 other failure\n");
+  fprintf(f, "  valori --version\n\n`valori CMD --help` describes one command.\n%s", vcli_exit_codes);
+}
+
+static const vcli_cmd *vcli_find(const char *name) {
+  size_t i;
+  for (i = 0; i < VCLI_NCMDS; i++)
+    if (strcmp(name, vcli_cmds[i].name) == 0) return &vcli_cmds[i];
+  return NULL;
+}
+
+/* `valori CMD --help`: usage, summary, options. */
+static void vcli_cmd_help(FILE *f, const vcli_cmd *c) {
+  const vcli_opt *o;
+  fprintf(f, "valori %s: %s\n\nusage: valori %s %s\n\noptions:\n", c->name, c->summary, c->name, c->usage);
+  for (o = c->opts; o && o->name; o++) {
+    char left[64];
+    snprintf(left, sizeof left, "%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+    fprintf(f, "  %-18s %s\n", left, o->help);
+  }
+  fprintf(f, "  %-18s %s\n\n%s", "-h, --help", "print this help and exit", vcli_exit_codes);
+}
+
+/* `valori CMD --help`, wherever the flag stands: from the option table, or (opts NULL) by the
+** command itself, called with {name, "--help"} only. */
+static int vcli_help_of(const vcli_cmd *c) {
+  char *only_help[3];
+  if (c->opts) {
+    vcli_cmd_help(stdout, c);
+    return VCLI_OK;
+  }
+  only_help[0] = (char *)c->name;
+  only_help[1] = (char *)"--help";
+  only_help[2] = NULL;
+  return c->run(2, only_help);
+}
+
+int vcli_usage_error(const char *cmd, const char *fmt, ...) {
+  const vcli_cmd *c = vcli_find(cmd);
+  va_list ap;
+  fprintf(stderr, "valori %s: ", cmd);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "\n");
+  if (c) fprintf(stderr, "usage: valori %s %s\n", c->name, c->usage);
+  fprintf(stderr, "(`valori %s --help` lists the options)\n", cmd);
+  return VCLI_USAGE;
+}
+
+static const vcli_opt *vcli_find_opt(const vcli_opt *opts, const char *arg, size_t len) {
+  for (; opts->name; opts++)
+    if (strlen(opts->name) == len && strncmp(opts->name, arg, len) == 0) return opts;
+  return NULL;
+}
+
+/* Checks argv (argv[0] = the command) against c->opts and builds the argument vector run() sees,
+** with `--name=value` split. Returns VCLI_OK with *out (malloc'd, NULL-terminated; free it) and
+** *out_argc, or VCLI_USAGE after printing the problem, or VCLI_FAILED when out of memory. */
+static int vcli_check_args(const vcli_cmd *c, int argc, char **argv, char ***out, int *out_argc) {
+  char **v = (char **)calloc((size_t)argc * 2 + 1, sizeof *v);
+  int i, n = 0;
+  if (!v) {
+    fprintf(stderr, "error: out of memory\n");
+    return VCLI_FAILED;
+  }
+  v[n++] = argv[0];
+  for (i = 1; i < argc; i++) {
+    const char *a = argv[i], *eq;
+    const vcli_opt *o;
+    if (a[0] != '-' || a[1] == '\0') { /* a positional argument ("-" included) */
+      v[n++] = argv[i];
+      continue;
+    }
+    eq = strncmp(a, "--", 2) == 0 ? strchr(a, '=') : NULL;
+    o = vcli_find_opt(c->opts, a, eq ? (size_t)(eq - a) : strlen(a));
+    if (!o) {
+      free(v);
+      return vcli_usage_error(c->name, "unknown option '%s'", a);
+    }
+    if (!o->arg) {
+      if (eq) {
+        free(v);
+        return vcli_usage_error(c->name, "option %s takes no value", o->name);
+      }
+      v[n++] = argv[i];
+    } else if (eq) { /* --name=value: the name is the table's string, the value points into argv */
+      v[n++] = (char *)o->name;
+      v[n++] = (char *)eq + 1;
+    } else if (i + 1 < argc) {
+      v[n++] = argv[i];
+      v[n++] = argv[++i];
+    } else {
+      free(v);
+      return vcli_usage_error(c->name, "option %s needs a value (%s)", o->name, o->arg);
+    }
+  }
+  v[n] = NULL;
+  *out = v;
+  *out_argc = n;
+  return VCLI_OK;
 }
 
 void vcli_hex(FILE *f, const uint8_t b[32]) {
@@ -39,7 +164,10 @@ int vcli_exit_for(int code) {
 }
 
 void vcli_print_problem(FILE *f, const char *dir, const valori_recovery *r) {
-  fprintf(f, "error: %s: %s (%s)\n", dir, valori_strerror(r->code), valori_code_name(r->code));
+  if (r->code == VALORI_ENOTFOUND) /* from an open or verify: the directory holds no store files */
+    fprintf(f, "error: no store at %s: the directory holds no store files (%s)\n", dir, valori_code_name(r->code));
+  else
+    fprintf(f, "error: %s: %s (%s)\n", dir, valori_strerror(r->code), valori_code_name(r->code));
   if (r->file[0]) fprintf(f, "  file:   %s\n  offset: %llu\n", r->file, (unsigned long long)r->offset);
   if (r->height) fprintf(f, "  height: %llu\n", (unsigned long long)r->height);
   if (r->detail && r->detail[0]) fprintf(f, "  detail: %s\n", r->detail);
@@ -50,9 +178,22 @@ void vcli_print_problem(FILE *f, const char *dir, const valori_recovery *r) {
 
 valori_vfs *vcli_open_dir(const char *dir) {
   valori_vfs *v = NULL;
-  int rc = valori_posix_vfs_open(dir, 0, &v);
+  struct stat st;
+  int rc;
+  if (stat(dir, &st) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR)
+      fprintf(stderr, "error: no store at %s: directory does not exist\n", dir);
+    else
+      fprintf(stderr, "error: cannot open %s: %s\n", dir, strerror(errno));
+    return NULL;
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    fprintf(stderr, "error: no store at %s: not a directory\n", dir);
+    return NULL;
+  }
+  rc = valori_posix_vfs_open(dir, 0, &v);
   if (rc != VALORI_OK) {
-    fprintf(stderr, "error: cannot open %s: %s\n", dir, valori_strerror(rc));
+    fprintf(stderr, "error: cannot open %s: %s (%s)\n", dir, valori_strerror(rc), valori_code_name(rc));
     return NULL;
   }
   return v;
@@ -73,18 +214,41 @@ int vcli_parse_u64(const char *s, uint64_t *out) {
 }
 
 int main(int argc, char **argv) {
-  size_t i;
-  if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
-    vcli_usage(argc < 2 ? stderr : stdout);
-    return argc < 2 ? VCLI_USAGE : VCLI_OK;
+  const vcli_cmd *c;
+  char **args = NULL;
+  int i, nargs = 0, rc;
+  if (argc < 2) {
+    vcli_usage(stderr);
+    return VCLI_USAGE;
+  }
+  if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+    if (argc > 2 && strcmp(argv[1], "help") == 0) { /* valori help CMD */
+      if (!(c = vcli_find(argv[2]))) {
+        fprintf(stderr, "valori: unknown command '%s'\n\n", argv[2]);
+        vcli_usage(stderr);
+        return VCLI_USAGE;
+      }
+      return vcli_help_of(c);
+    }
+    vcli_usage(stdout);
+    return VCLI_OK;
   }
   if (strcmp(argv[1], "--version") == 0) {
     printf("valori %s\n", VALORI_VERSION_STRING);
     return VCLI_OK;
   }
-  for (i = 0; i < sizeof vcli_cmds / sizeof vcli_cmds[0]; i++)
-    if (strcmp(argv[1], vcli_cmds[i].name) == 0) return vcli_cmds[i].run(argc - 1, argv + 1);
-  fprintf(stderr, "valori: unknown command '%s'\n\n", argv[1]);
-  vcli_usage(stderr);
-  return VCLI_USAGE;
+  if (!(c = vcli_find(argv[1]))) {
+    fprintf(stderr, argv[1][0] == '-' ? "valori: unknown option '%s'\n\n" : "valori: unknown command '%s'\n\n", argv[1]);
+    vcli_usage(stderr);
+    return VCLI_USAGE;
+  }
+  for (i = 2; i < argc; i++)
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      return vcli_help_of(c);
+    }
+  if (!c->opts) return c->run(argc - 1, argv + 1);
+  if ((rc = vcli_check_args(c, argc - 1, argv + 1, &args, &nargs)) != VCLI_OK) return rc;
+  rc = c->run(nargs, args);
+  free(args);
+  return rc;
 }

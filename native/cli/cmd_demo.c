@@ -5,11 +5,18 @@
 ** the test images as queries: nearest neighbours with their classes, recall@10 of the HNSW index
 ** against exact search, a class-filtered search, and a search-then-expand. Running it again
 ** reopens the store (crash recovery included) instead of rebuilding it.
+**
+** Errors are said in the user's terms before anything is created: a missing or unusable data set
+** (with the package to install), a --dir that is a file, a store of another configuration or one
+** held by another writer. A directory the demo created for a store it then could not open is
+** removed again.
 */
 #define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "idx.h"
@@ -73,10 +80,46 @@ static int ingest(valori_db *db, const float *img, const uint8_t *lab, size_t n,
   return 0;
 }
 
+/* Reads n images and their labels from data/<prefix>-{images-idx3,labels-idx1}-ubyte.gz and checks
+** that they fit the demo (784 components, as many labels as images, classes 0..9). */
+static int load_set(const char *data, const char *prefix, size_t n, float **img, uint8_t **lab, size_t *rows) {
+  char ip[4096], lp[4096];
+  size_t dim = 0, lrows = 0, i;
+  if ((size_t)snprintf(ip, sizeof ip, "%s/%s-images-idx3-ubyte.gz", data, prefix) >= sizeof ip ||
+      (size_t)snprintf(lp, sizeof lp, "%s/%s-labels-idx1-ubyte.gz", data, prefix) >= sizeof lp) {
+    fprintf(stderr, "error: --data path too long\n");
+    return VCLI_USAGE;
+  }
+  if (valori_idx_images(ip, n, img, rows, &dim) != 0) return VCLI_FAILED; /* the reader said why */
+  if (valori_idx_labels(lp, n, lab, &lrows) != 0) return VCLI_FAILED;
+  if (dim != 784) {
+    fprintf(stderr, "error: %s: images of %zu pixels; the demo needs Fashion-MNIST's 28 x 28 = 784\n", ip, dim);
+    return VCLI_FAILED;
+  }
+  if (lrows != *rows) {
+    fprintf(stderr, "error: %s holds %zu labels for %zu images\n", lp, lrows, *rows);
+    return VCLI_FAILED;
+  }
+  for (i = 0; i < lrows; i++)
+    if ((*lab)[i] > 9) {
+      fprintf(stderr, "error: %s: label %u of image %zu is not a class 0..9\n", lp, (unsigned)(*lab)[i], i);
+      return VCLI_FAILED;
+    }
+  return VCLI_OK;
+}
+
+/* Parses the value of option `name` as an integer in 1..max. */
+static int demo_count(const char *name, const char *s, uint64_t max, uint64_t *out) {
+  if (!vcli_parse_u64(s, out) || *out < 1 || *out > max)
+    return vcli_usage_error("demo", "%s must be a whole number from 1 to %llu (got '%s')", name, (unsigned long long)max, s);
+  return VCLI_OK;
+}
+
 int vcli_demo(int argc, char **argv) {
-  const char *dir = "valori_db";
-  size_t n = 60000, nq = 200, rows, dim, lrows, i, j;
+  const char *dir = "valori_db", *data = VALORI_FMNIST_DIR;
+  size_t n = 60000, nq = 200, rows, i, j;
   uint32_t ef = 64;
+  int n_given = 0, created;
   float *img = NULL, *qs = NULL;
   uint8_t *lab = NULL, *qlab = NULL, root[32];
   valori_options o;
@@ -85,24 +128,46 @@ int vcli_demo(int argc, char **argv) {
   valori_stats st;
   valori_recovery rec;
   valori_searcher *s = NULL;
+  struct stat dst;
   double t0, thnsw = 0;
   long hit = 0;
   int rc, code = VCLI_FAILED;
+  /* cli.c has checked the option names and that each has a value */
   for (i = 1; i < (size_t)argc; i++) {
     uint64_t v = 0;
-    if (strcmp(argv[i], "--dir") == 0 && i + 1 < (size_t)argc) dir = argv[++i];
-    else if (strcmp(argv[i], "--n") == 0 && i + 1 < (size_t)argc && vcli_parse_u64(argv[++i], &v) && v > 0 && v <= 60000) n = v;
-    else if (strcmp(argv[i], "--queries") == 0 && i + 1 < (size_t)argc && vcli_parse_u64(argv[++i], &v) && v > 0 && v <= 10000) nq = v;
-    else if (strcmp(argv[i], "--ef") == 0 && i + 1 < (size_t)argc && vcli_parse_u64(argv[++i], &v) && v > 0 && v <= VALORI_MAX_EF) ef = (uint32_t)v;
-    else {
-      fprintf(stderr, "usage: valori demo [--dir DIR] [--n RECORDS<=60000] [--queries Q<=10000] [--ef EF]\n");
-      return VCLI_USAGE;
+    const char *a = argv[i];
+    if (a[0] != '-') return vcli_usage_error("demo", "unexpected argument '%s' (the store directory is --dir DIR)", a);
+    if (strcmp(a, "--dir") == 0) dir = argv[++i];
+    else if (strcmp(a, "--data") == 0) data = argv[++i];
+    else if (strcmp(a, "--n") == 0) {
+      if ((rc = demo_count(a, argv[++i], 60000, &v)) != VCLI_OK) return rc;
+      n = (size_t)v;
+      n_given = 1;
+    } else if (strcmp(a, "--queries") == 0) {
+      if ((rc = demo_count(a, argv[++i], 10000, &v)) != VCLI_OK) return rc;
+      nq = (size_t)v;
+    } else if (strcmp(a, "--ef") == 0) {
+      if ((rc = demo_count(a, argv[++i], VALORI_MAX_EF, &v)) != VCLI_OK) return rc;
+      ef = (uint32_t)v;
+    } else {
+      return vcli_usage_error("demo", "unknown option '%s'", a);
     }
   }
+  if (!dir[0] || !data[0]) return vcli_usage_error("demo", "--dir and --data need a non-empty path");
   printf("Valori %s demo: Fashion-MNIST in a durable store at %s/\n", VALORI_VERSION_STRING, dir);
-  if (valori_posix_vfs_open(dir, 1, &vfs) != VALORI_OK) {
-    fprintf(stderr, "error: cannot open directory %s\n", dir);
-    return VCLI_FAILED;
+  fflush(stdout);
+  /* the queries first: a missing or unusable data set stops the demo before it creates anything */
+  if ((code = load_set(data, "t10k", nq, &qs, &qlab, &rows)) != VCLI_OK) goto out;
+  nq = rows;
+  code = VCLI_FAILED;
+  created = stat(dir, &dst) != 0;
+  if (!created && !S_ISDIR(dst.st_mode)) {
+    fprintf(stderr, "error: --dir %s: exists and is not a directory\n", dir);
+    goto out;
+  }
+  if ((rc = valori_posix_vfs_open(dir, 1, &vfs)) != VALORI_OK) {
+    fprintf(stderr, "error: cannot create or open the directory %s: %s (%s)\n", dir, valori_strerror(rc), valori_code_name(rc));
+    goto out;
   }
   valori_options_init(&o);
   o.dim = 784;
@@ -112,7 +177,18 @@ int vcli_demo(int argc, char **argv) {
   t0 = now_s();
   rc = valori_open(dir, &o, &db);
   if (rc) {
-    code = fail("open store", rc);
+    if (rc == VALORI_ECONFIG)
+      fprintf(stderr, "error: %s holds a store with another configuration; the demo needs dim 784, L2, HNSW "
+                      "(choose another --dir)\n", dir);
+    else if (rc == VALORI_ELOCKED)
+      fprintf(stderr, "error: %s is open for writing in another process (ELOCKED); close it or choose another --dir\n", dir);
+    else
+      code = fail(dir, rc);
+    if (rc == VALORI_ECORRUPT || rc == VALORI_EVERSION)
+      fprintf(stderr, "  (`valori verify %s` names the damaged file and offset)\n", dir);
+    valori_posix_vfs_close(vfs);
+    vfs = NULL;
+    if (created) rmdir(dir); /* leave nothing behind; fails harmlessly when the directory is not empty */
     goto out;
   }
   valori_recovery_info(db, &rec);
@@ -120,17 +196,13 @@ int vcli_demo(int argc, char **argv) {
   printf("  opened in %.0f ms: height %llu, %llu records (snapshot at %llu + %llu log records replayed)\n",
          (now_s() - t0) * 1e3, (unsigned long long)st.height, (unsigned long long)st.records,
          (unsigned long long)rec.snapshot_height, (unsigned long long)rec.replayed);
-  if (valori_idx_images(VALORI_FMNIST_DIR "/t10k-images-idx3-ubyte.gz", nq, &qs, &rows, &dim) ||
-      valori_idx_labels(VALORI_FMNIST_DIR "/t10k-labels-idx1-ubyte.gz", nq, &qlab, &lrows))
-    goto out;
-  nq = rows;
   if (st.records == 0) {
-    fprintf(stderr, "  loading %zu training images...\n", n);
-    if (valori_idx_images(VALORI_FMNIST_DIR "/train-images-idx3-ubyte.gz", n, &img, &rows, &dim) ||
-        valori_idx_labels(VALORI_FMNIST_DIR "/train-labels-idx1-ubyte.gz", n, &lab, &lrows))
-      goto out;
-    if ((code = ingest(db, img, lab, rows, dim)) != 0) goto out;
+    fprintf(stderr, "  loading %zu training images from %s...\n", n, data);
+    if ((code = load_set(data, "train", n, &img, &lab, &rows)) != VCLI_OK) goto out;
+    if ((code = ingest(db, img, lab, rows, 784)) != 0) goto out;
     valori_stats_get(db, &st);
+  } else if (n_given) {
+    printf("  (the store already holds %llu records: --n applies to a new store only)\n", (unsigned long long)st.records);
   }
   code = VCLI_FAILED;
   if ((rc = valori_searcher_create(db, &s)) != 0) {
@@ -144,9 +216,9 @@ int vcli_demo(int argc, char **argv) {
     size_t nh, nx, a, b;
     valori_search_params p = {10, ef, VALORI_SEARCH_HNSW, 0, NULL}, pe = {10, 0, VALORI_SEARCH_EXACT, 0, NULL};
     double t1 = now_s();
-    if ((rc = valori_search(db, s, qs + i * dim, &p, h, &nh)) != 0) { code = fail("search", rc); goto out; }
+    if ((rc = valori_search(db, s, qs + i * 784, &p, h, &nh)) != 0) { code = fail("search", rc); goto out; }
     thnsw += now_s() - t1;
-    if ((rc = valori_search(db, s, qs + i * dim, &pe, x, &nx)) != 0) { code = fail("exact search", rc); goto out; }
+    if ((rc = valori_search(db, s, qs + i * 784, &pe, x, &nx)) != 0) { code = fail("exact search", rc); goto out; }
     for (a = 0; a < nx; a++)
       for (b = 0; b < nh; b++)
         if (h[b].id == x[a].id) { hit++; break; }
