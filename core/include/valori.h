@@ -224,11 +224,41 @@ int valori_insert_batch(valori_db *db, size_t n, const float *vecs, const uint64
 /* Deletes a record. The graph node linked to it (if any) is deleted with all of its edges. */
 int valori_delete(valori_db *db, uint64_t id);
 
-/* Replaces the vector (vec != NULL) and/or the tag (tag != NULL) of a record. */
+/* Replaces the vector (vec != NULL) and/or the tag (tag != NULL) of a record: one UPDATE event
+** (opcode 4). valori_update_record is the general form, which also takes the metadata. */
 int valori_update(valori_db *db, uint64_t id, const float *vec, const uint64_t *tag);
 
-/* Replaces a record's metadata (meta_len 0 clears it). */
+/* Replaces a record's metadata (meta_len 0 clears it): one SET_META event (opcode 5). To change it
+** together with the vector or tag, use valori_update_record (one event, all or nothing). */
 int valori_set_meta(valori_db *db, uint64_t id, const void *meta, size_t meta_len);
+
+/* Fields of valori_update_record (valori_update_fields.fields); also the `fields` bits of the
+** UPDATE_RECORD event (docs/FORMAT.md). */
+#define VALORI_UPDATE_VECTOR 1u /* replace the vector with vec */
+#define VALORI_UPDATE_TAG 2u    /* replace the tag with tag */
+#define VALORI_UPDATE_META 4u   /* replace the metadata with meta (meta_len 0 clears it) */
+
+typedef struct valori_update_fields {
+  uint32_t fields;   /* VALORI_UPDATE_* bits: at least one, no others (else VALORI_EINVAL) */
+  uint32_t reserved; /* 0 (else VALORI_EINVAL) */
+  const float *vec;  /* dim floats, when VECTOR */
+  uint64_t tag;      /* when TAG */
+  const void *meta;  /* meta_len bytes, when META (meta_len 0 clears; meta may then be NULL) */
+  size_t meta_len;
+} valori_update_fields;
+
+/* Changes any combination of a record's vector, tag and metadata as ONE event (UPDATE_RECORD,
+** opcode 6, one log record): validated whole before anything changes and applied all or nothing,
+** so a rejected call leaves state, root, height and log as they were, and a crash leaves the
+** update wholly applied or wholly absent. The general form of valori_update and valori_set_meta
+** (which keep their own opcodes); the result is the same state root as those calls would give.
+** Only the members that `fields` selects are read; u and everything it points to are borrowed for
+** the call. Errors, checked in this order: u NULL, fields 0 or with other bits, reserved != 0:
+** VALORI_EINVAL; the vector (VECTOR): vec NULL VALORI_EINVAL, else the first bad component decides
+** VALORI_ENAN / VALORI_EINF / VALORI_ERANGE; the metadata (META): meta NULL with meta_len > 0
+** VALORI_EINVAL, meta_len > VALORI_MAX_META VALORI_ETOOBIG; then the record: VALORI_ENOTFOUND
+** unless id is a live record (never inserted, or deleted). */
+int valori_update_record(valori_db *db, uint64_t id, const valori_update_fields *u);
 
 /* Reads a record. Any out pointer may be NULL. vec_out receives dim floats (exact Q16.16 values).
 ** Metadata: copies min(meta_cap, len) bytes; *meta_len_out always receives the full length. */
@@ -383,6 +413,7 @@ int valori_snapshot_load(const uint8_t *buf, size_t len, const valori_options *o
 #define VALORI_OP_DELETE 3
 #define VALORI_OP_UPDATE 4
 #define VALORI_OP_SET_META 5
+#define VALORI_OP_UPDATE_RECORD 6
 #define VALORI_OP_NODE_CREATE 16
 #define VALORI_OP_NODE_DELETE 17
 #define VALORI_OP_EDGE_CREATE 18

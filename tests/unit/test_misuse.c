@@ -48,6 +48,8 @@ static void test_options(void) {
   VT_CHECK(strcmp(valori_code_name(VALORI_EDIM), "EDIM") == 0);
   VT_CHECK(strcmp(valori_strerror(9999), "unknown result code") == 0);
   VT_CHECK(strstr(valori_constants_json(), "\"EDIM\":5") != NULL);
+  VT_CHECK(strstr(valori_constants_json(), "\"UPDATE_RECORD\":6") != NULL);
+  VT_CHECK(strstr(valori_constants_json(), "\"update\":{\"VECTOR\":1,\"TAG\":2,\"META\":4}") != NULL);
 }
 
 static void test_bad_vectors(void) {
