@@ -378,8 +378,8 @@ static void h_rec_get(vs_req *q) {
   free(meta);
 }
 
+/* All given fields in one event (valori_update_record): all or nothing. */
 static int apply_update(valori_db *db, uint64_t id, const vs_update_req *u) {
-#ifdef VALORI_UPDATE_VECTOR
   valori_update_fields f;
   memset(&f, 0, sizeof f);
   if (u->fields & VS_UPD_VECTOR) f.fields |= VALORI_UPDATE_VECTOR;
@@ -390,14 +390,6 @@ static int apply_update(valori_db *db, uint64_t id, const vs_update_req *u) {
   f.meta = u->meta;
   f.meta_len = u->meta_len;
   return valori_update_record(db, id, &f);
-#else
-  /* Until valori_update_record is merged: single-event cases only (never two events for one
-  ** request, which a crash could split). */
-  if (u->fields == VS_UPD_META) return valori_set_meta(db, id, u->meta, u->meta_len);
-  if (!(u->fields & VS_UPD_META))
-    return valori_update(db, id, (u->fields & VS_UPD_VECTOR) ? u->vec : NULL, (u->fields & VS_UPD_TAG) ? &u->tag : NULL);
-  return VALORI_EINVAL;
-#endif
 }
 
 static void h_rec_update(vs_req *q) {
