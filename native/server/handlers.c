@@ -859,6 +859,8 @@ static void h_events(vs_req *q) {
   if (rc == VALORI_OK) write_done(q, c, 201, "id", id);
   vs_coll_unlock(c);
   if (rc == VALORI_OK) vs_reply_when_durable(q, c, q->w.height);
+  else if (rc == VALORI_ECORRUPT) /* bad input here, not damaged data */
+    vs_reply_code(q, VS_EBINARY, "the body is not a well-formed event (docs/FORMAT.md, Events)");
   else vs_reply_code(q, rc, "%s", valori_strerror(rc));
   release(q, c);
 }
