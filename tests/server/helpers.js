@@ -22,9 +22,9 @@ export function haveBinary() {
 }
 
 /** Starts `valori serve ARGS` and resolves once it printed `ready` (or rejects with its output). */
-export function startServer(args = [], { env = {}, timeoutMs = 60_000, waitReady = true } = {}) {
+export function startServer(args = [], { env = {}, timeoutMs = 60_000, waitReady = true, noListen = false } = {}) {
   haveBinary();
-  const child = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', ...args], {
+  const child = spawn(BIN, ['serve', ...(noListen ? [] : ['--listen', '127.0.0.1:0']), ...args], {
     env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const srv = { child, out: '', err: '', url: null, port: 0, exited: null };
   child.stdout.setEncoding('utf8');
