@@ -328,6 +328,16 @@ int vs_coll_acquire(vs_registry *r, const char *name, vs_coll **out, vs_err *e) 
       pthread_mutex_unlock(&r->mu);
       return vs_fail(e, VS_ENOCOLLECTION, "no collection named '%s'", name);
     }
+    if (c->state == CS_OPEN && vs_coll_poisoned(c)) {
+      if (c->refs > 0) {
+        pthread_mutex_unlock(&r->mu);
+        return vs_fail(e, VALORI_EPOISONED, "collection '%s' is being reopened from its log after a failed write; retry",
+                       name);
+      }
+      close_locked(r, c); /* nobody uses it: reopen now (recovery replays the log) */
+      pthread_cond_broadcast(&r->cv);
+      continue;
+    }
     if (c->state == CS_OPEN) {
       c->refs++;
       c->lru = ++r->tick;
@@ -437,6 +447,23 @@ void vs_coll_summary(vs_coll *c, vs_summary *out) {
   *out = c->sum;
   out->durable_height = c->durable;
   pthread_mutex_unlock(&c->cmu);
+}
+
+void vs_coll_write_failed(vs_coll *c) {
+  valori_store_status ss;
+  if (valori_store_status_get(c->db, &ss) != VALORI_OK || !ss.poisoned) return; /* a rejected event: nothing changed */
+  pthread_mutex_lock(&c->cmu);
+  c->poisoned = 1;
+  pthread_mutex_unlock(&c->cmu);
+  fprintf(stderr, "valori serve: a write to collection %s failed; it is reopened from its log\n", c->name);
+}
+
+int vs_coll_poisoned(vs_coll *c) {
+  int p;
+  pthread_mutex_lock(&c->cmu);
+  p = c->poisoned;
+  pthread_mutex_unlock(&c->cmu);
+  return p;
 }
 
 int vs_coll_is_durable(vs_coll *c, uint64_t h) {

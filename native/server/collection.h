@@ -94,6 +94,12 @@ void vs_coll_searcher_put(vs_coll *c, valori_searcher *s);
 /* After a successful write (exclusive lock held): refreshes the summary, returns the new height and
 ** root. */
 void vs_coll_wrote(vs_coll *c, uint64_t *height, uint8_t root[32]);
+/* After a failed write (exclusive lock held): if the store is poisoned (the write reached the engine
+** but not the log), the collection refuses reads and writes until it is reopened from its log, which
+** happens as soon as no request uses it. */
+void vs_coll_write_failed(vs_coll *c);
+/* 1 while the collection waits to be reopened after a failed write or commit. */
+int vs_coll_poisoned(vs_coll *c);
 /* The collection's summary now (any lock or none). */
 void vs_coll_summary(vs_coll *c, vs_summary *out);
 /* 1 when every write up to h is durable. */

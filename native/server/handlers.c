@@ -87,6 +87,17 @@ static int acquire(vs_req *q, vs_coll **c) {
 
 static void release(vs_req *q, vs_coll *c) { vs_coll_release(q->srv->reg, c); }
 
+/* The shared lock for a read; refused (0, answer set) while the collection is poisoned, since its
+** memory may then hold a write that never reached the log. */
+static int rdlock(vs_req *q, vs_coll *c) {
+  vs_coll_rdlock(c);
+  if (!vs_coll_poisoned(c)) return 1;
+  vs_coll_unlock(c);
+  vs_reply_code(q, VALORI_EPOISONED, "collection '%s' is being reopened from its log after a failed write; retry",
+                vs_coll_name(c));
+  return 0;
+}
+
 static uint32_t coll_dim(vs_coll *c) {
   vs_summary s;
   vs_coll_summary(c, &s);
@@ -259,6 +270,7 @@ static void insert_records(vs_req *q, vs_coll *c, vs_records *r, int single) {
   else
     rc = valori_insert_batch(vs_coll_db(c), r->n, r->vecs, r->tags, r->has_meta ? (const void *const *)r->metas : NULL,
                              r->has_meta ? r->meta_lens : NULL, &first);
+  if (rc != VALORI_OK) vs_coll_write_failed(c);
   if (rc == VALORI_OK) {
     uint64_t h;
     uint8_t root[32];
@@ -345,7 +357,12 @@ static void h_rec_get(vs_req *q) {
     vs_reply_code(q, VALORI_ENOMEM, "out of memory");
     return;
   }
-  vs_coll_rdlock(c);
+  if (!rdlock(q, c)) {
+    free(vec);
+    free(meta);
+    release(q, c);
+    return;
+  }
   rc = valori_get_q16(vs_coll_db(c), id, vec);
   if (rc == VALORI_OK) rc = valori_get(vs_coll_db(c), id, NULL, &tag, meta, VALORI_MAX_META, &mlen);
   has_node = rc == VALORI_OK && valori_node_of_record(vs_coll_db(c), id, &node) == VALORI_OK;
@@ -414,6 +431,7 @@ static void h_rec_update(vs_req *q) {
   vs_coll_wrlock(c);
   rc = apply_update(vs_coll_db(c), id, &u);
   if (rc == VALORI_OK) write_done(q, c, 200, "id", id);
+  else vs_coll_write_failed(c);
   vs_coll_unlock(c);
   vs_update_free(&u);
   if (rc == VALORI_OK) vs_reply_when_durable(q, c, q->w.height);
@@ -431,6 +449,7 @@ static void delete_by_id(vs_req *q, const char *what, int (*fn)(valori_db *, uin
   vs_coll_wrlock(c);
   rc = fn(vs_coll_db(c), id);
   if (rc == VALORI_OK) write_done(q, c, 200, "id", id);
+  else vs_coll_write_failed(c);
   vs_coll_unlock(c);
   if (rc == VALORI_OK) vs_reply_when_durable(q, c, q->w.height);
   else if (rc == VALORI_ENOTFOUND) vs_reply_code(q, rc, "no %s %llu", what, (unsigned long long)id);
@@ -489,7 +508,7 @@ static void h_search(vs_req *q) {
     vs_reply_code(q, VALORI_ENOMEM, "out of memory");
     goto out;
   }
-  vs_coll_rdlock(c);
+  if (!rdlock(q, c)) goto out;
   se = vs_coll_searcher_get(c);
   if (sr.expand)
     rc = valori_search_expand(vs_coll_db(c), se, sr.vec, &sr.p, sr.hops, sr.dir, sr.max_nodes, hits, &nh, nodes,
@@ -567,8 +586,7 @@ static void h_expand(vs_req *q) {
   nodes = (valori_reach *)malloc(x.max_nodes * sizeof *nodes);
   if (!nodes) {
     vs_reply_code(q, VALORI_ENOMEM, "out of memory");
-  } else {
-    vs_coll_rdlock(c);
+  } else if (rdlock(q, c)) {
     rc = valori_expand(vs_coll_db(c), x.seeds, x.nseeds, x.hops, x.dir, x.max_nodes, nodes, x.max_nodes, &nn);
     vs_coll_summary(c, &s);
     h = s.st.height;
@@ -614,6 +632,7 @@ static void h_node_create(vs_req *q) {
   vs_coll_wrlock(c);
   rc = valori_node_create(vs_coll_db(c), n.kind, n.record, n.label, n.label_len, &id);
   if (rc == VALORI_OK) write_done(q, c, 201, "id", id);
+  else vs_coll_write_failed(c);
   vs_coll_unlock(c);
   if (rc == VALORI_OK) vs_reply_when_durable(q, c, q->w.height);
   else if (rc == VALORI_EEXIST) vs_reply_code(q, rc, "record %llu already has a node", (unsigned long long)n.record);
@@ -638,7 +657,11 @@ static void h_node_get(vs_req *q) {
     vs_reply_code(q, VALORI_ENOMEM, "out of memory");
     return;
   }
-  vs_coll_rdlock(c);
+  if (!rdlock(q, c)) {
+    free(label);
+    release(q, c);
+    return;
+  }
   rc = valori_node_get(vs_coll_db(c), id, &n, label, VALORI_MAX_META, &ll);
   vs_coll_summary(c, &s);
   h = s.st.height;
@@ -698,7 +721,11 @@ static void h_neighbors(vs_req *q) {
     vs_reply_code(q, VALORI_ENOMEM, "out of memory");
     return;
   }
-  vs_coll_rdlock(c);
+  if (!rdlock(q, c)) {
+    free(edges);
+    release(q, c);
+    return;
+  }
   rc = valori_neighbors(vs_coll_db(c), id, dir, k ? &kind : NULL, edges, (size_t)limit, &total);
   vs_coll_summary(c, &s);
   h = s.st.height;
@@ -745,7 +772,8 @@ static void h_edge_create(vs_req *q) {
   vs_coll_wrlock(c);
   rc = valori_edge_create(vs_coll_db(c), x.from, x.to, x.kind, x.has_weight ? &x.weight : NULL, &id);
   if (rc == VALORI_OK) write_done(q, c, 201, "id", id);
-  else if (rc == VALORI_ENOTFOUND) {
+  else vs_coll_write_failed(c);
+  if (rc == VALORI_ENOTFOUND) {
     uint64_t missing = valori_node_get(vs_coll_db(c), x.from, NULL, NULL, 0, NULL) == VALORI_ENOTFOUND ? x.from : x.to;
     vs_reply_code(q, rc, "no node %llu", (unsigned long long)missing);
   }
@@ -762,7 +790,10 @@ static void h_state(vs_req *q) {
   uint8_t root[32], dig[32];
   vs_summary s;
   if (!no_query(q) || !acquire(q, &c)) return;
-  vs_coll_rdlock(c);
+  if (!rdlock(q, c)) {
+    release(q, c);
+    return;
+  }
   valori_state_root(vs_coll_db(c), root);
   valori_index_digest(vs_coll_db(c), dig);
   vs_coll_summary(c, &s);
@@ -857,6 +888,7 @@ static void h_events(vs_req *q) {
   vs_coll_wrlock(c);
   rc = valori_apply(vs_coll_db(c), (const uint8_t *)q->body.p, q->body.len, &id);
   if (rc == VALORI_OK) write_done(q, c, 201, "id", id);
+  else vs_coll_write_failed(c);
   vs_coll_unlock(c);
   if (rc == VALORI_OK) vs_reply_when_durable(q, c, q->w.height);
   else if (rc == VALORI_ECORRUPT) /* bad input here, not damaged data */
