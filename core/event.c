@@ -37,8 +37,8 @@ static int check_records(vl_rd *rd, uint32_t count, uint32_t dim) {
     ml = vl_rd_u32(rd);
     v = vl_rd_take(rd, (size_t)dim * 4);
     if (rd->bad) return VALORI_ECORRUPT;
+    VL_TRY(check_vec(v, dim)); /* the vector before the metadata size: valori.h's order */
     if (ml > VALORI_MAX_META) return VALORI_ETOOBIG;
-    VL_TRY(check_vec(v, dim));
     if (!vl_rd_take(rd, ml)) return VALORI_ECORRUPT;
   }
   return VALORI_OK;
@@ -151,18 +151,21 @@ int vl_ev_put_vec(vl_buf *b, const float *vec, uint32_t dim) {
 }
 
 int vl_ev_put_record(vl_buf *b, const float *vec, uint32_t dim, uint64_t tag, const void *meta, size_t meta_len) {
-  size_t start = b->len;
+  const size_t start = b->len, ml = VL_MIN(meta_len, (size_t)VALORI_MAX_META + 1);
   int rc;
-  if (meta_len > VALORI_MAX_META) return VALORI_ETOOBIG;
-  if (meta_len && !meta) return VALORI_EINVAL;
   if (!vec) return VALORI_EINVAL;
-  rc = vl_buf_reserve(b, 12 + (size_t)dim * 4 + meta_len);
+  rc = vl_buf_reserve(b, 12 + (size_t)dim * 4 + ml);
   if (rc) return rc;
   vl_buf_u64(b, tag);
-  vl_buf_u32(b, (uint32_t)meta_len);
+  vl_buf_u32(b, (uint32_t)ml); /* a size over the limit is refused below, after the vector */
   rc = vl_ev_put_vec(b, vec, dim);
-  if (rc) { b->len = start; return rc; }
-  vl_buf_put(b, meta, meta_len);
+  if (!rc && meta_len && !meta) rc = VALORI_EINVAL;
+  if (!rc && meta_len > VALORI_MAX_META) rc = VALORI_ETOOBIG;
+  if (rc) {
+    b->len = start;
+    return rc;
+  }
+  vl_buf_put(b, meta, meta_len); /* reserved above */
   return VALORI_OK;
 }
 

@@ -66,7 +66,9 @@ void vl_ev_rec_next(const uint8_t **cursor, uint32_t dim, vl_ev_rec *r);
 void vl_ev_vec(const uint8_t *p, uint32_t dim, int32_t *out);
 
 /* ---- Encoders (append to a buffer). Float vectors are converted at this boundary: a bad
-** component returns its code with buf->len restored. */
+** component returns its code with buf->len restored. A record is checked in valori.h's order: the
+** vector (NULL, then its first bad component) before the metadata (NULL with a length, then size
+** over VALORI_MAX_META: ETOOBIG). */
 int vl_ev_begin(vl_buf *b, uint32_t op, size_t *mark);
 void vl_ev_end(vl_buf *b, size_t mark);
 int vl_ev_put_record(vl_buf *b, const float *vec, uint32_t dim, uint64_t tag, const void *meta, size_t meta_len);

@@ -42,7 +42,10 @@ async function valoriWasm({ ds, M, efc, k, batch }) {
   // What a browser downloads: the wasm core, its Emscripten loader and the package's own JS.
   const gz = (b) => zlib.gzipSync(b, { level: 9 }).length;
   const file = (p) => fs.readFileSync(path.join(HERE, '../..', p));
-  const pkgJs = Buffer.concat(['index.js', 'module.js', 'errors.js', 'backend-idb.js'].map((f) => file(`js/src/${f}`)));
+  // Every module a browser can load: all of js/src but the Node-only backend and lock.
+  const browserJs = fs.readdirSync(path.join(HERE, '../../js/src'))
+    .filter((f) => f.endsWith('.js') && f !== 'backend-node.js' && f !== 'node-lock.js').sort();
+  const pkgJs = Buffer.concat(browserJs.map((f) => file(`js/src/${f}`)));
   const wasmBin = file('build-wasm/valori.wasm'), mjs = file('build-wasm/valori.mjs');
   return {
     version: C.version,

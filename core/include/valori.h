@@ -53,7 +53,7 @@ extern "C" {
 #define VALORI_MAX_BATCH 100000      /* records in one batch event */
 #define VALORI_MAX_EVENT (256u << 20) /* bytes in one encoded event */
 #define VALORI_MAX_HOPS 16           /* graph expansion depth */
-#define VALORI_MAX_TAGS 256          /* tags in one filter */
+#define VALORI_MAX_TAGS 256          /* tags in one filter (more: VALORI_ETOOBIG) */
 #define VALORI_HNSW_MAX_M 64         /* largest HNSW M (level-0 lists hold 2*M) */
 
 /* ---- Result codes: one list generates the enum, valori_strerror, valori_code_name and the JSON
@@ -212,7 +212,22 @@ float valori_q16_to_f32(int32_t q);
 
 /* ---- Records.
 ** Ids are assigned by the database: monotonic from 1, never reused. `meta` may be NULL when
-** meta_len is 0. Every mutation is one event: validated first; a rejected event changes nothing. */
+** meta_len is 0. Every mutation is one event: validated first; a rejected event changes nothing.
+**
+** Which code a bad call gets is part of the contract (the bindings leave the decision to C, so a
+** call gets the same code from C, JS, the server and Python). Checks run in this order:
+**   1. the call itself: NULL handle or required pointer, flags, counts. A count over its limit is
+**      VALORI_ETOOBIG (batch size, tags in a filter), an empty batch VALORI_EEMPTY, search k or
+**      ef out of range VALORI_EK, anything else VALORI_EINVAL;
+**   2. the content, in the order it is given: the records of a batch in order (the first bad
+**      record decides), and within a record (or an update) first the vector: NULL is
+**      VALORI_EINVAL, else its first bad component decides VALORI_ENAN / VALORI_EINF /
+**      VALORI_ERANGE; then the metadata: NULL with a nonzero length VALORI_EINVAL, longer than
+**      VALORI_MAX_META VALORI_ETOOBIG. A batch whose encoded event would exceed VALORI_MAX_EVENT
+**      is VALORI_ETOOBIG at the first record that crosses it;
+**   3. the state: unknown or deleted ids VALORI_ENOTFOUND, VALORI_EEXIST, exhausted id counters.
+** So a batch whose first record has a NaN and whose second has oversize metadata is VALORI_ENAN,
+** and so is one record with both; the reverse order gives VALORI_ETOOBIG. */
 int valori_insert(valori_db *db, const float *vec, uint64_t tag, const void *meta, size_t meta_len,
                   uint64_t *out_id);
 
@@ -278,8 +293,11 @@ typedef struct valori_search_params {
   uint32_t ef;           /* 0 = store default; else k..VALORI_MAX_EF (raised to k if lower); unused
                          ** by exact searches */
   uint32_t mode;         /* VALORI_SEARCH_* */
-  uint32_t ntags;        /* 0 = no filter; else records whose tag is any of tags[0..ntags-1] */
-  const uint64_t *tags;
+  uint32_t ntags;        /* 0 = no filter; else records whose tag is any of tags[0..ntags-1];
+                         ** at most VALORI_MAX_TAGS (more: VALORI_ETOOBIG) */
+  const uint64_t *tags;  /* NULL exactly when ntags is 0. tags != NULL with ntags 0 is an empty
+                         ** tag set, which would match nothing: refused with VALORI_EINVAL rather
+                         ** than read as "no filter" (pass tags = NULL for that) */
 } valori_search_params;
 
 typedef struct valori_hit {
@@ -295,7 +313,11 @@ void valori_searcher_free(valori_searcher *s);
 /* k nearest records to query (dim floats), ordered by (distance, id) ascending. `out` must hold
 ** k hits; *out_n receives how many were written. Modes AUTO and EXACT return min(k, matching
 ** records) results, every one matching the filter; mode HNSW returns what the index finds, which
-** can be fewer for narrow filters. */
+** can be fewer for narrow filters. Errors, in this order: db, query, out, out_n or p NULL:
+** VALORI_EINVAL; k 0 or above VALORI_MAX_K, ef above VALORI_MAX_EF: VALORI_EK; an unknown mode:
+** VALORI_EINVAL; more than VALORI_MAX_TAGS tags: VALORI_ETOOBIG; tags NULL with ntags > 0, or
+** tags != NULL with ntags 0: VALORI_EINVAL; mode HNSW on an index-less store: VALORI_EINVAL;
+** then the query's first bad component: VALORI_ENAN / VALORI_EINF / VALORI_ERANGE. */
 int valori_search(const valori_db *db, valori_searcher *s, const float *query,
                   const valori_search_params *p, valori_hit *out, size_t *out_n);
 
@@ -357,7 +379,8 @@ int valori_expand(const valori_db *db, const uint64_t *seeds, size_t nseeds, uin
 
 /* Search, then expand the graph around the hits: the nodes linked to the hit records are the
 ** seeds. hits must hold p->k; nodes holds node_cap entries. Hits without a node are still hits.
-** If the search succeeds but the expansion fails, hits has been written (*nhits is not). */
+** If the search succeeds but the expansion fails, hits has been written (*nhits is not). hops,
+** dir, max_nodes and nodes are checked (VALORI_EINVAL) before valori_search's own checks. */
 int valori_search_expand(const valori_db *db, valori_searcher *s, const float *query,
                          const valori_search_params *p, uint32_t hops, uint32_t dir,
                          uint32_t max_nodes, valori_hit *hits, size_t *nhits, valori_reach *nodes,
