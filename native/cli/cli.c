@@ -32,9 +32,10 @@ static const vcli_opt vcli_replay_opts[] = {
 
 static const vcli_cmd vcli_cmds[] = {
   {"demo", vcli_demo, "[--dir DIR] [--n N] [--queries Q] [--ef EF] [--data DIR]", "build a store from Fashion-MNIST and answer searches", vcli_demo_opts},
-  {"inspect", vcli_inspect, "DIR", "list a store's segments and snapshots and their state", vcli_no_opts},
-  {"verify", vcli_verify, "DIR", "check every checksum, the chain and every snapshot against a full replay", vcli_no_opts},
+  {"inspect", vcli_inspect, "DIR", "list a store's files with their state, and what an open recovers", vcli_no_opts},
+  {"verify", vcli_verify, "DIR", "check checksums, the chain, HEAD and every snapshot by replaying from the oldest kept state; report the height the store can prove", vcli_no_opts},
   {"replay", vcli_replay, "DIR [--to HEIGHT]", "replay the store to a height and print its root and counts", vcli_replay_opts},
+  {"serve", vcli_serve, "[--listen ADDR:PORT] [--data DIR] [--token-file FILE] ...", "serve collections over HTTP (serve --help lists every option; docs/HTTP.md)", NULL},
 };
 #define VCLI_NCMDS (sizeof vcli_cmds / sizeof vcli_cmds[0])
 
