@@ -181,17 +181,19 @@ int valori_delete(valori_db *db, uint64_t id) { return id_event(db, VALORI_OP_DE
 
 int valori_update(valori_db *db, uint64_t id, const float *vec, const uint64_t *tag) {
   vl_buf *b;
-  size_t mark;
   uint32_t fields = (vec ? VL_UPD_VECTOR : 0u) | (tag ? VL_UPD_TAG : 0u);
-  if (!db || !fields) return VALORI_EINVAL;
+  if (!db) return VALORI_EINVAL;
   b = evbuf(db);
-  VL_TRY(vl_ev_begin(b, VALORI_OP_UPDATE, &mark));
-  VL_TRY(vl_buf_u64(b, id));
-  VL_TRY(vl_buf_u32(b, fields));
-  VL_TRY(vl_buf_u32(b, 0));
-  if (tag) VL_TRY(vl_buf_u64(b, *tag));
-  if (vec) VL_TRY(vl_ev_put_vec(b, vec, db->e->cfg.dim));
-  vl_ev_end(b, mark);
+  VL_TRY(vl_ev_put_update(b, VALORI_OP_UPDATE, id, fields, db->e->cfg.dim, vec, tag ? *tag : 0, NULL, 0));
+  return vl_db_submit(db, b->p, b->len, NULL);
+}
+
+int valori_update_record(valori_db *db, uint64_t id, const valori_update_fields *u) {
+  vl_buf *b;
+  if (!db || !u || u->reserved) return VALORI_EINVAL;
+  b = evbuf(db);
+  VL_TRY(vl_ev_put_update(b, VALORI_OP_UPDATE_RECORD, id, u->fields, db->e->cfg.dim, u->vec, u->tag, u->meta,
+                          u->meta_len));
   return vl_db_submit(db, b->p, b->len, NULL);
 }
 
@@ -210,7 +212,7 @@ int valori_set_meta(valori_db *db, uint64_t id, const void *meta, size_t meta_le
 }
 
 static void copy_bytes(const uint8_t *src, uint32_t len, void *out, size_t cap, size_t *len_out) {
-  if (out && cap) memcpy(out, src, VL_MIN((size_t)len, cap));
+  if (out && cap && len) memcpy(out, src, VL_MIN((size_t)len, cap)); /* src is NULL when len is 0 */
   if (len_out) *len_out = len;
 }
 
@@ -258,10 +260,14 @@ void valori_searcher_free(valori_searcher *s) {
   vl_free(s->a, s, sizeof *s);
 }
 
+/* valori.h's order: k and ef (EK), the mode, the filter (too many tags ETOOBIG, missing or empty
+** tag set EINVAL). */
 static int check_params(const valori_search_params *p) {
   if (!p) return VALORI_EINVAL;
   if (p->k == 0 || p->k > VALORI_MAX_K || p->ef > VALORI_MAX_EF) return VALORI_EK;
-  if (p->mode > VALORI_SEARCH_HNSW || p->ntags > VALORI_MAX_TAGS || (p->ntags && !p->tags)) return VALORI_EINVAL;
+  if (p->mode > VALORI_SEARCH_HNSW) return VALORI_EINVAL;
+  if (p->ntags > VALORI_MAX_TAGS) return VALORI_ETOOBIG;
+  if ((p->ntags != 0) != (p->tags != NULL)) return VALORI_EINVAL;
   return VALORI_OK;
 }
 

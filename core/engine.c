@@ -302,61 +302,56 @@ static int apply_delete(vl_engine *e, const vl_event *x, int dry) {
   return VALORI_OK;
 }
 
-/* Without an index a new vector is written over the old one in its slot (no graph refers to it),
-** with the tag changed too when asked. Only a new tag's posting can need memory. */
-static int update_in_place(vl_engine *e, uint32_t slot, uint64_t tag, const uint8_t *vec) {
-  int retag = tag != e->rec.tag[slot];
-  if (retag) {
-    int rc = vl_rec_reserve_tag(&e->rec, tag);
-    if (rc) {
-      vl_rec_unreserve_all(&e->rec);
-      return rc;
-    }
-  }
-  acc_record(e, slot, -1);
-  if (retag) vl_rec_commit_retag(&e->rec, slot, tag);
-  vl_ev_vec(vec, e->cfg.dim, e->rec.vec + (size_t)slot * e->cfg.dim);
-  acc_record(e, slot, 1);
-  return VALORI_OK;
-}
-
+/* UPDATE, SET_META and UPDATE_RECORD: a live record's vector, tag and/or metadata (x->fields), all
+** or nothing. Prepare: the copy of the new metadata, the new tag's posting and, for a new vector in
+** an indexed store, a fresh slot, the node's link arrays and the construction scratch; a failure
+** undoes every one of them. Then the commit, which cannot fail. With an index a new vector moves
+** the record to a fresh slot (same id, node link and metadata) and the old slot stays in the graph
+** as a tombstone until a purge; without one it is written over the old vector in place. */
 static int apply_update(vl_engine *e, const vl_event *x, int dry) {
-  uint32_t slot, nslot, L;
+  const int newvec = (x->fields & VL_UPD_VECTOR) != 0, newmeta = (x->fields & VL_UPD_META) != 0;
+  const int moves = newvec && vl_engine_indexed(e);
+  uint32_t slot, nslot, L = 0;
   uint64_t tag, node;
   uint32_t *up = NULL;
-  uint8_t *meta;
+  uint8_t *meta = NULL;
   uint32_t meta_len;
   vl_space sp;
-  int rc;
+  int rc = VALORI_OK;
   VL_TRY(live_slot(e, x->id, &slot));
   if (dry) return VALORI_OK;
   tag = (x->fields & VL_UPD_TAG) ? x->tag : e->rec.tag[slot];
-  if (!(x->fields & VL_UPD_VECTOR)) {
-    if (tag != e->rec.tag[slot]) {
-      int rc2 = vl_rec_reserve_tag(&e->rec, tag);
-      if (rc2) {
-        vl_rec_unreserve_all(&e->rec);
-        return rc2;
-      }
-      acc_record(e, slot, -1);
-      vl_rec_commit_retag(&e->rec, slot, tag);
-      acc_record(e, slot, 1);
-    }
-    return VALORI_OK;
+  if (!newvec && !newmeta && tag == e->rec.tag[slot]) return VALORI_OK; /* the same tag again */
+  /* prepare */
+  if (newmeta) rc = dup_bytes(e->a, x->bytes, x->nbytes, &meta);
+  if (moves) {
+    L = vl_hnsw_level(x->id, e->cfg.hnsw_m);
+    if (!rc) rc = vl_rec_reserve_slots(&e->rec, 1);
+    if (!rc) rc = vl_engine_reserve_scratch(e);
+    if (!rc) rc = vl_rec_reserve_tag(&e->rec, tag); /* the new slot enters the posting of its tag */
+    if (!rc) rc = vl_hnsw_alloc_up(&e->hnsw, L, &up);
+  } else if (!rc && tag != e->rec.tag[slot]) {
+    rc = vl_rec_reserve_tag(&e->rec, tag);
   }
-  if (!vl_engine_indexed(e)) return update_in_place(e, slot, tag, x->vec);
-  /* a new vector moves the record to a fresh slot; the old one becomes a tombstone */
-  L = vl_hnsw_level(x->id, e->cfg.hnsw_m);
-  rc = vl_rec_reserve_slots(&e->rec, 1);
-  if (!rc) rc = vl_engine_reserve_scratch(e);
-  if (!rc) rc = vl_rec_reserve_tag(&e->rec, tag);
-  if (!rc) rc = vl_hnsw_alloc_up(&e->hnsw, L, &up);
   if (rc) {
+    vl_free(e->a, meta, x->nbytes);
     vl_rec_unreserve_all(&e->rec);
     return rc;
   }
+  /* commit */
   acc_record(e, slot, -1);
-  meta = e->rec.meta[slot];
+  if (newmeta) {
+    vl_free(e->a, e->rec.meta[slot], e->rec.meta_len[slot]);
+    e->rec.meta[slot] = meta;
+    e->rec.meta_len[slot] = x->nbytes;
+  }
+  if (!moves) {
+    if (tag != e->rec.tag[slot]) vl_rec_commit_retag(&e->rec, slot, tag);
+    if (newvec) vl_ev_vec(x->vec, e->cfg.dim, e->rec.vec + (size_t)slot * e->cfg.dim);
+    acc_record(e, slot, 1);
+    return VALORI_OK;
+  }
+  meta = e->rec.meta[slot]; /* moves with the record, as does its node link */
   meta_len = e->rec.meta_len[slot];
   node = e->rec.node[slot];
   e->rec.meta[slot] = NULL;
@@ -369,20 +364,6 @@ static int apply_update(vl_engine *e, const vl_event *x, int dry) {
   sp = vl_engine_space(e);
   vl_hnsw_insert(&e->hnsw, &sp, nslot, L, up, &e->scratch);
   maybe_purge(e);
-  return VALORI_OK;
-}
-
-static int apply_set_meta(vl_engine *e, const vl_event *x, int dry) {
-  uint32_t slot;
-  uint8_t *meta;
-  VL_TRY(live_slot(e, x->id, &slot));
-  if (dry) return VALORI_OK;
-  VL_TRY(dup_bytes(e->a, x->bytes, x->nbytes, &meta));
-  acc_record(e, slot, -1);
-  vl_free(e->a, e->rec.meta[slot], e->rec.meta_len[slot]);
-  e->rec.meta[slot] = meta;
-  e->rec.meta_len[slot] = x->nbytes;
-  acc_record(e, slot, 1);
   return VALORI_OK;
 }
 
@@ -456,8 +437,9 @@ static int run(vl_engine *e, const uint8_t *ev, size_t len, int dry, uint64_t *o
     case VALORI_OP_INSERT:
     case VALORI_OP_INSERT_BATCH: rc = apply_insert(e, &x, dry, &id); break;
     case VALORI_OP_DELETE: rc = apply_delete(e, &x, dry); break;
-    case VALORI_OP_UPDATE: rc = apply_update(e, &x, dry); break;
-    case VALORI_OP_SET_META: rc = apply_set_meta(e, &x, dry); break;
+    case VALORI_OP_UPDATE:
+    case VALORI_OP_SET_META:
+    case VALORI_OP_UPDATE_RECORD: rc = apply_update(e, &x, dry); break;
     case VALORI_OP_NODE_CREATE: rc = apply_node_create(e, &x, dry, &id); break;
     case VALORI_OP_NODE_DELETE: rc = apply_node_delete(e, &x, dry); break;
     case VALORI_OP_EDGE_CREATE: rc = apply_edge_create(e, &x, dry, &id); break;

@@ -37,8 +37,8 @@ static int check_records(vl_rd *rd, uint32_t count, uint32_t dim) {
     ml = vl_rd_u32(rd);
     v = vl_rd_take(rd, (size_t)dim * 4);
     if (rd->bad) return VALORI_ECORRUPT;
+    VL_TRY(check_vec(v, dim)); /* the vector before the metadata size: valori.h's order */
     if (ml > VALORI_MAX_META) return VALORI_ETOOBIG;
-    VL_TRY(check_vec(v, dim));
     if (!vl_rd_take(rd, ml)) return VALORI_ECORRUPT;
   }
   return VALORI_OK;
@@ -75,18 +75,25 @@ int vl_event_decode(const uint8_t *p, size_t n, uint32_t dim, vl_event *ev) {
       ev->id = vl_rd_u64(&rd);
       break;
     case VALORI_OP_UPDATE:
+    case VALORI_OP_UPDATE_RECORD: { /* UPDATE's third word is a reserved 0 where UPDATE_RECORD has meta_len */
+      const uint32_t allowed = ev->op == VALORI_OP_UPDATE ? (VL_UPD_VECTOR | VL_UPD_TAG) : VL_UPD_ALL;
       ev->id = vl_rd_u64(&rd);
       ev->fields = vl_rd_u32(&rd);
-      if (vl_rd_u32(&rd) != 0) return VALORI_ECORRUPT;
-      if (ev->fields == 0 || (ev->fields & ~(VL_UPD_VECTOR | VL_UPD_TAG))) return VALORI_ECORRUPT;
+      ev->nbytes = vl_rd_u32(&rd);
+      if (rd.bad || ev->fields == 0 || (ev->fields & ~allowed) || (ev->nbytes && !(ev->fields & VL_UPD_META)))
+        return VALORI_ECORRUPT;
       if (ev->fields & VL_UPD_TAG) ev->tag = vl_rd_u64(&rd);
       if (ev->fields & VL_UPD_VECTOR) {
         ev->vec = vl_rd_take(&rd, (size_t)dim * 4);
         if (rd.bad) return VALORI_ECORRUPT;
         VL_TRY(check_vec(ev->vec, dim));
       }
+      if (ev->nbytes > VALORI_MAX_META) return VALORI_ETOOBIG; /* after the vector: valori.h's order */
+      ev->bytes = vl_rd_take(&rd, ev->nbytes);
       break;
+    }
     case VALORI_OP_SET_META:
+      ev->fields = VL_UPD_META;
       ev->id = vl_rd_u64(&rd);
       ev->nbytes = vl_rd_u32(&rd);
       if (rd.bad) return VALORI_ECORRUPT;
@@ -144,17 +151,44 @@ int vl_ev_put_vec(vl_buf *b, const float *vec, uint32_t dim) {
 }
 
 int vl_ev_put_record(vl_buf *b, const float *vec, uint32_t dim, uint64_t tag, const void *meta, size_t meta_len) {
-  size_t start = b->len;
+  const size_t start = b->len, ml = VL_MIN(meta_len, (size_t)VALORI_MAX_META + 1);
   int rc;
-  if (meta_len > VALORI_MAX_META) return VALORI_ETOOBIG;
-  if (meta_len && !meta) return VALORI_EINVAL;
   if (!vec) return VALORI_EINVAL;
-  rc = vl_buf_reserve(b, 12 + (size_t)dim * 4 + meta_len);
+  rc = vl_buf_reserve(b, 12 + (size_t)dim * 4 + ml);
   if (rc) return rc;
   vl_buf_u64(b, tag);
-  vl_buf_u32(b, (uint32_t)meta_len);
+  vl_buf_u32(b, (uint32_t)ml); /* a size over the limit is refused below, after the vector */
   rc = vl_ev_put_vec(b, vec, dim);
-  if (rc) { b->len = start; return rc; }
-  vl_buf_put(b, meta, meta_len);
+  if (!rc && meta_len && !meta) rc = VALORI_EINVAL;
+  if (!rc && meta_len > VALORI_MAX_META) rc = VALORI_ETOOBIG;
+  if (rc) {
+    b->len = start;
+    return rc;
+  }
+  vl_buf_put(b, meta, meta_len); /* reserved above */
+  return VALORI_OK;
+}
+
+int vl_ev_put_update(vl_buf *b, uint32_t op, uint64_t id, uint32_t fields, uint32_t dim, const float *vec,
+                     uint64_t tag, const void *meta, size_t meta_len) {
+  const uint32_t allowed = op == VALORI_OP_UPDATE ? (VL_UPD_VECTOR | VL_UPD_TAG) : VL_UPD_ALL;
+  const size_t start = b->len, ml = (fields & VL_UPD_META) ? meta_len : 0;
+  size_t mark;
+  int rc;
+  if (fields == 0 || (fields & ~allowed) || ((fields & VL_UPD_VECTOR) && !vec)) return VALORI_EINVAL;
+  rc = vl_ev_begin(b, op, &mark);
+  if (!rc) rc = vl_buf_u64(b, id);
+  if (!rc) rc = vl_buf_u32(b, fields);
+  if (!rc) rc = vl_buf_u32(b, (uint32_t)VL_MIN(ml, (size_t)VALORI_MAX_META + 1)); /* checked below */
+  if (!rc && (fields & VL_UPD_TAG)) rc = vl_buf_u64(b, tag);
+  if (!rc && (fields & VL_UPD_VECTOR)) rc = vl_ev_put_vec(b, vec, dim); /* the vector before the metadata */
+  if (!rc && ml && !meta) rc = VALORI_EINVAL;
+  if (!rc && ml > VALORI_MAX_META) rc = VALORI_ETOOBIG;
+  if (!rc) rc = vl_buf_put(b, meta, ml);
+  if (rc) {
+    b->len = start;
+    return rc;
+  }
+  vl_ev_end(b, mark);
   return VALORI_OK;
 }

@@ -26,6 +26,11 @@ const char *valori_code_name(int code) {
 #define VL_STR(x) VL_STR_(x)
 #define VALORI_X_JSON(name, num, msg) "\"" #name "\":" #num ","
 
+/* The VALORI_UPDATE_* bits are unsigned literals ("1u" is not JSON), so the JSON spells their
+** values out; this keeps the two from drifting apart. */
+_Static_assert(VALORI_UPDATE_VECTOR == 1u && VALORI_UPDATE_TAG == 2u && VALORI_UPDATE_META == 4u,
+               "valori_constants_json spells the VALORI_UPDATE_* values");
+
 const char *valori_constants_json(void) {
   return "{\"version\":\"" VALORI_VERSION_STRING "\","
          "\"codes\":{" VALORI_RESULT_CODES(VALORI_X_JSON) "\"_end\":-1},"
@@ -40,9 +45,11 @@ const char *valori_constants_json(void) {
          "\"dir\":{\"OUT\":" VL_STR(VALORI_DIR_OUT) ",\"IN\":" VL_STR(VALORI_DIR_IN) ",\"BOTH\":" VL_STR(VALORI_DIR_BOTH) "},"
          "\"op\":{\"INSERT\":" VL_STR(VALORI_OP_INSERT) ",\"INSERT_BATCH\":" VL_STR(VALORI_OP_INSERT_BATCH)
          ",\"DELETE\":" VL_STR(VALORI_OP_DELETE) ",\"UPDATE\":" VL_STR(VALORI_OP_UPDATE)
-         ",\"SET_META\":" VL_STR(VALORI_OP_SET_META) ",\"NODE_CREATE\":" VL_STR(VALORI_OP_NODE_CREATE)
+         ",\"SET_META\":" VL_STR(VALORI_OP_SET_META) ",\"UPDATE_RECORD\":" VL_STR(VALORI_OP_UPDATE_RECORD)
+         ",\"NODE_CREATE\":" VL_STR(VALORI_OP_NODE_CREATE)
          ",\"NODE_DELETE\":" VL_STR(VALORI_OP_NODE_DELETE) ",\"EDGE_CREATE\":" VL_STR(VALORI_OP_EDGE_CREATE)
          ",\"EDGE_DELETE\":" VL_STR(VALORI_OP_EDGE_DELETE) "},"
+         "\"update\":{\"VECTOR\":1,\"TAG\":2,\"META\":4},"
          "\"limits\":{\"MAX_DIM\":" VL_STR(VALORI_MAX_DIM) ",\"MAX_ABS\":" VL_STR(VALORI_MAX_ABS_INT)
          ",\"Q16_ONE\":" VL_STR(VALORI_Q16_ONE) ",\"MAX_META\":" VL_STR(VALORI_MAX_META)
          ",\"MAX_K\":" VL_STR(VALORI_MAX_K) ",\"MAX_EF\":" VL_STR(VALORI_MAX_EF)

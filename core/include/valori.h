@@ -53,7 +53,7 @@ extern "C" {
 #define VALORI_MAX_BATCH 100000      /* records in one batch event */
 #define VALORI_MAX_EVENT (256u << 20) /* bytes in one encoded event */
 #define VALORI_MAX_HOPS 16           /* graph expansion depth */
-#define VALORI_MAX_TAGS 256          /* tags in one filter */
+#define VALORI_MAX_TAGS 256          /* tags in one filter (more: VALORI_ETOOBIG) */
 #define VALORI_HNSW_MAX_M 64         /* largest HNSW M (level-0 lists hold 2*M) */
 
 /* ---- Result codes: one list generates the enum, valori_strerror, valori_code_name and the JSON
@@ -212,7 +212,22 @@ float valori_q16_to_f32(int32_t q);
 
 /* ---- Records.
 ** Ids are assigned by the database: monotonic from 1, never reused. `meta` may be NULL when
-** meta_len is 0. Every mutation is one event: validated first; a rejected event changes nothing. */
+** meta_len is 0. Every mutation is one event: validated first; a rejected event changes nothing.
+**
+** Which code a bad call gets is part of the contract (the bindings leave the decision to C, so a
+** call gets the same code from C, JS, the server and Python). Checks run in this order:
+**   1. the call itself: NULL handle or required pointer, flags, counts. A count over its limit is
+**      VALORI_ETOOBIG (batch size, tags in a filter), an empty batch VALORI_EEMPTY, search k or
+**      ef out of range VALORI_EK, anything else VALORI_EINVAL;
+**   2. the content, in the order it is given: the records of a batch in order (the first bad
+**      record decides), and within a record (or an update) first the vector: NULL is
+**      VALORI_EINVAL, else its first bad component decides VALORI_ENAN / VALORI_EINF /
+**      VALORI_ERANGE; then the metadata: NULL with a nonzero length VALORI_EINVAL, longer than
+**      VALORI_MAX_META VALORI_ETOOBIG. A batch whose encoded event would exceed VALORI_MAX_EVENT
+**      is VALORI_ETOOBIG at the first record that crosses it;
+**   3. the state: unknown or deleted ids VALORI_ENOTFOUND, VALORI_EEXIST, exhausted id counters.
+** So a batch whose first record has a NaN and whose second has oversize metadata is VALORI_ENAN,
+** and so is one record with both; the reverse order gives VALORI_ETOOBIG. */
 int valori_insert(valori_db *db, const float *vec, uint64_t tag, const void *meta, size_t meta_len,
                   uint64_t *out_id);
 
@@ -224,11 +239,41 @@ int valori_insert_batch(valori_db *db, size_t n, const float *vecs, const uint64
 /* Deletes a record. The graph node linked to it (if any) is deleted with all of its edges. */
 int valori_delete(valori_db *db, uint64_t id);
 
-/* Replaces the vector (vec != NULL) and/or the tag (tag != NULL) of a record. */
+/* Replaces the vector (vec != NULL) and/or the tag (tag != NULL) of a record: one UPDATE event
+** (opcode 4). valori_update_record is the general form, which also takes the metadata. */
 int valori_update(valori_db *db, uint64_t id, const float *vec, const uint64_t *tag);
 
-/* Replaces a record's metadata (meta_len 0 clears it). */
+/* Replaces a record's metadata (meta_len 0 clears it): one SET_META event (opcode 5). To change it
+** together with the vector or tag, use valori_update_record (one event, all or nothing). */
 int valori_set_meta(valori_db *db, uint64_t id, const void *meta, size_t meta_len);
+
+/* Fields of valori_update_record (valori_update_fields.fields); also the `fields` bits of the
+** UPDATE_RECORD event (docs/FORMAT.md). */
+#define VALORI_UPDATE_VECTOR 1u /* replace the vector with vec */
+#define VALORI_UPDATE_TAG 2u    /* replace the tag with tag */
+#define VALORI_UPDATE_META 4u   /* replace the metadata with meta (meta_len 0 clears it) */
+
+typedef struct valori_update_fields {
+  uint32_t fields;   /* VALORI_UPDATE_* bits: at least one, no others (else VALORI_EINVAL) */
+  uint32_t reserved; /* 0 (else VALORI_EINVAL) */
+  const float *vec;  /* dim floats, when VECTOR */
+  uint64_t tag;      /* when TAG */
+  const void *meta;  /* meta_len bytes, when META (meta_len 0 clears; meta may then be NULL) */
+  size_t meta_len;
+} valori_update_fields;
+
+/* Changes any combination of a record's vector, tag and metadata as ONE event (UPDATE_RECORD,
+** opcode 6, one log record): validated whole before anything changes and applied all or nothing,
+** so a rejected call leaves state, root, height and log as they were, and a crash leaves the
+** update wholly applied or wholly absent. The general form of valori_update and valori_set_meta
+** (which keep their own opcodes); the result is the same state root as those calls would give.
+** Only the members that `fields` selects are read; u and everything it points to are borrowed for
+** the call. Errors, checked in this order: u NULL, fields 0 or with other bits, reserved != 0:
+** VALORI_EINVAL; the vector (VECTOR): vec NULL VALORI_EINVAL, else the first bad component decides
+** VALORI_ENAN / VALORI_EINF / VALORI_ERANGE; the metadata (META): meta NULL with meta_len > 0
+** VALORI_EINVAL, meta_len > VALORI_MAX_META VALORI_ETOOBIG; then the record: VALORI_ENOTFOUND
+** unless id is a live record (never inserted, or deleted). */
+int valori_update_record(valori_db *db, uint64_t id, const valori_update_fields *u);
 
 /* Reads a record. Any out pointer may be NULL. vec_out receives dim floats (exact Q16.16 values).
 ** Metadata: copies min(meta_cap, len) bytes; *meta_len_out always receives the full length. */
@@ -248,8 +293,11 @@ typedef struct valori_search_params {
   uint32_t ef;           /* 0 = store default; else k..VALORI_MAX_EF (raised to k if lower); unused
                          ** by exact searches */
   uint32_t mode;         /* VALORI_SEARCH_* */
-  uint32_t ntags;        /* 0 = no filter; else records whose tag is any of tags[0..ntags-1] */
-  const uint64_t *tags;
+  uint32_t ntags;        /* 0 = no filter; else records whose tag is any of tags[0..ntags-1];
+                         ** at most VALORI_MAX_TAGS (more: VALORI_ETOOBIG) */
+  const uint64_t *tags;  /* NULL exactly when ntags is 0. tags != NULL with ntags 0 is an empty
+                         ** tag set, which would match nothing: refused with VALORI_EINVAL rather
+                         ** than read as "no filter" (pass tags = NULL for that) */
 } valori_search_params;
 
 typedef struct valori_hit {
@@ -265,7 +313,11 @@ void valori_searcher_free(valori_searcher *s);
 /* k nearest records to query (dim floats), ordered by (distance, id) ascending. `out` must hold
 ** k hits; *out_n receives how many were written. Modes AUTO and EXACT return min(k, matching
 ** records) results, every one matching the filter; mode HNSW returns what the index finds, which
-** can be fewer for narrow filters. */
+** can be fewer for narrow filters. Errors, in this order: db, query, out, out_n or p NULL:
+** VALORI_EINVAL; k 0 or above VALORI_MAX_K, ef above VALORI_MAX_EF: VALORI_EK; an unknown mode:
+** VALORI_EINVAL; more than VALORI_MAX_TAGS tags: VALORI_ETOOBIG; tags NULL with ntags > 0, or
+** tags != NULL with ntags 0: VALORI_EINVAL; mode HNSW on an index-less store: VALORI_EINVAL;
+** then the query's first bad component: VALORI_ENAN / VALORI_EINF / VALORI_ERANGE. */
 int valori_search(const valori_db *db, valori_searcher *s, const float *query,
                   const valori_search_params *p, valori_hit *out, size_t *out_n);
 
@@ -327,7 +379,8 @@ int valori_expand(const valori_db *db, const uint64_t *seeds, size_t nseeds, uin
 
 /* Search, then expand the graph around the hits: the nodes linked to the hit records are the
 ** seeds. hits must hold p->k; nodes holds node_cap entries. Hits without a node are still hits.
-** If the search succeeds but the expansion fails, hits has been written (*nhits is not). */
+** If the search succeeds but the expansion fails, hits has been written (*nhits is not). hops,
+** dir, max_nodes and nodes are checked (VALORI_EINVAL) before valori_search's own checks. */
 int valori_search_expand(const valori_db *db, valori_searcher *s, const float *query,
                          const valori_search_params *p, uint32_t hops, uint32_t dir,
                          uint32_t max_nodes, valori_hit *hits, size_t *nhits, valori_reach *nodes,
@@ -383,6 +436,7 @@ int valori_snapshot_load(const uint8_t *buf, size_t len, const valori_options *o
 #define VALORI_OP_DELETE 3
 #define VALORI_OP_UPDATE 4
 #define VALORI_OP_SET_META 5
+#define VALORI_OP_UPDATE_RECORD 6
 #define VALORI_OP_NODE_CREATE 16
 #define VALORI_OP_NODE_DELETE 17
 #define VALORI_OP_EDGE_CREATE 18

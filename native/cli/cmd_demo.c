@@ -242,6 +242,7 @@ int vcli_demo(int argc, char **argv) {
     for (j = 0; j < nh; j++) printf(" #%llu", (unsigned long long)h[j].id);
     printf("\n");
     p.ntags = 0;
+    p.tags = NULL; /* no filter (tags with ntags 0 would be an empty set: EINVAL) */
     p.k = 10;
     rc = valori_search_expand(db, s, qs, &p, 1, VALORI_DIR_OUT, 32, h, &nh, r, 32, &nr);
     if (rc) { code = fail("search_expand", rc); goto out; }

@@ -2,16 +2,19 @@
 ** gen_corpus.c: writes the seed corpora of the fuzz targets (tests/fuzz/corpus/...) from a real
 ** store: the shared workload runs over the fault VFS, then every log segment (whole, and with a
 ** torn tail), every logged event (prefixed with the dimension byte fuzz_event expects), and every
-** snapshot (as a file, and its engine payload alone) are written out. Run by hand when a format
-** changes: fuzz_gen_corpus tests/fuzz/corpus
+** snapshot (as a file, and its engine payload alone) are written out. Store d runs the multi-field
+** update workload (update_wl.h: UPDATE_RECORD events of every field combination) on three records,
+** the ids fuzz_event's seed state holds, so its logged events reach the engine's update path. Run
+** by hand when a format changes: fuzz_gen_corpus tests/fuzz/corpus
 */
 #include <stdio.h>
 
 #include "log.h"
 #include "store_wl.h"
+#include "update_wl.h"
 
 static const char *outdir;
-static const char *prefix = "";
+static const char *prefix = "a-"; /* store a; the others set theirs */
 static fv_fs *gfs;
 static int nfile;
 
@@ -106,8 +109,22 @@ int main(int argc, char **argv) {
   wl_run(db, 3, 0, r);
   valori_close(db);
   fv_list_names(gfs, each, NULL);
-  printf("wrote %d corpus files\n", nfile);
   fv_free(gfs);
+  /* store d: UPDATE_RECORD events, every combination of vector, tag and metadata, three times */
+  {
+    int i;
+    prefix = "d-";
+    wl_index = VALORI_INDEX_HNSW;
+    gfs = fv_new(4);
+    db = wl_open(fv_vfs(gfs), NULL, 0, NULL);
+    if (!db || upd_fill(db, 3) != VALORI_OK) return 1;
+    for (i = 0; i < 21; i++)
+      if (upd_step(db, i, 3) != VALORI_OK) return 1;
+    valori_close(db);
+    fv_list_names(gfs, each, NULL);
+    fv_free(gfs);
+  }
+  printf("wrote %d corpus files\n", nfile);
   free(r);
   return 0;
 }

@@ -667,7 +667,7 @@ static int apply_event(wl_runner *R, uint64_t idx, const wl_event *ev, uint64_t 
   p.ef = ev->ef;
   p.mode = ev->mode;
   p.ntags = ev->ntags;
-  p.tags = ev->stags;
+  p.tags = ev->ntags ? ev->stags : NULL; /* tags with ntags 0 is an empty set (EINVAL), not "no filter" */
   switch (ev->kind) {
     case WL_INSERT:
       to_floats(R, ev->vbits, R->g.dim);

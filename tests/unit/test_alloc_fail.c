@@ -1,10 +1,11 @@
 /*
 ** test_alloc_fail.c: allocation failure at the n-th allocation, for every n, during every kind of
-** mutation, snapshot save/load and search. Each failure must return VALORI_ENOMEM with the state
-** root, height and invariants unchanged; retrying with a working allocator then succeeds; and after
-** close every byte is returned (the counting allocator tracks live bytes exactly, as the vtable
-** passes sizes to free). Run for an HNSW store and for an index-less one (VALORI_INDEX_NONE), whose
-** inserts, deletes and updates take other paths.
+** mutation (multi-field UPDATE_RECORD updates included), snapshot save/load and search. Each
+** failure must return VALORI_ENOMEM with the state root, height and invariants unchanged; retrying
+** with a working allocator then succeeds; and after close every byte is returned (the counting
+** allocator tracks live bytes exactly, as the vtable passes sizes to free). Run for an HNSW store
+** and for an index-less one (VALORI_INDEX_NONE), whose inserts, deletes and updates take other
+** paths.
 */
 #include "valori.h"
 #include "vt.h"
@@ -52,6 +53,16 @@ static int op_meta(valori_db *db, int i) { return valori_set_meta(db, 60 + (uint
 static int op_node(valori_db *db, int i) { uint64_t n; return valori_node_create(db, 1, 80 + (uint64_t)i, "label", 5, &n); }
 static int op_edge(valori_db *db, int i) { uint64_t e; return valori_edge_create(db, 1 + (uint64_t)(i % 11), 2 + (uint64_t)(i % 11), 3, NULL, &e); }
 static int op_delete(valori_db *db, int i) { return valori_delete(db, 100 + (uint64_t)i); }
+/* UPDATE_RECORD: vector, tag and metadata at once, and metadata with a new tag */
+static int op_update_all(valori_db *db, int i) {
+  valori_update_fields u = {VALORI_UPDATE_VECTOR | VALORI_UPDATE_TAG | VALORI_UPDATE_META, 0, vecs + 8 * (i + 7),
+                            7000 + (uint64_t)i, "all three", 9};
+  return valori_update_record(db, 20 + (uint64_t)i, &u);
+}
+static int op_update_tag_meta(valori_db *db, int i) {
+  valori_update_fields u = {VALORI_UPDATE_TAG | VALORI_UPDATE_META, 0, NULL, 8000 + (uint64_t)i, "tm", 2};
+  return valori_update_record(db, 70 + (uint64_t)i, &u);
+}
 
 static void run_op(valori_db *db, op_fn fn, int i, long *failures) {
   uint8_t r0[32], r1[32];
@@ -83,7 +94,8 @@ static void run_op(valori_db *db, op_fn fn, int i, long *failures) {
 static void every_mutation(uint32_t index, long min_failures) {
   valori_options o;
   valori_db *db = NULL;
-  op_fn ops[] = {op_batch, op_insert, op_update_vec, op_update_tag, op_meta, op_node, op_edge, op_delete};
+  op_fn ops[] = {op_batch, op_insert, op_update_vec, op_update_tag, op_meta, op_update_all, op_update_tag_meta,
+                 op_node, op_edge, op_delete};
   long failures = 0;
   int i, k;
   uint64_t seed = 17;
@@ -98,7 +110,7 @@ static void every_mutation(uint32_t index, long min_failures) {
   o.allocator = &alloc;
   VT_REQUIRE(valori_open(":memory:", &o, &db) == VALORI_OK);
   for (i = 0; i < 40; i++) run_op(db, op_batch, i, &failures); /* 120 records */
-  for (k = 0; k < 8; k++) {
+  for (k = 0; k < (int)(sizeof ops / sizeof ops[0]); k++) {
     for (i = 0; i < 12; i++) run_op(db, ops[k], i, &failures); /* deletes trigger index purges */
   }
   printf("  %s: %ld injected allocation failures, all clean\n", index == VALORI_INDEX_HNSW ? "hnsw" : "no index",

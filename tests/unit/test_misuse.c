@@ -48,6 +48,8 @@ static void test_options(void) {
   VT_CHECK(strcmp(valori_code_name(VALORI_EDIM), "EDIM") == 0);
   VT_CHECK(strcmp(valori_strerror(9999), "unknown result code") == 0);
   VT_CHECK(strstr(valori_constants_json(), "\"EDIM\":5") != NULL);
+  VT_CHECK(strstr(valori_constants_json(), "\"UPDATE_RECORD\":6") != NULL);
+  VT_CHECK(strstr(valori_constants_json(), "\"update\":{\"VECTOR\":1,\"TAG\":2,\"META\":4}") != NULL);
 }
 
 static void test_bad_vectors(void) {
@@ -78,6 +80,52 @@ static void test_bad_vectors(void) {
     float w = f_of(0x7F800000u);
     uint64_t e;
     EXPECT(valori_edge_create(db, 1, 1, 0, &w, &e), VALORI_EINF);
+  }
+}
+
+/* The validation order of valori.h: the records of a batch in order, and within a record the
+** vector (first bad component) before the metadata size; the same in the event decoder. */
+static void test_validation_order(void) {
+  static uint8_t big[VALORI_MAX_META + 1];
+  float v[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  const void *metas[2] = {"ok", big};
+  size_t lens[2] = {2, sizeof big};
+  uint64_t id = 77, first = 77;
+  float nan = f_of(0x7FC00000u), inf = f_of(0x7F800000u);
+  v[2] = nan; /* record 0: NaN; record 1: oversize metadata */
+  EXPECT(valori_insert_batch(db, 2, v, NULL, metas, lens, &first), VALORI_ENAN);
+  v[2] = 3;
+  v[6] = inf; /* record 0: oversize metadata; record 1: infinity */
+  metas[0] = big; lens[0] = sizeof big;
+  metas[1] = "ok"; lens[1] = 2;
+  EXPECT(valori_insert_batch(db, 2, v, NULL, metas, lens, &first), VALORI_ETOOBIG);
+  v[5] = 300.0f; /* record 1: out of range, then infinity: the first bad component decides */
+  metas[0] = "ok"; lens[0] = 2;
+  EXPECT(valori_insert_batch(db, 2, v, NULL, metas, lens, &first), VALORI_ERANGE);
+  VT_EQ_INT(first, 77);
+  /* one record with both a bad vector and oversize (or missing) metadata */
+  v[1] = nan;
+  EXPECT(valori_insert(db, v, 0, big, sizeof big, &id), VALORI_ENAN);
+  EXPECT(valori_insert(db, v, 0, NULL, 9, &id), VALORI_ENAN);
+  v[1] = -1e30f;
+  EXPECT(valori_insert(db, v, 0, big, sizeof big, &id), VALORI_ERANGE);
+  VT_EQ_INT(id, 77);
+  /* the vector's pointer belongs to the vector, the metadata's pointer to the metadata */
+  EXPECT(valori_insert(db, NULL, 0, big, sizeof big, &id), VALORI_EINVAL);
+  v[1] = 2;
+  EXPECT(valori_insert(db, v, 0, NULL, 9, &id), VALORI_EINVAL);
+  /* the decoder: a raw component out of range and oversize metadata in one INSERT is ERANGE */
+  {
+    uint8_t ev[8 + 12 + 16];
+    vl_put16(ev, VALORI_OP_INSERT);
+    vl_put16(ev + 2, 0);
+    vl_put32(ev + 4, sizeof ev - 8);
+    vl_put64(ev + 8, 0);
+    vl_put32(ev + 16, VALORI_MAX_META + 1);
+    vl_put32(ev + 20, 0); vl_put32(ev + 24, (1u << 24) + 1); vl_put32(ev + 28, 0); vl_put32(ev + 32, 0);
+    EXPECT(valori_apply(db, ev, sizeof ev, &id), VALORI_ERANGE);
+    vl_put32(ev + 24, 0);
+    EXPECT(valori_apply(db, ev, sizeof ev, &id), VALORI_ETOOBIG);
   }
 }
 
@@ -120,9 +168,27 @@ static void test_bad_search(void) {
   EXPECT(valori_search(db, NULL, q, &p, h, &n), VALORI_EINVAL);
   p.mode = 0; p.ntags = 1; p.tags = NULL;
   EXPECT(valori_search(db, NULL, q, &p, h, &n), VALORI_EINVAL);
-  p.ntags = VALORI_MAX_TAGS + 1; p.tags = &tag;
+  /* a count over its limit is ETOOBIG (like a batch), also with the tags missing */
+  {
+    static uint64_t many[VALORI_MAX_TAGS + 1];
+    p.ntags = VALORI_MAX_TAGS + 1; p.tags = many;
+    EXPECT(valori_search(db, NULL, q, &p, h, &n), VALORI_ETOOBIG);
+    p.tags = NULL;
+    EXPECT(valori_search(db, NULL, q, &p, h, &n), VALORI_ETOOBIG);
+    p.ntags = VALORI_MAX_TAGS; p.tags = many; /* the limit itself is fine */
+    VT_EQ_INT(valori_search(db, NULL, q, &p, h, &n), VALORI_OK);
+    /* k and ef stay EK, and are checked before the filter */
+    p.k = 0; p.ntags = VALORI_MAX_TAGS + 1;
+    EXPECT(valori_search(db, NULL, q, &p, h, &n), VALORI_EK);
+    p.k = 4;
+  }
+  /* an empty tag set (tags given, ntags 0) would match nothing: refused; tags NULL = no filter */
+  p.ntags = 0; p.tags = &tag;
   EXPECT(valori_search(db, NULL, q, &p, h, &n), VALORI_EINVAL);
-  p.ntags = 0;
+  p.tags = NULL;
+  VT_EQ_INT(valori_search(db, NULL, q, &p, h, &n), VALORI_OK);
+  VT_EQ_INT(n, 4);
+  n = 123;
   bad[3] = f_of(0x7FC00000u);
   EXPECT(valori_search(db, NULL, bad, &p, h, &n), VALORI_ENAN);
   VT_EQ_INT(n, 123);
@@ -194,6 +260,7 @@ int main(void) {
   snap_state();
   VT_RUN(test_options);
   VT_RUN(test_bad_vectors);
+  VT_RUN(test_validation_order);
   VT_RUN(test_bad_sizes_and_ids);
   VT_RUN(test_bad_search);
   VT_RUN(test_hostile_snapshots);
