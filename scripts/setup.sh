@@ -17,6 +17,7 @@ PKGS=(
   chromium
   libmicrohttpd-dev libcjson-dev
   libhnswlib-dev python3-hnswlib python3-numpy python3-matplotlib
+  python3-pytest python3-setuptools python3-pip
   dataset-fashion-mnist
 )
 
