@@ -35,6 +35,7 @@ static const vcli_cmd vcli_cmds[] = {
   {"inspect", vcli_inspect, "DIR", "list a store's segments and snapshots and their state", vcli_no_opts},
   {"verify", vcli_verify, "DIR", "check every checksum, the chain and every snapshot against a full replay", vcli_no_opts},
   {"replay", vcli_replay, "DIR [--to HEIGHT]", "replay the store to a height and print its root and counts", vcli_replay_opts},
+  {"serve", vcli_serve, "[--listen ADDR:PORT] [--data DIR] [--token-file FILE] ...", "serve collections over HTTP (serve --help lists every option; docs/HTTP.md)", NULL},
 };
 #define VCLI_NCMDS (sizeof vcli_cmds / sizeof vcli_cmds[0])
 
@@ -229,12 +230,12 @@ int main(int argc, char **argv) {
     vcli_usage(stderr);
     return VCLI_USAGE;
   }
+  if (!c->opts) return c->run(argc - 1, argv + 1); /* checks its own options, --help included */
   for (i = 2; i < argc; i++)
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
       vcli_cmd_help(stdout, c);
       return VCLI_OK;
     }
-  if (!c->opts) return c->run(argc - 1, argv + 1);
   if ((rc = vcli_check_args(c, argc - 1, argv + 1, &args, &nargs)) != VCLI_OK) return rc;
   rc = c->run(nargs, args);
   free(args);

@@ -27,12 +27,12 @@ typedef struct vcli_opt {
 } vcli_opt;
 
 /* A subcommand: argv[0] is the subcommand's name.
-** Before run() is called, cli.c has already answered `--help` / `-h` (anywhere in the arguments:
+** Before run() is called (opts not NULL), cli.c has already answered `--help` / `-h` (anywhere in the arguments:
 ** the command's usage, summary and options on stdout, exit 0). When opts is not NULL it has also
 ** checked that every argument starting with '-' is one of opts (exit 2 with a message otherwise),
 ** that each option taking a value has one, and it has split `--name=value` into `--name value`;
 ** run() still validates the values and the positional arguments. opts NULL: run() checks its own
-** options. */
+** options and answers --help itself (serve, whose option table lives in native/server/serve.c). */
 typedef struct vcli_cmd {
   const char *name;
   int (*run)(int argc, char **argv);
@@ -45,6 +45,7 @@ int vcli_demo(int argc, char **argv);
 int vcli_inspect(int argc, char **argv);
 int vcli_verify(int argc, char **argv);
 int vcli_replay(int argc, char **argv);
+int vcli_serve(int argc, char **argv);
 
 /* Prints 32 bytes as 64 lowercase hex digits. */
 void vcli_hex(FILE *f, const uint8_t b[32]);
