@@ -230,12 +230,16 @@ int main(int argc, char **argv) {
     vcli_usage(stderr);
     return VCLI_USAGE;
   }
-  if (!c->opts) return c->run(argc - 1, argv + 1); /* checks its own options, --help included */
   for (i = 2; i < argc; i++)
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      if (!c->opts) { /* the command's own help (its option table is its own), before anything else */
+        char *help[3] = {argv[1], (char *)"--help", NULL};
+        return c->run(2, help);
+      }
       vcli_cmd_help(stdout, c);
       return VCLI_OK;
     }
+  if (!c->opts) return c->run(argc - 1, argv + 1); /* checks its own options */
   if ((rc = vcli_check_args(c, argc - 1, argv + 1, &args, &nargs)) != VCLI_OK) return rc;
   rc = c->run(nargs, args);
   free(args);

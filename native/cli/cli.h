@@ -27,12 +27,13 @@ typedef struct vcli_opt {
 } vcli_opt;
 
 /* A subcommand: argv[0] is the subcommand's name.
-** Before run() is called (opts not NULL), cli.c has already answered `--help` / `-h` (anywhere in the arguments:
+** Before run() is called, cli.c has already answered `--help` / `-h` (anywhere in the arguments:
 ** the command's usage, summary and options on stdout, exit 0). When opts is not NULL it has also
 ** checked that every argument starting with '-' is one of opts (exit 2 with a message otherwise),
 ** that each option taking a value has one, and it has split `--name=value` into `--name value`;
 ** run() still validates the values and the positional arguments. opts NULL: run() checks its own
-** options and answers --help itself (serve, whose option table lives in native/server/serve.c). */
+** options, and `--help` anywhere is answered by calling run() with just {name, "--help"} (serve,
+** whose option table lives in native/server/serve.c). */
 typedef struct vcli_cmd {
   const char *name;
   int (*run)(int argc, char **argv);
