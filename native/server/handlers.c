@@ -1063,7 +1063,7 @@ const vs_route vs_routes[] = {
     R("GET", "/readyz", h_readyz, VS_AUTH_NONE, 0),
     R("GET", "/metrics", h_metrics, VS_AUTH_READ, 0),
     R("GET", "/v1", h_info, VS_AUTH_READ, 0),
-    R("GET", "/v1/constants", h_constants, VS_AUTH_READ, 0),
+    R("GET", "/v1/constants", h_constants, VS_AUTH_NONE, 0),
     R("GET", "/v1/collections", h_coll_list, VS_AUTH_READ, 0),
     R("POST", "/v1/collections", h_coll_create, VS_AUTH_WRITE, VS_BODY_JSON),
     R("GET", "/v1/collections/{name}", h_coll_get, VS_AUTH_READ, 0),
