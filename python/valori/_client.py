@@ -221,6 +221,12 @@ class Valori:
         return self._b.path
 
     @property
+    def library(self) -> Optional[str]:
+        """Embedded: the file of the ``libvalori.so`` in use. Remote: None."""
+        lib = getattr(self._b, "lib", None)
+        return lib.path if lib is not None else None
+
+    @property
     def collection(self) -> Optional[str]:
         """Remote: the collection's name. Embedded: None."""
         return getattr(self._b, "name", None)

@@ -160,6 +160,8 @@ class Embedded:
 
     def _open_error(self, rc: int, what: str) -> ValoriError:
         e = self.lib.error(rc, f"{what} {self.path}")
+        if self.path is not None and os.path.exists(self.path) and not os.path.isdir(self.path):
+            return ValoriError(e.code, e.errno, f"{e.message} ({self.path} is not a directory)")
         rep = self._last_report
         if rep is not None and rep.code:
             detail = (rep.detail or b"").decode("utf-8", "replace")

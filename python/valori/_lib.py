@@ -33,6 +33,7 @@ import subprocess
 import threading
 from ctypes import (
     POINTER,
+    byref,
     Structure,
     c_char,
     c_char_p,
@@ -246,11 +247,36 @@ _PROTOTYPES: List[Tuple[str, Any, List[Any]]] = [
 ]
 
 
-class Library:
-    """A loaded ``libvalori.so`` with its prototypes declared and its constants read."""
+class _DlInfo(Structure):
+    _fields_ = [("dli_fname", c_char_p), ("dli_fbase", c_void_p), ("dli_sname", c_char_p), ("dli_saddr", c_void_p)]
 
-    def __init__(self, path: str, cdll: ctypes.CDLL) -> None:
-        self.path = path
+
+def _file_of(cdll: ctypes.CDLL, fallback: str) -> str:
+    """The file the dynamic loader really mapped for cdll (dladdr), else fallback."""
+    try:
+        libc = ctypes.CDLL(None)
+        dladdr = libc.dladdr
+        dladdr.argtypes = [c_void_p, POINTER(_DlInfo)]
+        dladdr.restype = c_int
+        info = _DlInfo()
+        addr = ctypes.cast(cdll.valori_strerror, c_void_p).value
+        if dladdr(addr, byref(info)) and info.dli_fname:
+            return os.path.realpath(os.fsdecode(info.dli_fname))
+    except (AttributeError, OSError):
+        pass
+    return fallback
+
+
+class Library:
+    """A loaded ``libvalori.so`` with its prototypes declared and its constants read.
+
+    ``path`` is the file the dynamic loader mapped; ``found_by`` says which step of the search
+    order found it.
+    """
+
+    def __init__(self, path: str, cdll: ctypes.CDLL, found_by: str = "") -> None:
+        self.path = _file_of(cdll, path)
+        self.found_by = found_by
         self.c = cdll
         for name, restype, argtypes in _PROTOTYPES:
             try:
@@ -363,7 +389,7 @@ def load(explicit: Optional[str] = None) -> Library:
             except OSError as e:
                 tried.append(f"{where}: {target} ({e})")
                 continue
-            lib = Library(target, cdll)
+            lib = Library(target, cdll, where)
             _loaded[key] = lib
             return lib
     raise sdk_error(
