@@ -107,7 +107,10 @@ class Valori:
             from ._remote import Remote
 
             if path is not None or library is not None:
-                raise ValueError("Valori: pass either path= (embedded) or remote= (remote), not both")
+                from . import _lib
+
+                raise _lib.load(os.fspath(library) if library is not None else None).named(
+                    "EINVAL", "pass either path= and library= (embedded) or remote= (remote), not both")
             connection = Remote.connect(remote, token if token is not None else os.environ.get("VALORI_TOKEN"), timeout)
             self._err = connection.named
             self._C = connection.C

@@ -23,6 +23,8 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import re
+import select
 import socket
 import struct
 import threading
@@ -114,7 +116,7 @@ class Server:
 
     def _conn(self) -> Tuple[http.client.HTTPConnection, bool]:
         c = getattr(self.local, "conn", None)
-        if c is not None and time.monotonic() - self.local.used > KEEPALIVE_IDLE:
+        if c is not None and (time.monotonic() - self.local.used > KEEPALIVE_IDLE or _dropped(c)):
             self._drop()
             c = None
         if c is None:
@@ -218,6 +220,7 @@ class Server:
                 return out
 
     def create_collection(self, name: str, cfg: Dict[str, Any]) -> CollectionInfo:
+        check_name(self, name)
         body: Dict[str, Any] = {"name": name, "dim": cfg["dim"]}
         if cfg["metric"]:
             body["metric"] = cfg["metric"].lower()
@@ -231,7 +234,32 @@ class Server:
         self.call("DELETE", "/v1/collections/" + _name(name))
 
     def collection(self, name: str, cfg: Dict[str, Any]) -> "Remote":
+        check_name(self, name)
         return Remote(self, name, cfg)
+
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+
+
+def check_name(server: Server, name: str) -> None:
+    """docs/HTTP.md section 2: 1 to 64 characters from A-Z a-z 0-9 _ -, starting with a letter or
+    digit (checked here too, so that a bad name fails when it is given, not at the first write)."""
+    if not _NAME.fullmatch(name):
+        raise server.named("EINVAL", f"collection name {name!r}: 1 to 64 characters from A-Z a-z 0-9 _ -, "
+                                     "starting with a letter or digit")
+
+
+def _dropped(c: http.client.HTTPConnection) -> bool:
+    """Whether the server closed an idle kept-alive connection (it is readable: EOF), so that no
+    request is sent into a connection that is already gone (after a server restart, say)."""
+    sock = c.sock
+    if sock is None:
+        return True
+    try:
+        r, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(r)
 
 
 def _name(name: str) -> str:
