@@ -10,9 +10,9 @@ same code here as from C.
 
 from __future__ import annotations
 
-import array
 import ctypes
 import os
+import struct
 import threading
 from ctypes import byref, c_float, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -322,7 +322,7 @@ class Embedded:
         out = self.hits.get(k)
         n = c_size_t()
         self.check(self.c.valori_search(self.db, self.searcher, cv.address(q), byref(p), out, byref(n)), "search")
-        return [Hit.of(out[i].id, out[i].distance) for i in range(n.value)]
+        return _hits(out, n.value)
 
     def search_expand(self, q: Any, k: int, ef: int, mode: int, tags: Optional[List[int]], hops: int, dir: int,
                       max_nodes: int) -> Tuple[List[Hit], List[Reach]]:
@@ -333,7 +333,7 @@ class Embedded:
         nh, nn = c_size_t(), c_size_t()
         self.check(self.c.valori_search_expand(self.db, self.searcher, cv.address(q), byref(p), hops, dir, max_nodes,
                                                hits, byref(nh), nodes, cap, byref(nn)), "search_expand")
-        return ([Hit.of(hits[i].id, hits[i].distance) for i in range(nh.value)],
+        return (_hits(hits, nh.value),
                 [Reach(nodes[i].node_id, nodes[i].via_edge, nodes[i].depth) for i in range(min(nn.value, cap))])
 
     # ---- graph
@@ -474,6 +474,16 @@ class Embedded:
             self.check(rc, "from_snapshot")
         self._adopt(db.value, None, s.value)
         return self
+
+
+_HIT = struct.Struct("=Qq")  # valori_hit: u64 id, i64 distance (test_layout checks the 16-byte layout)
+_TWO32 = 4294967296.0
+
+
+def _hits(buf: Any, n: int) -> List[Hit]:
+    """The first n valori_hit entries of a ctypes array, read in one pass."""
+    raw = memoryview(buf).cast("B")[: n * _HIT.size]
+    return [Hit(i, d / _TWO32, d) for i, d in _HIT.iter_unpack(raw)]
 
 
 def _dir_bytes(path: str) -> int:
