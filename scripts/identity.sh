@@ -4,15 +4,20 @@
 # Builds the seeded identity workload runner for every target into build-id-<target>/, runs it, and
 # compares every checkpoint (state root, HNSW index digest, snapshot hash, search/expand results and
 # result codes, after every 1,000 events and at the end) with the golden transcripts committed in
-# tests/golden/. Prints each mismatch (target, configuration, height, component), a final table, and
-# exits non-zero on any mismatch. Finally it proves the suite can fail: a scratch copy of the core
-# with one rounding rule flipped (round half up instead of half to even, core/fixed.c) must be caught.
+# tests/golden/. Every native target (gcc, clang, aarch64, armhf, i686) runs twice: in memory, and as
+# "<target>+store" writing the same workload into a durable store through the POSIX VFS, reopened
+# and compared at every checkpoint, after a 64-bit file-offset check (wasm and Cortex-M stay in
+# memory). Prints a line as each target finishes, each mismatch (target, configuration, height,
+# component), a final table, and exits non-zero on any mismatch. Finally it proves the suite can
+# fail: a scratch copy of the core with one rounding rule flipped (round half up instead of half to
+# even, core/fixed.c) must be caught.
 #
 # Usage: scripts/identity.sh [options]
 #   --targets a,b,...   only these targets (default: all; see TARGETS below)
 #   --configs a,b,...   only these golden configurations (default: all: seed1..seed5)
 #   --cortex-m-configs  golden configurations for the Cortex-M run (default: seed1; "all" = every one)
 #   --full              every configuration on every target, Cortex-M included (slower)
+#   --no-store          skip the durable-store runs (<target>+store)
 #   --plant             only the planted-difference check
 #   --no-plant          skip the planted-difference check
 #   --bless             rewrite tests/golden/ from the gcc-O3 target, then check every target against it
@@ -30,6 +35,7 @@ TARGETS=$ALL_TARGETS
 CONFIGS=$ALL_CONFIGS
 CM_CONFIGS="seed1"
 PLANT=1
+STORE=1
 ONLY_PLANT=0
 BLESS=0
 JOBS=$(nproc 2>/dev/null || echo 2)
@@ -43,7 +49,8 @@ while [ $# -gt 0 ]; do
     --no-plant) PLANT=0 ;;
     --bless) BLESS=1 ;;
     -j) JOBS=$2; shift ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    --no-store) STORE=0 ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "identity: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -105,6 +112,9 @@ build_target() { # target, dir, source
 run_target() { # target, dir, configs... (stdout: transcript)
   local t=$1 dir=$2; shift 2
   local bin=$dir/tests/identity/identity_runner
+  case $t in # <target>+store: the same runner writing into build-id-results/<target>+store/store/
+    *+store) set -- --store "$ROOT/build-id-results/$t/store" "$@"; t=${t%+store} ;;
+  esac
   case $t in
     gcc-*|clang-*|plant*) "$bin" "$@" ;;
     aarch64) qemu-aarch64 -L /usr/aarch64-linux-gnu "$bin" "$@" ;;
@@ -117,17 +127,19 @@ run_target() { # target, dir, configs... (stdout: transcript)
                 -kernel "$dir/tests/identity/identity_baremetal.elf" -append "$*" ;;
   esac
 }
-bdir() { case $1 in wasm-node-nosimd) echo build-id-wasm-nosimd ;; wasm-*) echo build-id-wasm ;; *) echo "build-id-$1" ;; esac; }
+bdir() { case $1 in *+store) bdir "${1%+store}" ;; wasm-node-nosimd) echo build-id-wasm-nosimd ;; wasm-*) echo build-id-wasm ;; *) echo "build-id-$1" ;; esac; }
+# The job whose build another job runs on (it starts once that build is done), or nothing.
+dep() { case $1 in *+store) echo "${1%+store}" ;; wasm-chromium) case " $ALL_JOBS " in *" wasm-node "*) echo wasm-node ;; esac ;; esac; }
+ready() { local d; d=$(dep "$1"); [ -z "$d" ] || [ -f "build-id-results/$d/built" ] || [ -f "build-id-results/$d/status" ]; }
 job() { # target: build (once per build dir) and run; writes $out/{transcript.txt,status,times}
   local t=$1 dir out=build-id-results/$1 b0 b1 r1 cfgs rc=0
   dir=$(bdir "$t")
   mkdir -p "$out" "$dir"
   b0=$(now)
-  if [ "$t" = wasm-chromium ]; then # shares the wasm build with wasm-node: wait for it
-    while [ ! -f build-id-results/wasm-node/built ] && [ ! -f build-id-results/wasm-node/status ]; do sleep 0.5; done
-    [ -f build-id-results/wasm-node/built ] || { echo "build failed (see wasm-node)" >"$out/status"; return; }
+  if [ -n "$(dep "$t")" ]; then # runs on another job's build (started once it is done: ready)
+    [ -f "build-id-results/$(dep "$t")/built" ] || { echo "build failed (see $(dep "$t"))" >"$out/status"; echo 0 0 >"$out/times"; progress "$t"; return; }
   elif ! build_target "$(case $t in wasm-node-nosimd) echo wasm-nosimd ;; wasm-*) echo wasm ;; *) echo "$t" ;; esac)" "$dir" "$ROOT" >"$out/build-errors.txt" 2>&1; then
-    echo "build failed" >"$out/status"; echo 0 0 >"$out/times"; return
+    echo "build failed" >"$out/status"; echo 0 0 >"$out/times"; progress "$t"; return
   fi
   touch "$out/built"
   b1=$(now)
@@ -138,6 +150,15 @@ job() { # target: build (once per build dir) and run; writes $out/{transcript.tx
   echo "$(secs "$b0" "$b1") $(secs "$b1" "$r1")" >"$out/times"
   echo "$cfgs" >"$out/configs"
   echo "exit $rc" >"$out/status"
+  progress "$t"
+}
+# One line as each job finishes: how far the matrix is, and this target's verdict.
+progress() { # target
+  local t=$1 out=build-id-results/$1 verdict done_n bt rt
+  if compare_target "$t" >/dev/null 2>&1; then verdict="identical"; else verdict="MISMATCH ($(cat "$out/cells" 2>/dev/null | tr ' ' '\n' | grep -v '^identical$' | sort -u | head -3 | xargs)): details at the end"; fi
+  done_n=$(ls build-id-results/*/status 2>/dev/null | wc -l)
+  read -r bt rt <"$out/times" 2>/dev/null || { bt=0; rt=0; }
+  echo "identity: [$done_n/$NJOBS] $t: build ${bt}s, run ${rt}s ($(wc -w <"$out/configs" 2>/dev/null || echo 0) configurations): $verdict"
 }
 
 # ---- compare one target's transcript with the goldens; prints mismatches, writes $out/cells
@@ -155,7 +176,8 @@ compare_target() { # target
   local bad=0
   for c in $(cat "$out/configs"); do
     [ -f "$out/split/identity-$c.txt" ] || : >"$out/split/identity-$c.txt"
-    res=$(awk -v target="$t" -v config="$c" -f tests/identity/compare.awk "tests/golden/identity-$c.txt" "$out/split/identity-$c.txt")
+    res=$(awk -v target="$t" -v config="$c" -v store="$(case $t in *+store) echo 1 ;; *) echo 0 ;; esac)" \
+          -f tests/identity/compare.awk "tests/golden/identity-$c.txt" "$out/split/identity-$c.txt")
     echo "$res" | grep '^MISMATCH' && bad=1
     for kv in $(echo "$res" | grep '^RESULT' | cut -d' ' -f2-); do
       local k=${kv%%=*} v=${kv#*=}
@@ -175,7 +197,7 @@ compare_target() { # target
 locate_event() { # target config
   local t=$1 c=$2 dir ref=build-id-gcc-O3/tests/identity/identity_runner
   dir=$(bdir "$t")
-  case $t in wasm-chromium|cortex-m) return ;; esac
+  case $t in wasm-chromium|cortex-m|*+store) return ;; esac
   [ -x "$ref" ] || return
   "$ref" --trace "$c" >"build-id-results/$t/trace-ref.txt" 2>/dev/null
   run_target "$t" "$dir" --trace "$c" >"build-id-results/$t/trace.txt" 2>/dev/null
@@ -189,7 +211,7 @@ plant_check() {
   local src=build-id-plant/src dir=build-id-plant/build out=build-id-results/plant p0
   p0=$(now)
   rm -rf "$src" && mkdir -p "$src" "$dir" "$out"
-  cp -r CMakeLists.txt cmake core tests "$src/"
+  cp -r CMakeLists.txt cmake core native tests examples "$src/"
   # The one rounding rule: ties (rem == half) round up instead of to even, in both scalar
   # conversions (the reference in fixed.c and the branch-free whole-vector one in fixed.h); the
   # scratch build has no SIMD (gcc-O3-nosimd flags), so every conversion runs one of the two.
@@ -227,27 +249,38 @@ fi
 mkdir -p build-id-results
 rm -rf build-id-results/* 2>/dev/null
 echo "identity: targets: ${TARGETS:-none}; configurations: $CONFIGS; cortex-m: $CM_CONFIGS; jobs: $JOBS"
-# longest first, so the slow emulated targets overlap the quick native ones
+# longest first, so the slow emulated targets overlap the quick native ones; every native target
+# also as <target>+store (the durable-store run on the same build)
 ORDER=""
-for t in cortex-m armhf i686 aarch64 wasm-node wasm-chromium wasm-node-nosimd gcc-O0 clang-O0 gcc-O3 gcc-O3-nosimd clang-O3; do
+for t in i686 armhf cortex-m aarch64 wasm-node wasm-chromium wasm-node-nosimd gcc-O0 clang-O0 gcc-O3 gcc-O3-nosimd clang-O3; do
   case " $TARGETS " in *" $t "*) ORDER="$ORDER $t" ;; esac
+  case $t in gcc-*|clang-*|aarch64|armhf|i686) [ "$STORE" = 1 ] && case " $TARGETS " in *" $t "*) ORDER="$ORDER $t+store" ;; esac ;; esac
 done
+ALL_JOBS=$(echo $ORDER)
+NJOBS=$(echo $ORDER | wc -w)
 if [ "$BLESS" = 1 ]; then # golden transcripts come from gcc -O3 first
   job gcc-O3
   mkdir -p tests/golden
   sed -n '1,$p' build-id-results/gcc-O3/transcript.txt | awk -v d=tests/golden '/^identity v1 config=/ { split($3, a, "="); f = d "/identity-" a[2] ".txt" } f { print > f } /^end config=/ { close(f); f = "" }'
   grep -q '^exit 0' build-id-results/gcc-O3/status || { echo "identity: --bless: the gcc-O3 run failed its internal checks"; exit 1; }
   echo "identity: --bless: wrote tests/golden/identity-{$(echo $CONFIGS | tr ' ' ',')}.txt from gcc-O3"
-  ORDER=$(echo "$ORDER" | sed 's/ gcc-O3//')
+  ORDER=$(echo " $ORDER " | sed 's/ gcc-O3 / /')
 fi
-for t in $ORDER; do
+# start jobs as slots free up, each once the build it runs on is done (dep/ready)
+pending=$ORDER
+while [ -n "$(echo $pending)" ]; do
   while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done
-  job "$t" &
+  next=""
+  for t in $pending; do if ready "$t"; then next=$t; break; fi; done
+  if [ -z "$next" ]; then sleep 0.5; continue; fi
+  pending=$(echo " $pending " | sed "s/ $next / /")
+  echo "identity: started $next"
+  job "$next" &
 done
 wait
 
 FAIL=0
-for t in $TARGETS; do
+for t in $ALL_JOBS; do
   if ! compare_target "$t"; then
     FAIL=1
     for c in $(cat "build-id-results/$t/configs" 2>/dev/null); do
@@ -260,10 +293,10 @@ done
 # is intentional) apart from "targets disagree with each other" (a determinism bug).
 if [ "$FAIL" = 1 ] && [ -n "$TARGETS" ]; then
   sums=""
-  for t in $TARGETS; do
+  for t in $ALL_JOBS; do
     for c in $(cat "build-id-results/$t/configs" 2>/dev/null); do
       f=build-id-results/$t/split/identity-$c.txt
-      [ -s "$f" ] && sums="$sums$c $(grep -v '^  e=' "$f" | sha256sum | cut -c1-16) $t"$'\n'
+      [ -s "$f" ] && sums="$sums$c $(grep -v -e '^  e=' -e '^reopened ' -e '^store ' "$f" | sha256sum | cut -c1-16) $t"$'\n'
     done
   done
   variants=$(echo "$sums" | awk 'NF { print $1, $2 }' | sort -u | awk '{ n[$1]++ } END { for (c in n) if (n[c] > 1) print c }')
@@ -286,10 +319,10 @@ fi
 # ---- table
 if [ -n "$TARGETS" ]; then
   echo
-  printf "%-17s %-8s %-20s %-20s %-20s %-20s %-14s %s\n" target configs root digest snapshot results other "build/run s"
-  for t in $TARGETS; do
+  printf "%-20s %-8s %-20s %-20s %-20s %-20s %-14s %s\n" target configs root digest snapshot results other "build/run s"
+  for t in $ALL_JOBS; do
     read -r r d s x o <"build-id-results/$t/cells"
-    printf "%-17s %-8s %-20s %-20s %-20s %-20s %-14s %s\n" "$t" "$(wc -w <"build-id-results/$t/configs" 2>/dev/null || echo 0)" "$r" "$d" "$s" "$x" "$o" \
+    printf "%-20s %-8s %-20s %-20s %-20s %-20s %-14s %s\n" "$t" "$(wc -w <"build-id-results/$t/configs" 2>/dev/null || echo 0)" "$r" "$d" "$s" "$x" "$o" \
       "$(tr ' ' '/' <"build-id-results/$t/times" 2>/dev/null)"
   done
 fi

@@ -3,8 +3,13 @@
 # Idempotent: when everything is present it prints one line and exits.
 # Usage: scripts/setup.sh            (everything)
 #        VALORI_SETUP_SKIP_NPM=1 ...  (system packages only)
+#        VALORI_APT_WAIT=SECONDS ...  (how long to wait for another package manager; default 900)
+# When another apt or dpkg holds the package lock, it waits (saying so every 15 s) instead of
+# failing; long steps print progress (scripts/apt.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/apt.sh
+. scripts/apt.sh
 
 PKGS=(
   build-essential cmake ninja-build clang-14 libclang-rt-14-dev llvm-14
@@ -30,15 +35,21 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${#missing[@]} Debian packages: ${missing[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq >/dev/null
+  t0=$SECONDS
+  echo "setup: apt-get update"
+  apt_run "apt-get update" $SUDO apt-get -q -o DPkg::Lock::Timeout=10 update
   # gcc-multilib must never be installed: it removes the cross compilers.
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt_run "apt-get install" $SUDO apt-get -q -y -o DPkg::Lock::Timeout=10 -o Dpkg::Use-Pty=0 \
+    install --no-install-recommends "${missing[@]}"
+  echo "setup: Debian packages installed in $((SECONDS - t0)) s"
 fi
 
 if [ -z "${VALORI_SETUP_SKIP_NPM:-}" ] && [ -f package.json ]; then
   if [ ! -d node_modules ] || [ package.json -nt node_modules/.package-lock.json ]; then
-    echo "setup: installing npm packages"
+    echo "setup: installing npm packages (npm ci)"
+    t0=$SECONDS
     if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi
+    echo "setup: npm packages installed in $((SECONDS - t0)) s"
   fi
 fi
 [ ${#missing[@]} -gt 0 ] || echo "setup: all system packages present"

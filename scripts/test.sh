@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs every Valori test on this machine, installing what it needs first (scripts/setup.sh).
 # This is the command the README gives and .ci/run calls. Steps:
-#   1. native build + ctest (unit, property, golden, store, crash, fuzz-corpus replay)
+#   1. native build in build/ + ctest (unit, property, golden, store, crash, fuzz-corpus replay, the
+#      valori command, install + C example); scripts/demo.sh builds build-release/ instead
 #   2. the same tests under AddressSanitizer + UndefinedBehaviorSanitizer (clang)
-#   3. the cross-target bit-identity matrix (scripts/identity.sh)
+#   3. the cross-target bit-identity matrix, in memory and through durable stores (scripts/identity.sh)
 #   4. the npm package in Node and headless Chromium (npm test)
 #   5. the Python SDK under pytest, embedded and against a live server (tests/python)
 #   6. the quick benchmark, so the benchmark code cannot rot (bench/run.sh --quick)

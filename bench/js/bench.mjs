@@ -8,7 +8,10 @@
 //            recall@k computed exactly as bench_recall in bench/data.c
 // Every engine runs in its own child process (a crash, a hang or a failed install of one peer
 // cannot take the others down, and memory figures are per engine); a peer that cannot be loaded or
-// fails is reported as a "js-error" line. Valori failing makes the exit status nonzero.
+// fails is reported as a "js-error" line and as one line on stderr (what failed, at which stage,
+// and the engine's last message: voy-search, for one, panics on data with many equal
+// coordinates); what engines print themselves (a panic message and its stack) is kept for that
+// line and not echoed, unless VALORI_BENCH_VERBOSE=1. Valori failing makes the exit status nonzero.
 // With --native-check BIN, the native build of the same Valori core (bench/js/valori_native_check.c)
 // then builds the same store from the same export and must give the same state root, index digest
 // and search results as the wasm build; any difference makes the exit status nonzero.
@@ -104,9 +107,11 @@ const emit = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
 async function child(o) {
   const name = o.child;
   // stdout carries only the JSON lines: whatever an engine prints (Emscripten's console.log, a Rust
-  // panic message through console.error) goes to stderr, and the last of it is kept for js-error.
+  // panic message and stack through console.error) is kept, the last of it for js-error, and goes
+  // to stderr only with VALORI_BENCH_VERBOSE=1 (the parent says in one line why a peer failed).
   let said = '';
-  const say = (...a) => { const t = a.map(String).join(' '); said = (said + t + '\n').slice(-2000); process.stderr.write(t + '\n'); };
+  const verbose = process.env.VALORI_BENCH_VERBOSE === '1';
+  const say = (...a) => { const t = a.map(String).join(' '); said = (said + t + '\n').slice(-2000); if (verbose) process.stderr.write(t + '\n'); };
   console.log = console.info = console.debug = console.warn = console.error = say;
   const { ENGINES } = await import('./engines.mjs');
   const ds = loadExport(o.dataFor[name] || o.data, { nq: o.nq });
@@ -204,6 +209,7 @@ function runChild(o, name, args, dsHead) {
       try { r = JSON.parse(l); } catch { process.stderr.write(`[js-bench] ${name}: not JSON on stdout: ${l.slice(0, 200)}\n`); return; }
       lines.push(r);
       emit(r);
+      if (r.kind === 'js-error') sayError(name, r);
     });
     const timer = setTimeout(() => { timedOut = true; p.kill('SIGKILL'); }, o.timeout * 1000);
     p.on('close', (code, signal) => {
@@ -214,10 +220,20 @@ function runChild(o, name, args, dsHead) {
           error: timedOut ? `killed after ${o.timeout} s` : `exit ${code ?? signal}: ${tail.trim().split('\n').slice(-6).join('\n')}` };
         lines.push(r);
         emit(r);
+        sayError(name, r);
       }
       resolve({ failed, lines });
     });
   });
+}
+
+/** One line on stderr for a js-error: a peer that cannot be measured on this data is a result the
+ * report lists, not an alarm; Valori failing is (the run fails), so it gets the whole error. */
+function sayError(name, r) {
+  const first = (t, n) => { const l = String(t || '').split('\n').map((x) => x.trim()).find((x) => x) || ''; return l.length > n ? `${l.slice(0, n)}...` : l; };
+  if (name === 'valori-wasm') { log(`${name}: FAILED at ${r.stage}: ${r.error}`); return; }
+  const said = first(r.engine_output, 160);
+  log(`${name}: not measured, failed at ${r.stage} (${first(r.error, 120)}${said ? `; the engine said: ${said}` : ''}); reported as js-error`);
 }
 
 function childArgs(o) {
@@ -247,7 +263,7 @@ async function parent(o) {
       const args = childArgs(o);
       if (name === 'valori-wasm' && o.nativeCheck) args.push('--ids-out', idsWasm);
       const r = await runChild(o, name, args, dsHead);
-      log(`${name}: ${r.failed ? 'FAILED' : 'done'} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+      if (!r.failed || name === 'valori-wasm') log(`${name}: ${r.failed ? 'FAILED' : 'done'} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
       if (r.failed && installTail && name !== 'valori-wasm')
         emit({ ...dsHead(name), kind: 'js-error', stage: 'install', error: `npm ci in bench/js failed:\n${installTail}` });
       if (name === 'valori-wasm') {

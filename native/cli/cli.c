@@ -3,9 +3,9 @@
 ** subcommands (demo, serve, ...) are one line in vcli_cmds and one cmd_*.c file.
 **
 ** What every subcommand gets from here, before it parses anything (cli.h, vcli_cmd): `--help` and
-** `-h` print its usage, summary and options and exit 0; with an option table, an unknown option or
-** an option without its value is a usage error (exit 2) and `--name=value` is split into two
-** arguments. `valori`, `valori --help` and `valori help [CMD]` list the subcommands.
+** `-h` anywhere print its usage, summary and options and exit 0; with an option table, an unknown
+** option or an option without its value is a usage error (exit 2) and `--name=value` is split into
+** two arguments. `valori`, `valori --help` and `valori help [CMD]` list the subcommands.
 */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
@@ -66,6 +66,20 @@ static void vcli_cmd_help(FILE *f, const vcli_cmd *c) {
     fprintf(f, "  %-18s %s\n", left, o->help);
   }
   fprintf(f, "  %-18s %s\n\n%s", "-h, --help", "print this help and exit", vcli_exit_codes);
+}
+
+/* `valori CMD --help`, wherever the flag stands: from the option table, or (opts NULL) by the
+** command itself, called with {name, "--help"} only. */
+static int vcli_help_of(const vcli_cmd *c) {
+  char *only_help[3];
+  if (c->opts) {
+    vcli_cmd_help(stdout, c);
+    return VCLI_OK;
+  }
+  only_help[0] = (char *)c->name;
+  only_help[1] = (char *)"--help";
+  only_help[2] = NULL;
+  return c->run(2, only_help);
 }
 
 int vcli_usage_error(const char *cmd, const char *fmt, ...) {
@@ -215,8 +229,7 @@ int main(int argc, char **argv) {
         vcli_usage(stderr);
         return VCLI_USAGE;
       }
-      vcli_cmd_help(stdout, c);
-      return VCLI_OK;
+      return vcli_help_of(c);
     }
     vcli_usage(stdout);
     return VCLI_OK;
@@ -232,12 +245,7 @@ int main(int argc, char **argv) {
   }
   for (i = 2; i < argc; i++)
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-      if (!c->opts) { /* the command's own help (its option table is its own), before anything else */
-        char *help[3] = {argv[1], (char *)"--help", NULL};
-        return c->run(2, help);
-      }
-      vcli_cmd_help(stdout, c);
-      return VCLI_OK;
+      return vcli_help_of(c);
     }
   if (!c->opts) return c->run(argc - 1, argv + 1); /* checks its own options */
   if ((rc = vcli_check_args(c, argc - 1, argv + 1, &args, &nargs)) != VCLI_OK) return rc;

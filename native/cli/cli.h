@@ -32,14 +32,15 @@ typedef struct vcli_opt {
 ** checked that every argument starting with '-' is one of opts (exit 2 with a message otherwise),
 ** that each option taking a value has one, and it has split `--name=value` into `--name value`;
 ** run() still validates the values and the positional arguments. opts NULL: run() checks its own
-** options, and `--help` anywhere is answered by calling run() with just {name, "--help"} (serve,
-** whose option table lives in native/server/serve.c). */
+** options and prints its own help: on `--help` or `-h` anywhere, cli.c calls it with the arguments
+** {name, "--help"} only (it must print its usage to stdout and return VCLI_OK). */
 typedef struct vcli_cmd {
   const char *name;
   int (*run)(int argc, char **argv);
   const char *usage;   /* arguments, e.g. "DIR [--to HEIGHT]" */
   const char *summary; /* one line */
   const vcli_opt *opts; /* accepted options, ending with {NULL, NULL, NULL}; NULL: see above */
+  /* a line without this field (4 initializers) means opts NULL; add it to silence -Wextra */
 } vcli_cmd;
 
 int vcli_demo(int argc, char **argv);

@@ -636,6 +636,10 @@ typedef struct wl_runner {
   vl_sha256_ctx h_results, h_codes, h_stream;
   uint64_t counts[VALORI_RESULT_COUNT + 1];
   uint32_t unexpected, failures;
+  const valori_vfs *vfs;    /* store mode: the empty store directory; NULL = in memory */
+  valori_options store_opt; /* store mode: the options the store is created and reopened with */
+  uint32_t store_cps; /* checkpoints passed in store mode */
+  int store_failed;
 } wl_runner;
 
 static void emit(wl_runner *R, wl_line *l) {
@@ -758,51 +762,67 @@ static int apply_event(wl_runner *R, uint64_t idx, const wl_event *ev, uint64_t 
   return rc;
 }
 
-static void checkpoint(wl_runner *R, uint32_t ev_count) {
-  uint8_t root[32], dig[32], snap[32], res[32], codes[32], stream[32], r2[32], d2[32];
+/* The state part of a checkpoint line, from db: " height=... records=... nodes=... edges=... tomb=...
+** root=... digest=... snap=... snaplen=...". Returns valori_check's code; *snap_rc receives
+** valori_snapshot_save's; with reload != NULL the snapshot is also loaded back and *reload says
+** whether it gives the same root and digest (VALORI_OK), differs (-2) or failed (its code; -1 when
+** there was no snapshot to load). */
+static int state_fields(wl_runner *R, valori_db *db, wl_line *l, int *snap_rc, int *reload) {
+  uint8_t root[32], dig[32], snap[32], r2[32], d2[32];
   uint8_t *buf = NULL;
   size_t len = 0;
   valori_stats st;
   valori_db *db2 = NULL;
   valori_options o;
   int crc, src, lrc = -1;
-  wl_line l;
-  l.n = 0;
   memset(snap, 0, sizeof snap);
-  valori_stats_get(R->db, &st);
-  valori_state_root(R->db, root);
-  valori_index_digest(R->db, dig);
-  crc = valori_check(R->db);
-  src = valori_snapshot_save(R->db, &buf, &len);
+  valori_stats_get(db, &st);
+  valori_state_root(db, root);
+  valori_index_digest(db, dig);
+  crc = valori_check(db);
+  src = valori_snapshot_save(db, &buf, &len);
   if (src == VALORI_OK) {
     vl_sha256(buf, len, snap);
-    valori_options_init(&o);
-    o.allocator = R->a;
-    lrc = valori_snapshot_load(buf, len, &o, &db2);
-    if (lrc == VALORI_OK) {
-      valori_state_root(db2, r2);
-      valori_index_digest(db2, d2);
-      if (memcmp(r2, root, 32) || memcmp(d2, dig, 32)) lrc = -2;
-      valori_close(db2);
+    if (reload) {
+      valori_options_init(&o);
+      o.allocator = R->a;
+      lrc = valori_snapshot_load(buf, len, &o, &db2);
+      if (lrc == VALORI_OK) {
+        valori_state_root(db2, r2);
+        valori_index_digest(db2, d2);
+        if (memcmp(r2, root, 32) || memcmp(d2, dig, 32)) lrc = -2;
+        valori_close(db2);
+      }
     }
-    valori_buffer_free(R->db, buf, len);
+    valori_buffer_free(db, buf, len);
   }
+  ls(l, " height="); lu(l, st.height);
+  ls(l, " records="); lu(l, st.records);
+  ls(l, " nodes="); lu(l, st.nodes);
+  ls(l, " edges="); lu(l, st.edges);
+  ls(l, " tomb="); lu(l, st.index_tombstones);
+  ls(l, " root="); lhex(l, root, 32);
+  ls(l, " digest="); lhex(l, dig, 32);
+  ls(l, " snap="); lhex(l, snap, 32);
+  ls(l, " snaplen="); lu(l, len);
+  *snap_rc = src;
+  if (reload) *reload = lrc;
+  return crc;
+}
+
+static void checkpoint(wl_runner *R, uint32_t ev_count) {
+  uint8_t res[32], codes[32], stream[32];
+  int crc, src, lrc;
+  wl_line l;
+  l.n = 0;
+  ls(&l, "ev="); lu(&l, ev_count);
+  crc = state_fields(R, R->db, &l, &src, &lrc);
   vl_sha256_final(&R->h_results, res);
   vl_sha256_final(&R->h_codes, codes);
   vl_sha256_final(&R->h_stream, stream);
   vl_sha256_init(&R->h_results);
   vl_sha256_init(&R->h_codes);
   vl_sha256_init(&R->h_stream);
-  ls(&l, "ev="); lu(&l, ev_count);
-  ls(&l, " height="); lu(&l, st.height);
-  ls(&l, " records="); lu(&l, st.records);
-  ls(&l, " nodes="); lu(&l, st.nodes);
-  ls(&l, " edges="); lu(&l, st.edges);
-  ls(&l, " tomb="); lu(&l, st.index_tombstones);
-  ls(&l, " root="); lhex(&l, root, 32);
-  ls(&l, " digest="); lhex(&l, dig, 32);
-  ls(&l, " snap="); lhex(&l, snap, 32);
-  ls(&l, " snaplen="); lu(&l, len);
   ls(&l, " results="); lhex(&l, res, 32);
   ls(&l, " codes="); lhex(&l, codes, 32);
   ls(&l, " stream="); lhex(&l, stream, 32);
@@ -810,6 +830,107 @@ static void checkpoint(wl_runner *R, uint32_t ev_count) {
   ls(&l, " reload="); ls(&l, lrc == VALORI_OK ? "OK" : lrc == -2 ? "MISMATCH" : lrc == -1 ? valori_code_name(src) : valori_code_name(lrc));
   if (crc != VALORI_OK || lrc != VALORI_OK) R->failures++;
   emit(R, &l);
+}
+
+/* ---- durable store mode (wl_run_store) */
+
+/* A "store ..." line for a failed store operation; the run stops after it. */
+static void store_fatal(wl_runner *R, const char *what, int rc) {
+  wl_line l;
+  l.n = 0;
+  ls(&l, "FATAL store: "); ls(&l, what); ls(&l, ": "); ls(&l, valori_code_name(rc));
+  emit(R, &l);
+  R->store_failed = 1;
+}
+
+/* 64-bit file offsets through the VFS: a sparse file of just over 3 GiB (written at its end, sized,
+** read back, truncated, removed). A VFS built with a 32-bit off_t fails at the write (EINVAL) or
+** writes at the wrong offset (then the size or the bytes read back differ). */
+static void store_large_file(wl_runner *R) {
+  static const char name[] = "identity-large-file.tmp";
+  static const uint8_t w[8] = {'V', 'a', 'l', 'o', 'r', 'i', '6', '4'};
+  const valori_vfs *v = R->vfs;
+  const uint64_t off = 3221225472u + 3u; /* 3 GiB + 3: beyond both 2^31 and a 32-bit signed off_t */
+  valori_file *f = NULL;
+  uint64_t size = 0;
+  uint8_t r[8];
+  size_t got = 0;
+  const char *step = "open";
+  int rc;
+  wl_line l;
+  rc = v->open(v->ctx, name, VALORI_VFS_WRITE | VALORI_VFS_CREATE | VALORI_VFS_TRUNC, &f);
+  if (rc == VALORI_OK) { step = "write"; rc = v->write(v->ctx, f, off, w, sizeof w); }
+  if (rc == VALORI_OK) { step = "size"; rc = v->size(v->ctx, f, &size); if (rc == VALORI_OK && size != off + sizeof w) rc = -1; }
+  if (rc == VALORI_OK) { step = "read"; rc = v->read(v->ctx, f, off, r, sizeof r, &got); if (rc == VALORI_OK && (got != sizeof r || memcmp(r, w, sizeof w))) rc = -1; }
+  if (rc == VALORI_OK) { step = "truncate"; rc = v->truncate(v->ctx, f, 0); }
+  if (f) v->close(v->ctx, f);
+  v->remove(v->ctx, name);
+  l.n = 0;
+  ls(&l, "store large-file=");
+  if (rc == VALORI_OK) {
+    ls(&l, "OK bytes="); lu(&l, off + sizeof w);
+  } else {
+    ls(&l, "FAILED step="); ls(&l, step);
+    ls(&l, " rc="); ls(&l, rc == -1 ? "WRONG-DATA" : valori_code_name(rc));
+    ls(&l, " size="); lu(&l, size);
+    R->store_failed = 1;
+  }
+  emit(R, &l);
+}
+
+/* After checkpoint number n (1-based): makes the store durable (every second checkpoint also
+** writes a snapshot), closes it, reopens it through recovery, and writes a "reopened" line with
+** the reopened state, which must equal the checkpoint's (compare.awk). Returns 0 on success. */
+static int store_reopen(wl_runner *R, uint32_t ev_count, uint32_t n) {
+  valori_recovery rec;
+  valori_options o = R->store_opt;
+  int rc, crc, src;
+  wl_line l;
+  if ((rc = valori_flush(R->db)) != VALORI_OK) { store_fatal(R, "flush", rc); return 1; }
+  if (n % 2 == 0 && (rc = valori_snapshot(R->db)) != VALORI_OK) { store_fatal(R, "snapshot", rc); return 1; }
+  valori_searcher_free(R->srch);
+  R->srch = NULL;
+  rc = valori_close(R->db);
+  R->db = NULL;
+  if (rc != VALORI_OK) { store_fatal(R, "close", rc); return 1; }
+  o.flags = 0; /* reopen only: the store must be there */
+  if ((rc = valori_open("identity-store", &o, &R->db)) != VALORI_OK) { R->db = NULL; store_fatal(R, "reopen", rc); return 1; }
+  if ((rc = valori_searcher_create(R->db, &R->srch)) != VALORI_OK) { store_fatal(R, "searcher", rc); return 1; }
+  valori_recovery_info(R->db, &rec);
+  l.n = 0;
+  ls(&l, "reopened ev="); lu(&l, ev_count);
+  crc = state_fields(R, R->db, &l, &src, NULL);
+  ls(&l, " check="); ls(&l, valori_code_name(crc));
+  ls(&l, " from=snapshot@"); lu(&l, rec.snapshot_height);
+  ls(&l, "+"); lu(&l, rec.replayed);
+  ls(&l, " segments="); lu(&l, rec.segments);
+  emit(R, &l);
+  return 0;
+}
+
+/* At the end: closes the store and runs valori_verify over it (every checksum, the chain, a replay);
+** writes "store verify=OK height=H root=R" for compare.awk to hold against the last checkpoint. */
+static void store_verify(wl_runner *R) {
+  valori_options o = R->store_opt;
+  valori_recovery rep;
+  uint64_t h = 0;
+  uint8_t root[32];
+  int rc;
+  wl_line l;
+  valori_searcher_free(R->srch);
+  R->srch = NULL;
+  rc = valori_close(R->db);
+  R->db = NULL;
+  if (rc != VALORI_OK) { store_fatal(R, "close", rc); return; }
+  o.flags = VALORI_OPEN_READONLY;
+  memset(root, 0, sizeof root);
+  rc = valori_verify(&o, &rep, &h, root);
+  l.n = 0;
+  ls(&l, "store verify="); ls(&l, valori_code_name(rc));
+  ls(&l, " height="); lu(&l, h);
+  ls(&l, " root="); lhex(&l, root, 32);
+  emit(R, &l);
+  if (rc != VALORI_OK) R->store_failed = 1;
 }
 
 static void free_all(wl_runner *R) {
@@ -828,6 +949,11 @@ static void free_all(wl_runner *R) {
 }
 
 int wl_run(const wl_config *cfg, const valori_allocator *a, unsigned flags, wl_out_fn out, void *ctx) {
+  return wl_run_store(cfg, a, flags, NULL, out, ctx);
+}
+
+int wl_run_store(const wl_config *cfg, const valori_allocator *a, unsigned flags, const valori_vfs *store, wl_out_fn out,
+                 void *ctx) {
   static wl_runner RR; /* large (hit and reach buffers); one run at a time */
   wl_runner *R = &RR;
   wl_event ev;
@@ -841,6 +967,7 @@ int wl_run(const wl_config *cfg, const valori_allocator *a, unsigned flags, wl_o
   R->flags = flags;
   R->out = out;
   R->ctx = ctx;
+  R->vfs = store;
   R->g.a = a;
   R->g.dim = cfg->dim;
   R->g.flat = cfg->index == VALORI_INDEX_NONE;
@@ -878,7 +1005,18 @@ int wl_run(const wl_config *cfg, const valori_allocator *a, unsigned flags, wl_o
   if (cfg->hnsw_efc) o.hnsw_ef_construction = cfg->hnsw_efc;
   o.index = cfg->index;
   o.allocator = a;
-  rc = valori_open(":memory:", &o, &R->db);
+  if (store) {
+    /* relaxed writes made durable at every checkpoint; small segments, so the log rotates often;
+    ** snapshots only where store_reopen takes them */
+    o.vfs = store;
+    o.flags = VALORI_OPEN_CREATE;
+    o.sync_mode = VALORI_SYNC_RELAXED;
+    o.segment_bytes = 64u * 1024u;
+    o.snapshot_every = UINT64_MAX;
+    R->store_opt = o;
+    store_large_file(R);
+  }
+  rc = valori_open(store ? "identity-store" : ":memory:", &o, &R->db);
   if (rc == VALORI_OK) rc = valori_searcher_create(R->db, &R->srch);
   if (rc != VALORI_OK) {
     l.n = 0;
@@ -927,8 +1065,12 @@ int wl_run(const wl_config *cfg, const valori_allocator *a, unsigned flags, wl_o
       ls(&l, " r="); lhex(&l, rh, 8);
       emit(R, &l);
     }
-    if ((i + 1) % cfg->every == 0 || i + 1 == cfg->events) checkpoint(R, i + 1);
+    if ((i + 1) % cfg->every == 0 || i + 1 == cfg->events) {
+      checkpoint(R, i + 1);
+      if (store && store_reopen(R, i + 1, ++R->store_cps)) break;
+    }
   }
+  if (store && R->db) store_verify(R);
   l.n = 0;
   ls(&l, "end config="); ls(&l, cfg->name);
   ls(&l, " unexpected="); lu(&l, R->unexpected);
@@ -943,5 +1085,5 @@ int wl_run(const wl_config *cfg, const valori_allocator *a, unsigned flags, wl_o
     }
   emit(R, &l);
   free_all(R);
-  return R->unexpected || R->failures ? 1 : 0;
+  return R->unexpected || R->failures || R->store_failed ? 1 : 0;
 }

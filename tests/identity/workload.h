@@ -9,9 +9,10 @@
 ** the seed and of the generator's own model of the database, so tests/identity/workload.mjs
 ** regenerates exactly the same stream in JavaScript (the per-checkpoint `stream=` hash proves it).
 **
-** The runner applies the stream to an in-memory database and writes a transcript: one header, one
-** checkpoint line after every 1,000 events and at the end, one summary line. Everything it writes is
-** a pure function of the configuration, so every target must produce byte-identical transcripts.
+** The runner applies the stream to an in-memory database (or, wl_run_store, to a durable store
+** through a VFS) and writes a transcript: one header, one checkpoint line after every 1,000 events
+** and at the end, one summary line. Everything it writes is a pure function of the configuration,
+** so every target must produce byte-identical transcripts.
 **
 ** Pure C11, no libc I/O, no malloc: memory comes from the valori_allocator passed in and text goes to
 ** the output callback, so the same code runs hosted, in WebAssembly and on bare-metal Cortex-M.
@@ -48,6 +49,18 @@ typedef void (*wl_out_fn)(void *ctx, const char *text);
 ** every internal check (valori_check, snapshot reload, predicted result codes) held; 1 otherwise.
 ** The transcript is written in either case. */
 int wl_run(const wl_config *cfg, const valori_allocator *a, unsigned flags, wl_out_fn out, void *ctx);
+
+/* wl_run over a durable store: the same events, written into the (empty) store directory behind
+** `store` with relaxed sync, 64 KiB segments and no automatic snapshots. The transcript is wl_run's
+** (every checkpoint line computed from the durable database), plus: a "store large-file=..." line
+** after the header (a sparse file of just over 3 GiB written, sized and read back through the VFS:
+** 64-bit file offsets); after every checkpoint a "reopened ev=N ..." line with the same state fields,
+** taken after a flush (and, every second checkpoint, a snapshot), a close and a reopen through
+** recovery; and before the summary a "store verify=..." line from valori_verify of the closed store.
+** compare.awk holds all of them against the golden checkpoints. Returns 1 also when a store step
+** failed (a "FATAL store: ..." line ends the run). */
+int wl_run_store(const wl_config *cfg, const valori_allocator *a, unsigned flags, const valori_vfs *store, wl_out_fn out,
+                 void *ctx);
 
 /* Parses a configuration name ("seed1"...) into one of the golden configs; NULL if unknown. */
 const wl_config *wl_find_config(const char *name);
