@@ -5,11 +5,8 @@
 ** append and, in full sync mode, sync before the call returns. Reads go straight to the engine.
 */
 #include "db.h"
-#include "dist.h"
 #include "engine_int.h"
 #include "event.h"
-#include "fixed.h"
-#include "sha256.h"
 
 #define VL_MAX_EXPAND (1u << 20)
 
@@ -271,30 +268,14 @@ static int check_params(const valori_search_params *p) {
   return VALORI_OK;
 }
 
-/* Runs a search into s->out (converted query in the engine-independent scratch). */
-static int run_search(const valori_db *db, valori_searcher *s, const float *query, const valori_search_params *p,
-                      uint32_t *n) {
-  const vl_engine *e = db->e;
-  uint32_t ef = p->ef ? p->ef : e->cfg.hnsw_ef_search;
-  int32_t qbuf[256], *q = qbuf;
-  int rc;
-  if (ef < p->k) ef = p->k;
-  /* visited marks are for graph walks: an index-less store only scans, so it needs none */
-  VL_TRY(vl_scratch_reserve(&s->s, s->a, vl_engine_indexed(e) ? e->rec.cap : 0, ef, e->hnsw.M0));
-  if (p->k > s->out_cap) {
-    void *o = s->out;
-    VL_TRY(vl_grow(s->a, &o, s->out_cap, p->k, sizeof(vl_cand)));
-    s->out = o;
-    s->out_cap = p->k;
-  }
-  if (e->cfg.dim > 256) {
-    q = (int32_t *)vl_alloc(s->a, (size_t)e->cfg.dim * 4);
-    if (!q) return VALORI_ENOMEM;
-  }
-  rc = vl_vec_from_f32(query, e->cfg.dim, q);
-  if (!rc) rc = vl_engine_search(e, &s->s, q, p, s->out, n);
-  if (q != qbuf) vl_free(s->a, q, (size_t)e->cfg.dim * 4);
-  return rc;
+/* Grows the searcher's result buffer to k entries. */
+static int reserve_out(valori_searcher *s, uint32_t k) {
+  void *o = s->out;
+  if (k <= s->out_cap) return VALORI_OK;
+  VL_TRY(vl_grow(s->a, &o, s->out_cap, k, sizeof(vl_cand)));
+  s->out = o;
+  s->out_cap = k;
+  return VALORI_OK;
 }
 
 int valori_search(const valori_db *db, valori_searcher *s, const float *query, const valori_search_params *p,
@@ -304,12 +285,12 @@ int valori_search(const valori_db *db, valori_searcher *s, const float *query, c
   int rc;
   if (!db || !query || !out || !out_n) return VALORI_EINVAL;
   VL_TRY(check_params(p));
-  if (p->mode == VALORI_SEARCH_HNSW && !vl_engine_indexed(db->e)) return VALORI_EINVAL; /* no index */
   if (!s) {
     VL_TRY(valori_searcher_create(db, &tmp));
     s = tmp;
   }
-  rc = run_search(db, s, query, p, &n);
+  rc = reserve_out(s, p->k);
+  if (!rc) rc = vl_engine_search(db->e, &s->s, s->a, query, p, s->out, &n);
   if (!rc) {
     for (i = 0; i < n; i++) {
       out[i].id = s->out[i].id;
@@ -400,7 +381,7 @@ int valori_neighbors(const valori_db *db, uint64_t node_id, uint32_t dir, const 
     if (!(dir & (pass == 0 ? VALORI_DIR_OUT : VALORI_DIR_IN))) continue;
     for (i = 0; i < l->n; i++) {
       const vl_gedge *x = vl_graph_edge(g, l->v[i]);
-      if (kind_filter && x->kind != *kind_filter) continue;
+      if (VL_NEVER(!x) || (kind_filter && x->kind != *kind_filter)) continue; /* lists hold existing edges */
       if (total < cap) {
         valori_edge *o = &out[total];
         o->id = x->id;
@@ -453,28 +434,8 @@ int valori_search_expand(const valori_db *db, valori_searcher *s, const float *q
 /* ---- state and snapshots */
 
 int valori_stats_get(const valori_db *db, valori_stats *o) {
-  const vl_engine *e;
   if (!db || !o) return VALORI_EINVAL;
-  e = db->e;
-  memset(o, 0, sizeof *o);
-  o->height = e->height;
-  o->records = e->rec.live;
-  o->nodes = e->graph.nnodes;
-  o->edges = e->graph.nedges;
-  o->next_record_id = e->next_rec;
-  o->next_node_id = e->next_node;
-  o->next_edge_id = e->next_edge;
-  o->index_tombstones = e->rec.dead;
-  o->vector_bytes = vl_rec_bytes_vectors(&e->rec);
-  o->index_bytes = vl_hnsw_bytes(&e->hnsw);
-  o->other_bytes = vl_rec_bytes_other(&e->rec) + vl_graph_bytes(&e->graph) + sizeof *e +
-                   (size_t)e->scratch.stamp_cap * 4 + ((size_t)e->scratch.cand_cap + e->scratch.res_cap + e->scratch.sel_cap) * sizeof(vl_cand);
-  o->dim = e->cfg.dim;
-  o->metric = e->cfg.metric;
-  o->hnsw_m = e->cfg.hnsw_m;
-  o->hnsw_ef_construction = e->cfg.hnsw_ef_construction;
-  o->hnsw_ef_search = e->cfg.hnsw_ef_search;
-  o->index = vl_engine_indexed(e) ? VALORI_INDEX_HNSW : VALORI_INDEX_NONE;
+  vl_engine_stats(db->e, o);
   return VALORI_OK;
 }
 
@@ -485,36 +446,8 @@ int valori_state_root(const valori_db *db, uint8_t out[32]) {
 }
 
 int valori_index_digest(const valori_db *db, uint8_t out[32]) {
-  static const char domain[16] = "valori.index.v1";
-  const vl_hnsw *h;
-  vl_sha256_ctx s;
-  uint8_t b[28];
-  uint32_t i, lc, t;
   if (!db || !out) return VALORI_EINVAL;
-  h = &db->e->hnsw;
-  vl_put32(b, h->M);
-  vl_put32(b + 4, h->M0);
-  vl_put32(b + 8, h->efc);
-  vl_put32(b + 12, h->entry);
-  vl_put32(b + 16, (uint32_t)h->maxlevel);
-  vl_put32(b + 20, h->nindex);
-  vl_put32(b + 24, db->e->rec.nslots);
-  vl_sha256_init(&s);
-  vl_sha256_update(&s, domain, sizeof domain);
-  vl_sha256_update(&s, b, sizeof b);
-  for (i = 0; i < db->e->rec.nslots; i++) {
-    uint8_t L = vl_engine_slot_level(db->e, i);
-    vl_sha256_update(&s, &L, 1);
-    if (L == VL_NOT_IN_INDEX) continue;
-    for (lc = 0; lc <= L; lc++) {
-      const uint32_t *l = vl_hnsw_links(h, i, lc);
-      for (t = 0; t <= l[0]; t++) {
-        vl_put32(b, l[t]);
-        vl_sha256_update(&s, b, 4);
-      }
-    }
-  }
-  vl_sha256_final(&s, out);
+  vl_engine_index_digest(db->e, out);
   return VALORI_OK;
 }
 
@@ -557,15 +490,7 @@ int valori_snapshot_load(const uint8_t *buf, size_t len, const valori_options *o
   if (!buf || !out || !a) return VALORI_EINVAL;
   VL_TRY(db_new(a, &db));
   rc = vl_engine_snapshot_load(a, buf, len, &db->e);
-  if (!rc) {
-    /* bytes from outside: the content itself must hash to the root, not just the stored hash */
-    vl_lthash acc;
-    uint8_t x[VL_LTHASH_BYTES], y[VL_LTHASH_BYTES];
-    vl_engine_recompute_acc(db->e, &acc);
-    vl_lthash_serialize(&acc, x);
-    vl_lthash_serialize(&db->e->acc, y);
-    if (memcmp(x, y, sizeof x) != 0) rc = VALORI_ECORRUPT;
-  }
+  if (!rc) rc = vl_engine_verify_content(db->e); /* bytes from outside: the content must hash to the root */
   if (rc) {
     db_free(db);
     return rc;

@@ -1,10 +1,12 @@
 /*
 ** dist.c: exact integer distance kernels. The scalar loops are the reference; the SIMD loops
 ** reorder an integer sum, which is associative, so they return exactly the same value. x86 picks
-** the widest kernel the CPU supports on every call (__builtin_cpu_supports reads a flag set once at
-** start-up), so one binary runs everywhere and no global is written after start-up.
+** the widest kernel the CPU supports on every call (cpu.h: a flag libgcc sets once at start-up), so
+** one binary runs everywhere and no global is written after start-up.
 */
 #include "dist.h"
+
+#include "cpu.h"
 
 #if !defined(VALORI_NO_SIMD) && defined(__wasm_simd128__)
 #define VL_WASM 1
@@ -12,7 +14,7 @@
 #elif !defined(VALORI_NO_SIMD) && (defined(__SSE2__) || defined(_M_X64))
 #define VL_SSE2 1
 #include <emmintrin.h>
-#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+#if defined(VL_CPU_DISPATCH)
 #define VL_AVX 1 /* AVX2 and AVX-512F kernels compiled with target attributes, chosen at run time */
 #include <immintrin.h>
 #endif
@@ -89,8 +91,6 @@ __attribute__((target("avx512f"))) static int64_t dot_avx512(const int32_t *a, c
   }
   return (int64_t)_mm512_reduce_add_epi64(_mm512_add_epi64(acc0, acc1)) + vl_dot_scalar(a + i, b + i, dim - i);
 }
-static int have_avx2(void) { return __builtin_cpu_supports("avx2") != 0; }
-static int have_avx512(void) { return __builtin_cpu_supports("avx512f") != 0; }
 #endif
 
 #if defined(VL_SSE2)
@@ -136,17 +136,17 @@ static const vl_kernel k_sse2 = {"sse2", l2sq_sse2, dot_sse2};
 static const vl_kernel k_avx2 = {"avx2", l2sq_avx2, dot_avx2};
 static const vl_kernel k_avx512 = {"avx512", l2sq_avx512, dot_avx512};
 int64_t vl_l2sq(const int32_t *a, const int32_t *b, uint32_t dim) {
-  return have_avx512() ? l2sq_avx512(a, b, dim) : have_avx2() ? l2sq_avx2(a, b, dim) : l2sq_sse2(a, b, dim);
+  return vl_cpu_avx512f() ? l2sq_avx512(a, b, dim) : vl_cpu_avx2() ? l2sq_avx2(a, b, dim) : l2sq_sse2(a, b, dim);
 }
 int64_t vl_dot(const int32_t *a, const int32_t *b, uint32_t dim) {
-  return have_avx512() ? dot_avx512(a, b, dim) : have_avx2() ? dot_avx2(a, b, dim) : dot_sse2(a, b, dim);
+  return vl_cpu_avx512f() ? dot_avx512(a, b, dim) : vl_cpu_avx2() ? dot_avx2(a, b, dim) : dot_sse2(a, b, dim);
 }
-const char *vl_dist_kernel(void) { return have_avx512() ? "avx512" : have_avx2() ? "avx2" : "sse2"; }
+const char *vl_dist_kernel(void) { return vl_cpu_avx512f() ? "avx512" : vl_cpu_avx2() ? "avx2" : "sse2"; }
 static size_t simd_kernels(vl_kernel *out) {
   size_t n = 0;
   out[n++] = k_sse2;
-  if (have_avx2()) out[n++] = k_avx2;
-  if (have_avx512()) out[n++] = k_avx512;
+  if (vl_cpu_avx2()) out[n++] = k_avx2;
+  if (vl_cpu_avx512f()) out[n++] = k_avx512;
   return n;
 }
 #else

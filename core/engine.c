@@ -103,6 +103,15 @@ void vl_engine_recompute_acc(const vl_engine *e, vl_lthash *out) {
   }
 }
 
+int vl_engine_verify_content(const vl_engine *e) {
+  vl_lthash acc;
+  uint8_t a1[VL_LTHASH_BYTES], a2[VL_LTHASH_BYTES];
+  vl_engine_recompute_acc(e, &acc);
+  vl_lthash_serialize(&acc, a1);
+  vl_lthash_serialize(&e->acc, a2);
+  return memcmp(a1, a2, sizeof a1) == 0 ? VALORI_OK : VALORI_ECORRUPT;
+}
+
 /* Adds (sign > 0) or removes (sign < 0) the digest of the record in slot from the accumulator. */
 static void acc_record(vl_engine *e, uint32_t slot, int sign) {
   uint8_t d[32];
@@ -187,6 +196,29 @@ void vl_engine_free(vl_engine *e) {
 const vl_config *vl_engine_config(const vl_engine *e) { return &e->cfg; }
 uint64_t vl_engine_height(const vl_engine *e) { return e->height; }
 void vl_engine_root(const vl_engine *e, uint8_t out[32]) { memcpy(out, e->root, 32); }
+void vl_engine_index_digest(const vl_engine *e, uint8_t out[32]) { vl_hnsw_digest(&e->hnsw, e->rec.nslots, out); }
+
+void vl_engine_stats(const vl_engine *e, valori_stats *o) {
+  memset(o, 0, sizeof *o);
+  o->height = e->height;
+  o->records = e->rec.live;
+  o->nodes = e->graph.nnodes;
+  o->edges = e->graph.nedges;
+  o->next_record_id = e->next_rec;
+  o->next_node_id = e->next_node;
+  o->next_edge_id = e->next_edge;
+  o->index_tombstones = e->rec.dead;
+  o->vector_bytes = vl_rec_bytes_vectors(&e->rec);
+  o->index_bytes = vl_hnsw_bytes(&e->hnsw);
+  o->other_bytes = vl_rec_bytes_other(&e->rec) + vl_graph_bytes(&e->graph) + sizeof *e + (size_t)e->cfg.dim * 4 +
+                   vl_scratch_bytes(&e->scratch);
+  o->dim = e->cfg.dim;
+  o->metric = e->cfg.metric;
+  o->hnsw_m = e->cfg.hnsw_m;
+  o->hnsw_ef_construction = e->cfg.hnsw_ef_construction;
+  o->hnsw_ef_search = e->cfg.hnsw_ef_search;
+  o->index = vl_engine_indexed(e) ? VALORI_INDEX_HNSW : VALORI_INDEX_NONE;
+}
 
 int vl_engine_reserve_scratch(vl_engine *e) {
   VL_TRY(vl_hnsw_reserve(&e->hnsw, e->rec.cap));
@@ -393,7 +425,7 @@ static int apply_node_delete(vl_engine *e, const vl_event *x, int dry) {
   if (dry) return VALORI_OK;
   if (n->record_id) {
     int64_t s = vl_rec_slot(&e->rec, n->record_id);
-    if (s >= 0) e->rec.node[s] = 0;
+    if (VL_ALWAYS(s >= 0)) e->rec.node[s] = 0; /* deleting a record deletes its node first */
   }
   vl_graph_remove_node(&e->graph, x->id, on_edge_removed, on_node_removed, e);
   return VALORI_OK;
@@ -444,7 +476,7 @@ static int run(vl_engine *e, const uint8_t *ev, size_t len, int dry, uint64_t *o
     case VALORI_OP_NODE_DELETE: rc = apply_node_delete(e, &x, dry); break;
     case VALORI_OP_EDGE_CREATE: rc = apply_edge_create(e, &x, dry, &id); break;
     case VALORI_OP_EDGE_DELETE: rc = apply_edge_delete(e, &x, dry); break;
-    default: rc = VALORI_EOPCODE; break;
+    default: rc = VALORI_EOPCODE; (void)VL_NEVER(1); break; /* the decoder refused unknown opcodes */
   }
   if (rc || dry) return rc;
   e->height++;

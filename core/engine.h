@@ -62,6 +62,13 @@ int vl_engine_validate(const vl_engine *e, const uint8_t *ev, size_t len);
 
 /* Current state root (32 bytes), O(1). */
 void vl_engine_root(const vl_engine *e, uint8_t out[32]);
+/* The index digest (valori_index_digest; vl_hnsw_digest), O(index). */
+void vl_engine_index_digest(const vl_engine *e, uint8_t out[32]);
+/* Counters, configuration and memory use (valori_stats_get). */
+void vl_engine_stats(const vl_engine *e, valori_stats *out);
+/* Recomputes the multiset hash from the content and compares it with the maintained one: ECORRUPT
+** when they differ (a snapshot whose content does not hash to its root), O(n). */
+int vl_engine_verify_content(const vl_engine *e);
 
 /* Snapshot codec (docs/FORMAT.md). save appends to buf; load builds a new engine. Load verifies
 ** magic, version, every section checksum and every structural invariant. */

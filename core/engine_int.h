@@ -1,6 +1,8 @@
 /*
 ** engine_int.h: the engine's private layout, shared by engine.c (apply, root), search.c (queries)
-** and snapshot.c (codec). Nothing outside core/ includes it.
+** and snapshot.c (codec), and by the tests that check the index itself (test_hnsw_reach.c). Hosts
+** never include it (CMake gives them core/include only); api.c reaches the engine through
+** engine.h and the query functions below.
 */
 #ifndef VL_ENGINE_INT_H
 #define VL_ENGINE_INT_H
@@ -31,7 +33,7 @@ static inline int vl_engine_indexed(const vl_engine *e) { return e->cfg.hnsw_m !
 /* Index level of a slot below rec.nslots, VL_NOT_IN_INDEX for slots outside the graph (every slot
 ** of an index-less store). */
 static inline uint8_t vl_engine_slot_level(const vl_engine *e, uint32_t slot) {
-  return vl_engine_indexed(e) ? e->hnsw.level[slot] : (uint8_t)VL_NOT_IN_INDEX;
+  return vl_hnsw_slot_level(&e->hnsw, slot);
 }
 
 /* View of the record store for the index. Valid until the next reserve. */
@@ -53,14 +55,17 @@ void vl_digest_node(const vl_gnode *n, uint8_t out[32]);
 void vl_digest_edge(const vl_gedge *e, uint8_t out[32]);
 /* Recomputes e->root from the accumulator and counters. */
 void vl_engine_refresh_root(vl_engine *e);
-/* Recomputes the multiset hash from scratch (for valori_check). */
+/* Recomputes the multiset hash from scratch (vl_engine_verify_content). */
 void vl_engine_recompute_acc(const vl_engine *e, vl_lthash *out);
 /* Grows the writer scratch to the record capacity. */
 int vl_engine_reserve_scratch(vl_engine *e);
 
-/* Queries (search.c). out must hold p->k entries. */
-int vl_engine_search(const vl_engine *e, vl_scratch *s, const int32_t *q, const valori_search_params *p,
-                     vl_cand *out, uint32_t *n);
+/* k-NN search (search.c) for parameters that passed valori_search's checks: refuses mode HNSW
+** without an index (EINVAL), converts the binary32 query (ENAN / EINF / ERANGE), resolves ef (0 =
+** the store's default, raised to k), sizes the caller's scratch s with allocator a (ENOMEM), then
+** plans and searches. out must hold p->k entries; *n receives how many were written. */
+int vl_engine_search(const vl_engine *e, vl_scratch *s, const valori_allocator *a, const float *query,
+                     const valori_search_params *p, vl_cand *out, uint32_t *n);
 int vl_engine_expand(const vl_engine *e, const uint64_t *seeds, size_t nseeds, uint32_t hops, uint32_t dir,
                      uint32_t max_nodes, valori_reach *out, size_t cap, size_t *out_n);
 /* Full consistency check (valori_check). */

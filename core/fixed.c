@@ -6,6 +6,8 @@
 */
 #include "fixed.h"
 
+#include "cpu.h"
+
 int vl_f32bits_to_q16(uint32_t bits, int32_t *out) {
   uint32_t sign = bits >> 31, exp = (bits >> 23) & 0xFFu, frac = bits & 0x7FFFFFu;
   uint32_t m, q;
@@ -58,7 +60,7 @@ float valori_q16_to_f32(int32_t q) {
   return f;
 }
 
-#if !defined(VALORI_NO_SIMD) && (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+#if defined(VL_CPU_DISPATCH)
 #define VL_CVT_AVX2 1
 #include <immintrin.h>
 /* vl_q16_of_bits on 8 lanes (AVX2 has per-lane variable shifts); returns nonzero if any lane is bad.
@@ -93,7 +95,7 @@ __attribute__((target("avx2"))) static int cvt8_avx2(const float *src, int32_t *
 int vl_vec_from_f32(const float *src, uint32_t dim, int32_t *dst) {
   uint32_t i = 0, bits, bad = 0;
 #ifdef VL_CVT_AVX2
-  if (__builtin_cpu_supports("avx2"))
+  if (vl_cpu_avx2())
     for (; i + 8 <= dim; i += 8) bad |= (uint32_t)cvt8_avx2(src + i, dst + i);
 #endif
   for (; i < dim; i++) {

@@ -4,6 +4,7 @@
 #include "hnsw.h"
 #include "dist.h"
 #include "records.h"
+#include "sha256.h"
 
 #if defined(__wasm__)
 /* WebAssembly has no prefetch instruction. One plain byte load per cache line gets the lines in
@@ -110,6 +111,10 @@ int vl_scratch_reserve(vl_scratch *s, const valori_allocator *a, uint32_t nslots
     s->sel_cap = sel;
   }
   return VALORI_OK;
+}
+
+size_t vl_scratch_bytes(const vl_scratch *s) {
+  return (size_t)s->stamp_cap * 4 * 2 + ((size_t)s->cand_cap + s->res_cap + s->sel_cap) * sizeof(vl_cand);
 }
 
 void vl_scratch_free(vl_scratch *s, const valori_allocator *a) {
@@ -277,6 +282,7 @@ void vl_hnsw_insert(vl_hnsw *h, const vl_space *sp, uint32_t slot, uint32_t L, u
   const int32_t *q = sp->vec + (size_t)slot * sp->dim;
   vl_cand cur;
   int32_t lc;
+  if (VL_NEVER(slot >= h->cap)) return; /* vl_hnsw_reserve covers every slot the records hold */
   vl_hnsw_links(h, slot, 0)[0] = 0;
   h->level[slot] = (uint8_t)L;
   h->up[slot] = up;
@@ -437,7 +443,7 @@ uint32_t vl_hnsw_search(const vl_hnsw *h, const vl_space *sp, const int32_t *q, 
   vl_cand cur;
   uint32_t nr, i, n;
   if (h->maxlevel < 0) return 0;
-  if (ef < k) ef = k;
+  if (VL_NEVER(ef < k)) ef = k;
   cur = mk(sp, dist_q(sp, q, h->entry), h->entry);
   greedy(h, sp, q, h->maxlevel, 0, &cur);
   nr = search_layer(h, sp, q, cur, ef, 0, f, s);
@@ -445,4 +451,34 @@ uint32_t vl_hnsw_search(const vl_hnsw *h, const vl_space *sp, const int32_t *q, 
   n = nr;
   for (i = nr; i > 0;) out[--i] = vl_heap_pop(s->res, &nr, 1);
   return n;
+}
+
+void vl_hnsw_digest(const vl_hnsw *h, uint32_t nslots, uint8_t out[32]) {
+  static const char domain[16] = "valori.index.v1";
+  vl_sha256_ctx s;
+  uint8_t b[28];
+  uint32_t i, lc, t;
+  vl_put32(b, h->M);
+  vl_put32(b + 4, h->M0);
+  vl_put32(b + 8, h->efc);
+  vl_put32(b + 12, h->entry);
+  vl_put32(b + 16, (uint32_t)h->maxlevel);
+  vl_put32(b + 20, h->nindex);
+  vl_put32(b + 24, nslots);
+  vl_sha256_init(&s);
+  vl_sha256_update(&s, domain, sizeof domain);
+  vl_sha256_update(&s, b, sizeof b);
+  for (i = 0; i < nslots; i++) {
+    uint8_t L = vl_hnsw_slot_level(h, i);
+    vl_sha256_update(&s, &L, 1);
+    if (L == VL_NOT_IN_INDEX) continue;
+    for (lc = 0; lc <= L; lc++) {
+      const uint32_t *l = vl_hnsw_links(h, i, lc);
+      for (t = 0; t <= l[0]; t++) {
+        vl_put32(b, l[t]);
+        vl_sha256_update(&s, b, 4);
+      }
+    }
+  }
+  vl_sha256_final(&s, out);
 }

@@ -77,8 +77,9 @@ void vl_hnsw_free_up(vl_hnsw *h, uint32_t L, uint32_t *up);
 void vl_hnsw_insert(vl_hnsw *h, const vl_space *sp, uint32_t slot, uint32_t L, uint32_t *up, vl_scratch *s);
 /* Removes every tombstone (state DEAD) from the graph, repairing the links around them. */
 void vl_hnsw_purge(vl_hnsw *h, const vl_space *sp, uint32_t nslots, vl_scratch *s);
-/* k nearest LIVE slots matching f (NULL = all) to q with beam width ef; sorted ascending.
-** Returns how many were written to out (<= k). */
+/* k nearest LIVE slots matching f (NULL = all) to q with beam width ef (>= k: the engine resolves
+** it, search.c); sorted ascending. Returns how many were written to out (<= k). s must have been
+** reserved for the store's slot capacity and ef. */
 uint32_t vl_hnsw_search(const vl_hnsw *h, const vl_space *sp, const int32_t *q, uint32_t k, uint32_t ef,
                         const vl_filter *f, vl_scratch *s, vl_cand *out);
 /* Link list of slot at level lc: count in [0], slots in [1..count]. */
@@ -86,9 +87,19 @@ static inline uint32_t *vl_hnsw_links(const vl_hnsw *h, uint32_t slot, uint32_t 
   return lc == 0 ? h->l0 + (size_t)slot * (1 + h->M0) : h->up[slot] + (size_t)(lc - 1) * (1 + h->M);
 }
 size_t vl_hnsw_bytes(const vl_hnsw *h);
+/* Level of a slot in the graph: VL_NOT_IN_INDEX for slots outside it, and for every slot of an
+** index that holds no arrays at all (an index-less store's, cap 0). */
+static inline uint8_t vl_hnsw_slot_level(const vl_hnsw *h, uint32_t slot) {
+  return slot < h->cap ? h->level[slot] : (uint8_t)VL_NOT_IN_INDEX;
+}
+/* The index digest (docs/FORMAT.md, "State root encodings"): SHA-256 over the parameters, the entry
+** point and, for slots 0..nslots-1, each slot's level and link lists. An index-less store's empty
+** index (M = 0, no arrays) has a well-defined digest too. */
+void vl_hnsw_digest(const vl_hnsw *h, uint32_t nslots, uint8_t out[32]);
 
 int vl_scratch_reserve(vl_scratch *s, const valori_allocator *a, uint32_t nslots, uint32_t ef, uint32_t M0);
 void vl_scratch_free(vl_scratch *s, const valori_allocator *a);
+size_t vl_scratch_bytes(const vl_scratch *s);
 int vl_filter_match(const vl_filter *f, uint64_t tag);
 
 #endif

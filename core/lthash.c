@@ -16,12 +16,13 @@
 */
 #include "lthash.h"
 
+#include "cpu.h"
 #include "vl_int.h"
 
 #if !defined(VALORI_NO_SIMD) && (defined(__SSE2__) || defined(_M_X64))
 #define VL_LT_SSE2 1
 #include <emmintrin.h>
-#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+#if defined(VL_CPU_DISPATCH)
 #define VL_LT_AVX2 1 /* compiled with a target attribute, chosen at run time by CPU support */
 #include <immintrin.h>
 #endif
@@ -227,15 +228,14 @@ __attribute__((target("avx2"))) static void lt_fold_avx2(vl_lthash *h, const uin
 }
 #undef VL_LT_QR8
 #undef VL_LT_ROTL8
-static int lt_have_avx2(void) { return __builtin_cpu_supports("avx2") != 0; }
 
 /* Exposed for the tests; only call it where vl_lthash_kernel() says "avx2". */
 void vl_lthash_fold_avx2(vl_lthash *h, const uint8_t digest[32], int sign) { lt_fold_avx2(h, digest, sign); }
 static void vl_lthash_fold(vl_lthash *h, const uint8_t digest[32], int sign) {
-  if (lt_have_avx2()) lt_fold_avx2(h, digest, sign);
+  if (vl_cpu_avx2()) lt_fold_avx2(h, digest, sign);
   else vl_lthash_fold_sse2(h, digest, sign);
 }
-const char *vl_lthash_kernel(void) { return lt_have_avx2() ? "avx2" : "sse2"; }
+const char *vl_lthash_kernel(void) { return vl_cpu_avx2() ? "avx2" : "sse2"; }
 #elif defined(VL_LT_SSE2)
 static void vl_lthash_fold(vl_lthash *h, const uint8_t digest[32], int sign) { vl_lthash_fold_sse2(h, digest, sign); }
 const char *vl_lthash_kernel(void) { return "sse2"; }

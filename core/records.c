@@ -103,16 +103,12 @@ void vl_rec_unreserve_all(vl_records *r) {
   }
 }
 
-uint32_t vl_rec_peek_slot(const vl_records *r, uint32_t ahead) {
-  if (ahead < r->nfree) return r->freel[r->nfree - 1 - ahead];
-  return r->nslots + (ahead - r->nfree);
-}
-
 static void posting_add(vl_records *r, uint32_t slot, uint64_t tag) {
   uint32_t pi;
   vl_posting *p;
-  vl_map_get(&r->tags, tag, &pi); /* reserved by vl_rec_reserve_tag */
+  if (VL_NEVER(!vl_map_get(&r->tags, tag, &pi))) return; /* reserved by vl_rec_reserve_tag */
   p = &r->post[pi];
+  if (VL_NEVER(p->n >= p->cap)) return;
   if (p->pend) p->pend--;
   r->tagpos[slot] = p->n;
   p->slots[p->n++] = slot;
@@ -122,7 +118,7 @@ static void posting_add(vl_records *r, uint32_t slot, uint64_t tag) {
 static void posting_remove(vl_records *r, uint32_t slot) {
   uint32_t pi, pos, last;
   vl_posting *p;
-  vl_map_get(&r->tags, r->tag[slot], &pi);
+  if (VL_NEVER(!vl_map_get(&r->tags, r->tag[slot], &pi))) return; /* every LIVE slot is posted */
   p = &r->post[pi];
   pos = r->tagpos[slot];
   last = p->slots[--p->n];

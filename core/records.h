@@ -58,8 +58,6 @@ int vl_rec_reserve_ids(vl_records *r, uint32_t extra);
 int vl_rec_reserve_tag(vl_records *r, uint64_t tag);
 void vl_rec_unreserve_all(vl_records *r);
 
-/* The slot the next vl_rec_take_slot will return, `ahead` takes from now (0 = next). */
-uint32_t vl_rec_peek_slot(const vl_records *r, uint32_t ahead);
 /* Commit: takes the next slot and makes it LIVE with the given content (meta ownership passes). */
 uint32_t vl_rec_commit_insert(vl_records *r, uint64_t id, uint64_t tag, const int32_t *vec, uint8_t *meta, uint32_t meta_len);
 /* Commit: LIVE -> DEAD (removed from id map and posting list; vector kept for the index). */

@@ -12,9 +12,12 @@
 **   than min(k, matching).
 ** - an index-less store (VALORI_INDEX_NONE): AUTO is always the exact scan (of the postings when
 **   filtered); mode HNSW is refused with EINVAL.
+** vl_engine_search owns everything around the plan: the refusal of mode HNSW without an index, the
+** query's conversion, ef (resolved here only) and the sizing of the caller's scratch.
 */
 #include "dist.h"
 #include "engine_int.h"
+#include "fixed.h"
 
 #define VL_EXACT_SMALL 1024u  /* stores up to this size are always searched exactly */
 #define VL_EXACT_FILTER 2048u /* filters matching up to this many records are scanned exactly */
@@ -61,14 +64,14 @@ static uint32_t exact_tags(const vl_engine *e, vl_scratch *s, const int32_t *q, 
   return topk_drain(s, nr, out);
 }
 
-int vl_engine_search(const vl_engine *e, vl_scratch *s, const int32_t *q, const valori_search_params *p,
-                     vl_cand *out, uint32_t *n) {
+/* The planner over a converted query, with ef resolved and the scratch sized. */
+static uint32_t plan_and_search(const vl_engine *e, vl_scratch *s, const int32_t *q, const valori_search_params *p,
+                                uint32_t ef, vl_cand *out) {
   uint64_t tags[VALORI_MAX_TAGS];
   vl_filter f, *fp = NULL;
-  uint32_t k = p->k, ef = p->ef ? p->ef : e->cfg.hnsw_ef_search, i, got;
+  uint32_t k = p->k, i, got;
   uint64_t live = e->rec.live, matching = live, want;
   vl_space sp = vl_engine_space(e);
-  if (ef < k) ef = k;
   if (p->ntags) { /* sorted, duplicate-free copy of the filter */
     uint32_t m = 0;
     for (i = 0; i < p->ntags; i++) tags[i] = p->tags[i];
@@ -90,17 +93,33 @@ int vl_engine_search(const vl_engine *e, vl_scratch *s, const int32_t *q, const 
     }
   }
   want = matching < k ? matching : k;
-  if (!vl_engine_indexed(e) && p->mode == VALORI_SEARCH_HNSW) return VALORI_EINVAL;
   if (p->mode == VALORI_SEARCH_EXACT || !vl_engine_indexed(e) ||
-      (p->mode == VALORI_SEARCH_AUTO && (fp ? matching <= VL_MAX(VL_EXACT_FILTER, live / 16) : live <= VL_EXACT_SMALL))) {
-    *n = fp ? exact_tags(e, s, q, k, fp, out) : exact_all(e, s, q, k, out);
-    return VALORI_OK;
-  }
+      (p->mode == VALORI_SEARCH_AUTO && (fp ? matching <= VL_MAX(VL_EXACT_FILTER, live / 16) : live <= VL_EXACT_SMALL)))
+    return fp ? exact_tags(e, s, q, k, fp, out) : exact_all(e, s, q, k, out);
   got = vl_hnsw_search(&e->hnsw, &sp, q, k, ef, fp, s, out);
   if (p->mode == VALORI_SEARCH_AUTO && got < want)
     got = fp ? exact_tags(e, s, q, k, fp, out) : exact_all(e, s, q, k, out);
-  *n = got;
-  return VALORI_OK;
+  return got;
+}
+
+int vl_engine_search(const vl_engine *e, vl_scratch *s, const valori_allocator *a, const float *query,
+                     const valori_search_params *p, vl_cand *out, uint32_t *n) {
+  const uint32_t dim = e->cfg.dim;
+  uint32_t ef = p->ef ? p->ef : e->cfg.hnsw_ef_search; /* the one place ef is resolved */
+  int32_t qbuf[256], *q = qbuf;
+  int rc;
+  if (!vl_engine_indexed(e) && p->mode == VALORI_SEARCH_HNSW) return VALORI_EINVAL; /* no index to search */
+  if (ef < p->k) ef = p->k;
+  if (dim > 256) {
+    q = (int32_t *)vl_alloc(a, (size_t)dim * 4);
+    if (!q) return VALORI_ENOMEM;
+  }
+  rc = vl_vec_from_f32(query, dim, q);
+  /* visited marks are for graph walks: an index-less store only scans, so it needs none */
+  if (!rc) rc = vl_scratch_reserve(s, a, vl_engine_indexed(e) ? e->rec.cap : 0, ef, e->hnsw.M0);
+  if (!rc) *n = plan_and_search(e, s, q, p, ef, out);
+  if (q != qbuf) vl_free(a, q, (size_t)dim * 4);
+  return rc;
 }
 
 /* ---- graph expansion */
@@ -148,12 +167,15 @@ int vl_engine_expand(const vl_engine *e, const uint64_t *seeds, size_t nseeds, u
     for (i = start; i < end && count < max_nodes; i++) {
       const vl_gnode *u = vl_graph_node(&e->graph, all[i].node_id);
       uint32_t pass, t;
+      if (VL_NEVER(!u)) continue; /* every visited id is a node: seeds were checked, edges join nodes */
       for (pass = 0; pass < 2; pass++) {
         const vl_idlist *l = pass == 0 ? &u->out : &u->in;
         if (!(dir & (pass == 0 ? VALORI_DIR_OUT : VALORI_DIR_IN))) continue;
         for (t = 0; t < l->n && count < max_nodes; t++) {
           const vl_gedge *g = vl_graph_edge(&e->graph, l->v[t]);
-          uint64_t other = pass == 0 ? g->to : g->from;
+          uint64_t other;
+          if (VL_NEVER(!g)) continue; /* adjacency lists hold existing edges only */
+          other = pass == 0 ? g->to : g->from;
           if (vl_map_get(&seen, other, NULL)) continue;
           vl_map_put(&seen, other, 1);
           all[count].node_id = other;
@@ -184,8 +206,6 @@ int vl_engine_check(const vl_engine *e) {
   const vl_records *r = &e->rec;
   const vl_hnsw *h = &e->hnsw;
   const vl_graph *g = &e->graph;
-  vl_lthash acc;
-  uint8_t a1[VL_LTHASH_BYTES], a2[VL_LTHASH_BYTES];
   const int idx = vl_engine_indexed(e);
   uint64_t live = 0, dead = 0, posted = 0;
   uint32_t i, lc, t, s;
@@ -249,9 +269,5 @@ int vl_engine_check(const vl_engine *e) {
       VL_CHECK(x && x->to == n->id && (t == 0 || n->in.v[t - 1] < n->in.v[t]));
     }
   }
-  vl_engine_recompute_acc(e, &acc);
-  vl_lthash_serialize(&acc, a1);
-  vl_lthash_serialize(&e->acc, a2);
-  VL_CHECK(memcmp(a1, a2, sizeof a1) == 0);
-  return VALORI_OK;
+  return vl_engine_verify_content(e);
 }

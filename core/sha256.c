@@ -13,8 +13,9 @@
 
 #include <string.h>
 
-#if !defined(VALORI_NO_SIMD) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11 && \
-    (defined(__x86_64__) || defined(__i386__))
+#include "cpu.h"
+
+#if defined(VL_CPU_SHA_DISPATCH)
 #define VL_SHA_NI 1 /* compiled with a target attribute, chosen at run time by CPU support */
 #include <immintrin.h>
 #endif
@@ -132,16 +133,13 @@ __attribute__((target("sha,sse4.1"))) static void sha256_blocks_shani(uint32_t s
 }
 #undef VL_SHA_NI_4ROUNDS
 
-static int sha_have_ni(void) {
-  return __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1") && __builtin_cpu_supports("ssse3");
-}
 /* Exposed for the tests; only call it where vl_sha256_kernel() says "sha-ni". */
 void vl_sha256_blocks_shani(uint32_t st[8], const uint8_t *p, size_t nblocks) { sha256_blocks_shani(st, p, nblocks); }
 static void vl_sha256_blocks(uint32_t st[8], const uint8_t *p, size_t nblocks) {
-  if (sha_have_ni()) sha256_blocks_shani(st, p, nblocks);
+  if (vl_cpu_sha_ni()) sha256_blocks_shani(st, p, nblocks);
   else vl_sha256_blocks_scalar(st, p, nblocks);
 }
-const char *vl_sha256_kernel(void) { return sha_have_ni() ? "sha-ni" : "scalar"; }
+const char *vl_sha256_kernel(void) { return vl_cpu_sha_ni() ? "sha-ni" : "scalar"; }
 #else
 static void vl_sha256_blocks(uint32_t st[8], const uint8_t *p, size_t nblocks) { vl_sha256_blocks_scalar(st, p, nblocks); }
 const char *vl_sha256_kernel(void) { return "scalar"; }

@@ -53,6 +53,7 @@ int vl_map_get(const vl_map *m, uint64_t key, uint32_t *val) {
 void vl_map_put(vl_map *m, uint64_t key, uint32_t val) {
   uint32_t i;
   if (!key) { m->zhas = 1; m->zval = val; return; }
+  if (VL_NEVER(m->n >= m->cap)) return; /* no room reserved: would probe forever (or index cap - 1 of 0) */
   for (i = map_slot(m, key);; i = (i + 1) & (m->cap - 1)) {
     if (m->keys[i] == key) { m->vals[i] = val; return; }
     if (!m->keys[i]) { m->keys[i] = key; m->vals[i] = val; m->n++; return; }

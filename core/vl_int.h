@@ -160,6 +160,5 @@ static inline const uint8_t *vl_rd_take(vl_rd *r, size_t k) {
 }
 static inline uint32_t vl_rd_u32(vl_rd *r) { const uint8_t *q = vl_rd_take(r, 4); return q ? vl_get32(q) : 0; }
 static inline uint64_t vl_rd_u64(vl_rd *r) { const uint8_t *q = vl_rd_take(r, 8); return q ? vl_get64(q) : 0; }
-static inline uint16_t vl_rd_u16(vl_rd *r) { const uint8_t *q = vl_rd_take(r, 2); return q ? vl_get16(q) : 0; }
 
 #endif /* VL_INT_H */

@@ -41,8 +41,9 @@ static char *vw_num(char *p, unsigned long v) {
 #define S(T) do { p = vw_put(p, "\"size\":"); p = vw_num(p, (unsigned long)sizeof(T)); } while (0)
 
 /* JSON: {"hit":{"id":0,"distance":8,"size":16},"edge":{...},...,"vfs":{"READ":1,...}}: the size
-** and field offsets of every struct JS reads, plus the VFS open flags (valori_constants_json has
-** no VFS section). Static buffer, built once. */
+** and field offsets of every struct JS reads, plus the VFS open flags (the same values as
+** valori_constants_json's "vfs" section; the JS storage backends read them from here). Static
+** buffer, built once. */
 const char *vw_layout_json(void) {
   char *p = vw_layout_buf;
   if (vw_layout_buf[0]) return vw_layout_buf;

@@ -288,6 +288,17 @@ static void test_search_modes(void) {
   VT_EQ_INT(valori_search(db, s, q, &hn, h, &n), VALORI_EINVAL);
   VT_EQ_INT(valori_search_expand(db, s, q, &hn, 1, VALORI_DIR_OUT, 8, h, &n, nodes, 8, &nn), VALORI_EINVAL);
   VT_EQ_INT(nn, 77);
+  /* the mode is refused before the query is read (valori.h's order), with or without a searcher */
+  {
+    float bad[DIM];
+    uint32_t nan = 0x7FC00000u;
+    memcpy(bad, q, sizeof bad);
+    memcpy(&bad[3], &nan, 4);
+    VT_EQ_INT(valori_search(db, s, bad, &hn, h, &n), VALORI_EINVAL);
+    VT_EQ_INT(valori_search(db, NULL, bad, &hn, h, &n), VALORI_EINVAL);
+    VT_EQ_INT(valori_search(db, s, bad, &ex, h, &n), VALORI_ENAN);
+    VT_EQ_INT(n, 77);
+  }
   /* parameter errors keep their codes */
   hn.k = 0;
   VT_EQ_INT(valori_search(db, s, q, &hn, h, &n), VALORI_EK);
