@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 typedef struct vs_opt {
   const char *flag, *env, *def, *help;
@@ -258,6 +259,13 @@ int vs_serve_main(int argc, char **argv) {
     if (!s->access_log) {
       fprintf(stderr, "error: --access-log %s: %s\n", s->cfg.access_log, strerror(errno));
       return 2;
+    }
+  }
+  { /* each open collection holds 3 descriptors (directory, LOCK, tail segment): allow what the system allows */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+      rl.rlim_cur = rl.rlim_max;
+      setrlimit(RLIMIT_NOFILE, &rl);
     }
   }
   /* every thread started from here on inherits the mask; main takes the signals with sigwait */
