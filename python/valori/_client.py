@@ -492,10 +492,15 @@ class Valori:
             order (by depth, then id). Hits without a linked node are still hits.
         """
         self._live()
-        q, k, ef, m, t = self._search_args(query, k, ef, tag, tags, mode)
+        # valori.h: hops, dir and max_nodes are checked before the search's own arguments
         h = cv.u32(hops, self._err, "hops")
+        if h > self._limits()["MAX_HOPS"]:
+            raise self._err("EINVAL", f"hops = {h}: at most {self._limits()['MAX_HOPS']}")
         d = self._enum("dir", dir, "dir")
         mx = cv.u32(max_nodes, self._err, "max_nodes")
+        if mx == 0:
+            raise self._err("EINVAL", "max_nodes = 0: at least 1")
+        q, k, ef, m, t = self._search_args(query, k, ef, tag, tags, mode)
         with self._b.lock:
             if not self._ready():
                 self._empty_content(q, "query")

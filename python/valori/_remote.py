@@ -310,6 +310,7 @@ class Remote:
         self.state_lock = threading.Lock()
         self.closed = False
         self.dim: Optional[int] = None
+        self.index: Optional[str] = None
         self.limits = server.C["limits"]
         if not self.ensure(cfg.get("dim")) and not cfg["create"]:
             raise server.named("ENOCOLLECTION", f"no collection named {name!r} (create=False)")
@@ -341,6 +342,7 @@ class Remote:
         if want:
             raise self.err("ECONFIG", f"collection {self.name!r} has other options than " + ", ".join(want))
         self.dim = info.dim
+        self.index = info.index
 
     def describe(self) -> Optional[CollectionInfo]:
         try:
@@ -458,6 +460,8 @@ class Remote:
         return next(k for k, x in self.C[table].items() if x == v).lower()
 
     def _search_body(self, q: Any, k: int, ef: int, mode: int, tags: Optional[List[int]]) -> Dict[str, Any]:
+        if mode == self.C["search"]["HNSW"] and self.index == "none":  # valori.h: before the query's content
+            raise self.err("EINVAL", "mode hnsw on an index-less collection (index 'none')")
         self._content(q, "query")
         body: Dict[str, Any] = {"vector": cv.to_floats(q), "k": k, "mode": self._name_of("search", mode)}
         if ef:

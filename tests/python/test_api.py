@@ -175,6 +175,8 @@ def test_index_less_store(make_db: Any) -> None:
     assert s.index == "none" and s.hnsw_m == 0
     assert [h.id for h in db.search([1, 1], k=2)] == [2, 1]
     expect_error(db, "EINVAL", lambda: db.search([1, 1], mode="hnsw"))
+    expect_error(db, "EINVAL", lambda: db.search([float("nan"), 1], mode="hnsw"))  # the mode before the query
+    expect_error(db, "ENAN", lambda: db.search([float("nan"), 1], mode="exact"))
     with pytest.raises(ValoriError) as e:
         make_db(dim=2, index="none", hnsw={"m": 8})
     assert e.value.code == "EINVAL"
@@ -226,6 +228,9 @@ def test_graph_nodes_edges_neighbors_expand(make_db: Any) -> None:
     expect_error(db, "ENOTFOUND", lambda: db.neighbors(77))
     expect_error(db, "ENOTFOUND", lambda: db.expand([77]))
     expect_error(db, "EINVAL", lambda: db.expand([n1], hops=17))
+    expect_error(db, "EINVAL", lambda: db.search_expand([float("nan"), 0], hops=17))  # expansion args first
+    expect_error(db, "EINVAL", lambda: db.search_expand([0, 0], k=0, max_nodes=0))
+    expect_error(db, "EK", lambda: db.search_expand([float("nan"), 0], k=0))
     expect_error(db, "EINVAL", lambda: db.neighbors(n1, dir="up"))
     # deleting a record deletes its node and the node's edges
     db.delete(r1)
