@@ -4,7 +4,7 @@
 ** Why it exists: JS cannot build C structs or size_t arrays without knowing their layout, so these
 ** wrappers take and return only scalars and pointers to plain arrays (uint32 lengths, uint64 ids),
 ** and vw_layout_json() reports the size and field offsets of every struct JS *reads* (hits, edges,
-** nodes, reach entries, stats) and the VFS flags. Nothing here holds global mutable state except
+** nodes, reach entries, stats, the open report). Nothing here holds global mutable state except
 ** the layout string, built once. A vw_handle owns a valori_db, the JS-backed VFS bound to it (vfs_js.c) and
 ** one reusable searcher (JS calls are single-threaded per wasm instance).
 */
@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <malloc.h>
+#include <string.h>
 #include "valori.h"
 #include "vfs_js.h"
 
@@ -28,7 +29,7 @@ const char *vw_constants_json(void) { return valori_constants_json(); }
 
 
 /* Sizes and offsets are computed at run time (offsetof is not a preprocessor value). */
-static char vw_layout_buf[1024];
+static char vw_layout_buf[2048];
 
 static char *vw_put(char *p, const char *s) { while (*s) *p++ = *s++; return p; }
 static char *vw_num(char *p, unsigned long v) {
@@ -40,10 +41,9 @@ static char *vw_num(char *p, unsigned long v) {
 #define F(T, f) do { p = vw_put(p, "\"" #f "\":"); p = vw_num(p, (unsigned long)offsetof(T, f)); p = vw_put(p, ","); } while (0)
 #define S(T) do { p = vw_put(p, "\"size\":"); p = vw_num(p, (unsigned long)sizeof(T)); } while (0)
 
-/* JSON: {"hit":{"id":0,"distance":8,"size":16},"edge":{...},...,"vfs":{"READ":1,...}}: the size
-** and field offsets of every struct JS reads, plus the VFS open flags (the same values as
-** valori_constants_json's "vfs" section; the JS storage backends read them from here). Static
-** buffer, built once. */
+/* JSON: {"hit":{"id":0,"distance":8,"size":16},"edge":{...},...}: the size and field offsets of
+** every struct JS reads or fills (every other constant, the VFS flags included, is in
+** valori_constants_json). Static buffer, built once. */
 const char *vw_layout_json(void) {
   char *p = vw_layout_buf;
   if (vw_layout_buf[0]) return vw_layout_buf;
@@ -60,11 +60,8 @@ const char *vw_layout_json(void) {
   F(valori_stats, index_bytes); F(valori_stats, other_bytes); F(valori_stats, dim); F(valori_stats, metric);
   F(valori_stats, hnsw_m); F(valori_stats, hnsw_ef_construction); F(valori_stats, hnsw_ef_search);
   F(valori_stats, index); S(valori_stats);
-  p = vw_put(p, "},\"vfs\":{\"READ\":"); p = vw_num(p, VALORI_VFS_READ);
-  p = vw_put(p, ",\"WRITE\":"); p = vw_num(p, VALORI_VFS_WRITE);
-  p = vw_put(p, ",\"CREATE\":"); p = vw_num(p, VALORI_VFS_CREATE);
-  p = vw_put(p, ",\"EXCL\":"); p = vw_num(p, VALORI_VFS_EXCL);
-  p = vw_put(p, ",\"TRUNC\":"); p = vw_num(p, VALORI_VFS_TRUNC);
+  p = vw_put(p, "},\"recovery\":{"); F(valori_recovery, code); F(valori_recovery, file); F(valori_recovery, offset);
+  F(valori_recovery, height); F(valori_recovery, detail); S(valori_recovery);
   p = vw_put(p, "}}");
   *p = 0;
   return vw_layout_buf;
@@ -82,10 +79,12 @@ uint32_t vw_heap_used(void) {
 /* ---- lifecycle */
 
 /* Opens a database. vfs_id 0 = in memory; otherwise the id of a JS storage backend registered with
-** the module (vfs_js.c). On success *out receives a handle to pass to every other vw_ function. */
+** the module (vfs_js.c). On success *out receives a handle to pass to every other vw_ function. On
+** failure *rep (caller-owned, may be NULL) says why: valori_open_report's report (file, offset,
+** height and a static reason for a damaged store; only the code for an in-memory database). */
 int vw_open(const char *path, uint32_t dim, uint32_t metric, uint32_t m, uint32_t efc, uint32_t efs,
             uint32_t index, uint32_t flags, uint32_t sync_mode, uint64_t snapshot_every, uint64_t segment_bytes,
-            int32_t vfs_id, vw_handle **out) {
+            int32_t vfs_id, vw_handle **out, valori_recovery *rep) {
   valori_options o;
   vw_handle *h;
   int rc;
@@ -108,8 +107,13 @@ int vw_open(const char *path, uint32_t dim, uint32_t metric, uint32_t m, uint32_
     h->has_vfs = 1;
     o.vfs = &h->vfs;
   }
-  rc = valori_open(path, &o, &h->db);
+  if (rep) {
+    memset(rep, 0, sizeof *rep);
+    rep->detail = "";
+  }
+  rc = vfs_id ? valori_open_report(path, &o, &h->db, rep) : valori_open(path, &o, &h->db);
   if (rc) {
+    if (rep) rep->code = rc;
     free(h);
     return rc;
   }
@@ -181,8 +185,18 @@ int vw_insert_batch(vw_handle *h, uint32_t n, const float *vecs, const uint64_t 
 
 int vw_delete(vw_handle *h, uint64_t id) { return valori_delete(h->db, id); }
 
-int vw_update(vw_handle *h, uint64_t id, const float *vec, int32_t has_tag, uint64_t tag) {
-  return valori_update(h->db, id, vec, has_tag ? &tag : NULL);
+/* valori_update_record with scalar arguments: fields = VALORI_UPDATE_* bits; vec, tag and meta are
+** read only when their bit is set (C checks fields, the vector, then the metadata). */
+int vw_update_record(vw_handle *h, uint64_t id, uint32_t fields, const float *vec, uint64_t tag, const void *meta,
+                     uint32_t meta_len) {
+  valori_update_fields u;
+  memset(&u, 0, sizeof u);
+  u.fields = fields;
+  u.vec = vec;
+  u.tag = tag;
+  u.meta = meta;
+  u.meta_len = meta_len;
+  return valori_update_record(h->db, id, &u);
 }
 
 int vw_set_meta(vw_handle *h, uint64_t id, const void *meta, uint32_t meta_len) {

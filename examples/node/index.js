@@ -4,7 +4,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
-import { Valori } from 'valori'; // this repository's package (self-reference); `npm i valori` elsewhere
+import { Valori } from 'valori'; // js/, through the repository's npm workspace; `npm i valori` elsewhere
 
 const dir = process.argv[2] || fs.mkdtempSync(path.join(os.tmpdir(), 'valori-example-'));
 

@@ -35,16 +35,25 @@ export class IdbBackend {
     this.removed = new Set();
     this.EIO = core.C.codes.EIO;
     this.EBUFSIZE = core.C.codes.EBUFSIZE;
-    this.F = core.L.vfs;
+    this.F = core.C.vfs;
     this.lastError = null;
     this.release = null;
     this.mounted = false;
   }
 
-  fail(name, cause) { return { vcode: this.core.C.codes[name], cause }; }
+  fail(name, cause, detail) { return { vcode: this.core.C.codes[name], cause, detail }; }
 
-  /** Takes the Web Lock (unless read-only), mounts and loads the store from IndexedDB. */
-  async prepare({ readOnly }) {
+  /**
+   * Takes the Web Lock (unless read-only), mounts and loads the store from IndexedDB. A store that
+   * does not exist yet is only created with `create` and a dimension: without one the open is
+   * refused before anything (an empty IndexedDB database) is created.
+   */
+  async prepare({ create, readOnly, dim }) {
+    if (!create || !dim) {
+      const exists = await idbDatabaseExists(this.mount);
+      if (exists === false && !create) throw this.fail('ENOTFOUND', null, `no store named ${this.name}`);
+      if (exists === false) throw this.fail('EINVAL', null, `dim is required to create a new store (there is no store named ${this.name})`);
+    }
     if (!readOnly) {
       try {
         this.release = await acquireWebLock('valori:' + this.name);
@@ -61,7 +70,7 @@ export class IdbBackend {
       this.db = await new Promise((resolve, reject) =>
         this.IDBFS.getDB(this.mount, (err, db) => (err ? reject(err) : resolve(db))));
     } catch (e) {
-      this.dispose();
+      await this.dispose();
       throw (e && typeof e.vcode == 'number') ? e : this.fail(isQuota(e) ? 'ENOSPC' : 'EIO', e);
     }
   }
@@ -171,7 +180,7 @@ export class IdbBackend {
   }
 
   /** Unmounts (dropping the in-memory copy) and releases the Web Lock. */
-  dispose() {
+  async dispose() {
     for (const f of this.files.values()) { try { this.FS.close(f.s); } catch { /* closed */ } }
     this.files.clear();
     if (this.mounted) {
@@ -179,6 +188,17 @@ export class IdbBackend {
       this.mounted = false;
     }
     if (this.release) { this.release(); this.release = null; }
+  }
+}
+
+/** true / false when indexedDB.databases() can tell whether `name` exists; null when it cannot. */
+async function idbDatabaseExists(name) {
+  if (typeof indexedDB == 'undefined' || typeof indexedDB.databases != 'function') return null;
+  try {
+    const list = await indexedDB.databases();
+    return list.some((d) => d.name === name);
+  } catch {
+    return null;
   }
 }
 

@@ -4,14 +4,14 @@
 // (fs.fsyncSync on the file, and on the directory after renames/creates/removes). Emscripten's
 // NODEFS is not used because its fsync does not reach the disk.
 //
-// Single writer: an exclusive lock file `node.lock` (O_CREAT|O_EXCL) holding the owner's pid;
-// a lock left by a dead process is taken over, a live one gives ELOCKED. Handles in the same process
-// are tracked in a Set, so a second open of the same directory in one process is refused too.
+// Single writer: the lock every host takes, flock(2) on <dir>/LOCK (docs/STORAGE.md), on a descriptor
+// of this process, taken with util-linux flock(1) (node-lock.js). It is taken in prepare(), before
+// the core opens the store (the VFS `lock` call the core makes during valori_open only checks that it
+// is held) and released by the core's `unlock` call when the store closes. A second open of the same
+// directory, in this process or any other, native or Node, gets ELOCKED.
 import fs from 'node:fs';
 import path from 'node:path';
-
-const LOCK_NAME = 'node.lock';
-const heldLocks = new Set();
+import { StoreLock, isLockFailure } from './node-lock.js';
 
 export class NodeFsBackend {
   constructor(core, dir) {
@@ -21,20 +21,42 @@ export class NodeFsBackend {
     this.nextFh = 1;
     this.EIO = core.C.codes.EIO;
     this.EBUFSIZE = core.C.codes.EBUFSIZE;
-    this.F = core.L.vfs;
-    this.lockFd = -1;
+    this.F = core.C.vfs;
+    this.writerLock = null;
     this.lastError = null;
   }
 
-  /** Creates the directory (create = true) or checks it exists; throws a {vcode} object. */
-  prepare(create) {
-    if (create) fs.mkdirSync(this.dir, { recursive: true });
-    else if (!fs.existsSync(this.dir)) throw this.fail('ENOTFOUND', null);
+  /**
+   * Before the core opens the store: checks the directory exists, or creates it (create, and only
+   * with a dimension: a new store needs one, and a refused open leaves nothing behind), then takes
+   * the writer lock unless readOnly. Throws a {vcode, detail} object.
+   */
+  async prepare({ create, readOnly, dim }) {
+    let st = null;
+    try { st = fs.statSync(this.dir); } catch (e) { if (e.code !== 'ENOENT') throw this.map(e); }
+    let made = false;
+    if (!st) {
+      if (!create) throw this.fail('ENOTFOUND', null, `no store at ${this.dir}`);
+      if (!dim) throw this.fail('EINVAL', null, `dim is required to create a new store (nothing exists at ${this.dir})`);
+      this.wrap(() => fs.mkdirSync(this.dir, { recursive: true }));
+      made = true;
+    } else if (!st.isDirectory()) {
+      throw this.fail('EIO', null, `${this.dir} is not a directory`);
+    }
+    if (readOnly) return;
+    try {
+      this.writerLock = await StoreLock.acquire(this.dir);
+    } catch (e) {
+      if (made) { try { fs.rmdirSync(this.dir); } catch { /* not empty: leave it */ } }
+      if (isLockFailure(e)) throw this.fail(e.name, e.cause, e.detail);
+      throw this.map(e);
+    }
   }
 
-  fail(name, cause) {
-    return { vcode: this.core.C.codes[name], cause };
+  fail(name, cause, detail) {
+    return { vcode: this.core.C.codes[name], cause, detail };
   }
+
 
   map(e) {
     const c = e && e.code;
@@ -110,51 +132,26 @@ export class NodeFsBackend {
       .filter((d) => d.isFile()).map((d) => d.name));
   }
 
+  /** The core's lock call (valori_open): the lock was taken in prepare(); check it is held. */
   lock() {
-    if (heldLocks.has(this.dir)) throw this.fail('ELOCKED', null);
-    const lp = path.join(this.dir, LOCK_NAME);
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const fd = fs.openSync(lp, 'wx', 0o644);
-        fs.writeSync(fd, `${process.pid}\n`);
-        fs.fsyncSync(fd);
-        this.lockFd = fd;
-        heldLocks.add(this.dir);
-        return;
-      } catch (e) {
-        if (e.code !== 'EEXIST') throw this.map(e);
-        let pid = 0;
-        try { pid = parseInt(fs.readFileSync(lp, 'utf8'), 10); } catch { /* vanished: retry */ }
-        if (pid > 0 && pid !== process.pid && isAlive(pid)) throw this.fail('ELOCKED', null);
-        // Stale: its owner is gone. Remove and retry once.
-        try { fs.unlinkSync(lp); } catch (e2) { if (e2.code !== 'ENOENT') throw this.map(e2); }
-      }
-    }
-    throw this.fail('ELOCKED', null);
+    if (!this.writerLock || !this.writerLock.held) throw this.fail('EIO', null, 'the writer lock was not taken before the open');
   }
 
+  /** The core's unlock call (valori_close, or a failed open): releases the lock at once. */
   unlock() {
-    if (this.lockFd < 0) return;
-    const fd = this.lockFd;
-    this.lockFd = -1;
-    heldLocks.delete(this.dir);
-    this.wrap(() => {
-      fs.closeSync(fd);
-      fs.unlinkSync(path.join(this.dir, LOCK_NAME));
-    });
+    if (this.writerLock) this.wrap(() => this.writerLock.release());
   }
 
   /** Group commit hook: the C flush already fsynced the log through `sync`. */
   async commit() {}
 
-  /** Closes anything the core left open (only after a failed close) and drops the lock. */
+  /** Closes anything the core left open (only after a failed close) and releases the lock if the
+   * core did not (a failed open). */
   dispose() {
     for (const { fd } of this.files.values()) { try { fs.closeSync(fd); } catch { /* already closed */ } }
     this.files.clear();
-    try { this.unlock(); } catch { /* reported by close already */ }
+    const lock = this.writerLock;
+    this.writerLock = null;
+    if (lock) lock.release();
   }
-}
-
-function isAlive(pid) {
-  try { process.kill(pid, 0); return true; } catch (e) { return e.code === 'EPERM'; }
 }

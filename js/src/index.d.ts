@@ -1,12 +1,27 @@
 // Type declarations of the `valori` package (js/src/index.js). Ids (records, nodes, edges) and tags
 // are unsigned 64-bit: returned as bigint, accepted as bigint or as a non-negative safe integer number.
+//
+// Which error a bad call gets: the package checks only types and shapes (a value of the wrong type,
+// a negative or fractional integer, a vector of the wrong length: EINVAL or EDIM), and leaves every
+// rule about values to C, so a call gets the same code as the same call in C (valori.h, "Records":
+// the order of the checks). Every call takes what it needs from its arguments when it is called:
+// buffers may be reused or changed as soon as the call returns its promise.
 
 /** Record, node or edge id, or tag, as accepted: a bigint or a non-negative safe integer. */
 export type U64 = bigint | number;
 /** Binary data: bytes, or a string stored as UTF-8. */
 export type Bytes = Uint8Array | ArrayBuffer | ArrayBufferView | string;
-/** A vector of the database's dimension (an array of numbers is converted to binary32). */
-export type Vector = Float32Array | ArrayLike<number>;
+/**
+ * A vector of the database's dimension. A Float32Array passes as it is (binary32 is the boundary;
+ * C rejects NaN with ENAN, infinities with EINF, |x| > 256 with ERANGE). An array of numbers, a
+ * Float64Array or an integer typed array is taken number by number with the same rule applied to
+ * the value given, before rounding (NaN: ENAN, +-Infinity: EINF, |x| > 256: ERANGE, so a finite
+ * 1e300 and 256.00001 are ERANGE), then rounded to binary32 (round half to even, Math.fround).
+ * BigInt64Array, BigUint64Array, DataView, strings and other array-likes: EINVAL; another length
+ * than the database's dim: EDIM.
+ */
+export type Vector = Float32Array | number[] | Float64Array | Int8Array | Uint8Array | Uint8ClampedArray
+  | Int16Array | Uint16Array | Int32Array | Uint32Array;
 
 export type ValoriCode =
   | 'EINVAL' | 'ENAN' | 'EINF' | 'ERANGE' | 'EDIM' | 'ETOOBIG' | 'ENOTFOUND' | 'EK' | 'ENOMEM'
@@ -56,6 +71,14 @@ export interface OpenOptions {
   snapshotEvery?: U64;
   /** Log segment size in bytes (default 4 MiB; 1 MiB for idb://, which rewrites the tail segment per commit). */
   segmentBytes?: U64;
+  /**
+   * The WebAssembly core's bytes, for bundlers and hosts that keep valori.wasm somewhere else than
+   * the package's dist/. Used by the call that loads the core (the first open() or fromSnapshot()
+   * of this JS realm); the one loaded instance serves every later call.
+   */
+  wasmBinary?: ArrayBuffer | Uint8Array;
+  /** Where valori.wasm is: (name, prefix) => URL or path (Node: a path or a file: URL). As wasmBinary. */
+  locateFile?: (name: string, prefix: string) => string;
 }
 
 export interface ValoriRecord {
@@ -75,14 +98,18 @@ export interface Hit {
 }
 
 export interface SearchOptions {
-  /** Results wanted, 1..10000 (default 10). */
+  /** Results wanted, 1..10000 (default 10; C refuses 0 and more than 10000 with EK). */
   k?: number;
-  /** HNSW beam width; 0 = the store default (raised to k). */
+  /** HNSW beam width; 0 = the store default (raised to k); above 10000: EK. */
   ef?: number;
   /** Only records with this tag. */
   tag?: U64;
-  /** Only records whose tag is any of these (combined with `tag`). */
-  tags?: U64[];
+  /**
+   * Only records whose tag is any of these, together with `tag` when both are given; at most 256
+   * (more: ETOOBIG). Omit it (or pass null) for no filter: an empty set (`tags: []` without `tag`)
+   * would match nothing and is refused with EINVAL.
+   */
+  tags?: U64[] | BigUint64Array;
   /**
    * 'auto' (plan by filter selectivity; default), 'exact' (brute force), 'hnsw' (index only). An
    * index-less store searches exactly in 'auto' and rejects 'hnsw' with EINVAL.
@@ -115,26 +142,44 @@ export interface Reach {
 }
 
 export interface ExpandOptions {
+  /** Depth, 0..16 (default 1; more: EINVAL). */
   hops?: number;
   dir?: 'out' | 'in' | 'both';
+  /** Nodes visited at most, seeds included, 1..2^20 (default 1000; else EINVAL). */
   maxNodes?: number;
 }
 
+/**
+ * Counters and sizes. One type per field: every count and size is a number (exact: they stay far
+ * below 2^53), every id a bigint (as ids are everywhere in the API), enums are strings.
+ */
 export interface Stats {
+  /** Events applied since the empty state (number). */
   height: number;
+  /** Live records (number). */
   records: number;
+  /** Live graph nodes (number). */
   nodes: number;
+  /** Live graph edges (number). */
   edges: number;
+  /** The id the next insert receives (bigint). */
   nextRecordId: bigint;
+  /** The id the next node receives (bigint). */
   nextNodeId: bigint;
+  /** The id the next edge receives (bigint). */
   nextEdgeId: bigint;
+  /** Deleted records still referenced by the HNSW graph (number; bounded; 0 without an index). */
   indexTombstones: number;
+  /** Bytes held by vectors (number). */
   vectorBytes: number;
+  /** Bytes held by the HNSW graph (number; 0 without an index). */
   indexBytes: number;
+  /** Bytes held by ids, tags, metadata, the graph, hash tables, scratch (number). */
   otherBytes: number;
+  /** The recorded dimension (number). */
   dim: number;
   metric: 'l2' | 'ip';
-  /** 0 (and the two ef values 0) for an index-less store. */
+  /** HNSW M (number); 0 (and the two ef values 0) for an index-less store. */
   hnswM: number;
   hnswEfConstruction: number;
   hnswEfSearch: number;
@@ -153,6 +198,7 @@ export interface Constants {
   index: { HNSW: number; NONE: number };
   dir: { OUT: number; IN: number; BOTH: number };
   op: { [name: string]: number };
+  update: { VECTOR: number; TAG: number; META: number };
   limits: { MAX_DIM: number; MAX_ABS: number; Q16_ONE: number; MAX_META: number; MAX_K: number; MAX_EF: number;
     MAX_BATCH: number; MAX_HOPS: number; MAX_TAGS: number; HNSW_MAX_M: number };
 }
@@ -161,7 +207,7 @@ export class Valori {
   /** Opens or creates a database. Rejects with ValoriError (ELOCKED: another writer holds the store). */
   static open(options?: OpenOptions): Promise<Valori>;
   /** Decodes snapshot bytes (from snapshot()) into a new in-memory database. */
-  static fromSnapshot(bytes: Uint8Array): Promise<Valori>;
+  static fromSnapshot(bytes: Uint8Array, options?: Pick<OpenOptions, 'wasmBinary' | 'locateFile'>): Promise<Valori>;
   /** Bytes in use on the WebAssembly heap (shared by all databases of this JS realm). */
   static heapUsed(): Promise<number>;
   /** Size of the WebAssembly linear memory (grows, never shrinks): heapUsed() plus free heap, stack
@@ -179,21 +225,29 @@ export class Valori {
   /** Inserts a record; resolves with its id (assigned: 1, 2, 3...). */
   insert(vector: Vector, opts?: { tag?: U64; meta?: Bytes | null }): Promise<bigint>;
   /** Inserts records atomically (all or nothing); resolves with their consecutive ids. */
-  insertBatch(vectors: Vector[] | Float32Array, opts?: { tags?: U64[]; metas?: (Bytes | null)[] }): Promise<bigint[]>;
+  insertBatch(vectors: Vector[] | Float32Array, opts?: { tags?: U64[] | BigUint64Array; metas?: (Bytes | null)[] }): Promise<bigint[]>;
   delete(id: U64): Promise<void>;
-  /** Replaces the vector and/or tag; `meta` (null clears) replaces the metadata. */
+  /**
+   * Changes any of the vector, tag and metadata (`meta: null` clears it) as one event, validated
+   * whole and applied all or nothing (valori_update_record): a rejected update changes nothing,
+   * and a crash leaves it wholly applied or wholly absent. No field at all: EINVAL.
+   */
   update(id: U64, changes: { vector?: Vector; tag?: U64; meta?: Bytes | null }): Promise<void>;
   setMeta(id: U64, meta: Bytes | null): Promise<void>;
   /** The record, or null when there is none. */
   get(id: U64): Promise<ValoriRecord | null>;
 
-  /** k nearest records ordered by (distance, id); with a filter, every result matches it. */
+  /**
+   * k nearest records ordered by (distance, id); with a filter, every result matches it. Like every
+   * read, it sees exactly the writes issued before it (applied, not necessarily durable yet).
+   */
   search(query: Vector, opts?: SearchOptions): Promise<Hit[]>;
   /** Search, then expand the graph from the nodes linked to the hits. */
   searchExpand(query: Vector, opts?: SearchOptions & ExpandOptions): Promise<{ hits: Hit[]; nodes: Reach[] }>;
 
   createNode(opts?: { kind?: number; record?: U64 | null; label?: Bytes | null }): Promise<bigint>;
   deleteNode(id: U64): Promise<void>;
+  /** A weight is taken like a vector component (NaN: ENAN, infinite: EINF, |w| > 256: ERANGE). */
   createEdge(from: U64, to: U64, opts?: { kind?: number; weight?: number }): Promise<bigint>;
   deleteEdge(id: U64): Promise<void>;
   getNode(id: U64): Promise<GraphNode | null>;

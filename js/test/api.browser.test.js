@@ -8,6 +8,7 @@ sharedSuite('chromium-idb', {
   persistent: true,
   fresh: () => (current = `idb://t-${run}-${++n}`),
   open: ({ reuse, ...opts } = {}) => Valori.open({ path: current, ...opts }),
+  exists: async () => (await indexedDB.databases()).some((d) => d.name === `/idb/${current.slice(6)}`),
 });
 
 sharedSuite('chromium-memory', {

@@ -14,6 +14,7 @@ sharedSuite('node-fs', {
   persistent: true,
   fresh: () => (current = path.join(root, `db${++n}`)),
   open: ({ reuse, ...opts } = {}) => Valori.open({ path: current, ...opts }),
+  exists: async () => fs.existsSync(current),
 });
 
 sharedSuite('node-memory', {

@@ -12,6 +12,7 @@ import { Valori } from '../src/index.js';
 import { crashOps, prefixRoot } from './workload.js';
 
 const WRITER = fileURLToPath(new URL('./fixtures/node-writer.mjs', import.meta.url));
+const UPDATER = fileURLToPath(new URL('./fixtures/update-writer.mjs', import.meta.url));
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'valori-restart-'));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 const ops = crashOps();
@@ -78,6 +79,48 @@ describe('Node process restart', () => {
         expect(await db.stateRoot()).toBe(await prefixRoot(Valori, ops, h));
         await db.check();
         acked = h;
+      } finally {
+        await db.close();
+      }
+    }
+  });
+
+  it('never leaves half an update when the process is killed (kill -9) among multi-field updates', async () => {
+    const trials = Number(process.env.VALORI_CRASH_TRIALS || 8);
+    const dir = path.join(root, 'update-kill');
+    let acked = 0;
+    for (let t = 0; t < trials; t++) {
+      const r = await new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, [UPDATER, dir, String(1 + (t % 4) * 6)], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '', err = '', last = 0, start = -1, timer = null;
+        child.stdout.on('data', (d) => {
+          out += d;
+          for (const m of out.matchAll(/(ack|start) (\d+)\n/g)) {
+            if (m[1] === 'ack') last = Number(m[2]); else start = Number(m[2]);
+          }
+          if (last > 0 && !timer) timer = setTimeout(() => child.kill('SIGKILL'), 5 + Math.floor(Math.random() * 150));
+        });
+        child.stderr.on('data', (d) => { err += d; });
+        child.on('exit', (code, signal) => {
+          if (timer) clearTimeout(timer);
+          if (signal !== 'SIGKILL') reject(new Error(`update writer exited (${code}): ${err}`));
+          else resolve({ acked: last, start });
+        });
+      });
+      expect(r.start).toBeGreaterThanOrEqual(acked); // every acknowledged round survived the previous kill
+      const db = await Valori.open({ path: dir });
+      try {
+        let low = Infinity;
+        for (let id = 1; id <= 20; id++) {
+          const rec = await db.get(id);
+          const k = Number(rec.tag);
+          // all three fields from the same update: never a new tag with an old vector or metadata
+          expect([Array.from(rec.vector), new TextDecoder().decode(rec.meta)]).toEqual([[(k % 200) / 4, id, 0, 0], `k${k}`]);
+          low = Math.min(low, k);
+        }
+        expect(low).toBeGreaterThanOrEqual(r.acked); // every acknowledged round is there
+        await db.check();
+        acked = r.acked;
       } finally {
         await db.close();
       }

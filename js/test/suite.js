@@ -5,8 +5,10 @@ import { describe, it, expect } from 'vitest';
 import { Valori, ValoriError } from '../src/index.js';
 import { workloadOps, runOps, WORKLOAD_DIM } from './workload.js';
 import { goldenWorkload, GOLDEN_OPTIONS, GOLDEN_FLAT_OPTIONS, parseGolden, sha256hex } from './golden-workload.js';
+import { runCall, runAllAtOnce, openWithSetup } from './conformance.js';
 import goldenText from '../../tests/golden/core.txt?raw';
 import goldenFlatText from '../../tests/golden/core-flat.txt?raw';
+import conformanceTable from '../../tests/conformance/bad_calls.json';
 
 const f32 = (...xs) => Float32Array.from(xs);
 
@@ -20,9 +22,12 @@ async function codeOf(p) {
   return 'resolved';
 }
 
+const text = (b) => (b ? new TextDecoder().decode(b) : null);
+
 /**
  * @param {string} label backend name for the test titles
- * @param {{persistent: boolean, fresh: () => string, open: (opts?: object) => Promise<Valori>}} env
+ * @param {{persistent: boolean, fresh: () => string, open: (opts?: object) => Promise<Valori>,
+ *          exists?: () => Promise<boolean>}} env  exists(): is anything stored under the last fresh() name
  */
 export function sharedSuite(label, env) {
   describe(`valori on ${label}`, () => {
@@ -261,7 +266,7 @@ export function sharedSuite(label, env) {
           [db.update(1, { vector: f32(NaN, 0, 0) }), 'ENAN'],
           [db.search(f32(1, 1, 1), { k: 0 }), 'EK'],
           [db.search(f32(1, 1, 1), { k: C.limits.MAX_K + 1 }), 'EK'],
-          [db.search(f32(1, 1, 1), { k: 1.5 }), 'EK'],
+          [db.search(f32(1, 1, 1), { k: 1.5 }), 'EINVAL'], // not a u32: a type error (C never sees it)
           [db.search(f32(1, 1), { k: 1 }), 'EDIM'],
           [db.search(f32(1, NaN, 1), { k: 1 }), 'ENAN'],
           [db.search(f32(1, 1, 1), { mode: 'fast' }), 'EINVAL'],
@@ -269,6 +274,11 @@ export function sharedSuite(label, env) {
           [db.createNode({ label: new Uint8Array(C.limits.MAX_META + 1) }), 'ETOOBIG'],
           [db.createEdge(1, 2, { weight: 'heavy' }), 'EINVAL'],
           [db.expand([1], { hops: C.limits.MAX_HOPS + 1 }), 'EINVAL'],
+          [db.insert(f32(1, 2, 3), 'tag 7'), 'EINVAL'], // options of the wrong type
+          [db.search(f32(1, 1, 1), 5), 'EINVAL'],
+          [db.update(1, 'meta'), 'EINVAL'],
+          [db.update(1, null), 'EINVAL'], // no field: C's EINVAL
+          [db.apply(new Uint8Array(0)), 'ECORRUPT'], // C decides what an empty event is
         ];
         for (const [p, code] of bad) expect(await codeOf(p)).toBe(code);
         const e = await db.insert(f32(1, 2)).catch((x) => x);
@@ -277,11 +287,193 @@ export function sharedSuite(label, env) {
         expect(e.errno).toBe(C.codes.EDIM);
         expect(await db.stateRoot()).toBe(root);
         expect((await db.stats()).height).toBe(1);
-        expect(await codeOf(Valori.open({ path: env.fresh(), dim: 0 }))).toBe('EINVAL');
+        // C's codes for a missing dim: a new store "needs a dimension" (EINVAL); an in-memory
+        // database fails the configuration check (EDIM).
+        expect(await codeOf(Valori.open({ path: env.fresh(), dim: 0 }))).toBe(env.persistent ? 'EINVAL' : 'EDIM');
         expect(await codeOf(Valori.open({ dim: 3, metric: 'manhattan' }))).toBe('EINVAL');
       } finally {
         await db.close();
       }
+    });
+
+    it('updates any combination of vector, tag and metadata as one event (valori_update_record)', async () => {
+      env.fresh();
+      const db = await env.open({ dim: 2 });
+      try {
+        await db.insertBatch([f32(0, 0), f32(1, 1)], { tags: [1, 2], metas: ['m0', 'm1'] });
+        const combos = [];
+        for (let bits = 1; bits < 8; bits++) combos.push(bits);
+        let want = { vector: [0, 0], tag: 1n, meta: 'm0' };
+        for (const bits of combos) {
+          const ch = {};
+          if (bits & 1) { ch.vector = f32(bits, -bits); want = { ...want, vector: [bits, -bits] }; }
+          if (bits & 2) { ch.tag = 10 + bits; want = { ...want, tag: BigInt(10 + bits) }; }
+          if (bits & 4) { ch.meta = bits === 4 ? null : `u${bits}`; want = { ...want, meta: bits === 4 ? null : `u${bits}` }; }
+          const h = (await db.stats()).height;
+          await db.update(1, ch);
+          expect((await db.stats()).height).toBe(h + 1); // one event, whatever the fields
+          const r = await db.get(1);
+          expect({ vector: Array.from(r.vector), tag: r.tag, meta: text(r.meta) }).toEqual(want);
+        }
+        expect(await codeOf(db.update(1, {}))).toBe('EINVAL'); // no field: C's rule
+        expect(await codeOf(db.update(1, { vector: undefined, tag: undefined }))).toBe('EINVAL');
+        expect(text((await db.get(2)).meta)).toBe('m1');
+      } finally {
+        await db.close();
+      }
+    });
+
+    it('rejects an update with 65,537 bytes of metadata, a new vector and a new tag whole (ETOOBIG), changing nothing', async () => {
+      env.fresh();
+      let db = await env.open({ dim: 3 });
+      let root, before;
+      try {
+        await db.insert(f32(1, 2, 3), { tag: 5, meta: 'keep' });
+        root = await db.stateRoot();
+        before = await db.get(1);
+        const C = await Valori.constants();
+        const e = await db.update(1, { vector: f32(9, 9, 9), tag: 6, meta: new Uint8Array(C.limits.MAX_META + 1) }).catch((x) => x);
+        expect(e).toBeInstanceOf(ValoriError);
+        expect(e.code).toBe('ETOOBIG');
+        expect(await db.stateRoot()).toBe(root);
+        expect(await db.get(1)).toEqual(before);
+        expect((await db.stats()).height).toBe(1);
+      } finally {
+        await db.close();
+      }
+      if (!env.persistent) return;
+      db = await env.open({ reuse: true });
+      try {
+        expect(await db.stateRoot()).toBe(root);
+        expect(await db.get(1)).toEqual(before);
+      } finally {
+        await db.close();
+      }
+    });
+
+    it('takes vectors at the binary32 boundary: Float32Array as is, JS numbers checked before rounding', async () => {
+      env.fresh();
+      const db = await env.open({ dim: 3 });
+      try {
+        const bad = [
+          [[NaN, 0, 0], 'ENAN'], [[0, Infinity, 0], 'EINF'], [[0, 0, -Infinity], 'EINF'],
+          [[1e300, 0, 0], 'ERANGE'], [[-1e300, 0, 0], 'ERANGE'], [[256.00001, 0, 0], 'ERANGE'],
+          [[0, -256.00001, 0], 'ERANGE'], [[256.0000001, 0, 0], 'ERANGE'], [[NaN, 1e300, 0], 'ENAN'],
+          [[1e300, NaN, 0], 'ERANGE'], [[300, Infinity, NaN], 'ERANGE'],
+          [Float64Array.of(1e300, 0, 0), 'ERANGE'], [Float64Array.of(0, NaN, 0), 'ENAN'],
+          [Float64Array.of(256.00001, 0, 0), 'ERANGE'], [Int32Array.of(0, 300, 0), 'ERANGE'],
+          [Int16Array.of(-257, 0, 0), 'ERANGE'], [Uint32Array.of(4294967295, 0, 0), 'ERANGE'],
+          [BigInt64Array.of(1n, 2n, 3n), 'EINVAL'], [BigUint64Array.of(1n, 2n, 3n), 'EINVAL'],
+          [new DataView(new ArrayBuffer(12)), 'EINVAL'], ['abc', 'EINVAL'], [{ length: 3, 0: 1, 1: 2, 2: 3 }, 'EINVAL'],
+          [[1, '2', 3], 'EINVAL'], [[1, 2n, 3], 'EINVAL'], [[1, , 3], 'EINVAL'], [null, 'EINVAL'], [[1, 2], 'EDIM'],
+          [Float64Array.of(1, 2, 3, 4), 'EDIM'],
+          [f32(NaN, 0, 0), 'ENAN'], [f32(1e300, 0, 0), 'EINF'], [f32(300, 0, 0), 'ERANGE'],
+        ];
+        for (const [v, code] of bad) {
+          expect(`insert ${String(v)}: ${await codeOf(db.insert(v))}`).toBe(`insert ${String(v)}: ${code}`);
+          expect(await codeOf(db.search(v, { k: 1 }))).toBe(code);
+        }
+        expect((await db.stats()).height).toBe(0);
+        // The boundary values that are fine: exactly 256, and a Float32Array whose binary32 is 256.
+        const ok = [[256, -256, 0], f32(256.00001, 0, 0), Float64Array.of(-256, 0.5, 1), Int32Array.of(-256, 7, 256),
+          Uint8Array.of(255, 0, 1), [0.1, 1 / 3, -2.5]];
+        const ids = [];
+        for (const v of ok) ids.push(await db.insert(v));
+        const vec = async (id) => Array.from((await db.get(id)).vector);
+        expect(await vec(ids[0])).toEqual([256, -256, 0]);
+        expect(await vec(ids[1])).toEqual([256, 0, 0]);
+        expect(await vec(ids[3])).toEqual([-256, 7, 256]);
+        expect(await vec(ids[4])).toEqual([255, 0, 1]);
+        // numbers are rounded to binary32 (round half to even), exactly as a Float32Array of them
+        const viaF32 = await db.insert(Float32Array.from([0.1, 1 / 3, -2.5]));
+        expect(await vec(ids[5])).toEqual(await vec(viaF32));
+        // the same rules in every call that takes a vector or a weight
+        expect(await codeOf(db.insertBatch([[0, 0, 0], [1e300, 0, 0]]))).toBe('ERANGE');
+        expect(await codeOf(db.update(ids[0], { vector: [0, 256.5, 0] }))).toBe('ERANGE');
+        const [n1, n2] = [await db.createNode(), await db.createNode()];
+        expect(await codeOf(db.createEdge(n1, n2, { weight: 1e300 }))).toBe('ERANGE');
+        expect(await codeOf(db.createEdge(n1, n2, { weight: NaN }))).toBe('ENAN');
+        expect(await codeOf(db.createEdge(n1, n2, { weight: -Infinity }))).toBe('EINF');
+        expect(await codeOf(db.createEdge(n1, n2, { weight: 256 }))).toBe('resolved');
+      } finally {
+        await db.close();
+      }
+    });
+
+    it("takes what a call needs from the caller's buffers when it is called (mutating them right after changes nothing)", async () => {
+      const t = conformanceTable;
+      env.fresh();
+      const mutated = await env.open({ dim: t.dim });
+      const clean = await Valori.open({ dim: t.dim });
+      try {
+        const got = await runAllAtOnce(t, mutated, t.script, { mutate: true });
+        const want = await runAllAtOnce(t, clean, t.script, { mutate: false });
+        expect(got).toEqual(want);
+        expect(await mutated.stateRoot()).toBe(await clean.stateRoot());
+        // and one at a time, insert / mutate / insert (issue 11, defect 5)
+        const v = f32(1, 1, 1);
+        const p1 = mutated.insert(v);
+        v.fill(2);
+        const p2 = mutated.insert(v);
+        const flat = new Float32Array([3, 3, 3, 4, 4, 4]);
+        const p3 = mutated.insertBatch(flat);
+        flat.fill(5);
+        const q = f32(1, 1, 1);
+        const ps = mutated.search(q, { k: 1, mode: 'exact' });
+        q.fill(200);
+        const [a, b, [c]] = await Promise.all([p1, p2, p3]);
+        expect(Array.from((await mutated.get(a)).vector)).toEqual([1, 1, 1]);
+        expect(Array.from((await mutated.get(b)).vector)).toEqual([2, 2, 2]);
+        expect(Array.from((await mutated.get(c)).vector)).toEqual([3, 3, 3]);
+        expect((await ps)[0].distanceRaw).toBe(0n);
+      } finally {
+        await mutated.close();
+        await clean.close();
+      }
+    });
+
+    it('gives every call of the conformance table the code C gives (tests/conformance/bad_calls.json)', async () => {
+      const t = conformanceTable;
+      const db = await openWithSetup(t);
+      try {
+        const root = await db.stateRoot();
+        const got = [];
+        for (const call of t.bad) got.push(`${call.name}: ${(await runCall(t, db, call)).code}`);
+        expect(got).toEqual(t.bad.map((call) => `${call.name}: ${call.expect}`));
+        expect(await db.stateRoot()).toBe(root);
+      } finally {
+        await db.close();
+      }
+    });
+
+    it('reports stats with one type per field: counts and sizes as numbers, ids as bigints, names as strings', async () => {
+      env.fresh();
+      const db = await env.open({ dim: 2 });
+      try {
+        await db.insertBatch([f32(1, 1), f32(2, 2)]);
+        await db.createNode({ record: 1 });
+        const st = await db.stats();
+        const types = Object.fromEntries(Object.entries(st).map(([k, v]) => [k, typeof v]));
+        expect(types).toEqual({
+          height: 'number', records: 'number', nodes: 'number', edges: 'number',
+          nextRecordId: 'bigint', nextNodeId: 'bigint', nextEdgeId: 'bigint',
+          indexTombstones: 'number', vectorBytes: 'number', indexBytes: 'number', otherBytes: 'number',
+          dim: 'number', metric: 'string', hnswM: 'number', hnswEfConstruction: 'number', hnswEfSearch: 'number',
+          index: 'string',
+        });
+        expect([st.height, st.records, st.nodes, st.nextRecordId, st.metric, st.index]).toEqual([2, 2, 1, 3n, 'l2', 'hnsw']);
+      } finally {
+        await db.close();
+      }
+    });
+
+    it('refuses to create a store without dim, naming the option, and leaves nothing behind', async () => {
+      env.fresh();
+      const e = await env.open({}).catch((x) => x);
+      expect(e).toBeInstanceOf(ValoriError);
+      expect(e.code).toBe(env.persistent ? 'EINVAL' : 'EDIM'); // C's codes (see the bad-input test)
+      expect(e.message).toMatch(/dim/);
+      if (env.exists) expect(await env.exists()).toBe(false);
     });
 
     it('refuses calls after close with ECLOSED; Symbol.asyncDispose closes', async () => {
