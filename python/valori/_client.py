@@ -150,8 +150,8 @@ class Valori:
         lim = self._limits()
         if dim is not None:
             dim = cv.u32(dim, err, "dim")
-            if dim < 1 or dim > lim["MAX_DIM"]:
-                raise err("EDIM" if dim == 0 else "ETOOBIG", f"dim = {dim}: expected 1..{lim['MAX_DIM']}")
+            if dim < 1 or dim > lim["MAX_DIM"]:  # the core's code for a dimension it cannot take
+                raise err("EDIM", f"dim = {dim}: expected 1..{lim['MAX_DIM']}")
         m = None
         if metric is not None:
             if not isinstance(metric, str) or metric.lower() not in ("l2", "ip"):
@@ -684,10 +684,15 @@ class Valori:
 
     def apply(self, event: bytes) -> int:
         """Applies one canonically encoded event (docs/FORMAT.md, "Events"); returns the first
-        id it created, or 0."""
+        id it created, or 0.
+
+        Raises:
+            ValoriError: what the core says of the event (``EOPCODE``, ``ECORRUPT`` for bytes that
+                do not decode; in remote mode the server calls those ``EBINARY``, docs/HTTP.md).
+        """
         self._live()
-        if not isinstance(event, (bytes, bytearray, memoryview)) or not len(event):
-            raise self._err("EINVAL", "event must be non-empty bytes")
+        if not isinstance(event, (bytes, bytearray, memoryview)):
+            raise self._err("EINVAL", f"event must be bytes, not {type(event).__name__}")
         with self._b.lock:
             if not self._ready():
                 raise self._err("EINVAL", _NO_STORE)

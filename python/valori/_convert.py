@@ -3,11 +3,11 @@
 Vectors cross the C API as IEEE-754 binary32 (docs/DETERMINISM.md). A vector may be a NumPy array
 (any real dtype; used without a copy when it is already contiguous float32), an ``array.array``,
 or any sequence of real numbers (``int`` or ``float``). Each component is rounded to binary32 the
-way C's ``(float)x`` and JavaScript's ``Float32Array`` round (to nearest, ties to even). A finite
-component too large for binary32 (say ``1e39``, or a huge int) would become infinity there; the SDK
-passes the largest finite binary32 of the same sign instead, which the core rejects with
-``ERANGE`` like any other out-of-range value, so a finite input never reports ``EINF``. NaN and
-infinities are left for the core (``ENAN``, ``EINF``). Nothing is ever clamped into a stored value.
+way C's ``(float)x`` and JavaScript's ``Float32Array`` / ``Math.fround`` round (to nearest, ties to
+even), so a finite value too large for binary32 (``1e39``, ``1e300``, a huge int) becomes an
+infinity there and the core says ``EINF``, exactly as the C library and the npm package do for the
+same number (tests/conformance/bad_calls.json). NaN is ``ENAN``, |x| > 256 ``ERANGE``: the core
+decides; nothing is ever clamped.
 
 The content checks the core makes (first bad component: ``ENAN`` / ``EINF`` / ``ERANGE``; then
 metadata size: ``ETOOBIG``) are repeated in Python by :func:`first_bad_component` for remote mode
@@ -28,8 +28,6 @@ except ImportError:  # pragma: no cover - exercised by the no-NumPy interpreter 
 
 ErrFn = Callable[[str, str], Exception]
 
-#: Largest finite binary32 (what an overflowing finite input is passed as; the core says ERANGE).
-FLT_MAX = 3.4028234663852886e38
 U64_MAX = (1 << 64) - 1
 U32_MAX = (1 << 32) - 1
 _INF = float("inf")
@@ -49,49 +47,32 @@ def is_ndarray(v: Any) -> bool:
 
 
 def _np_f32(x: Any, err: ErrFn, what: str) -> Any:
-    """A contiguous float32 ndarray from any real ndarray (overflow -> +-FLT_MAX, see module doc)."""
+    """A contiguous float32 ndarray from any real ndarray (overflow becomes infinity, as in C)."""
     if x.dtype == _np.float32:
         return _np.ascontiguousarray(x)
     if x.dtype.kind not in "fiub":
         raise err("EINVAL", f"{what} has dtype {x.dtype}; expected real numbers")
-    if x.dtype.kind == "f" and x.dtype.itemsize < 4:
-        return _np.ascontiguousarray(x, dtype=_np.float32)
-    d = _np.asarray(x, dtype=_np.float64)
     with _np.errstate(over="ignore", invalid="ignore"):
-        a = d.astype(_np.float32)
-    over = _np.isinf(a) & _np.isfinite(d)
-    if over.any():
-        a[over] = _np.copysign(_np.float32(FLT_MAX), d[over]).astype(_np.float32)
-    return _np.ascontiguousarray(a)
+        return _np.ascontiguousarray(x, dtype=_np.float32)
 
 
 def _list_f32(v: Sequence[Any], err: ErrFn, what: str) -> "array.array[float]":
-    """array.array('f') from a sequence of real numbers (overflow -> +-FLT_MAX)."""
+    """array.array('f') from a sequence of real numbers (overflow becomes infinity, as in C)."""
     try:
-        a = array.array("f", v)
-    except TypeError:
-        a = None
-    except OverflowError:  # an int too large for a double: finite, so ERANGE (not EINF)
-        a = None
-    if a is None or _INF in a or -_INF in a:
-        a = array.array("f")
-        for i, x in enumerate(v):
-            if isinstance(x, (str, bytes)) or not hasattr(x, "__float__"):
-                raise err("EINVAL", f"{what}[{i}] is not a number ({type(x).__name__})")
-            try:
-                f = float(x)
-            except OverflowError:
-                f = FLT_MAX if x > 0 else -FLT_MAX
-            except (TypeError, ValueError):
-                raise err("EINVAL", f"{what}[{i}] is not a number ({type(x).__name__})") from None
-            if math.isfinite(f) and abs(f) > FLT_MAX:
-                f = math.copysign(FLT_MAX, f)
-            elif math.isfinite(f):
-                # a finite double can still round up to infinity in binary32 (above FLT_MAX by
-                # less than half a unit rounds down; more rounds to inf)
-                if math.isinf(array.array("f", [f])[0]):
-                    f = math.copysign(FLT_MAX, f)
-            a.append(f)
+        return array.array("f", v)
+    except (TypeError, OverflowError):
+        pass
+    a = array.array("f")
+    for i, x in enumerate(v):
+        if isinstance(x, (str, bytes)) or not hasattr(x, "__float__"):
+            raise err("EINVAL", f"{what}[{i}] is not a number ({type(x).__name__})")
+        try:
+            f = float(x)
+        except OverflowError:  # an int beyond the double range
+            f = _INF if x > 0 else -_INF
+        except (TypeError, ValueError):
+            raise err("EINVAL", f"{what}[{i}] is not a number ({type(x).__name__})") from None
+        a.append(f)
     return a
 
 
@@ -257,18 +238,15 @@ def as_bytes(v: Any, err: ErrFn, what: str) -> Optional[bytes]:
 
 
 def number(v: Any, err: ErrFn, what: str) -> float:
-    """A real number (edge weight)."""
+    """A real number (edge weight); rounded to binary32 by the caller's conversion, as in C."""
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         if _np is not None and isinstance(v, (_np.floating, _np.integer)):
             return float(v)
         raise err("EINVAL", f"{what} must be a number, not {type(v).__name__}")
     try:
-        f = float(v)
+        return float(v)
     except OverflowError:
-        return FLT_MAX if v > 0 else -FLT_MAX
-    if math.isfinite(f) and math.isinf(array.array("f", [f])[0]):
-        return math.copysign(FLT_MAX, f)
-    return f
+        return _INF if v > 0 else -_INF
 
 
 Vector = Union[Sequence[float], Any]
