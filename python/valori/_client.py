@@ -134,7 +134,9 @@ class Valori:
             config = self._config(dim, metric, index, hnsw, durability, create, read_only, snapshot_every, segment_bytes)
             if path is not None and not isinstance(path, (str, os.PathLike)):
                 raise self._err("EINVAL", f"path must be a str or os.PathLike, not {type(path).__name__}")
-            p = None if path is None or os.fspath(path) in (":memory:", "") else os.fspath(path)
+            if path is not None and os.fspath(path) == "":
+                raise self._err("EINVAL", "path is empty (None or ':memory:' for an in-memory database)")
+            p = None if path is None or os.fspath(path) == ":memory:" else os.fspath(path)
             if p is None and read_only:
                 raise self._err("EINVAL", "read_only needs a store directory")
             if p is not None and not create and not os.path.isdir(p):
@@ -152,16 +154,8 @@ class Valori:
             dim = cv.u32(dim, err, "dim")
             if dim < 1 or dim > lim["MAX_DIM"]:  # the core's code for a dimension it cannot take
                 raise err("EDIM", f"dim = {dim}: expected 1..{lim['MAX_DIM']}")
-        m = None
-        if metric is not None:
-            if not isinstance(metric, str) or metric.lower() not in ("l2", "ip"):
-                raise err("EINVAL", f"metric must be 'l2' or 'ip', not {metric!r}")
-            m = metric.upper()
-        ix = None
-        if index is not None:
-            if not isinstance(index, str) or index.lower() not in ("hnsw", "none"):
-                raise err("EINVAL", f"index must be 'hnsw' or 'none', not {index!r}")
-            ix = index.upper()
+        m = None if metric is None else self._enum_name("metric", metric, "metric")
+        ix = None if index is None else self._enum_name("index", index, "index")
         h: Dict[str, int] = {}
         if hnsw is not None:
             if not isinstance(hnsw, Mapping):
@@ -269,11 +263,15 @@ class Valori:
     def _id(self, v: Any, what: str = "id") -> int:
         return cv.u64(v, self._err, what)
 
-    def _enum(self, table: str, v: Any, what: str) -> int:
+    def _enum_name(self, table: str, v: Any, what: str) -> str:
+        """The constants' name (upper case) for a lower-case choice like "l2" or "both"."""
         t = self._C[table]
         if isinstance(v, str) and v.upper() in t:
-            return t[v.upper()]
-        raise self._err("EINVAL", f"{what} must be one of {', '.join(k.lower() for k in t)}, not {v!r}")
+            return v.upper()
+        raise self._err("EINVAL", f"{what} must be one of {', '.join(repr(k.lower()) for k in t)}, not {v!r}")
+
+    def _enum(self, table: str, v: Any, what: str) -> int:
+        return self._C[table][self._enum_name(table, v, what)]
 
     def _search_args(self, query: Any, k: Any, ef: Any, tag: Any, tags: Any, mode: Any) -> Any:
         err, lim = self._err, self._limits()
