@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """bench/python/bench.py: the Python SDK's speed against the C library, and remote against embedded.
 
+    cmake --build build-bench --target valori_shared valori valori_bench    (Release, as bench/run.sh)
     /usr/bin/python3 bench/python/bench.py [--build DIR] [--n N] [--nq NQ] [--ef LIST] [--runs R]
                                            [--quick] [--json FILE]
 
@@ -216,14 +217,17 @@ def main() -> None:
     if a.quick:
         a.n, a.nq, a.ingest_n, a.ef, a.runs = 2000, 100, 100, "10,40", 1
     efs = [int(x) for x in a.ef.split(",")]
+    need = ("libvalori.so", "bench/valori_bench", "native/valori")
     if a.build:
         build = Path(a.build)
     else:
         bb = ROOT / "build-bench"
-        build = bb if (bb / "libvalori.so").is_file() and (bb / "bench" / "valori_bench").is_file() else ROOT / "build"
+        build = bb if all((bb / x).is_file() for x in need) else ROOT / "build"
+    missing = [x for x in need if not (build / x).is_file()]
+    if missing:
+        raise SystemExit(f"{build} lacks {', '.join(missing)}: cmake --build {build} --target valori_shared valori "
+                         "valori_bench (build-bench/ is the Release tree bench/run.sh configures)")
     lib = build / "libvalori.so"
-    if not lib.is_file():
-        raise SystemExit(f"{lib} missing")
     os.environ["VALORI_LIBRARY"] = str(lib)
     load0 = loadavg()
     base = load_idx(FMNIST / "train-images-idx3-ubyte.gz", a.n)
