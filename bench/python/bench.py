@@ -36,7 +36,6 @@ import os
 import re
 import shutil
 import signal
-import statistics
 import struct
 import subprocess
 import sys
@@ -44,7 +43,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Tuple
 
 import numpy as np
 

@@ -19,7 +19,6 @@ import os
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
 from . import _convert as cv
-from ._errors import ValoriError
 from ._types import CollectionInfo, Edge, Hit, Node, Reach, Record, SearchExpandResult, Stats
 
 PathLike = Union[str, "os.PathLike[str]"]

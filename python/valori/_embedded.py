@@ -15,7 +15,7 @@ import os
 import struct
 import threading
 from ctypes import byref, c_float, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from . import _convert as cv
 from ._errors import ValoriError

@@ -15,8 +15,6 @@ import subprocess
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-import pytest
-
 from conftest import REPO
 from valori import Valori, ValoriError
 

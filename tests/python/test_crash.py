@@ -19,7 +19,7 @@ from typing import Any, List, Tuple
 
 import pytest
 
-from conftest import REPO, SERVER_BIN
+from conftest import SERVER_BIN
 from crash_writer import DIM, meta, vec
 from valori import Valori
 

@@ -38,7 +38,7 @@ def test_struct_layouts_match_valori_h(tmp_path: Path) -> None:
     lines = ["#include <stddef.h>", "#include <stdio.h>", '#include "valori.h"', "int main(void) {", 'printf("{");']
     first = True
     for cname, cls in STRUCTS.items():
-        parts = [f'\\"size\\": %zu'] + [f'\\"{f}\\": %zu' for f, _ in cls._fields_]
+        parts = ['\\"size\\": %zu'] + [f'\\"{f}\\": %zu' for f, _ in cls._fields_]
         args = [f"sizeof({cname})"] + [f"offsetof({cname}, {c_name(f)})" for f, _ in cls._fields_]
         sep = "" if first else ", "
         first = False
