@@ -86,6 +86,7 @@ class Server:
         self.all_lock = threading.Lock()
         self.conns: List[http.client.HTTPConnection] = []
         self.closed = False
+        self.users = 0  # Remote objects sharing this server (Valori.use); the last close closes it
         self.C: Dict[str, Any] = {}
         self.codes: Dict[str, int] = dict(SDK_CODES)
 
@@ -309,11 +310,17 @@ class Remote:
         self.lock = _NoLock()
         self.state_lock = threading.Lock()
         self.closed = False
+        with server.all_lock:
+            server.users += 1
         self.dim: Optional[int] = None
         self.index: Optional[str] = None
         self.limits = server.C["limits"]
-        if not self.ensure(cfg.get("dim")) and not cfg["create"]:
-            raise server.named("ENOCOLLECTION", f"no collection named {name!r} (create=False)")
+        try:
+            if not self.ensure(cfg.get("dim")) and not cfg["create"]:
+                raise server.named("ENOCOLLECTION", f"no collection named {name!r} (create=False)")
+        except BaseException:
+            self.close()
+            raise
 
     @property
     def configured(self) -> bool:
@@ -373,8 +380,14 @@ class Remote:
             return True
 
     def close(self) -> None:
+        if self.closed:
+            return
         self.closed = True
-        self.server.close()
+        with self.server.all_lock:
+            self.server.users -= 1
+            last = self.server.users == 0
+        if last:
+            self.server.close()
 
     # ---- content checks (what the core would say; JSON cannot carry NaN or infinity)
 

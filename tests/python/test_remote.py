@@ -37,6 +37,9 @@ def test_collections(server: Any) -> None:
         assert b.collection == f"{tag}-b" and b.dim == 4 and b.stats().metric == "ip"
         b.insert_batch([[1, 0, 0, 0], [0, 1, 0, 0]])
         assert [h.id for h in b.search([0, 2, 0, 0], k=1)] == [2]
+        c = db.use(f"{tag}-c", dim=2)
+        c.close()  # closing one collection's object leaves the others that share the server open
+        assert db.describe().dim == 3 and b.stats().records == 2
         db.delete_collection(f"{tag}-b")
         e = err(lambda: b.insert([1, 1, 1, 1]))
         assert (e.code, e.status, e.errno) == ("ENOCOLLECTION", 404, 107)
