@@ -22,6 +22,7 @@ PKGS=(
   chromium
   libmicrohttpd-dev libcjson-dev python3-prometheus-client
   libhnswlib-dev python3-hnswlib python3-numpy python3-matplotlib
+  python3-pytest python3-setuptools python3-pip python3-wheel python3-venv
   dataset-fashion-mnist
 )
 

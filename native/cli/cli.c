@@ -247,7 +247,7 @@ int main(int argc, char **argv) {
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
       return vcli_help_of(c);
     }
-  if (!c->opts) return c->run(argc - 1, argv + 1);
+  if (!c->opts) return c->run(argc - 1, argv + 1); /* checks its own options */
   if ((rc = vcli_check_args(c, argc - 1, argv + 1, &args, &nargs)) != VCLI_OK) return rc;
   rc = c->run(nargs, args);
   free(args);

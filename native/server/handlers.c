@@ -928,6 +928,27 @@ static void h_info(vs_req *q) {
   reply_json(q, 200);
 }
 
+/* GET /v1/constants: valori_constants_json() unchanged, plus the server's codes (docs/HTTP.md,
+** section 12), so clients take every number from here. */
+static void h_constants(vs_req *q) {
+  const char *c = valori_constants_json();
+  size_t n = strlen(c);
+  if (!no_query(q)) return;
+  while (n && c[n - 1] != '}') n--; /* the object's closing brace */
+  if (!n) {
+    vs_err e;
+    vs_fail(&e, VALORI_EINVAL, "the library's constants are not a JSON object");
+    vs_reply_error(q, &e);
+    return;
+  }
+  vb_printf(&q->out, "%.*s,\"server_codes\":{", (int)(n - 1), c);
+#define VS_X_CODE(name, num, status) vb_printf(&q->out, "%s\"" #name "\":%d", num == VS_EJSON ? "" : ",", num);
+  VS_SERVER_CODES(VS_X_CODE)
+#undef VS_X_CODE
+  vb_puts(&q->out, "}}");
+  reply_json(q, 200);
+}
+
 typedef struct metrics_ctx {
   vbuf rec, height, disk, age_ev, age_s;
   uint64_t total_records, total_disk;
@@ -1074,6 +1095,7 @@ const vs_route vs_routes[] = {
     R("GET", "/readyz", h_readyz, VS_AUTH_NONE, 0),
     R("GET", "/metrics", h_metrics, VS_AUTH_READ, 0),
     R("GET", "/v1", h_info, VS_AUTH_READ, 0),
+    R("GET", "/v1/constants", h_constants, VS_AUTH_NONE, 0),
     R("GET", "/v1/collections", h_coll_list, VS_AUTH_READ, 0),
     R("POST", "/v1/collections", h_coll_create, VS_AUTH_WRITE, VS_BODY_JSON),
     R("GET", "/v1/collections/{name}", h_coll_get, VS_AUTH_READ, 0),
