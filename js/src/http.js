@@ -115,10 +115,12 @@ export class Transport {
     const headers = { Accept: 'application/json' };
     if (auth && this.token) headers.Authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers['Content-Type'] = contentType;
+    // No `cache: 'no-store'` (the server says Cache-Control: no-store itself): in Chromium that mode
+    // also bypasses the CORS preflight cache, so every cross-origin call would cost two requests.
     const ctl = new AbortController();
     const timer = setTimeout(() => ctl.abort(), this.timeoutMs);
     try {
-      const res = await this.fetch(url, { method, headers, body, signal: ctl.signal, cache: 'no-store', redirect: 'error' });
+      const res = await this.fetch(url, { method, headers, body, signal: ctl.signal, redirect: 'error' });
       const bytes = new Uint8Array(await res.arrayBuffer());
       return { res, bytes };
     } finally {

@@ -3,8 +3,8 @@
 // server through tests/server/helpers.js (the server's own tests' helper: binary from
 // VALORI_SERVER_BIN, default build/native/valori). Node tests import it directly; browser tests
 // reach it through the Vitest browser commands `valoriStart` / `valoriStop` that vitest.config.js
-// registers (they run in the Vitest process), and js/test/remote-teardown.js stops whatever a
-// crashed test run left behind.
+// registers (they run in the Vitest process). Whatever a test left running is killed when the
+// process exits.
 import fs from 'node:fs';
 import path from 'node:path';
 import { startServer, stopServer, tmpDir } from '../../tests/server/helpers.js';
@@ -14,6 +14,13 @@ export const READ_TOKEN = 'r-remote-client-test-0001';
 
 const running = new Map();
 let nextId = 1;
+
+process.once('exit', () => {
+  for (const h of running.values()) {
+    try { h.srv.child.kill('SIGKILL'); } catch { /* gone already */ }
+    fs.rmSync(h.dir, { recursive: true, force: true });
+  }
+});
 
 /**
  * Starts a server. `cors`: origins allowed to call it from a browser; `args`: more flags;

@@ -6,17 +6,11 @@ import { afterAll, beforeAll } from 'vitest';
 import { Valori } from '../src/index.js';
 import { sharedSuite } from './suite.js';
 import { startValori } from './remote-server.js';
+import { UNREPORTED_STATS } from './remote-stats.js';
 
 let srv = null;
 beforeAll(async () => { srv = await startValori(); });
 afterAll(async () => { if (srv) await srv.stop(); });
-
-/**
- * The stats fields the server's describe (docs/HTTP.md section 5) does not report yet: RemoteValori
- * gives null for them (index.d.ts). When the server reports them this list must go (the suite then
- * fails on the type of each one still listed).
- */
-export const UNREPORTED_STATS = ['nextNodeId', 'nextEdgeId', 'indexTombstones', 'vectorBytes', 'indexBytes', 'otherBytes'];
 
 let n = 0, current = null;
 sharedSuite('node-remote', {
