@@ -65,7 +65,7 @@ export class Transport {
   /**
    * @param {object} core the loaded core (errors' numbers and messages)
    * @param {string} base server URL without a trailing slash
-   * @param {{token?: string, fetch?: Function, timeoutMs?: number}} o
+   * @param {{token?: string, fetch?: Function, timeoutMs?: number, maxInFlight: number}} o
    */
   constructor(core, base, o) {
     this.core = core;
@@ -74,6 +74,22 @@ export class Transport {
     this.fetch = o.fetch;
     this.timeoutMs = o.timeoutMs;
     this.serverCodes = null; // name -> number, from GET /v1/constants (loaded at the first server code)
+    // At most maxInFlight requests at once (a server bounds its connections: --max-connections);
+    // the others wait here, in order.
+    this.maxInFlight = o.maxInFlight;
+    this.inFlight = 0;
+    this.waiting = [];
+  }
+
+  async slot() {
+    if (this.inFlight < this.maxInFlight) { this.inFlight++; return; }
+    await new Promise((resolve) => this.waiting.push(resolve)); // the slot is handed over by release()
+  }
+
+  release() {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.inFlight--;
   }
 
   /** errno for a code name: the core's from the package, the client's, or the server's. */
@@ -117,6 +133,7 @@ export class Transport {
     if (body !== undefined) headers['Content-Type'] = contentType;
     // No `cache: 'no-store'` (the server says Cache-Control: no-store itself): in Chromium that mode
     // also bypasses the CORS preflight cache, so every cross-origin call would cost two requests.
+    await this.slot();
     const ctl = new AbortController();
     const timer = setTimeout(() => ctl.abort(), this.timeoutMs);
     try {
@@ -125,6 +142,7 @@ export class Transport {
       return { res, bytes };
     } finally {
       clearTimeout(timer);
+      this.release();
     }
   }
 

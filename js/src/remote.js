@@ -38,6 +38,7 @@ import { Transport, parseServerUrl, b64encode, b64decode, VECTORS_TYPE, EVENT_TY
 
 const DEFAULT_COLLECTION = 'default';
 const DEFAULT_TIMEOUT_MS = 60_000;
+const DEFAULT_MAX_IN_FLIGHT = 16;
 const NEIGHBORS_MAX = 100000; // the server's cap on one neighbours answer (docs/HTTP.md section 9)
 const LIST_PAGE = 1000;
 const TWO32 = 4294967296;
@@ -134,7 +135,7 @@ function checkName(core, name) {
   return name;
 }
 
-/** The options of a server handle: token, fetch, timeoutMs (each checked). */
+/** The options of a server handle: token, fetch, timeoutMs, maxInFlight (each checked). */
 function transportOptions(core, o) {
   const token = o.token ?? undefined;
   if (token !== undefined && (typeof token != 'string' || !token)) throw errorNamed(core, 'EINVAL', 'token must be a non-empty string');
@@ -144,7 +145,9 @@ function transportOptions(core, o) {
   if (typeof timeoutMs != 'number' || !(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
     throw errorNamed(core, 'EINVAL', 'timeoutMs must be a positive number');
   }
-  return { token, fetch: o.fetch ? o.fetch : (...a) => globalThis.fetch(...a), timeoutMs };
+  const maxInFlight = o.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+  if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw errorNamed(core, 'EINVAL', 'maxInFlight must be a positive integer');
+  return { token, fetch: o.fetch ? o.fetch : (...a) => globalThis.fetch(...a), timeoutMs, maxInFlight };
 }
 
 /**
@@ -242,7 +245,7 @@ export class ValoriServer {
         j = (await this._t.request('POST', '/v1/collections', { json: createBody(name, want), write: true })).json;
       } catch (e2) {
         if (!(e2 instanceof ValoriError) || e2.code !== 'EEXIST') throw e2;
-        j = (await this._t.request('GET', `/v1/collections/${name}`)).json; // created meanwhile by another client
+        j = await this._created(name); // another client created it meanwhile
       }
     }
     const have = configOf(this._t, j);
@@ -256,6 +259,23 @@ export class ValoriServer {
       hnsw: have.index === 'hnsw' ? { m: have.m, efConstruction: have.efc, efSearch: have.efs } : undefined,
     });
     return new RemoteValori(this, name, have, scratch, { ordered, readOnly });
+  }
+
+  /**
+   * The describe answer of a collection another client is creating: the server answers EEXIST to a
+   * second create as soon as the first began, and ENOCOLLECTION to reads until it is done, so the
+   * read is repeated (backing off) until the collection is there, for at most timeoutMs.
+   */
+  async _created(name) {
+    const until = Date.now() + this._topts.timeoutMs;
+    for (let wait = 5; ; wait = Math.min(wait * 2, 200)) {
+      try {
+        return (await this._t.request('GET', `/v1/collections/${name}`)).json;
+      } catch (e) {
+        if (!(e instanceof ValoriError) || e.code !== 'ENOCOLLECTION' || Date.now() + wait > until) throw e;
+      }
+      await new Promise((r) => setTimeout(r, wait));
+    }
   }
 
   /** C's verdict on open options, and the configuration after C's defaults: {dim, metric, index, m, efc, efs}. */
