@@ -24,12 +24,13 @@ process.once('exit', () => {
 
 /**
  * Starts a server. `cors`: origins allowed to call it from a browser; `args`: more flags;
- * `tokens: false` starts it without a token file. Resolves { id, url, port, dir, data, write, read,
- * srv (the helpers.js handle), stop() }.
+ * `tokens: false` starts it without a token file; `accessLog: true` writes one (accessLog(id) reads
+ * it). Resolves { id, url, port, dir, data, write, read, srv (the helpers.js handle), stop() }.
  */
-export async function startValori({ cors = [], args = [], tokens = true, data } = {}) {
+export async function startValori({ cors = [], args = [], tokens = true, data, accessLog = false } = {}) {
   const dir = tmpDir('jsremote');
   const flags = ['--data', data || path.join(dir, 'db'), ...args];
+  if (accessLog) flags.push('--access-log', path.join(dir, 'access.log'));
   if (tokens) {
     const file = path.join(dir, 'tokens');
     fs.writeFileSync(file, `write ${WRITE_TOKEN}\nread ${READ_TOKEN}\n`);
@@ -50,6 +51,13 @@ export async function startValori({ cors = [], args = [], tokens = true, data } 
   };
   running.set(id, handle);
   return handle;
+}
+
+/** The access log of server `id` (started with accessLog: true): one line per request. */
+export function accessLog(id) {
+  const h = running.get(id);
+  const file = h && path.join(h.dir, 'access.log');
+  return file && fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
 }
 
 export function stopValori(id) {
