@@ -4,6 +4,20 @@
 // mode, provider @vitest/browser-playwright, Debian's /usr/bin/chromium: Playwright downloads nothing).
 import { defineConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
+import { startValori, stopValori, accessLog } from './js/test/remote-server.js';
+
+// Browser tests of the remote client reach a real `valori serve` through these commands (they run
+// here, in Node): valoriStart({cors: [location.origin]}) starts one on 127.0.0.1 port 0 that lets
+// the test page's origin call it (CORS), valoriStop(id) stops it, valoriAccessLog(id) reads its
+// access log (js/test/remote*.browser.test.js).
+const valoriCommands = {
+  valoriStart: async (_ctx, opts = {}) => {
+    const h = await startValori(opts);
+    return { id: h.id, url: h.url, write: h.write, read: h.read };
+  },
+  valoriStop: async (_ctx, id) => { await stopValori(id); return null; },
+  valoriAccessLog: async (_ctx, id) => accessLog(id),
+};
 
 const CHROMIUM = {
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -20,7 +34,7 @@ export default defineConfig({
       { extends: true, test: { name: 'node', environment: 'node',
           include: ['js/test/**/*.test.js', 'tests/server/**/*.test.js'], exclude: ['js/test/**/*.browser.test.js'] } },
       { extends: true, test: { name: 'browser', include: ['js/test/**/*.browser.test.js'],
-          browser: { enabled: true, headless: true, screenshotFailures: false,
+          browser: { enabled: true, headless: true, screenshotFailures: false, commands: valoriCommands,
             provider: playwright({ launchOptions: CHROMIUM }),
             instances: [{ browser: 'chromium' }] } } },
     ],

@@ -158,3 +158,120 @@ export function hex(u8) {
   for (let i = 0; i < u8.length; i++) s += u8[i].toString(16).padStart(2, '0');
   return s;
 }
+
+// ---- the arguments of each call, as both faces take them (index.js embedded, remote.js remote)
+
+/** Options of a call: undefined/null -> {}; anything but an object is EINVAL. */
+export function optionsOf(core, o, what) {
+  if (o === undefined || o === null) return {};
+  if (typeof o != 'object') throw errorNamed(core, 'EINVAL', `${what} options must be an object`);
+  return o;
+}
+
+/** insert(vector, {tag, meta}) -> { v, tag, meta }. */
+export function insertArgs(core, dim, vector, opts) {
+  opts = optionsOf(core, opts, 'insert');
+  const v = vectorCopy(core, vector, dim);
+  const tag = opts.tag === undefined || opts.tag === null ? 0n : u64(core, opts.tag, 'tag');
+  return { v, tag, meta: bytesCopy(core, opts.meta, 'meta') };
+}
+
+/** insertBatch(vectors, {tags, metas}) -> { flat, n, tags (BigUint64Array or null), metas (metasCopy) }. */
+export function batchArgs(core, dim, vectors, opts) {
+  opts = optionsOf(core, opts, 'insertBatch');
+  const { flat, n } = batchCopy(core, vectors, dim);
+  let tags = null;
+  if (opts.tags !== undefined && opts.tags !== null) {
+    tags = u64List(core, opts.tags, 'tags');
+    if (tags.length !== n) throw errorNamed(core, 'EINVAL', `tags has ${tags.length} entries for ${n} vectors`);
+  }
+  return { flat, n, tags, metas: metasCopy(core, opts.metas, n) };
+}
+
+/** The ids of a batch of n whose first id is `first`: consecutive bigints. */
+export function consecutiveIds(first, n) {
+  const ids = new Array(n);
+  for (let i = 0; i < n; i++) ids[i] = first + BigInt(i);
+  return ids;
+}
+
+/**
+ * update(id, changes) -> { fields (C.update bits of the fields given), vec, tag, meta }. `meta: null`
+ * is given and clears; a field set to undefined is not given. No field at all is C's to refuse.
+ */
+export function updateArgs(core, dim, changes) {
+  const U = core.C.update;
+  changes = optionsOf(core, changes, 'update');
+  const has = (k) => Object.prototype.hasOwnProperty.call(changes, k) && changes[k] !== undefined;
+  let fields = 0, vec = null, tag = 0n, meta = null;
+  if (has('vector')) { fields |= U.VECTOR; vec = vectorCopy(core, changes.vector, dim); }
+  if (has('tag')) { fields |= U.TAG; tag = u64(core, changes.tag, 'tag'); }
+  if (has('meta')) { fields |= U.META; meta = bytesCopy(core, changes.meta, 'meta'); }
+  return { fields, vec, tag, meta };
+}
+
+/** search(query, {k, ef, mode, tag, tags}) -> { q, k, ef, mode (C value), tags (BigUint64Array: tag first, then tags; or null) }. */
+export function searchArgs(core, dim, query, opts) {
+  const C = core.C;
+  opts = optionsOf(core, opts, 'search');
+  const q = vectorCopy(core, query, dim, 'query');
+  const k = u32(core, opts.k, 'k', 10);
+  const ef = u32(core, opts.ef, 'ef', 0);
+  const mode = enumValue(core, C.search, opts.mode, 'mode', C.search.AUTO);
+  let tags = null;
+  const hasTag = opts.tag !== undefined && opts.tag !== null;
+  const hasTags = opts.tags !== undefined && opts.tags !== null;
+  if (hasTag || hasTags) {
+    const list = hasTags ? u64List(core, opts.tags, 'tags') : new BigUint64Array(0);
+    tags = new BigUint64Array(list.length + (hasTag ? 1 : 0));
+    if (hasTag) tags[0] = u64(core, opts.tag, 'tag');
+    tags.set(list, hasTag ? 1 : 0);
+  }
+  return { q, k, ef, mode, tags };
+}
+
+/** The default of an expansion's maxNodes (the server's too: docs/HTTP.md). */
+export const DEFAULT_MAX_NODES = 1000;
+
+/** The expansion options {hops, dir, maxNodes} -> { hops, dir (C value), maxNodes }. */
+export function expandArgs(core, opts) {
+  opts = optionsOf(core, opts, 'expand');
+  return {
+    hops: u32(core, opts.hops, 'hops', 1),
+    dir: enumValue(core, core.C.dir, opts.dir, 'dir', core.C.dir.OUT),
+    maxNodes: u32(core, opts.maxNodes, 'maxNodes', DEFAULT_MAX_NODES),
+  };
+}
+
+/** createNode({kind, record, label}) -> { kind, record (0n = none), label }. */
+export function nodeArgs(core, opts) {
+  opts = optionsOf(core, opts, 'createNode');
+  return {
+    kind: u32(core, opts.kind, 'kind', 0),
+    record: opts.record === undefined || opts.record === null ? 0n : u64(core, opts.record, 'record'),
+    label: bytesCopy(core, opts.label, 'label'),
+  };
+}
+
+/** createEdge(from, to, {kind, weight}) -> { from, to, kind, weight (at the binary32 boundary, or null) }. */
+export function edgeArgs(core, from, to, opts) {
+  opts = optionsOf(core, opts, 'createEdge');
+  const a = u64(core, from, 'from'), b = u64(core, to, 'to');
+  const kind = u32(core, opts.kind, 'kind', 0);
+  let weight = null;
+  if (opts.weight !== undefined && opts.weight !== null) {
+    if (typeof opts.weight != 'number') throw errorNamed(core, 'EINVAL', 'weight must be a number');
+    weight = boundary(core, opts.weight);
+  }
+  return { from: a, to: b, kind, weight };
+}
+
+/** neighbors(node, {dir, kind}) -> { node, dir (C value), kind (or null: every kind) }. */
+export function neighborsArgs(core, node, opts) {
+  opts = optionsOf(core, opts, 'neighbors');
+  return {
+    node: u64(core, node, 'node id'),
+    dir: enumValue(core, core.C.dir, opts.dir, 'dir', core.C.dir.OUT),
+    kind: opts.kind === undefined || opts.kind === null ? null : u32(core, opts.kind, 'kind', 0),
+  };
+}

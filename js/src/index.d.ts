@@ -28,13 +28,30 @@ export type ValoriCode =
   | 'ECORRUPT' | 'EVERSION' | 'EEXIST' | 'EOPCODE' | 'EIO' | 'EPOISONED' | 'ELOCKED' | 'ECONFIG'
   | 'EREADONLY' | 'EBUFSIZE' | 'ENOSPC' | 'EDIVERGED' | 'EEMPTY' | 'ECLOSED' | 'EHEIGHT' | (string & {});
 
+/**
+ * Codes of a remote database's errors beyond C's (js/README.md, "Remote databases"): the server's
+ * own (docs/HTTP.md section 3) and the client's, ECONNECT (no answer: not reachable, connection
+ * lost, timeoutMs passed) and EPROTOCOL (an answer that is not what docs/HTTP.md specifies).
+ */
+export type RemoteCode =
+  | 'EJSON' | 'EBINARY' | 'EAUTH' | 'EFORBIDDEN' | 'EHOST' | 'EORIGIN' | 'ENOROUTE' | 'ENOCOLLECTION' | 'ENOSNAPSHOT'
+  | 'EMETHOD' | 'ETOOLARGE' | 'EMEDIA' | 'ETOOMANY' | 'EUNAVAILABLE' | 'ECONNECT' | 'EPROTOCOL';
+
 /** The only error type the package throws or rejects with. */
 export class ValoriError extends Error {
   readonly name: 'ValoriError';
-  /** Stable symbolic result code from C (valori.h VALORI_RESULT_CODES), e.g. "EDIM". */
-  readonly code: ValoriCode;
-  /** Stable numeric result code from C. */
+  /** Stable symbolic result code from C (valori.h VALORI_RESULT_CODES), e.g. "EDIM"; remote databases add RemoteCode. */
+  readonly code: ValoriCode | RemoteCode;
+  /**
+   * Stable numeric result code: C's number for C's codes (the same in the embedded and the remote
+   * database); for the server's codes the server's number (GET /v1/constants; -1 when the server
+   * does not publish it); ECONNECT 201, EPROTOCOL 202.
+   */
   readonly errno: number;
+  /** Remote databases: the HTTP status of the server's error answer (absent when no server answered it). */
+  readonly status?: number;
+  /** Remote databases: where a damaged collection file is (ECORRUPT from check()). */
+  readonly details?: { file: string; offset: number; height: number };
 }
 
 export interface OpenOptions {
@@ -203,9 +220,208 @@ export interface Constants {
     MAX_BATCH: number; MAX_HOPS: number; MAX_TAGS: number; HNSW_MAX_M: number };
 }
 
+/** Options of Valori.server and the transport options of Valori.connect. */
+export interface ServerOptions {
+  /** Bearer token (a `write` or `read` token of the server's --token-file); none for a server without tokens. */
+  token?: string;
+  /** The fetch to use (default: the global fetch): a custom transport, a proxy, a test. */
+  fetch?: (url: string, init: { method: string; headers: Record<string, string>; body?: string | Uint8Array; signal: AbortSignal; redirect: 'error' }) => Promise<Response>;
+  /** Milliseconds a request may take, answer included (default 60000); then ECONNECT. */
+  timeoutMs?: number;
+  /**
+   * Requests in flight at once (default 16; a server refuses connections beyond its
+   * --max-connections with ETOOMANY): more wait, in call order, before they are sent.
+   */
+  maxInFlight?: number;
+  /** The wasm core's bytes or location, as for Valori.open (the remote face loads the core too). */
+  wasmBinary?: ArrayBuffer | Uint8Array;
+  locateFile?: (name: string, prefix: string) => string;
+}
+
+/**
+ * Options of Valori.connect: the transport's, and Valori.open's that make sense for a collection.
+ * `path`, `snapshotEvery`, `segmentBytes` and durability 'relaxed' are the server's business (EINVAL).
+ */
+export interface ConnectOptions extends ServerOptions {
+  /** The collection (default 'default', or the one the URL names: .../v1/collections/NAME). */
+  collection?: string;
+  /**
+   * Creates the collection when it does not exist. With dim given, an existing collection must
+   * have exactly that configuration after C's defaults (else ECONFIG); without dim it is used as
+   * it is, and a missing one is refused (EINVAL, naming dim).
+   */
+  dim?: number;
+  metric?: 'l2' | 'ip';
+  index?: 'hnsw' | 'none';
+  hnsw?: { m?: number; efConstruction?: number; efSearch?: number };
+  /** Create the collection when missing (default true unless readOnly); false: ENOCOLLECTION. */
+  create?: boolean;
+  /** Every write rejects with EREADONLY without being sent (a read token gets EFORBIDDEN from the server). */
+  readOnly?: boolean;
+  /** 'full' only: the server acknowledges a write once it is durable. */
+  durability?: 'full';
+  /**
+   * true (default): calls run in call order, as in the embedded database: a read sees exactly the
+   * writes issued before it, a write waits for every call issued before it (so un-awaited writes
+   * cost one fsync each). false: every call is sent at once; concurrent writes share the server's
+   * fsyncs and get ids in the order the server receives them.
+   */
+  ordered?: boolean;
+}
+
+/** Options every read of a remote database takes. */
+export interface ReadOptions {
+  /**
+   * Read-your-writes: the height a write reported (lastWrite.height). Sent as `min_height`; a
+   * follower waits for it (docs/REPLICATION.md); a leader holds every height it reported.
+   */
+  minHeight?: U64;
+}
+
+/** What a write's acknowledgement carried. */
+export interface WriteAck {
+  /** The collection's height after the write. */
+  height: number;
+  /** The state root after it, 64 hex digits. */
+  root: string;
+}
+
+/** A collection as the server describes it (GET /v1/collections/{name}). */
+export interface CollectionInfo {
+  name: string;
+  dim: number;
+  metric: 'l2' | 'ip';
+  index: 'hnsw' | 'none';
+  hnsw: { m: number; efConstruction: number; efSearch: number } | null;
+  records: number;
+  nodes: number;
+  edges: number;
+  nextRecordId: bigint;
+  height: number;
+  root: string;
+  /** Every write up to this height is on disk. */
+  durableHeight: number;
+  /** The newest snapshot's height (0: none). */
+  snapshotHeight: number;
+  diskBytes: number;
+}
+
+/** A collection in the server's list (an entry the server cannot open has `error`, its code, instead). */
+export interface CollectionEntry {
+  name: string;
+  dim?: number;
+  metric?: 'l2' | 'ip';
+  index?: 'hnsw' | 'none';
+  records?: number;
+  height?: number;
+  root?: string;
+  error?: string;
+}
+
+/** A `valori serve` server: its collections. Valori.server(url). */
+export class ValoriServer {
+  /** The server's URL (scheme, host, port, path prefix). */
+  readonly url: string;
+  /** GET /v1: version, whether tokens are required, the server's limits. */
+  info(): Promise<{ version: string; auth: boolean; limits: Record<string, number> }>;
+  /** Every collection, sorted by name (all pages of the server's list). */
+  collections(): Promise<CollectionEntry[]>;
+  describe(name: string): Promise<CollectionInfo>;
+  /** Creates a collection (options checked by C first: its codes); EEXIST when it exists. */
+  createCollection(name: string, options: Pick<ConnectOptions, 'dim' | 'metric' | 'index' | 'hnsw'>): Promise<CollectionInfo>;
+  /** Deletes a collection durably; ENOCOLLECTION when there is none. */
+  deleteCollection(name: string): Promise<void>;
+  /** A database on one collection (as Valori.connect, with this server's token, fetch and timeout). */
+  connect(name: string, options?: Omit<ConnectOptions, keyof ServerOptions | 'collection'>): Promise<RemoteValori>;
+}
+
+/**
+ * A database in a collection of a `valori serve` server (Valori.connect): the embedded Valori's
+ * methods with the same arguments, results and error codes (each method's documentation is
+ * Valori's), plus collections and acknowledgements. Every method exists; where remote behaviour
+ * differs it says so here:
+ *  - writes resolve once the server acknowledged them, which it does once they are durable;
+ *  - the server's limits apply (GET /v1: k above --max-k is EK, a batch above --max-batch ETOOBIG,
+ *    a body above --max-body ETOOLARGE), and its own codes may come (RemoteCode);
+ *  - stats(): nextNodeId, nextEdgeId, indexTombstones, vectorBytes, indexBytes and otherBytes are
+ *    null while the server's describe does not report them;
+ *  - check() is the server's verify (memory and files); snapshot() may take a checkpoint first;
+ *    check(), checkpoint() and a snapshot() that needs a checkpoint want a write token;
+ *  - flush() resolves once every call issued before it settled (writes are durable when acknowledged).
+ */
+export class RemoteValori {
+  /** The collection's URL (what `path` is for an embedded database); `url` is the same. */
+  readonly path: string;
+  readonly url: string;
+  readonly collection: string;
+  readonly dim: number;
+  readonly metric: 'l2' | 'ip';
+  readonly index: 'hnsw' | 'none';
+  readonly readOnly: boolean;
+  readonly closed: boolean;
+  readonly server: ValoriServer;
+  /** The height and root the latest acknowledged write of this database reported; null before the first. */
+  readonly lastWrite: WriteAck | null;
+
+  insert(vector: Vector, opts?: { tag?: U64; meta?: Bytes | null }): Promise<bigint>;
+  /** Without metadata the batch travels as binary ingest (binary32 rows), with metadata as JSON: the same event. */
+  insertBatch(vectors: Vector[] | Float32Array, opts?: { tags?: U64[] | BigUint64Array; metas?: (Bytes | null)[] }): Promise<bigint[]>;
+  delete(id: U64): Promise<void>;
+  update(id: U64, changes: { vector?: Vector; tag?: U64; meta?: Bytes | null }): Promise<void>;
+  /** Sent as its SET_META event (the event the embedded setMeta writes). */
+  setMeta(id: U64, meta: Bytes | null): Promise<void>;
+  get(id: U64, opts?: ReadOptions): Promise<ValoriRecord | null>;
+  search(query: Vector, opts?: SearchOptions & ReadOptions): Promise<Hit[]>;
+  searchExpand(query: Vector, opts?: SearchOptions & ExpandOptions & ReadOptions): Promise<{ hits: Hit[]; nodes: Reach[] }>;
+  createNode(opts?: { kind?: number; record?: U64 | null; label?: Bytes | null }): Promise<bigint>;
+  deleteNode(id: U64): Promise<void>;
+  createEdge(from: U64, to: U64, opts?: { kind?: number; weight?: number }): Promise<bigint>;
+  deleteEdge(id: U64): Promise<void>;
+  getNode(id: U64, opts?: ReadOptions): Promise<GraphNode | null>;
+  nodeOfRecord(recordId: U64, opts?: ReadOptions): Promise<bigint | null>;
+  /** More than 100000 matching edges (the server's cap on one answer): ETOOBIG. */
+  neighbors(node: U64, opts?: { dir?: 'out' | 'in' | 'both'; kind?: number } & ReadOptions): Promise<Edge[]>;
+  expand(seeds: U64[], opts?: ExpandOptions & ReadOptions): Promise<Reach[]>;
+  stats(opts?: ReadOptions): Promise<RemoteStats>;
+  stateRoot(opts?: ReadOptions): Promise<string>;
+  indexDigest(opts?: ReadOptions): Promise<string>;
+  /** The server's verify: every invariant and the root of the live state, every file, a replay. */
+  check(): Promise<void>;
+  /** The engine snapshot bytes of the collection at a height >= every write acknowledged before the call. */
+  snapshot(opts?: ReadOptions): Promise<Uint8Array>;
+  checkpoint(): Promise<void>;
+  /** POST .../events; an event that does not decode is ECORRUPT, as embedded (the server says EBINARY). */
+  apply(event: Uint8Array): Promise<bigint>;
+  flush(): Promise<void>;
+  /** Waits for the calls issued so far and releases the client (the collection stays). */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+  /** The server's collections (ValoriServer.collections). */
+  collections(): Promise<CollectionEntry[]>;
+  createCollection(name: string, options: Pick<ConnectOptions, 'dim' | 'metric' | 'index' | 'hnsw'>): Promise<CollectionInfo>;
+  deleteCollection(name: string): Promise<void>;
+  /** This collection's describe answer. */
+  describe(): Promise<CollectionInfo>;
+}
+
+/** Stats of a remote database: the fields the server does not report (yet) are null. */
+export type RemoteStats = Omit<Stats, 'nextNodeId' | 'nextEdgeId' | 'indexTombstones' | 'vectorBytes' | 'indexBytes' | 'otherBytes'> & {
+  nextNodeId: bigint | null; nextEdgeId: bigint | null; indexTombstones: number | null;
+  vectorBytes: number | null; indexBytes: number | null; otherBytes: number | null;
+};
+
 export class Valori {
   /** Opens or creates a database. Rejects with ValoriError (ELOCKED: another writer holds the store). */
   static open(options?: OpenOptions): Promise<Valori>;
+  /**
+   * Connects to a collection of a `valori serve` server: `url` is the server's
+   * (http(s)://host[:port][/prefix]) or a collection's (.../v1/collections/NAME). The result has
+   * this class's methods (RemoteValori). Works in Node and browsers (fetch; a browser page needs
+   * the server's --cors-origin for its origin).
+   */
+  static connect(url: string, options?: ConnectOptions): Promise<RemoteValori>;
+  /** A server handle: list, describe, create and delete collections, connect to one. */
+  static server(url: string, options?: ServerOptions): Promise<ValoriServer>;
   /** Decodes snapshot bytes (from snapshot()) into a new in-memory database. */
   static fromSnapshot(bytes: Uint8Array, options?: Pick<OpenOptions, 'wasmBinary' | 'locateFile'>): Promise<Valori>;
   /** Bytes in use on the WebAssembly heap (shared by all databases of this JS realm). */

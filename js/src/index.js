@@ -8,6 +8,8 @@
 //   queue.js    the write queue (group commit)
 //   errors.js   ValoriError
 //   index.js    this file: options, paths and backends, the Valori class
+// The remote face, Valori.connect(url), is remote.js (over http.js): the same methods against a
+// collection of a `valori serve` server.
 // Storage backends are chosen from the path: ':memory:' (default), 'idb://name' (browser IndexedDB,
 // backend-idb.js) or a filesystem path / file:// URL (Node, backend-node.js + node-lock.js); they are
 // imported lazily so a browser never loads the Node one.
@@ -20,15 +22,16 @@ import { loadCore } from './module.js';
 import { Binding } from './binding.js';
 import { ValoriError, errorNamed, vfsError } from './errors.js';
 import {
-  u32, u64, u64List, bytesCopy, vectorCopy, batchCopy, metasCopy, boundary, enumValue, enumName, hex,
+  u32, u64, u64List, bytesCopy, enumValue, enumName, hex, insertArgs, batchArgs, updateArgs, searchArgs,
+  expandArgs, nodeArgs, edgeArgs, neighborsArgs, consecutiveIds,
 } from './convert.js';
 import { WriteQueue } from './queue.js';
+import { connect as connectRemote, server as remoteServer, RemoteValori, ValoriServer } from './remote.js';
 
-export { ValoriError };
+export { ValoriError, RemoteValori, ValoriServer };
 
 const isNode = typeof process == 'object' && !!process.versions && !!process.versions.node && typeof window == 'undefined';
 const RELAXED_COMMIT_MS = 50;
-const DEFAULT_MAX_NODES = 1000;
 
 /** Resolves `path` to a backend kind. */
 function parsePath(core, path) {
@@ -49,13 +52,6 @@ function parsePath(core, path) {
 /** The wasm loading options of open() / fromSnapshot(). */
 function wasmOptions(o) {
   return o && typeof o == 'object' ? { wasmBinary: o.wasmBinary, locateFile: o.locateFile } : {};
-}
-
-/** Options of a call: undefined/null -> {}; anything but an object is EINVAL. */
-function optionsOf(core, o, what) {
-  if (o === undefined || o === null) return {};
-  if (typeof o != 'object') throw errorNamed(core, 'EINVAL', `${what} options must be an object`);
-  return o;
 }
 
 /** Counters and sizes are numbers (exact: the core's counts stay far below 2^53); ids bigints. */
@@ -135,6 +131,24 @@ export class Valori {
       if (backend) await backend.dispose();
       throw e;
     }
+  }
+
+  /**
+   * Connects to a collection of a `valori serve` server: a database with these same methods
+   * (remote.js; index.d.ts, RemoteValori). `url` is the server's (http(s)://host[:port][/prefix]) or
+   * a collection's (.../v1/collections/NAME).
+   * @returns {Promise<RemoteValori>}
+   */
+  static connect(url, options = {}) {
+    return connectRemote(Valori, url, options);
+  }
+
+  /**
+   * A server handle: its collections (list, describe, create, delete) and connect(name).
+   * @returns {Promise<ValoriServer>}
+   */
+  static server(url, options = {}) {
+    return remoteServer(Valori, url, options);
   }
 
   /**
@@ -236,35 +250,6 @@ export class Valori {
     }, RELAXED_COMMIT_MS);
   }
 
-  _searchArgs(query, opts) {
-    const core = this._core, C = core.C;
-    opts = optionsOf(core, opts, 'search');
-    const q = vectorCopy(core, query, this.dim, 'query');
-    const k = u32(core, opts.k, 'k', 10);
-    const ef = u32(core, opts.ef, 'ef', 0);
-    const mode = enumValue(core, C.search, opts.mode, 'mode', C.search.AUTO);
-    let tags = null;
-    const hasTag = opts.tag !== undefined && opts.tag !== null;
-    const hasTags = opts.tags !== undefined && opts.tags !== null;
-    if (hasTag || hasTags) {
-      const list = hasTags ? u64List(core, opts.tags, 'tags') : new BigUint64Array(0);
-      tags = new BigUint64Array(list.length + (hasTag ? 1 : 0));
-      if (hasTag) tags[0] = u64(core, opts.tag, 'tag');
-      tags.set(list, hasTag ? 1 : 0);
-    }
-    return { q, k, ef, mode, tags };
-  }
-
-  _expandArgs(opts) {
-    const core = this._core;
-    opts = optionsOf(core, opts, 'expand');
-    return {
-      hops: u32(core, opts.hops, 'hops', 1),
-      dir: enumValue(core, core.C.dir, opts.dir, 'dir', core.C.dir.OUT),
-      maxNodes: u32(core, opts.maxNodes, 'maxNodes', DEFAULT_MAX_NODES),
-    };
-  }
-
   // ---- records
 
   /**
@@ -274,11 +259,7 @@ export class Valori {
    */
   async insert(vector, opts = {}) {
     this._live();
-    const core = this._core;
-    opts = optionsOf(core, opts, 'insert');
-    const v = vectorCopy(core, vector, this.dim);
-    const tag = opts.tag === undefined || opts.tag === null ? 0n : u64(core, opts.tag, 'tag');
-    const meta = bytesCopy(core, opts.meta, 'meta');
+    const { v, tag, meta } = insertArgs(this._core, this.dim, vector, opts);
     return this._write(() => this._b.insert(v, tag, meta));
   }
 
@@ -289,20 +270,9 @@ export class Valori {
    */
   async insertBatch(vectors, opts = {}) {
     this._live();
-    const core = this._core;
-    opts = optionsOf(core, opts, 'insertBatch');
-    const { flat, n } = batchCopy(core, vectors, this.dim);
-    let tags = null;
-    if (opts.tags !== undefined && opts.tags !== null) {
-      tags = u64List(core, opts.tags, 'tags');
-      if (tags.length !== n) throw errorNamed(core, 'EINVAL', `tags has ${tags.length} entries for ${n} vectors`);
-    }
-    const metas = metasCopy(core, opts.metas, n);
+    const { flat, n, tags, metas } = batchArgs(this._core, this.dim, vectors, opts);
     return this._write(() => {
-      const first = this._b.insertBatch(n, flat, tags, metas);
-      const ids = new Array(n);
-      for (let i = 0; i < n; i++) ids[i] = first + BigInt(i);
-      return ids;
+      return consecutiveIds(this._b.insertBatch(n, flat, tags, metas), n);
     });
   }
 
@@ -321,14 +291,8 @@ export class Valori {
    */
   async update(id, changes = {}) {
     this._live();
-    const core = this._core, U = core.C.update;
-    const rid = u64(core, id, 'id');
-    changes = optionsOf(core, changes, 'update');
-    const has = (k) => Object.prototype.hasOwnProperty.call(changes, k) && changes[k] !== undefined;
-    let fields = 0, vec = null, tag = 0n, meta = null;
-    if (has('vector')) { fields |= U.VECTOR; vec = vectorCopy(core, changes.vector, this.dim); }
-    if (has('tag')) { fields |= U.TAG; tag = u64(core, changes.tag, 'tag'); }
-    if (has('meta')) { fields |= U.META; meta = bytesCopy(core, changes.meta, 'meta'); }
+    const rid = u64(this._core, id, 'id');
+    const { fields, vec, tag, meta } = updateArgs(this._core, this.dim, changes);
     // No field at all is C's to refuse (EINVAL), like every other rule about the values.
     return this._write(() => { this._b.updateRecord(rid, fields, vec, tag, meta); });
   }
@@ -362,7 +326,7 @@ export class Valori {
    */
   async search(query, opts = {}) {
     this._live();
-    const a = this._searchArgs(query, opts);
+    const a = searchArgs(this._core, this.dim, query, opts);
     return this._read(() => this._b.search(a.q, a.k, a.ef, a.mode, a.tags));
   }
 
@@ -372,8 +336,8 @@ export class Valori {
    */
   async searchExpand(query, opts = {}) {
     this._live();
-    const a = this._searchArgs(query, opts);
-    const x = this._expandArgs(opts);
+    const a = searchArgs(this._core, this.dim, query, opts);
+    const x = expandArgs(this._core, opts);
     return this._read(() => this._b.searchExpand(a.q, a.k, a.ef, a.mode, a.tags, x.hops, x.dir, x.maxNodes));
   }
 
@@ -385,12 +349,8 @@ export class Valori {
    */
   async createNode(opts = {}) {
     this._live();
-    const core = this._core;
-    opts = optionsOf(core, opts, 'createNode');
-    const kind = u32(core, opts.kind, 'kind', 0);
-    const rec = opts.record === undefined || opts.record === null ? 0n : u64(core, opts.record, 'record');
-    const label = bytesCopy(core, opts.label, 'label');
-    return this._write(() => this._b.nodeCreate(kind, rec, label));
+    const { kind, record, label } = nodeArgs(this._core, opts);
+    return this._write(() => this._b.nodeCreate(kind, record, label));
   }
 
   /** Deletes a node and every edge into or out of it. */
@@ -406,16 +366,8 @@ export class Valori {
    */
   async createEdge(from, to, opts = {}) {
     this._live();
-    const core = this._core;
-    opts = optionsOf(core, opts, 'createEdge');
-    const a = u64(core, from, 'from'), b = u64(core, to, 'to');
-    const kind = u32(core, opts.kind, 'kind', 0);
-    let weight = null;
-    if (opts.weight !== undefined && opts.weight !== null) {
-      if (typeof opts.weight != 'number') throw errorNamed(core, 'EINVAL', 'weight must be a number');
-      weight = boundary(core, opts.weight);
-    }
-    return this._write(() => this._b.edgeCreate(a, b, kind, weight));
+    const e = edgeArgs(this._core, from, to, opts);
+    return this._write(() => this._b.edgeCreate(e.from, e.to, e.kind, e.weight));
   }
 
   /** Deletes an edge. */
@@ -445,12 +397,8 @@ export class Valori {
    */
   async neighbors(node, opts = {}) {
     this._live();
-    const core = this._core;
-    opts = optionsOf(core, opts, 'neighbors');
-    const nid = u64(core, node, 'node id');
-    const dir = enumValue(core, core.C.dir, opts.dir, 'dir', core.C.dir.OUT);
-    const kind = opts.kind === undefined || opts.kind === null ? null : u32(core, opts.kind, 'kind', 0);
-    return this._read(() => this._b.neighbors(nid, dir, kind));
+    const a = neighborsArgs(this._core, node, opts);
+    return this._read(() => this._b.neighbors(a.node, a.dir, a.kind));
   }
 
   /**
@@ -461,7 +409,7 @@ export class Valori {
   async expand(seeds, opts = {}) {
     this._live();
     const s = u64List(this._core, seeds, 'seeds');
-    const x = this._expandArgs(opts);
+    const x = expandArgs(this._core, opts);
     return this._read(() => this._b.expand(s, x.hops, x.dir, x.maxNodes));
   }
 
