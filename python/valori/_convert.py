@@ -4,10 +4,13 @@ Vectors cross the C API as IEEE-754 binary32 (docs/DETERMINISM.md). A vector may
 (any real dtype; used without a copy when it is already contiguous float32), an ``array.array``,
 or any sequence of real numbers (``int`` or ``float``). Each component is rounded to binary32 the
 way C's ``(float)x`` and JavaScript's ``Float32Array`` / ``Math.fround`` round (to nearest, ties to
-even), so a finite value too large for binary32 (``1e39``, ``1e300``, a huge int) becomes an
-infinity there and the core says ``EINF``, exactly as the C library and the npm package do for the
-same number (tests/conformance/bad_calls.json). NaN is ``ENAN``, |x| > 256 ``ERANGE``: the core
-decides; nothing is ever clamped.
+even). The range applies to the value the caller gave, before rounding, exactly as in the npm
+package (js/README.md): a finite |x| > 256 (``256.00001``, ``1e39``, ``1e300``, a huge int) is
+``ERANGE``, never rounded into range or to an infinity; to keep the core's order of checks (the first
+bad component decides) such a component is handed to the core as 512.0, which it refuses with
+``ERANGE``. NaN is ``ENAN``, an infinity ``EINF``. A float32 NumPy array or ``array('f')`` is
+binary32 already and goes to the core as it is (there ``1e39`` cannot occur: it is an infinity).
+Nothing is ever clamped into range.
 
 The content checks the core makes (first bad component: ``ENAN`` / ``EINF`` / ``ERANGE``; then
 metadata size: ``ETOOBIG``) are repeated in Python by :func:`first_bad_component` for remote mode
@@ -31,6 +34,10 @@ ErrFn = Callable[[str, str], Exception]
 U64_MAX = (1 << 64) - 1
 U32_MAX = (1 << 32) - 1
 _INF = float("inf")
+#: VALORI_MAX_ABS_INT: |component| <= 256 (tests/python/test_layout.py checks it against the library).
+MAX_ABS = 256.0
+#: What an out-of-range component becomes before rounding: still out of range, never infinite.
+_OUT_OF_RANGE = 2 * MAX_ABS
 LITTLE = sys.byteorder == "little"
 
 #: A buffer of binary32 values in native byte order: array.array('f') or a float32 ndarray.
@@ -52,28 +59,34 @@ def _np_f32(x: Any, err: ErrFn, what: str) -> Any:
         return _np.ascontiguousarray(x)
     if x.dtype.kind not in "fiub":
         raise err("EINVAL", f"{what} has dtype {x.dtype}; expected real numbers")
-    with _np.errstate(over="ignore", invalid="ignore"):
-        return _np.ascontiguousarray(x, dtype=_np.float32)
+    d = _np.asarray(x, dtype=_np.float64)
+    far = _np.isfinite(d) & (_np.abs(d) > MAX_ABS)
+    if far.any():  # out of range before rounding: ERANGE, not rounded into range or to infinity
+        d = _np.where(far, _np.copysign(_OUT_OF_RANGE, d), d)
+    return _np.ascontiguousarray(d, dtype=_np.float32)
 
 
 def _list_f32(v: Sequence[Any], err: ErrFn, what: str) -> "array.array[float]":
-    """array.array('f') from a sequence of real numbers (overflow becomes infinity, as in C)."""
+    """array.array('f') from a sequence of real numbers (range checked before rounding)."""
     try:
-        return array.array("f", v)
+        d = array.array("d", v)
     except (TypeError, OverflowError):
-        pass
-    a = array.array("f")
-    for i, x in enumerate(v):
-        if isinstance(x, (str, bytes)) or not hasattr(x, "__float__"):
-            raise err("EINVAL", f"{what}[{i}] is not a number ({type(x).__name__})")
-        try:
-            f = float(x)
-        except OverflowError:  # an int beyond the double range
-            f = _INF if x > 0 else -_INF
-        except (TypeError, ValueError):
-            raise err("EINVAL", f"{what}[{i}] is not a number ({type(x).__name__})") from None
-        a.append(f)
-    return a
+        d = array.array("d")
+        for i, x in enumerate(v):
+            if isinstance(x, (str, bytes)) or not hasattr(x, "__float__"):
+                raise err("EINVAL", f"{what}[{i}] is not a number ({type(x).__name__})")
+            try:
+                f = float(x)
+            except OverflowError:  # an int beyond the double range: finite, far out of range
+                f = _OUT_OF_RANGE if x > 0 else -_OUT_OF_RANGE
+            except (TypeError, ValueError):
+                raise err("EINVAL", f"{what}[{i}] is not a number ({type(x).__name__})") from None
+            d.append(f)
+    if any(not (-MAX_ABS <= f <= MAX_ABS) for f in d):  # NaN included: then look closer
+        for i, f in enumerate(d):
+            if f != _INF and f != -_INF and abs(f) > MAX_ABS:
+                d[i] = _OUT_OF_RANGE if f > 0 else -_OUT_OF_RANGE
+    return array.array("f", d)
 
 
 def vector(v: Any, dim: Optional[int], err: ErrFn, what: str = "vector") -> F32:

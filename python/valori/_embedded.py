@@ -349,7 +349,8 @@ class Embedded:
 
     def edge_create(self, a: int, b: int, kind: int, weight: Optional[float]) -> int:
         out = c_uint64()
-        w = byref(c_float(weight)) if weight is not None else None
+        # the same conversion as a vector component (range checked before rounding to binary32)
+        w = byref(c_float(cv.vector([weight], 1, self.err, "weight")[0])) if weight is not None else None
         self.check(self.c.valori_edge_create(self.db, a, b, kind, w, byref(out)), "create_edge")
         return out.value
 

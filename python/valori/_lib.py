@@ -157,7 +157,16 @@ class StoreStatusC(Structure):
         ("poisoned", c_int),
         ("readonly", c_int),
         ("last_snapshot_error", c_int),
-        ("reserved", c_uint32),
+        ("skipped", c_uint32),
+        ("skipped_kind", c_uint32),
+        ("skipped_file", c_char * 64),
+        ("skipped_offset", c_uint64),
+        ("skipped_detail", c_char_p),
+        ("trimmed_bytes", c_uint64),
+        ("proven_height", c_uint64),
+        ("proven_by", c_uint32),
+        ("last_head_error", c_int),
+        ("head_failures", c_uint64),
     ]
 
 
@@ -182,6 +191,10 @@ class RecoveryC(Structure):
         ("skipped_file", c_char * 64),
         ("skipped_offset", c_uint64),
         ("skipped_detail", c_char_p),
+        ("log_end_height", c_uint64),
+        ("proven_height", c_uint64),
+        ("proven_by", c_uint32),
+        ("head", c_uint32),
     ]
 
 

@@ -9,6 +9,10 @@ server (the core says ECORRUPT)."""
 
 from __future__ import annotations
 
+import array
+import struct
+import warnings
+
 import json
 import os
 import subprocess
@@ -53,8 +57,20 @@ def f(x: Any) -> float:
     return SPECIAL[x] if isinstance(x, str) else float(x)
 
 
-def vec(t: Dict[str, Any], c: Dict[str, Any]) -> List[float]:
-    return [f(x) for x in c.get("vector", [0] * t["dim"])]
+def vec(t: Dict[str, Any], c: Dict[str, Any]) -> "array.array[float]":
+    """The table's vector as binary32, as C and JS (Float32Array.from) receive it: the table is about
+    the core's rules on binary32 input (a number list would be range-checked before rounding)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return array.array("f", [_f32(f(x)) for x in c.get("vector", [0] * t["dim"])])
+
+
+def _f32(x: float) -> float:
+    """x rounded to binary32 as C's (float)x does (overflow becomes an infinity)."""
+    try:
+        return struct.unpack("<f", struct.pack("<f", x))[0]
+    except OverflowError:
+        return float("inf") if x > 0 else float("-inf")
 
 
 def meta(m: Any) -> Optional[bytes]:
@@ -151,7 +167,7 @@ def call(t: Dict[str, Any], db: Valori, c: Dict[str, Any], opener: Any) -> str:
         db.delete_node(int(c["id"]))
         return ""
     if op == "edge_create":
-        w = f(c["weight"]) if "weight" in c else None
+        w = _f32(f(c["weight"])) if "weight" in c else None
         return f"id={db.create_edge(int(c['from']), int(c['to']), kind=c.get('kind', 0), weight=w)}"
     if op == "edge_delete":
         db.delete_edge(int(c["id"]))

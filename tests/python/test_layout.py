@@ -56,3 +56,10 @@ def test_struct_layouts_match_valori_h(tmp_path: Path) -> None:
         assert ctypes.sizeof(cls) == want["size"], f"{cname}: ctypes {ctypes.sizeof(cls)} bytes, C {want['size']}"
         for f, _ in cls._fields_:
             assert getattr(cls, f).offset == want[f], f"{cname}.{f}: ctypes offset {getattr(cls, f).offset}, C {want[f]}"
+
+
+def test_range_limit_matches_the_library() -> None:
+    """python/valori/_convert.py checks |x| <= MAX_ABS before rounding: it must be the core's limit."""
+    from valori import _convert
+
+    assert _convert.MAX_ABS == _lib.load().constants["limits"]["MAX_ABS"]
