@@ -31,6 +31,7 @@ int vcli_demo(int argc, char **argv);
 int vcli_inspect(int argc, char **argv);
 int vcli_verify(int argc, char **argv);
 int vcli_replay(int argc, char **argv);
+int vcli_serve(int argc, char **argv);
 
 /* Prints 32 bytes as 64 lowercase hex digits. */
 void vcli_hex(FILE *f, const uint8_t b[32]);
