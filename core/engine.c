@@ -150,24 +150,24 @@ static void pred_sub_record(const vl_engine *e, uint32_t slot, vl_pred *p) {
   vl_lthash_sub(&p->acc, d);
 }
 
-/* Removes a node and every edge into or out of it (a self-loop once) from p. */
-static void pred_sub_node(const vl_engine *e, const vl_gnode *n, vl_pred *p) {
+/* Removes the edges of an adjacency list from p, skipping those that start at `skip_from` (0: none). */
+static void pred_sub_edges(const vl_engine *e, const vl_idlist *l, uint64_t skip_from, vl_pred *p) {
   uint8_t d[32];
   uint32_t i;
-  for (i = 0; i < n->out.n; i++) {
-    const vl_gedge *g = vl_graph_edge(&e->graph, n->out.v[i]);
-    if (VL_NEVER(!g)) continue; /* adjacency lists hold existing edges */
+  for (i = 0; i < l->n; i++) {
+    const vl_gedge *g = vl_graph_edge(&e->graph, l->v[i]);
+    if (VL_NEVER(!g) || (skip_from && g->from == skip_from)) continue; /* lists hold existing edges */
     vl_digest_edge(g, d);
     vl_lthash_sub(&p->acc, d);
     p->nedges--;
   }
-  for (i = 0; i < n->in.n; i++) {
-    const vl_gedge *g = vl_graph_edge(&e->graph, n->in.v[i]);
-    if (VL_NEVER(!g) || g->from == n->id) continue; /* a self-loop was counted with the out-edges */
-    vl_digest_edge(g, d);
-    vl_lthash_sub(&p->acc, d);
-    p->nedges--;
-  }
+}
+
+/* Removes a node and every edge into or out of it (a self-loop, in both lists, once) from p. */
+static void pred_sub_node(const vl_engine *e, const vl_gnode *n, vl_pred *p) {
+  uint8_t d[32];
+  pred_sub_edges(e, &n->out, 0, p);
+  pred_sub_edges(e, &n->in, n->id, p);
   vl_digest_node(n, d);
   vl_lthash_sub(&p->acc, d);
   p->nnodes--;
