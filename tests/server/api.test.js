@@ -11,7 +11,7 @@ const dir = tmpDir('api');
 
 beforeAll(async () => {
   srv = await startServer(['--data', path.join(dir, 'db'), '--max-body', '200000', '--max-batch', '50', '--max-k', '100',
-    '--max-ef', '500', '--max-dim', '64']);
+    '--max-ef', '500', '--max-dim', '64', '--max-collections', '5']);
   const mk = (body) => request(srv, 'POST', '/v1/collections', { body });
   expect((await mk({ name: 'c3', dim: 3 })).status).toBe(201);
   expect((await mk({ name: 'flat', dim: 2, index: 'none', metric: 'ip' })).status).toBe(201);
@@ -73,6 +73,17 @@ describe('collections', () => {
     expectError(await post('/v1/collections/gone/records', { vector: [1, 2] }), 404, 'ENOCOLLECTION');
     expectError(await get('/v1/collections/gone/state'), 404, 'ENOCOLLECTION');
     expectError(await get('/v1/collections/no_such'), 404, 'ENOCOLLECTION');
+  });
+});
+
+describe('collection limit', () => {
+  it('--max-collections bounds the directory', async () => {
+    expect((await post('/v1/collections', { name: 'm1', dim: 1 })).status).toBe(201);
+    expect((await post('/v1/collections', { name: 'm2', dim: 1 })).status).toBe(201);
+    expectError(await post('/v1/collections', { name: 'm3', dim: 1 }), 400, 'ETOOBIG');
+    expect((await request(srv, 'DELETE', '/v1/collections/m1')).status).toBe(200);
+    expect((await request(srv, 'DELETE', '/v1/collections/m2')).status).toBe(200);
+    expect((await get('/v1/collections')).json.collections.length).toBe(3);
   });
 });
 
