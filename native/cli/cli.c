@@ -12,6 +12,8 @@ static const vcli_cmd vcli_cmds[] = {
   {"inspect", vcli_inspect, "DIR", "list a store's segments and snapshots and their state"},
   {"verify", vcli_verify, "DIR", "check every checksum, the chain and every snapshot against a full replay"},
   {"replay", vcli_replay, "DIR [--to HEIGHT]", "replay the store to a height and print its root and counts"},
+  {"follow", vcli_follow, "LEADER-URL[/v1/collections/NAME] [--data DIR] [--listen ADDR:PORT] [--token-file F] [--rebootstrap] ...",
+   "replicate a leader into a read-only server (follow --help; docs/REPLICATION.md)"},
   {"serve", vcli_serve, "[--listen ADDR:PORT] [--data DIR] [--token-file FILE] ...", "serve collections over HTTP (serve --help lists every option; docs/HTTP.md)"},
 };
 

@@ -56,6 +56,8 @@ struct vs_coll {
   pthread_cond_t scv;   /* snap_running dropped */
   vs_job commit_job, snap_job;
   int poisoned;
+  valori_position dpos; /* the durable position (replication offers nothing beyond it) */
+  int going;            /* a delete or replace waits for the references to go */
   valori_searcher *searchers[MAX_SEARCHERS];
   int nsearchers;
 };
@@ -266,6 +268,8 @@ static int store_open(vs_registry *r, vs_coll *c, valori_recovery *rep) {
   pthread_mutex_lock(&c->cmu);
   c->durable = ss.durable_height;
   c->poisoned = 0;
+  c->going = 0;
+  if (valori_position_get(db, &c->dpos) != VALORI_OK) memset(&c->dpos, 0, sizeof c->dpos); /* all recovered is durable */
   pthread_mutex_unlock(&c->cmu);
   summary_refresh(c);
   return VALORI_OK;
@@ -542,10 +546,11 @@ static int run_commit(vs_registry *r, vs_coll *c) {
   double t0 = now_s(), t1, t2;
   uint64_t before;
   vs_waiter *done = NULL, **pp, *w;
-  int again = 0, snap = 0;
-  (void)r;
+  valori_position pend;
+  int again = 0, snap = 0, advanced = 0;
   pthread_rwlock_wrlock(&c->rw);
   rc = valori_commit_begin(c->db, &t);
+  if (rc == VALORI_OK && valori_position_get(c->db, &pend) != VALORI_OK) pend.height = 0; /* the position t covers */
   pthread_rwlock_unlock(&c->rw);
   t1 = now_s();
   if (rc == VALORI_OK) {
@@ -559,7 +564,11 @@ static int run_commit(vs_registry *r, vs_coll *c) {
   pthread_mutex_lock(&c->cmu);
   before = c->durable;
   if (rc == VALORI_OK) {
-    if (t.height > c->durable) c->durable = t.height;
+    if (t.height > c->durable) {
+      c->durable = t.height;
+      advanced = 1;
+    }
+    if (pend.height == t.height && t.height > c->dpos.height) c->dpos = pend;
   } else {
     c->poisoned = 1;
     fprintf(stderr, "valori serve: commit of collection %s failed: %s (%s); writes refused until it is reopened\n",
@@ -590,6 +599,7 @@ static int run_commit(vs_registry *r, vs_coll *c) {
     done = w->next;
     w->wake(w);
   }
+  if (r->o.on_durable && (advanced || rc != VALORI_OK)) r->o.on_durable(r->o.arg, c, t.height, rc);
   if (snap) {
     coll_ref(r, c);
     job_push(r, c, JOB_SNAPSHOT);
@@ -679,6 +689,24 @@ static int wait_durable(vs_registry *r, vs_coll *c, uint64_t h) {
   return s.w.rc;
 }
 
+int vs_coll_wait_durable(vs_registry *r, vs_coll *c, uint64_t h) { return wait_durable(r, c, h); }
+
+void vs_coll_durable_pos(vs_coll *c, valori_position *out) {
+  pthread_mutex_lock(&c->cmu);
+  *out = c->dpos;
+  pthread_mutex_unlock(&c->cmu);
+}
+
+int vs_coll_going(vs_coll *c) {
+  int g;
+  pthread_mutex_lock(&c->cmu);
+  g = c->going;
+  pthread_mutex_unlock(&c->cmu);
+  return g;
+}
+
+void vs_coll_dir(vs_registry *r, const char *name, char *out, size_t cap) { snprintf(out, cap, "%s/%s", r->dir, name); }
+
 int vs_coll_checkpoint(vs_registry *r, vs_coll *c, uint64_t *snap_height, vs_err *e) {
   int rc, tries;
   for (tries = 0; tries < 100; tries++) {
@@ -764,7 +792,7 @@ static uint64_t rd64(const uint8_t *p) {
 }
 
 int vs_coll_snapshot_file(vs_registry *r, vs_coll *c, int *fd, uint64_t *size, uint64_t *height, uint8_t root[32],
-                          vs_err *e) {
+                          uint8_t chain[32], vs_err *e) {
   char dir[4400], path[4500], file[64];
   int tries;
   snprintf(dir, sizeof dir, "%s/%s", r->dir, c->name);
@@ -785,6 +813,7 @@ int vs_coll_snapshot_file(vs_registry *r, vs_coll *c, int *fd, uint64_t *size, u
     *size = (uint64_t)st.st_size;
     *height = rd64(hdr + 40);
     memcpy(root, hdr + 56, 32);
+    memcpy(chain, hdr + 88, 32);
     return VALORI_OK;
   }
   return vs_fail(e, VALORI_EIO, "the newest snapshot of '%s' kept disappearing", c->name);
@@ -860,19 +889,40 @@ int vs_coll_create(vs_registry *r, const vs_create_req *req, vs_summary *out, vs
   return VALORI_OK;
 }
 
+/* Waits (registry lock held) until the collection `name` has no reference and is open or closed;
+** holders of long-lived references are told to let go first (going, on_durable). NULL when there is
+** no such collection. */
+static vs_coll *drain(vs_registry *r, const char *name) {
+  vs_coll *c;
+  for (;;) {
+    c = find(r, name);
+    if (!c || c->state == CS_CREATING || c->state == CS_DELETING) return NULL;
+    if ((c->state == CS_OPEN || c->state == CS_CLOSED) && c->refs == 0) return c;
+    pthread_mutex_lock(&c->cmu);
+    if (!c->going) {
+      c->going = 1;
+      pthread_mutex_unlock(&c->cmu);
+      if (r->o.on_durable) {
+        pthread_mutex_unlock(&r->mu);
+        r->o.on_durable(r->o.arg, c, 0, VS_ENOCOLLECTION);
+        pthread_mutex_lock(&r->mu);
+      }
+      continue;
+    }
+    pthread_mutex_unlock(&c->cmu);
+    pthread_cond_wait(&r->cv, &r->mu);
+  }
+}
+
 int vs_coll_delete(vs_registry *r, const char *name, vs_err *e) {
   char from[4400], to[4400];
   vs_coll *c;
   int rc, was_open;
   pthread_mutex_lock(&r->mu);
-  for (;;) {
-    c = find(r, name);
-    if (!c || c->state == CS_CREATING || c->state == CS_DELETING) {
-      pthread_mutex_unlock(&r->mu);
-      return vs_fail(e, VS_ENOCOLLECTION, "no collection named '%s'", name);
-    }
-    if ((c->state == CS_OPEN || c->state == CS_CLOSED) && c->refs == 0) break;
-    pthread_cond_wait(&r->cv, &r->mu);
+  c = drain(r, name);
+  if (!c) {
+    pthread_mutex_unlock(&r->mu);
+    return vs_fail(e, VS_ENOCOLLECTION, "no collection named '%s'", name);
   }
   was_open = c->state == CS_OPEN;
   c->state = CS_DELETING;
@@ -888,6 +938,7 @@ int vs_coll_delete(vs_registry *r, const char *name, vs_err *e) {
     remove_coll(r, c);
   } else {
     c->state = CS_CLOSED;
+    c->going = 0;
   }
   pthread_cond_broadcast(&r->cv);
   pthread_mutex_unlock(&r->mu);
@@ -895,6 +946,84 @@ int vs_coll_delete(vs_registry *r, const char *name, vs_err *e) {
   coll_free(c);
   if (remove_tree(to) != VALORI_OK)
     fprintf(stderr, "valori serve: could not remove %s (it is hidden and removed at the next start)\n", to);
+  return VALORI_OK;
+}
+
+int vs_coll_exists(vs_registry *r, const char *name) {
+  vs_coll *c;
+  int yes;
+  pthread_mutex_lock(&r->mu);
+  c = find(r, name);
+  yes = c && c->state != CS_CREATING && c->state != CS_DELETING;
+  pthread_mutex_unlock(&r->mu);
+  return yes;
+}
+
+int vs_coll_install(vs_registry *r, const char *name, int (*build)(void *arg, const char *dir), void *arg, vs_err *e) {
+  char tmp[4400], final[4400], old[4400];
+  vs_coll *c, *fresh = NULL;
+  int rc, was_open = 0, existed;
+  if (!vs_name_valid(name)) return vs_fail(e, VALORI_EINVAL, "bad collection name '%s'", name);
+  pthread_mutex_lock(&r->mu);
+  snprintf(tmp, sizeof tmp, "%s/.tmp-%s-%llu", r->dir, name, (unsigned long long)++r->seq);
+  snprintf(old, sizeof old, "%s/.del-%s-%llu", r->dir, name, (unsigned long long)++r->seq);
+  pthread_mutex_unlock(&r->mu);
+  snprintf(final, sizeof final, "%s/%s", r->dir, name);
+  rc = build(arg, tmp); /* the old copy, if any, serves meanwhile */
+  if (rc != VALORI_OK) {
+    remove_tree(tmp);
+    return vs_fail(e, rc, "building collection '%s' failed: %s", name, valori_strerror(rc));
+  }
+  pthread_mutex_lock(&r->mu);
+  c = drain(r, name);
+  existed = c != NULL;
+  if (!c) {
+    if (find(r, name)) { /* being created or deleted by someone else */
+      pthread_mutex_unlock(&r->mu);
+      remove_tree(tmp);
+      return vs_fail(e, VS_EUNAVAILABLE, "collection '%s' is being created or deleted; retry", name);
+    }
+    fresh = coll_new(name);
+    if (!fresh || insert_coll(r, fresh) != VALORI_OK) {
+      pthread_mutex_unlock(&r->mu);
+      if (fresh) coll_free(fresh);
+      remove_tree(tmp);
+      return vs_fail(e, VALORI_ENOMEM, "out of memory");
+    }
+    c = fresh;
+  }
+  was_open = c->state == CS_OPEN;
+  c->state = CS_CREATING;
+  pthread_mutex_unlock(&r->mu);
+  if (was_open) store_close(c);
+  rc = VALORI_OK;
+  if (existed && rename(final, old) != 0) rc = VALORI_EIO;
+  if (rc == VALORI_OK && rename(tmp, final) != 0) {
+    rc = VALORI_EIO;
+    if (existed) rename(old, final); /* put the old copy back */
+  }
+  if (rc == VALORI_OK) rc = fsync_dir(r->dir);
+  pthread_mutex_lock(&r->mu);
+  if (was_open) r->nopen--;
+  if (rc == VALORI_OK || existed) {
+    c->state = CS_CLOSED;
+    c->sum.known = 0;
+    pthread_mutex_lock(&c->cmu);
+    c->going = 0;
+    c->poisoned = 0;
+    pthread_mutex_unlock(&c->cmu);
+  } else {
+    remove_coll(r, c);
+  }
+  pthread_cond_broadcast(&r->cv);
+  pthread_mutex_unlock(&r->mu);
+  if (rc != VALORI_OK) {
+    if (!existed) coll_free(c);
+    remove_tree(tmp);
+    return vs_fail(e, rc, "installing collection '%s' failed: %s", name, strerror(errno));
+  }
+  if (existed && remove_tree(old) != VALORI_OK)
+    fprintf(stderr, "valori: could not remove %s (it is hidden and removed at the next start)\n", old);
   return VALORI_OK;
 }
 
