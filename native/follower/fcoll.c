@@ -262,8 +262,10 @@ typedef struct strm {
   valori_position pos;      /* the local copy's position */
   valori_stats st;          /* its configuration */
   int hello;
+  int ended_by_leader;      /* an ERROR frame came */
   int result;               /* why the stream ended: VALORI_OK (cut), a transport error code, EDIVERGED */
   double last_frame, started, last_ack;
+  uint64_t acked;           /* the last height acknowledged to the leader */
   const uint8_t **recs;     /* the records of one read */
   size_t *lens, nrecs, reccap;
 } strm;
@@ -273,6 +275,7 @@ static void lag_note(vf_coll *fc) { /* f->mu held */
   else if (fc->behind_since == 0) fc->behind_since = vs_park_now();
 }
 
+/* Acknowledges the durable height to the leader, at most once per --ack-interval-ms. */
 static void ack(strm *s) {
   vs_follower *f = s->fc->f;
   const char *headers[] = {f->auth, f->id_header, NULL};
@@ -280,8 +283,10 @@ static void ack(strm *s) {
   vf_http r;
   const char *id = f->id_header + strlen("X-Valori-Follower: ");
   double now = vs_park_now();
-  if (!f->s->cfg.ack_interval_ms || now - s->last_ack < f->s->cfg.ack_interval_ms / 1000.0) return;
+  if (!f->s->cfg.ack_interval_ms || s->pos.height == s->acked || now - s->last_ack < f->s->cfg.ack_interval_ms / 1000.0)
+    return;
   s->last_ack = now;
+  s->acked = s->pos.height;
   memset(&r, 0, sizeof r);
   url(s->fc, u, sizeof u, "/ack");
   snprintf(body, sizeof body, "{\"height\":%llu,\"follower\":\"%s\"}", (unsigned long long)s->pos.height, id);
@@ -326,7 +331,6 @@ static int apply_batch(strm *s) {
     if (fc->leader_height < fc->applied) fc->leader_height = fc->applied;
     lag_note(fc);
     pthread_mutex_unlock(&fc->f->mu);
-    ack(s);
   }
   if (rc == VALORI_EDIVERGED) {
     static const char *const reasons[] = {"unknown", "chain", "root", "event"};
@@ -435,6 +439,7 @@ static int strm_data(void *arg, const uint8_t *p, size_t n) {
       vf_error(fc, (int)fr.code, "the leader ended the stream: %.*s", (int)(fr.data_len > 250 ? 250 : fr.data_len),
                (const char *)fr.data);
       s->result = (int)fr.code ? (int)fr.code : VALORI_EIO;
+      s->ended_by_leader = 1;
       off += used;
       break;
     }
@@ -448,6 +453,7 @@ static int strm_data(void *arg, const uint8_t *p, size_t n) {
     }
   }
   if (s->result != VALORI_OK) return 0; /* after an ERROR frame */
+  ack(s); /* also while idle (heartbeats): the last batch's height is acknowledged once the interval allows */
   memmove(s->buf.p, s->buf.p + off, s->buf.len - off);
   s->buf.len -= off;
   return 1;
@@ -484,7 +490,7 @@ static int stream_once(vf_coll *fc, vs_coll *c, int *hello) {
   r.abort_now = strm_abort;
   r.arg = &s;
   rc = vf_http_do(&r);
-  *hello = s.hello;
+  *hello = s.hello && !s.ended_by_leader; /* a stream the leader refused after HELLO does not reset the backoff */
   free((void *)s.recs);
   free(s.lens);
   vb_free(&s.buf);

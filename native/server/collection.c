@@ -58,6 +58,7 @@ struct vs_coll {
   int poisoned;
   valori_position dpos; /* the durable position (replication offers nothing beyond it) */
   int going;            /* a delete or replace waits for the references to go */
+  uint64_t gen;         /* vs_coll_generation */
   valori_searcher *searchers[MAX_SEARCHERS];
   int nsearchers;
 };
@@ -129,19 +130,22 @@ uint64_t vs_coll_disk_bytes(vs_registry *r, const char *name) {
   return total;
 }
 
-/* The newest snap-<20 digits>.vsnap in a store directory: its height (0 = none) and mtime. */
-static uint64_t newest_snapshot(const char *path, char *file, size_t cap, double *mtime) {
+/* The newest snap-<20 digits>.vsnap in a store directory: 1 when there is one (a snapshot at height
+** 0 included: a follower bootstraps from it), its name and mtime. */
+static int newest_snapshot(const char *path, char *file, size_t cap, double *mtime) {
   DIR *d = opendir(path);
   struct dirent *de;
   uint64_t best = 0;
+  int found = 0;
   if (!d) return 0;
   while ((de = readdir(d)) != NULL) {
     uint64_t h;
     if (strlen(de->d_name) != 5 + 20 + 6 || strncmp(de->d_name, "snap-", 5) != 0 ||
         strcmp(de->d_name + 25, ".vsnap") != 0)
       continue;
-    if (!vs_parse_u64_text(de->d_name + 5, 20, &h) || h <= best) continue;
+    if (!vs_parse_u64_text(de->d_name + 5, 20, &h) || (found && h <= best)) continue;
     best = h;
+    found = 1;
     if (file) snprintf(file, cap, "%s", de->d_name);
     if (mtime) {
       struct stat st;
@@ -149,7 +153,7 @@ static uint64_t newest_snapshot(const char *path, char *file, size_t cap, double
     }
   }
   closedir(d);
-  return best;
+  return found;
 }
 
 /* ---- registry array */
@@ -328,9 +332,9 @@ int vs_coll_acquire(vs_registry *r, const char *name, vs_coll **out, vs_err *e) 
   pthread_mutex_lock(&r->mu);
   for (;;) {
     c = find(r, name);
-    if (!c || c->state == CS_CREATING || c->state == CS_DELETING) {
+    if (!c || c->state == CS_CREATING || c->state == CS_DELETING || vs_coll_going(c)) {
       pthread_mutex_unlock(&r->mu);
-      return vs_fail(e, VS_ENOCOLLECTION, "no collection named '%s'", name);
+      return vs_fail(e, VS_ENOCOLLECTION, "no collection named '%s'", name); /* (or it is being deleted: no new users) */
     }
     if (c->state == CS_OPEN && vs_coll_poisoned(c)) {
       if (c->refs > 0) {
@@ -705,6 +709,14 @@ int vs_coll_going(vs_coll *c) {
   return g;
 }
 
+uint64_t vs_coll_generation(vs_coll *c) {
+  uint64_t g;
+  pthread_mutex_lock(&c->cmu);
+  g = c->gen;
+  pthread_mutex_unlock(&c->cmu);
+  return g;
+}
+
 void vs_coll_dir(vs_registry *r, const char *name, char *out, size_t cap) { snprintf(out, cap, "%s/%s", r->dir, name); }
 
 int vs_coll_checkpoint(vs_registry *r, vs_coll *c, uint64_t *snap_height, vs_err *e) {
@@ -1011,6 +1023,7 @@ int vs_coll_install(vs_registry *r, const char *name, int (*build)(void *arg, co
     pthread_mutex_lock(&c->cmu);
     c->going = 0;
     c->poisoned = 0;
+    if (rc == VALORI_OK) c->gen++;
     pthread_mutex_unlock(&c->cmu);
   } else {
     remove_coll(r, c);

@@ -131,6 +131,9 @@ int vs_coll_wait_durable(vs_registry *r, vs_coll *c, uint64_t h);
 /* 1 once a delete or replace of c waits for its references to go: holders of long-lived references
 ** (streams, followers) let go. */
 int vs_coll_going(vs_coll *c);
+/* Changes when the collection's content is replaced (vs_coll_install over an existing one): a
+** holder of a cursor over its files must then start again. */
+uint64_t vs_coll_generation(vs_coll *c);
 /* The collection's store directory. */
 void vs_coll_dir(vs_registry *r, const char *name, char *out, size_t cap);
 /* Installs a collection built by build(arg, dir) in a fresh hidden directory DATA/.tmp-NAME-N (build

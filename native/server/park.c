@@ -8,6 +8,7 @@
 #include "park.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 struct vs_parking {
@@ -101,7 +102,7 @@ void vs_parking_free(vs_parking *k) {
   free(k);
 }
 
-void vs_park_add(vs_parking *k, vs_park *p) {
+void vs_park_add(vs_parking *k, vs_park *p, vs_coll *c) {
   pthread_mutex_lock(&k->mu);
   p->prev = NULL;
   p->next = k->head;
@@ -111,12 +112,12 @@ void vs_park_add(vs_parking *k, vs_park *p) {
   k->n++;
   if (k->closed) {
     fire(k, p, VS_PARK_SHUTDOWN, 0);
-  } else if (p->c && (vs_coll_poisoned(p->c) || vs_coll_going(p->c))) {
-    fire(k, p, VS_PARK_FAILED, vs_coll_going(p->c) ? VS_ENOCOLLECTION : VALORI_EPOISONED);
+  } else if (c && (vs_coll_poisoned(c) || vs_coll_going(c))) {
+    fire(k, p, VS_PARK_FAILED, vs_coll_going(c) ? VS_ENOCOLLECTION : VALORI_EPOISONED);
   } else {
     valori_position d;
-    if (p->c && p->height) vs_coll_durable_pos(p->c, &d);
-    if (p->c && p->height && d.height >= p->height) fire(k, p, VS_PARK_HEIGHT, 0);
+    if (c && p->height) vs_coll_durable_pos(c, &d);
+    if (c && p->height && d.height >= p->height) fire(k, p, VS_PARK_HEIGHT, 0);
     else pthread_cond_signal(&k->cv); /* perhaps an earlier deadline */
   }
   pthread_mutex_unlock(&k->mu);
@@ -124,11 +125,12 @@ void vs_park_add(vs_parking *k, vs_park *p) {
 
 void vs_park_on_durable(void *arg, vs_coll *c, uint64_t durable, int rc) {
   vs_parking *k = (vs_parking *)arg;
+  const char *name = vs_coll_name(c);
   vs_park *p, *nx;
   pthread_mutex_lock(&k->mu);
   for (p = k->head; p; p = nx) {
     nx = p->next;
-    if (p->c != c) continue;
+    if (strcmp(p->coll, name) != 0) continue;
     if (rc != VALORI_OK) fire(k, p, VS_PARK_FAILED, rc);
     else if (p->height && durable >= p->height) fire(k, p, VS_PARK_HEIGHT, 0);
   }

@@ -19,7 +19,9 @@ enum { VS_PARK_HEIGHT = 1, VS_PARK_DEADLINE = 2, VS_PARK_SHUTDOWN = 3, VS_PARK_F
 
 typedef struct vs_park {
   struct vs_park *prev, *next;
-  vs_coll *c;          /* the collection whose durable height it waits for (NULL: a deadline only) */
+  char coll[VS_MAX_NAME + 1]; /* the collection whose durable height it waits for ("": a deadline
+                       ** only). A name, not a reference: a parked request holds no reference, so it
+                       ** never keeps a collection from being deleted or closed */
   uint64_t height;     /* fire when c's durable height reaches it (0: never for the height) */
   double deadline;     /* monotonic seconds (vs_park_now); fire then */
   void (*fire)(struct vs_park *p); /* resumes the connection; must not block or call into park */
@@ -37,9 +39,10 @@ vs_parking *vs_parking_new(void);
 /* Fires every entry (VS_PARK_SHUTDOWN), refuses new ones from now on (they fire at once), stops the
 ** timer thread and frees. */
 void vs_parking_free(vs_parking *k);
-/* Parks p (its c, height, deadline, fire set). Fires it at once, on the calling thread, when c is
-** already durable up to height, when the collection is going or poisoned, or during shutdown. */
-void vs_park_add(vs_parking *k, vs_park *p);
+/* Parks p (its coll, height, deadline, fire set); c is that collection, referenced by the caller for
+** the duration of the call (NULL when coll is ""). Fires it at once, on the calling thread, when c is
+** already durable up to height, when it is going or poisoned, or during shutdown. */
+void vs_park_add(vs_parking *k, vs_park *p, vs_coll *c);
 /* Fires every entry now, without stopping (the server is stopping: streams end themselves). */
 void vs_park_wake_all(vs_parking *k);
 /* The registry's on_durable (arg: the vs_parking). */

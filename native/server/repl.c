@@ -301,18 +301,48 @@ static void put_hello(vbuf *b, vs_coll *c, uint64_t from, const valori_position 
 
 typedef struct vs_tail {
   vs_server *srv;
-  vs_coll *c;          /* a reference */
+  vs_coll *c;          /* a reference while in use; NULL while parked (tail_hold takes one again) */
+  char name[VS_MAX_NAME + 1];
+  uint64_t gen;        /* the collection's generation the cursor belongs to */
   valori_vfs *vfs;     /* read-only, on the collection's directory */
   valori_cursor *cur;
   uint64_t next;       /* the next height to send */
   char id[65];
 } vs_tail;
 
+static void tail_let_go(vs_tail *t) {
+  if (t->c) vs_coll_release(t->srv->reg, t->c);
+  t->c = NULL;
+}
+
 static void tail_free(vs_tail *t) {
   valori_cursor_close(t->cur);
   valori_posix_vfs_close(t->vfs);
-  if (t->c) vs_coll_release(t->srv->reg, t->c);
+  tail_let_go(t);
   memset(t, 0, sizeof *t);
+}
+
+/* A reference again after a park: 0 when the collection is gone or its content was replaced (the
+** cursor reads files that are no longer the collection's). */
+static int tail_hold(vs_tail *t) {
+  vs_err e;
+  if (t->c) return 1;
+  if (vs_coll_acquire(t->srv->reg, t->name, &t->c, &e) != VALORI_OK) {
+    t->c = NULL;
+    return 0;
+  }
+  if (vs_coll_generation(t->c) != t->gen) {
+    tail_let_go(t);
+    return 0;
+  }
+  return 1;
+}
+
+/* Parks the request or stream of t on its collection; the reference is let go meanwhile. */
+static void tail_park(vs_tail *t, vs_park *p) {
+  snprintf(p->coll, sizeof p->coll, "%s", t->name);
+  vs_park_add(t->srv->park, p, t->c);
+  tail_let_go(t);
 }
 
 /* Refuses the position with an error naming the leader's chain at H-1 when known. */
@@ -351,6 +381,8 @@ static int tail_open(vs_req *q, vs_tail *t, const char *const *allowed) {
   }
   if (!follower_id(q, t->id)) return 0;
   if (!vs_acquire(q, &t->c)) return 0;
+  snprintf(t->name, sizeof t->name, "%s", vs_coll_name(t->c));
+  t->gen = vs_coll_generation(t->c);
   vs_coll_durable_pos(t->c, &d);
   if (t->next - 1u > d.height) {
     refuse_diverged(q, t->next - 1u, NULL, "the follower is ahead of this server's durable height: it holds history this server does not");
@@ -502,7 +534,7 @@ static void stream_fire(vs_park *p) { MHD_resume_connection(((vs_stream *)p->arg
 static void stream_free(void *cls) {
   vs_stream *st = (vs_stream *)cls;
   vs_server *s = st->t.srv;
-  account(s, vs_coll_name(st->t.c), st->t.id, 0, 0, 0, -1);
+  account(s, st->t.name, st->t.id, 0, 0, 0, -1);
   atomic_fetch_sub(&s->nrepl, 1);
   tail_free(&st->t);
   vb_free(&st->out);
@@ -517,17 +549,32 @@ static void stream_end(vs_stream *st, int code, const char *msg) {
 
 /* Prepares the next frames: records up to the durable height, a heartbeat when due, or the ERROR
 ** frame that ends the stream. Returns 0 when there is nothing to send yet (the caller parks). */
+static int stream_prepare_held(vs_stream *st);
 static int stream_prepare(vs_stream *st) {
+  int more;
+  if (st->t.srv->stopping) {
+    stream_end(st, VS_EUNAVAILABLE, "the leader is stopping");
+    return 1;
+  }
+  if (!tail_hold(&st->t)) {
+    stream_end(st, VS_ENOCOLLECTION, "the collection was deleted or replaced");
+    return 1;
+  }
+  more = stream_prepare_held(st);
+  /* the reference lives only while frames are made: a delete in another request never waits on a
+  ** stream whose worker thread it occupies. Without frames the caller parks, then lets it go. */
+  if (more) tail_let_go(&st->t);
+  return more;
+}
+
+static int stream_prepare_held(vs_stream *st) {
   vs_server *s = st->t.srv;
-  vs_coll *c = st->t.c;
+  vs_coll *c;
   valori_position d;
   double hb = s->cfg.heartbeat_ms / 1000.0;
   uint64_t n = 0;
   int rc;
-  if (s->stopping) {
-    stream_end(st, VS_EUNAVAILABLE, "the leader is stopping");
-    return 1;
-  }
+  c = st->t.c;
   if (vs_coll_going(c)) {
     stream_end(st, VS_ENOCOLLECTION, "the collection is being deleted or replaced");
     return 1;
@@ -548,14 +595,14 @@ static int stream_prepare(vs_stream *st) {
       return 1;
     }
     if (n) {
-      account(s, vs_coll_name(c), st->t.id, n, st->out.len, st->t.next - 1u, 0);
+      account(s, st->t.name, st->t.id, n, st->out.len, st->t.next - 1u, 0);
       if (st->t.next > d.height) st->hb_due = 1;
       return 1;
     }
   }
   if (st->hb_due || vs_park_now() - st->last_send >= hb) {
     put_heartbeat(&st->out, &d);
-    account(s, vs_coll_name(c), st->t.id, 0, st->out.len, 0, 0);
+    account(s, st->t.name, st->t.id, 0, st->out.len, 0, 0);
     st->hb_due = 0;
     return 1;
   }
@@ -582,13 +629,12 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
     if (st->ended || st->out.oom) return MHD_CONTENT_READER_END_OF_STREAM;
     if (stream_prepare(st)) continue;
     /* nothing to send: park until the durable height passes next or the heartbeat is due */
-    st->park.c = st->t.c;
     st->park.height = st->t.next;
     st->park.deadline = st->last_send + st->t.srv->cfg.heartbeat_ms / 1000.0;
     st->park.fire = stream_fire;
     st->park.arg = st;
     MHD_suspend_connection(st->conn); /* before the entry is visible: it may fire at once */
-    vs_park_add(st->t.srv->park, &st->park);
+    tail_park(&st->t, &st->park);     /* no reference while parked: a delete never waits for a stream */
     return 0;
   }
 }
@@ -629,7 +675,7 @@ void vs_h_repl_stream(vs_req *q) {
   put_hello(&st->out, st->t.c, st->t.next, &d, q->srv->cfg.heartbeat_ms);
   st->last_send = vs_park_now();
   if (st->t.next > d.height) st->hb_due = 1; /* caught up from the start: say so */
-  account(q->srv, vs_coll_name(st->t.c), st->t.id, 0, 0, 0, 1);
+  account(q->srv, st->t.name, st->t.id, 0, 0, 0, 1);
   q->reader = stream_read;
   q->reader_free = stream_free;
   q->reader_cls = st;
@@ -670,7 +716,7 @@ static void lpoll_answer(vs_req *q) {
     return;
   }
   put_heartbeat(&body, &d);
-  account(q->srv, vs_coll_name(lp->t.c), lp->t.id, n, body.len, n ? lp->t.next - 1u : 0, 0);
+  account(q->srv, lp->t.name, lp->t.id, n, body.len, n ? lp->t.next - 1u : 0, 0);
   vb_free(&q->out);
   q->out = body;
   q->status = 200;
@@ -682,6 +728,10 @@ static void lpoll_fire(vs_park *p) { MHD_resume_connection(((vs_req *)p->arg)->c
 static void lpoll_resumed(vs_req *q) {
   if (q->park.why == VS_PARK_SHUTDOWN) {
     vs_reply_code(q, VS_EUNAVAILABLE, "the server is stopping");
+    return;
+  }
+  if (!tail_hold(&((vs_lpoll *)q->ctx)->t)) {
+    vs_reply_code(q, VS_ENOCOLLECTION, "the collection was deleted or replaced while the request waited");
     return;
   }
   lpoll_answer(q); /* the height arrived, or the wait is over: whatever is durable now */
@@ -704,7 +754,6 @@ void vs_h_repl_log(vs_req *q) {
     lpoll_answer(q);
     return;
   }
-  q->park.c = lp->t.c;
   q->park.height = lp->t.next;
   q->park.deadline = vs_park_now() + (double)wait_ms / 1000.0;
   q->park.fire = lpoll_fire;
@@ -712,7 +761,7 @@ void vs_h_repl_log(vs_req *q) {
   q->resume = lpoll_resumed;
   q->parked = 1;
   MHD_suspend_connection(q->conn);
-  vs_park_add(q->srv->park, &q->park);
+  tail_park(&lp->t, &q->park);
 }
 
 /* ---- POST .../replication/ack */
@@ -835,8 +884,7 @@ void vs_dispatch(vs_req *q) {
                         (unsigned long long)sum.st.height, (unsigned long long)want, (unsigned long long)wait_ms);
         return;
       }
-      q->held = c; /* kept while parked: park.c reads its durable height */
-      q->park.c = c;
+      snprintf(q->park.coll, sizeof q->park.coll, "%s", vs_coll_name(c));
       q->park.height = want;
       q->park.deadline = vs_park_now() + (double)wait_ms / 1000.0;
       q->park.fire = minh_fire;
@@ -844,7 +892,8 @@ void vs_dispatch(vs_req *q) {
       q->resume = NULL;
       q->parked = 1;
       MHD_suspend_connection(q->conn);
-      vs_park_add(q->srv->park, &q->park);
+      vs_park_add(q->srv->park, &q->park, c);
+      vs_coll_release(q->srv->reg, c); /* no reference while parked */
       return;
     }
     vs_coll_release(q->srv->reg, c);
@@ -854,10 +903,6 @@ void vs_dispatch(vs_req *q) {
 
 void vs_dispatch_resumed(vs_req *q) {
   q->park_fired = 1;
-  if (q->held) {
-    vs_coll_release(q->srv->reg, q->held);
-    q->held = NULL;
-  }
   if (q->resume) q->resume(q);
   else vs_dispatch(q);
 }

@@ -137,7 +137,6 @@ typedef struct vs_req {
   void (*resume)(struct vs_req *q);
   void (*cleanup)(struct vs_req *q); /* at completion */
   void *ctx;
-  vs_coll *held;              /* a collection reference held while parked */
 } vs_req;
 
 /* ---- http.c */
