@@ -261,6 +261,7 @@ static int store_open(vs_registry *r, vs_coll *c, valori_recovery *rep) {
   o.vfs = v;
   o.sync_mode = VALORI_SYNC_RELAXED;    /* group commit: the commit threads make writes durable */
   o.snapshot_every = UINT64_MAX;        /* snapshots are the server's background jobs */
+  o.segment_bytes = r->o.segment_bytes;
   rc = valori_open_report(path, &o, &db, rep);
   if (rc != VALORI_OK) {
     valori_posix_vfs_close(v);
@@ -870,6 +871,7 @@ int vs_coll_create(vs_registry *r, const vs_create_req *req, vs_summary *out, vs
     o.flags = VALORI_OPEN_CREATE;
     o.sync_mode = VALORI_SYNC_FULL;
     o.snapshot_every = UINT64_MAX;
+    o.segment_bytes = r->o.segment_bytes;
     rc = valori_open(tmp, &o, &db);
     if (rc == VALORI_OK) {
       c->db = db;

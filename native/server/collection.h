@@ -54,6 +54,7 @@ typedef struct vs_reg_opts {
   uint32_t max_collections; /* collections in the directory */
   uint32_t commit_threads;
   uint64_t snapshot_every;  /* events between background snapshots; 0 = never */
+  uint64_t segment_bytes;   /* log segment rotation size of every store; 0 = the store's default */
   /* Called once per collection found at start (rc = the open's result; rep valid when rc is OK). */
   void (*on_recovered)(void *arg, const vs_summary *s, int rc, const valori_recovery *rep);
   void *arg;

@@ -50,6 +50,7 @@ static const vs_opt opts[] = {
     ON("--body-timeout", "VALORI_BODY_TIMEOUT", "60", body_timeout, 1, 86400, "seconds for a request's body"),
     ON("--idle-timeout", "VALORI_IDLE_TIMEOUT", "30", idle_timeout, 1, 86400, "seconds of silence in the middle of a request"),
     ON("--snapshot-every", "VALORI_SNAPSHOT_EVERY", "100000", snapshot_every, 0, UINT64_MAX, "events between background snapshots (0 = never)"),
+    ON("--segment-bytes", "VALORI_SEGMENT_BYTES", "4194304", segment_bytes, 1024, (uint64_t)1 << 40, "log segment rotation size of every collection (docs/STORAGE.md)"),
     ON("--shutdown-timeout", "VALORI_SHUTDOWN_TIMEOUT", "30", shutdown_timeout, 0, 86400, "seconds to let in-flight requests finish"),
     /* replication (docs/REPLICATION.md) */
     ON("--max-streams", "VALORI_MAX_STREAMS", "64", max_streams, 1, 100000, "replication streams and long polls open at once (more: 429)"),
@@ -310,6 +311,7 @@ int vs_serve_main(int argc, char **argv) {
   ro.max_collections = s->cfg.max_collections;
   ro.commit_threads = s->cfg.commit_threads;
   ro.snapshot_every = s->cfg.snapshot_every;
+  ro.segment_bytes = s->cfg.segment_bytes;
   ro.on_recovered = on_recovered;
   ro.on_durable = vs_park_on_durable; /* streams, long polls and min_height reads wake on it */
   ro.arg = s->park;

@@ -34,7 +34,7 @@ typedef struct vs_config {
   char static_dir[4096];
   char access_log[4096];
   uint32_t threads, commit_threads, max_connections, max_open, max_collections;
-  uint64_t max_body, snapshot_every;
+  uint64_t max_body, snapshot_every, segment_bytes;
   vs_limits lim;
   uint32_t header_timeout, body_timeout, idle_timeout, shutdown_timeout;
   /* replication (docs/REPLICATION.md) */
