@@ -283,13 +283,16 @@ static void ack(strm *s) {
   vf_http r;
   const char *id = f->id_header + strlen("X-Valori-Follower: ");
   double now = vs_park_now();
-  if (!f->s->cfg.ack_interval_ms || s->pos.height == s->acked || now - s->last_ack < f->s->cfg.ack_interval_ms / 1000.0)
-    return;
+  uint64_t durable;
+  pthread_mutex_lock(&f->mu);
+  durable = s->fc->applied;
+  pthread_mutex_unlock(&f->mu);
+  if (!f->s->cfg.ack_interval_ms || durable == s->acked || now - s->last_ack < f->s->cfg.ack_interval_ms / 1000.0) return;
   s->last_ack = now;
-  s->acked = s->pos.height;
+  s->acked = durable;
   memset(&r, 0, sizeof r);
   url(s->fc, u, sizeof u, "/ack");
-  snprintf(body, sizeof body, "{\"height\":%llu,\"follower\":\"%s\"}", (unsigned long long)s->pos.height, id);
+  snprintf(body, sizeof body, "{\"height\":%llu,\"follower\":\"%s\"}", (unsigned long long)durable, id);
   r.url = u;
   r.method = "POST";
   r.body = body;
@@ -299,7 +302,29 @@ static void ack(strm *s) {
   vb_free(&r.resp);
 }
 
-/* Applies the records of one read under the write lock, then waits for their group commit. */
+/* A group commit asked for by apply_batch: when it ran, the copy's durable height is raised. */
+typedef struct vf_wait {
+  vs_waiter w;
+  vf_coll *fc;
+} vf_wait;
+
+static void applied_durable(vs_waiter *w) {
+  vf_wait *x = (vf_wait *)w->arg;
+  vf_coll *fc = x->fc;
+  pthread_mutex_lock(&fc->f->mu);
+  if (w->rc == VALORI_OK && w->height > fc->applied) fc->applied = w->height;
+  if (fc->leader_height < fc->applied) fc->leader_height = fc->applied;
+  lag_note(fc);
+  fc->pending--;
+  pthread_cond_broadcast(&fc->f->cv);
+  pthread_mutex_unlock(&fc->f->mu);
+  free(x);
+}
+
+/* Applies the records of one read under the write lock and asks for their group commit without
+** waiting for it: records that arrive while an fsync runs are covered by the next one (one fsync
+** per batch received, and none held back by the network). The stream resumes from the applied
+** position; a restart from the durable one (recovery). */
 static int apply_batch(strm *s) {
   vf_coll *fc = s->fc;
   vs_registry *reg = fc->f->s->reg;
@@ -315,21 +340,29 @@ static int apply_batch(strm *s) {
     if (rc != VALORI_OK) break;
     done++;
   }
-  if (done) vs_coll_wrote(s->c, &h, root);
+  if (done) {
+    vs_coll_wrote(s->c, &h, root);
+    valori_position_get(vs_coll_db(s->c), &s->pos);
+  }
   if (rc != VALORI_OK) vs_coll_write_failed(s->c); /* a refusal changed nothing; a failed append poisons */
   vs_coll_unlock(s->c);
-  if (done) {
-    int crc = vs_coll_wait_durable(reg, s->c, h); /* one fsync for the whole read */
-    if (crc != VALORI_OK) {
-      vf_error(fc, crc, "making replicated records durable failed: %s", valori_strerror(crc));
-      return crc;
-    }
-    vs_coll_durable_pos(s->c, &s->pos);
+  if (done && rc == VALORI_OK) {
+    vf_wait *x = (vf_wait *)calloc(1, sizeof *x);
+    if (!x) return VALORI_ENOMEM;
+    x->fc = fc;
+    x->w.height = h;
+    x->w.wake = applied_durable;
+    x->w.arg = x;
     pthread_mutex_lock(&fc->f->mu);
-    fc->applied = s->pos.height;
     fc->records_applied += done;
-    if (fc->leader_height < fc->applied) fc->leader_height = fc->applied;
-    lag_note(fc);
+    fc->pending++;
+    pthread_mutex_unlock(&fc->f->mu);
+    vs_coll_add_waiter(reg, s->c, &x->w); /* may run applied_durable at once */
+  } else if (done) { /* the records before a refused one: durable before the refusal is reported */
+    int crc = vs_coll_wait_durable(reg, s->c, h);
+    pthread_mutex_lock(&fc->f->mu);
+    fc->records_applied += done;
+    if (crc == VALORI_OK && h > fc->applied) fc->applied = h;
     pthread_mutex_unlock(&fc->f->mu);
   }
   if (rc == VALORI_EDIVERGED) {
@@ -472,12 +505,20 @@ static int stream_once(vf_coll *fc, vs_coll *c, int *hello) {
   memset(&s, 0, sizeof s);
   s.fc = fc;
   s.c = c;
-  vs_coll_durable_pos(c, &s.pos);
-  vs_coll_rdlock(c);
+  vs_coll_rdlock(c); /* the applied position: records applied and still in their group commit count */
   valori_stats_get(vs_coll_db(c), &s.st);
+  rc = valori_position_get(vs_coll_db(c), &s.pos);
   vs_coll_unlock(c);
+  if (rc != VALORI_OK) {
+    vf_error(fc, rc, "the local copy's position: %s", valori_strerror(rc));
+    return VALORI_EIO;
+  }
   pthread_mutex_lock(&f->mu);
-  fc->applied = s.pos.height;
+  if (fc->pending == 0) {
+    valori_position d;
+    vs_coll_durable_pos(c, &d);
+    fc->applied = d.height;
+  }
   pthread_mutex_unlock(&f->mu);
   s.started = s.last_frame = vs_park_now();
   vs_hex(chex, s.pos.chain, 32);
@@ -587,6 +628,9 @@ void *vf_coll_main(void *arg) {
     if (vf_sleep(fc, backoff)) break;
     if (!hello) backoff = backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : backoff * 2;
   }
+  pthread_mutex_lock(&f->mu); /* group commits asked for still point at fc */
+  while (fc->pending) pthread_cond_wait(&f->cv, &f->mu);
+  pthread_mutex_unlock(&f->mu);
   set_phase(fc, VF_STOPPED);
   if (fc->drop) {
     vs_err e;

@@ -40,6 +40,7 @@ typedef struct vf_coll {
   double last_heard;      /* monotonic time of the last HELLO or HEARTBEAT */
   uint32_t heartbeat_ms;
   uint64_t records_applied, bootstraps, reconnects, streams;
+  int pending;            /* group commits asked for and not yet done (their waiters point here) */
   int last_code;          /* 0: no error since the last success */
   char last_msg[300];
   int diverged;
