@@ -801,9 +801,9 @@ void vs_h_repl_ack(vs_req *q) {
       }
       snprintf(id, sizeof id, "%s", it->valuestring);
     } else {
-      cJSON_Delete(j);
       vs_reply_code(q, VALORI_EINVAL, "unknown, repeated or malformed field '%.60s' (expected height and follower)",
                     it->string);
+      cJSON_Delete(j); /* after the message: it names the field */
       return;
     }
   }

@@ -5,9 +5,17 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BIN, ROOT, request, startServer, startValori, stopServer, tmpDir } from '../server/helpers.js';
+import { BIN, ROOT, request, startServer, startValori, stopServer as stopProcess, tmpDir } from '../server/helpers.js';
 
-export { BIN, ROOT, request, startServer, stopServer, tmpDir };
+export { BIN, ROOT, request, startServer, tmpDir };
+
+/** Stops a server (SIGTERM by default) and fails when its standard error holds a sanitizer report
+** (the sanitizer build runs these tests against ASan/UBSan binaries: ctest server_http). */
+export async function stopServer(srv, signal = 'SIGTERM') {
+  const x = await stopProcess(srv, signal);
+  if (/AddressSanitizer|LeakSanitizer|runtime error:/.test(srv.err)) throw new Error(`sanitizer report from ${srv.child.spawnargs.join(' ')}:\n${srv.err}`);
+  return x;
+}
 export const DUMP = path.resolve(path.dirname(BIN), '../tests/repl_log_dump');
 export const ZERO = '0'.repeat(64);
 
