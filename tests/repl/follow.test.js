@@ -4,6 +4,7 @@
 // record for record, read-your-writes, read-only refusals, metrics, and whole-server follow.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseFrames, FRAME, recordFields } from './proxy.js';
+import fs from 'node:fs';
 import http from 'node:http';
 import {
   ZERO, cleanup, converged, position, request, sameLog, sleep, startFollower, startLeader, startServer, state, stopServer, tmpDir, until,
@@ -344,6 +345,40 @@ describe('following a whole server', () => {
       if (follower) await stopServer(follower);
       await stopServer(leader);
       cleanup(leader.data, data);
+    }
+  });
+
+  it('auth: the follower presents the read token of its token file; without it the leader refuses (401)', async () => {
+    const dir = tmpDir('tokens');
+    const tf = `${dir}/tokens`;
+    fs.writeFileSync(tf, '# leader and followers\nwrite w-repl-token-0000001\nread r-repl-token-00000001\n');
+    const leader = await startLeader({ args: ['--token-file', tf] });
+    const W = 'w-repl-token-0000001', R = 'r-repl-token-00000001';
+    let good, bad;
+    try {
+      expect((await request(leader, 'POST', '/v1/collections', { body: { name: 'sec', dim: 2 }, token: W })).status).toBe(201);
+      await request(leader, 'POST', '/v1/collections/sec/records', { body: { vector: [1, 2] }, token: W });
+      expect((await request(leader, 'GET', `/v1/collections/sec/replication/stream?from=1&chain=${ZERO}`)).status).toBe(401);
+      good = await startFollower(`${leader.url}/v1/collections/sec`, { args: ['--token-file', tf] });
+      const want = (await request(leader, 'GET', '/v1/collections/sec/state', { token: R })).json;
+      const got = await until(async () => {
+        const r = await request(good, 'GET', '/v1/collections/sec/state?min_height=1', { token: R });
+        return r.status === 200 && r.json;
+      }, 'the authorized follower');
+      expect(got.root).toBe(want.root);
+      expect((await request(good, 'GET', '/v1/collections/sec/state')).status).toBe(401); // its own API wants tokens too
+      bad = await startFollower(`${leader.url}/v1/collections/sec`);
+      const p = await until(async () => { const r = await request(bad, 'GET', '/v1/collections/sec/replication'); return r.status === 404 && r; }, 'the refused follower', 5000).catch(() => null);
+      expect(p).not.toBeNull(); // nothing bootstrapped
+      const m = (await request(bad, 'GET', '/metrics')).text;
+      expect(m).toContain('valori_follower_bootstraps_total{collection="sec"} 0');
+      const lm = (await request(leader, 'GET', '/metrics', { token: R })).text;
+      expect(lm).toMatch(/valori_http_requests_total\{route="GET \/v1\/collections\/\{name\}\/replication\/snapshot",status="401"\} [1-9]/);
+    } finally {
+      if (good) await stopServer(good);
+      if (bad) await stopServer(bad);
+      await stopServer(leader);
+      cleanup(leader.data, good?.data, bad?.data, dir);
     }
   });
 });
