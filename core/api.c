@@ -7,6 +7,7 @@
 #include "db.h"
 #include "engine_int.h"
 #include "event.h"
+#include "log.h"
 
 #define VL_MAX_EXPAND (1u << 20)
 
@@ -37,16 +38,17 @@ void valori_options_init(valori_options *o) {
   o->sync_mode = VALORI_SYNC_FULL;
 }
 
-static int db_new(const valori_allocator *a, valori_db **out) {
+int vl_db_new(const valori_allocator *a, valori_db **out) {
   vl_db_full *f = (vl_db_full *)vl_calloc(a, 1, sizeof *f);
   if (!f) return VALORI_ENOMEM;
   f->db.a = a;
+  f->db.chain_known = 1; /* zero bytes: the chain at height 0 */
   vl_buf_init(&f->ev, a);
   *out = &f->db;
   return VALORI_OK;
 }
 
-static void db_free(valori_db *db) {
+void vl_db_free(valori_db *db) {
   vl_db_full *f = (vl_db_full *)db;
   vl_engine_free(db->e);
   vl_buf_free(&f->ev);
@@ -64,7 +66,7 @@ int valori_open(const char *path, const valori_options *opt, valori_db **out) {
   a = opt->allocator ? opt->allocator : valori_libc_allocator();
   if (!a) return VALORI_EINVAL;
   VL_TRY(vl_config_from_options(opt, &c));
-  VL_TRY(db_new(a, &db));
+  VL_TRY(vl_db_new(a, &db));
   db->sync_mode = opt->sync_mode;
   db->readonly = (opt->flags & VALORI_OPEN_READONLY) != 0;
   if (!opt->vfs) {
@@ -75,17 +77,18 @@ int valori_open(const char *path, const valori_options *opt, valori_db **out) {
     rc = vl_store_open(a, opt->vfs, &c, &so, &db->store, &db->e);
   }
   if (rc) {
-    db_free(db);
+    vl_db_free(db);
     return rc;
   }
   *out = db;
   return VALORI_OK;
 }
 
-int vl_db_from_engine(const valori_allocator *a, vl_engine *e, valori_db **out) {
+int vl_db_from_engine(const valori_allocator *a, vl_engine *e, const uint8_t chain[32], valori_db **out) {
   valori_db *db;
-  VL_TRY(db_new(a, &db));
+  VL_TRY(vl_db_new(a, &db));
   db->e = e;
+  memcpy(db->chain, chain, 32);
   db->sync_mode = VALORI_SYNC_FULL;
   *out = db;
   return VALORI_OK;
@@ -95,7 +98,7 @@ int valori_close(valori_db *db) {
   int rc = VALORI_OK;
   if (!db) return VALORI_OK;
   if (db->store) rc = vl_store_close(db->store);
-  db_free(db);
+  vl_db_free(db);
   return rc;
 }
 
@@ -109,26 +112,34 @@ int valori_flush(valori_db *db) {
 }
 
 int vl_db_submit(valori_db *db, const uint8_t *ev, size_t len, uint64_t *out_id) {
-  uint8_t root[32];
   uint64_t id = 0;
-  int rc;
   if (VL_DB_POISONED(db)) return VALORI_EPOISONED;
   if (db->readonly) return VALORI_EREADONLY;
   VL_TRY(vl_engine_apply(db->e, ev, len, &id));
-  if (db->store) {
-    vl_engine_root(db->e, root);
-    rc = vl_store_append(db->store, ev, len, vl_engine_height(db->e), root);
-    if (!rc && db->sync_mode == VALORI_SYNC_FULL) rc = vl_store_sync(db->store);
-    if (rc) {
-      /* the engine is ahead of the durable log: every failed append or sync has poisoned the
-      ** store, which refuses writes until reopen */
-      (void)VL_ALWAYS(vl_store_poisoned(db->store));
-      return rc;
-    }
-    /* never fails the durable write (its failures are in valori_store_status_get) */
-    (void)VL_ALWAYS(vl_store_maybe_snapshot(db->store, db->e) == VALORI_OK);
-  }
+  VL_TRY(vl_db_logged(db, ev, len, NULL));
   if (out_id) *out_id = id;
+  return VALORI_OK;
+}
+
+int vl_db_logged(valori_db *db, const uint8_t *ev, size_t len, const uint8_t chain[32]) {
+  uint8_t root[32];
+  int rc;
+  vl_engine_root(db->e, root);
+  if (!db->store) {
+    if (chain) memcpy(db->chain, chain, 32);
+    else if (db->chain_known) vl_chain_next(db->chain, vl_engine_height(db->e), root, ev, len, db->chain);
+    return VALORI_OK;
+  }
+  rc = vl_store_append_chained(db->store, ev, len, vl_engine_height(db->e), root, chain);
+  if (!rc && db->sync_mode == VALORI_SYNC_FULL) rc = vl_store_sync(db->store);
+  if (rc) {
+    /* the engine is ahead of the durable log: every failed append or sync has poisoned the
+    ** store, which refuses writes until reopen */
+    (void)VL_ALWAYS(vl_store_poisoned(db->store));
+    return rc;
+  }
+  /* never fails the durable write (its failures are in valori_store_status_get) */
+  (void)VL_ALWAYS(vl_store_maybe_snapshot(db->store, db->e) == VALORI_OK);
   return VALORI_OK;
 }
 
@@ -496,11 +507,12 @@ int valori_snapshot_load(const uint8_t *buf, size_t len, const valori_options *o
   valori_db *db;
   int rc;
   if (!buf || !out || !a) return VALORI_EINVAL;
-  VL_TRY(db_new(a, &db));
+  VL_TRY(vl_db_new(a, &db));
+  db->chain_known = 0; /* an engine snapshot carries no chain */
   rc = vl_engine_snapshot_load(a, buf, len, &db->e);
   if (!rc) rc = vl_engine_verify_content(db->e); /* bytes from outside: the content must hash to the root */
   if (rc) {
-    db_free(db);
+    vl_db_free(db);
     return rc;
   }
   *out = db;

@@ -1,9 +1,12 @@
 /*
 ** engine.c: the state machine. vl_engine_apply decodes an event, checks it against the state,
 ** performs every allocation the event needs (prepare), and only then mutates (commit), so a
-** rejected or failed event leaves state, root and height exactly as they were. After each event
-** the multiset hash has been updated by the changed elements only (O(1) per event, independent of
-** the store size) and the root is refreshed from it.
+** rejected or failed event leaves state, root and height exactly as they were. Before any change
+** the engine predicts the event's effect on the state hash (vl_pred: the accumulator with exactly
+** the elements the event adds and removes, and the counters it will leave), so the would-be root is
+** known before the commit: a replicated record whose root disagrees (vl_engine_apply_expect) is
+** refused with nothing changed, and the commit itself never touches the hash (O(1) per event,
+** independent of the store size).
 */
 #include "engine_int.h"
 #include "event.h"
@@ -60,27 +63,52 @@ void vl_digest_edge(const vl_gedge *e, uint8_t out[32]) {
   vl_sha256(b, sizeof b, out);
 }
 
-void vl_engine_refresh_root(vl_engine *e) {
+/* What an event does to the state hash, known before it commits: the accumulator after it and the
+** counters the root covers. */
+typedef struct vl_pred {
+  vl_lthash acc;
+  uint64_t next_rec, next_node, next_edge, live, nnodes, nedges;
+} vl_pred;
+
+/* The state root of a configuration, counters and accumulator (docs/FORMAT.md, "State root"). */
+static void root_of(const vl_config *c, const vl_pred *p, uint8_t out[32]) {
   static const char domain[16] = "valori.state.v1";
   vl_sha256_ctx s;
   uint8_t b[68], acc[VL_LTHASH_BYTES];
-  vl_put32(b, e->cfg.dim);
-  vl_put32(b + 4, e->cfg.metric);
-  vl_put32(b + 8, e->cfg.hnsw_m);
-  vl_put32(b + 12, e->cfg.hnsw_ef_construction);
-  vl_put32(b + 16, e->cfg.hnsw_ef_search);
-  vl_put64(b + 20, e->next_rec);
-  vl_put64(b + 28, e->next_node);
-  vl_put64(b + 36, e->next_edge);
-  vl_put64(b + 44, e->rec.live);
-  vl_put64(b + 52, e->graph.nnodes);
-  vl_put64(b + 60, e->graph.nedges);
-  vl_lthash_serialize(&e->acc, acc);
+  vl_put32(b, c->dim);
+  vl_put32(b + 4, c->metric);
+  vl_put32(b + 8, c->hnsw_m);
+  vl_put32(b + 12, c->hnsw_ef_construction);
+  vl_put32(b + 16, c->hnsw_ef_search);
+  vl_put64(b + 20, p->next_rec);
+  vl_put64(b + 28, p->next_node);
+  vl_put64(b + 36, p->next_edge);
+  vl_put64(b + 44, p->live);
+  vl_put64(b + 52, p->nnodes);
+  vl_put64(b + 60, p->nedges);
+  vl_lthash_serialize(&p->acc, acc);
   vl_sha256_init(&s);
   vl_sha256_update(&s, domain, sizeof domain);
   vl_sha256_update(&s, b, sizeof b);
   vl_sha256_update(&s, acc, sizeof acc);
-  vl_sha256_final(&s, e->root);
+  vl_sha256_final(&s, out);
+}
+
+/* The engine's present counters and accumulator as a prediction (the starting point of one). */
+static void pred_now(const vl_engine *e, vl_pred *p) {
+  p->acc = e->acc;
+  p->next_rec = e->next_rec;
+  p->next_node = e->next_node;
+  p->next_edge = e->next_edge;
+  p->live = e->rec.live;
+  p->nnodes = e->graph.nnodes;
+  p->nedges = e->graph.nedges;
+}
+
+void vl_engine_refresh_root(vl_engine *e) {
+  vl_pred p;
+  pred_now(e, &p);
+  root_of(&e->cfg, &p, e->root);
 }
 
 void vl_engine_recompute_acc(const vl_engine *e, vl_lthash *out) {
@@ -112,22 +140,133 @@ int vl_engine_verify_content(const vl_engine *e) {
   return memcmp(a1, a2, sizeof a1) == 0 ? VALORI_OK : VALORI_ECORRUPT;
 }
 
-/* Adds (sign > 0) or removes (sign < 0) the digest of the record in slot from the accumulator. */
-static void acc_record(vl_engine *e, uint32_t slot, int sign) {
+/* ---- prediction: the effect of a checked event on the state hash, before anything changes */
+
+/* Removes the digest of the record in slot from p. */
+static void pred_sub_record(const vl_engine *e, uint32_t slot, vl_pred *p) {
   uint8_t d[32];
   vl_digest_record(e->rec.id[slot], e->rec.tag[slot], vl_rec_vec(&e->rec, slot), e->cfg.dim, e->rec.meta[slot],
                    e->rec.meta_len[slot], d);
-  if (sign > 0) vl_lthash_add(&e->acc, d); else vl_lthash_sub(&e->acc, d);
+  vl_lthash_sub(&p->acc, d);
 }
-static void on_edge_removed(void *ctx, const vl_gedge *g) {
+
+/* Removes the edges of an adjacency list from p, skipping those that start at `skip_from` (0: none). */
+static void pred_sub_edges(const vl_engine *e, const vl_idlist *l, uint64_t skip_from, vl_pred *p) {
   uint8_t d[32];
-  vl_digest_edge(g, d);
-  vl_lthash_sub(&((vl_engine *)ctx)->acc, d);
+  uint32_t i;
+  for (i = 0; i < l->n; i++) {
+    const vl_gedge *g = vl_graph_edge(&e->graph, l->v[i]);
+    if (VL_NEVER(!g) || (skip_from && g->from == skip_from)) continue; /* lists hold existing edges */
+    vl_digest_edge(g, d);
+    vl_lthash_sub(&p->acc, d);
+    p->nedges--;
+  }
 }
-static void on_node_removed(void *ctx, const vl_gnode *n) {
+
+/* Removes a node and every edge into or out of it (a self-loop, in both lists, once) from p. */
+static void pred_sub_node(const vl_engine *e, const vl_gnode *n, vl_pred *p) {
   uint8_t d[32];
+  pred_sub_edges(e, &n->out, 0, p);
+  pred_sub_edges(e, &n->in, n->id, p);
   vl_digest_node(n, d);
-  vl_lthash_sub(&((vl_engine *)ctx)->acc, d);
+  vl_lthash_sub(&p->acc, d);
+  p->nnodes--;
+}
+
+/* The prediction for an event that passed the state checks (run's dry pass): p starts as the
+** present state and receives exactly the elements the commit will add and remove. Uses the
+** engine's tmpvec (writer scratch) for decoded vectors. */
+static void predict(vl_engine *e, const vl_event *x, vl_pred *p) {
+  const uint32_t dim = e->cfg.dim;
+  uint8_t d[32];
+  uint32_t i, slot;
+  int64_t s;
+  pred_now(e, p);
+  switch (x->op) {
+    case VALORI_OP_INSERT:
+    case VALORI_OP_INSERT_BATCH: {
+      const uint8_t *cur = x->recs;
+      vl_ev_rec r;
+      for (i = 0; i < x->count; i++) {
+        vl_ev_rec_next(&cur, dim, &r);
+        vl_ev_vec(r.vec, dim, e->tmpvec);
+        vl_digest_record(e->next_rec + i, r.tag, e->tmpvec, dim, r.meta, r.meta_len, d);
+        vl_lthash_add(&p->acc, d);
+      }
+      p->next_rec += x->count;
+      p->live += x->count;
+      break;
+    }
+    case VALORI_OP_DELETE:
+      s = vl_rec_slot(&e->rec, x->id);
+      if (VL_NEVER(s < 0)) break;
+      slot = (uint32_t)s;
+      if (e->rec.node[slot]) {
+        const vl_gnode *n = vl_graph_node(&e->graph, e->rec.node[slot]);
+        if (VL_ALWAYS(n != NULL)) pred_sub_node(e, n, p);
+      }
+      pred_sub_record(e, slot, p);
+      p->live--;
+      break;
+    case VALORI_OP_UPDATE:
+    case VALORI_OP_SET_META:
+    case VALORI_OP_UPDATE_RECORD: {
+      const int newvec = (x->fields & VL_UPD_VECTOR) != 0, newmeta = (x->fields & VL_UPD_META) != 0;
+      s = vl_rec_slot(&e->rec, x->id);
+      if (VL_NEVER(s < 0)) break;
+      slot = (uint32_t)s;
+      pred_sub_record(e, slot, p);
+      if (newvec) vl_ev_vec(x->vec, dim, e->tmpvec);
+      vl_digest_record(x->id, (x->fields & VL_UPD_TAG) ? x->tag : e->rec.tag[slot],
+                       newvec ? e->tmpvec : vl_rec_vec(&e->rec, slot), dim, newmeta ? x->bytes : e->rec.meta[slot],
+                       newmeta ? x->nbytes : e->rec.meta_len[slot], d);
+      vl_lthash_add(&p->acc, d);
+      break;
+    }
+    case VALORI_OP_NODE_CREATE: {
+      vl_gnode n;
+      memset(&n, 0, sizeof n);
+      n.id = e->next_node;
+      n.kind = x->kind;
+      n.record_id = x->record_id;
+      n.label = (uint8_t *)(uintptr_t)x->bytes; /* read only */
+      n.label_len = x->nbytes;
+      vl_digest_node(&n, d);
+      vl_lthash_add(&p->acc, d);
+      p->next_node++;
+      p->nnodes++;
+      break;
+    }
+    case VALORI_OP_NODE_DELETE: {
+      const vl_gnode *n = vl_graph_node(&e->graph, x->id);
+      if (VL_ALWAYS(n != NULL)) pred_sub_node(e, n, p);
+      break;
+    }
+    case VALORI_OP_EDGE_CREATE: {
+      vl_gedge g;
+      memset(&g, 0, sizeof g);
+      g.id = e->next_edge;
+      g.from = x->from;
+      g.to = x->to;
+      g.kind = x->kind;
+      g.has_weight = x->has_weight;
+      g.weight = x->weight;
+      vl_digest_edge(&g, d);
+      vl_lthash_add(&p->acc, d);
+      p->next_edge++;
+      p->nedges++;
+      break;
+    }
+    case VALORI_OP_EDGE_DELETE: {
+      const vl_gedge *g = vl_graph_edge(&e->graph, x->id);
+      if (VL_NEVER(!g)) break;
+      vl_digest_edge(g, d);
+      vl_lthash_sub(&p->acc, d);
+      p->nedges--;
+      break;
+    }
+    default: (void)VL_NEVER(1); break; /* the decoder refused unknown opcodes */
+  }
 }
 
 /* ---- lifecycle */
@@ -297,12 +436,9 @@ static int apply_insert(vl_engine *e, const vl_event *x, int dry, uint64_t *out_
     for (i = 0, cur = x->recs; i < n; i++) {
       uint64_t id = e->next_rec + i;
       uint32_t slot;
-      uint8_t d[32];
       vl_ev_rec_next(&cur, dim, &r);
       vl_ev_vec(r.vec, dim, e->tmpvec);
       slot = vl_rec_commit_insert(&e->rec, id, r.tag, e->tmpvec, metas[i], r.meta_len);
-      vl_digest_record(id, r.tag, e->tmpvec, dim, r.meta, r.meta_len, d);
-      vl_lthash_add(&e->acc, d);
       if (idx) vl_hnsw_insert(&e->hnsw, &sp, slot, vl_hnsw_level(id, e->cfg.hnsw_m), ups[i], &e->scratch);
     }
     if (out_id) *out_id = e->next_rec;
@@ -326,8 +462,7 @@ static int apply_delete(vl_engine *e, const vl_event *x, int dry) {
   uint32_t slot;
   VL_TRY(live_slot(e, x->id, &slot));
   if (dry) return VALORI_OK;
-  if (e->rec.node[slot]) vl_graph_remove_node(&e->graph, e->rec.node[slot], on_edge_removed, on_node_removed, e);
-  acc_record(e, slot, -1);
+  if (e->rec.node[slot]) vl_graph_remove_node(&e->graph, e->rec.node[slot], NULL, NULL, NULL);
   vl_rec_commit_kill(&e->rec, slot);
   if (vl_engine_indexed(e)) maybe_purge(e);
   else vl_rec_commit_release(&e->rec, slot); /* nothing refers to the old vector: free it now */
@@ -371,7 +506,6 @@ static int apply_update(vl_engine *e, const vl_event *x, int dry) {
     return rc;
   }
   /* commit */
-  acc_record(e, slot, -1);
   if (newmeta) {
     vl_free(e->a, e->rec.meta[slot], e->rec.meta_len[slot]);
     e->rec.meta[slot] = meta;
@@ -380,7 +514,6 @@ static int apply_update(vl_engine *e, const vl_event *x, int dry) {
   if (!moves) {
     if (tag != e->rec.tag[slot]) vl_rec_commit_retag(&e->rec, slot, tag);
     if (newvec) vl_ev_vec(x->vec, e->cfg.dim, e->rec.vec + (size_t)slot * e->cfg.dim);
-    acc_record(e, slot, 1);
     return VALORI_OK;
   }
   meta = e->rec.meta[slot]; /* moves with the record, as does its node link */
@@ -392,7 +525,6 @@ static int apply_update(vl_engine *e, const vl_event *x, int dry) {
   vl_ev_vec(x->vec, e->cfg.dim, e->tmpvec);
   nslot = vl_rec_commit_insert(&e->rec, x->id, tag, e->tmpvec, meta, meta_len);
   e->rec.node[nslot] = node;
-  acc_record(e, nslot, 1);
   sp = vl_engine_space(e);
   vl_hnsw_insert(&e->hnsw, &sp, nslot, L, up, &e->scratch);
   maybe_purge(e);
@@ -401,7 +533,7 @@ static int apply_update(vl_engine *e, const vl_event *x, int dry) {
 
 static int apply_node_create(vl_engine *e, const vl_event *x, int dry, uint64_t *out_id) {
   uint32_t slot = 0;
-  uint8_t *label, d[32];
+  uint8_t *label;
   if (x->record_id) {
     VL_TRY(live_slot(e, x->record_id, &slot));
     if (e->rec.node[slot]) return VALORI_EEXIST;
@@ -412,8 +544,6 @@ static int apply_node_create(vl_engine *e, const vl_event *x, int dry, uint64_t 
   VL_TRY(dup_bytes(e->a, x->bytes, x->nbytes, &label));
   vl_graph_add_node(&e->graph, e->next_node, x->kind, x->record_id, label, x->nbytes);
   if (x->record_id) e->rec.node[slot] = e->next_node;
-  vl_digest_node(vl_graph_node(&e->graph, e->next_node), d);
-  vl_lthash_add(&e->acc, d);
   if (out_id) *out_id = e->next_node;
   e->next_node++;
   return VALORI_OK;
@@ -427,13 +557,12 @@ static int apply_node_delete(vl_engine *e, const vl_event *x, int dry) {
     int64_t s = vl_rec_slot(&e->rec, n->record_id);
     if (VL_ALWAYS(s >= 0)) e->rec.node[s] = 0; /* deleting a record deletes its node first */
   }
-  vl_graph_remove_node(&e->graph, x->id, on_edge_removed, on_node_removed, e);
+  vl_graph_remove_node(&e->graph, x->id, NULL, NULL, NULL);
   return VALORI_OK;
 }
 
 static int apply_edge_create(vl_engine *e, const vl_event *x, int dry, uint64_t *out_id) {
   vl_gedge g;
-  uint8_t d[32];
   if (!vl_graph_node(&e->graph, x->from) || !vl_graph_node(&e->graph, x->to)) return VALORI_ENOTFOUND;
   if (e->next_edge == UINT64_MAX) return VALORI_EINVAL;
   if (dry) return VALORI_OK;
@@ -446,8 +575,6 @@ static int apply_edge_create(vl_engine *e, const vl_event *x, int dry, uint64_t 
   g.has_weight = x->has_weight;
   g.weight = x->weight;
   vl_graph_add_edge(&e->graph, &g);
-  vl_digest_edge(&g, d);
-  vl_lthash_add(&e->acc, d);
   if (out_id) *out_id = g.id;
   e->next_edge++;
   return VALORI_OK;
@@ -456,37 +583,62 @@ static int apply_edge_create(vl_engine *e, const vl_event *x, int dry, uint64_t 
 static int apply_edge_delete(vl_engine *e, const vl_event *x, int dry) {
   if (!vl_graph_edge(&e->graph, x->id)) return VALORI_ENOTFOUND;
   if (dry) return VALORI_OK;
-  vl_graph_remove_edge(&e->graph, x->id, on_edge_removed, e);
+  vl_graph_remove_edge(&e->graph, x->id, NULL, NULL);
   return VALORI_OK;
 }
 
-static int run(vl_engine *e, const uint8_t *ev, size_t len, int dry, uint64_t *out_id) {
-  vl_event x;
-  uint64_t id = 0;
-  int rc;
-  VL_TRY(vl_event_decode(ev, len, e->cfg.dim, &x));
-  switch (x.op) {
+/* One pass over a decoded event: the state checks alone (dry) or checks, prepare and commit. */
+static int dispatch(vl_engine *e, const vl_event *x, int dry, uint64_t *id) {
+  switch (x->op) {
     case VALORI_OP_INSERT:
-    case VALORI_OP_INSERT_BATCH: rc = apply_insert(e, &x, dry, &id); break;
-    case VALORI_OP_DELETE: rc = apply_delete(e, &x, dry); break;
+    case VALORI_OP_INSERT_BATCH: return apply_insert(e, x, dry, id);
+    case VALORI_OP_DELETE: return apply_delete(e, x, dry);
     case VALORI_OP_UPDATE:
     case VALORI_OP_SET_META:
-    case VALORI_OP_UPDATE_RECORD: rc = apply_update(e, &x, dry); break;
-    case VALORI_OP_NODE_CREATE: rc = apply_node_create(e, &x, dry, &id); break;
-    case VALORI_OP_NODE_DELETE: rc = apply_node_delete(e, &x, dry); break;
-    case VALORI_OP_EDGE_CREATE: rc = apply_edge_create(e, &x, dry, &id); break;
-    case VALORI_OP_EDGE_DELETE: rc = apply_edge_delete(e, &x, dry); break;
-    default: rc = VALORI_EOPCODE; (void)VL_NEVER(1); break; /* the decoder refused unknown opcodes */
+    case VALORI_OP_UPDATE_RECORD: return apply_update(e, x, dry);
+    case VALORI_OP_NODE_CREATE: return apply_node_create(e, x, dry, id);
+    case VALORI_OP_NODE_DELETE: return apply_node_delete(e, x, dry);
+    case VALORI_OP_EDGE_CREATE: return apply_edge_create(e, x, dry, id);
+    case VALORI_OP_EDGE_DELETE: return apply_edge_delete(e, x, dry);
+    default: (void)VL_NEVER(1); return VALORI_EOPCODE; /* the decoder refused unknown opcodes */
   }
-  if (rc || dry) return rc;
+}
+
+/* Decode, state checks, prediction of the root, the comparison with `expect` (when given), then
+** prepare and commit; the predicted hash becomes the engine's. */
+static int run(vl_engine *e, const uint8_t *ev, size_t len, int dry, const uint8_t *expect, uint8_t *would,
+               uint64_t *out_id) {
+  vl_event x;
+  vl_pred p;
+  uint8_t root[32];
+  uint64_t id = 0;
+  VL_TRY(vl_event_decode(ev, len, e->cfg.dim, &x));
+  VL_TRY(dispatch(e, &x, 1, NULL));
+  if (dry) return VALORI_OK;
+  predict(e, &x, &p);
+  root_of(&e->cfg, &p, root);
+  if (would) memcpy(would, root, 32);
+  if (expect && memcmp(expect, root, 32) != 0) return VALORI_EDIVERGED;
+  VL_TRY(dispatch(e, &x, 0, &id));
+  /* the commit changed exactly what the prediction says */
+  (void)VL_ALWAYS(p.next_rec == e->next_rec && p.next_node == e->next_node && p.next_edge == e->next_edge &&
+                  p.live == e->rec.live && p.nnodes == e->graph.nnodes && p.nedges == e->graph.nedges);
+  e->acc = p.acc;
+  memcpy(e->root, root, 32);
   e->height++;
-  vl_engine_refresh_root(e);
   if (out_id) *out_id = id;
   return VALORI_OK;
 }
 
-int vl_engine_apply(vl_engine *e, const uint8_t *ev, size_t len, uint64_t *out_id) { return run(e, ev, len, 0, out_id); }
+int vl_engine_apply(vl_engine *e, const uint8_t *ev, size_t len, uint64_t *out_id) {
+  return run(e, ev, len, 0, NULL, NULL, out_id);
+}
+
+int vl_engine_apply_expect(vl_engine *e, const uint8_t *ev, size_t len, const uint8_t expect[32], uint8_t would[32],
+                           uint64_t *out_id) {
+  return run(e, ev, len, 0, expect, would, out_id);
+}
 
 int vl_engine_validate(const vl_engine *e, const uint8_t *ev, size_t len) {
-  return run((vl_engine *)e, ev, len, 1, NULL); /* dry runs never write */
+  return run((vl_engine *)e, ev, len, 1, NULL, NULL, NULL); /* dry runs never write */
 }

@@ -57,6 +57,13 @@ uint64_t vl_engine_height(const vl_engine *e);
 ** first id the event created (records, nodes or edges), else 0. */
 int vl_engine_apply(vl_engine *e, const uint8_t *ev, size_t len, uint64_t *out_id);
 
+/* vl_engine_apply for a replicated event that must reach the root `expect`: the root the event
+** would give is computed before anything changes (the prediction of engine.c) and copied to
+** *would (may be NULL; also when refused); when it differs from expect the event is refused with
+** VALORI_EDIVERGED and nothing changes. expect NULL: vl_engine_apply. */
+int vl_engine_apply_expect(vl_engine *e, const uint8_t *ev, size_t len, const uint8_t expect[32], uint8_t would[32],
+                           uint64_t *out_id);
+
 /* Validates an event against the current state without applying it. */
 int vl_engine_validate(const vl_engine *e, const uint8_t *ev, size_t len);
 

@@ -146,13 +146,19 @@ void vl_chain_next(const uint8_t prev[32], uint64_t height, const uint8_t root[3
 void vl_rec_encode(uint8_t hdr[VL_REC_HDR], const uint8_t prev_chain[32], uint64_t height,
                    uint64_t synced, const uint8_t root[32], const uint8_t *ev, uint32_t len,
                    uint8_t chain_out[32]) {
-  uint32_t crc;
   vl_chain_next(prev_chain, height, root, ev, len, chain_out);
+  vl_rec_frame(hdr, height, synced, root, chain_out, ev, len);
+}
+
+/* Encodes a record header whose chain value is already known; see log.h. */
+void vl_rec_frame(uint8_t hdr[VL_REC_HDR], uint64_t height, uint64_t synced, const uint8_t root[32],
+                  const uint8_t chain[32], const uint8_t *ev, uint32_t len) {
+  uint32_t crc;
   vl_put32(hdr, len);
   vl_put64(hdr + VL_REC_OFF_HEIGHT, height);
   vl_put64(hdr + VL_REC_OFF_SYNCED, synced);
   memcpy(hdr + VL_REC_OFF_ROOT, root, 32);
-  memcpy(hdr + VL_REC_OFF_CHAIN, chain_out, 32);
+  memcpy(hdr + VL_REC_OFF_CHAIN, chain, 32);
   crc = vl_crc32c(0, hdr, VL_REC_OFF_CRC);
   crc = vl_crc32c(crc, hdr + VL_REC_OFF_HEIGHT, VL_REC_HDR - VL_REC_OFF_HEIGHT);
   crc = vl_crc32c(crc, ev, len);
@@ -273,9 +279,8 @@ void vl_snap_hdr_encode(const vl_snap_hdr *h, uint8_t out[VL_SNAP_HDR]) {
   vl_put32(out + VL_SNAP_OFF_CRC, vl_crc32c(0, out, VL_SNAP_OFF_CRC));
 }
 
-/* Checks a snapshot file image; see log.h. */
-int vl_snap_file_check(const uint8_t *p, size_t n, vl_snap_hdr *h, const char **what, uint64_t *off) {
-  *off = 0;
+/* Checks a snapshot file header alone; see log.h. */
+int vl_snap_hdr_decode(const uint8_t *p, size_t n, vl_snap_hdr *h, const char **what) {
   if (n < VL_SNAP_HDR) { *what = "snapshot shorter than its header"; return VALORI_ECORRUPT; }
   if (memcmp(p, VL_SNAP_MAGIC, 8) != 0) { *what = "bad snapshot magic"; return VALORI_ECORRUPT; }
   if (vl_crc32c(0, p, VL_SNAP_OFF_CRC) != vl_get32(p + VL_SNAP_OFF_CRC)) { *what = "bad snapshot header checksum"; return VALORI_ECORRUPT; }
@@ -293,6 +298,15 @@ int vl_snap_file_check(const uint8_t *p, size_t n, vl_snap_hdr *h, const char **
   memcpy(h->root, p + VL_SNAP_OFF_ROOT, 32);
   memcpy(h->chain, p + VL_SNAP_OFF_CHAIN, 32);
   h->payload_crc = vl_get32(p + VL_SNAP_OFF_PCRC);
+  return VALORI_OK;
+}
+
+/* Checks a snapshot file image; see log.h. */
+int vl_snap_file_check(const uint8_t *p, size_t n, vl_snap_hdr *h, const char **what, uint64_t *off) {
+  int rc;
+  *off = 0;
+  rc = vl_snap_hdr_decode(p, n, h, what);
+  if (rc != VALORI_OK) return rc;
   *off = VL_SNAP_HDR;
   if (h->payload_len != (uint64_t)(n - VL_SNAP_HDR)) {
     *what = h->payload_len > (uint64_t)(n - VL_SNAP_HDR) ? "truncated snapshot" : "trailing bytes after snapshot";

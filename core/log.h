@@ -134,6 +134,10 @@ void vl_chain_next(const uint8_t prev[32], uint64_t height, const uint8_t root[3
 void vl_rec_encode(uint8_t hdr[VL_REC_HDR], const uint8_t prev_chain[32], uint64_t height,
                    uint64_t synced, const uint8_t root[32], const uint8_t *ev, uint32_t len,
                    uint8_t chain_out[32]);
+/* The same header for a chain value the caller already computed (vl_chain_next of the previous
+** chain): what a follower appends after it checked a replicated record's chain. */
+void vl_rec_frame(uint8_t hdr[VL_REC_HDR], uint64_t height, uint64_t synced, const uint8_t root[32],
+                  const uint8_t chain[32], const uint8_t *ev, uint32_t len);
 /* Decodes the record at p (n bytes available): checks the length bound and the CRC only (not the
 ** height sequence or the chain, which need context). VALORI_OK with *r set, else VALORI_ECORRUPT
 ** with *what. Pure, bounded: the fuzz target for log records calls this. */
@@ -178,8 +182,12 @@ typedef struct vl_snap_hdr {
   uint32_t payload_crc;
 } vl_snap_hdr;
 void vl_snap_hdr_encode(const vl_snap_hdr *h, uint8_t out[VL_SNAP_HDR]);
-/* Checks magic, size, CRC and (when n >= header + payload_len) the payload CRC. VALORI_OK,
-** VALORI_EVERSION or VALORI_ECORRUPT with *what and *off (offset of the problem in the file). */
+/* Checks the header alone (n >= VL_SNAP_HDR bytes of it): magic, size, CRC, version, flags,
+** configuration. VALORI_OK, VALORI_EVERSION or VALORI_ECORRUPT with *what. */
+int vl_snap_hdr_decode(const uint8_t *p, size_t n, vl_snap_hdr *h, const char **what);
+/* Checks the header (vl_snap_hdr_decode), that the image is exactly header + payload_len bytes,
+** and the payload CRC. VALORI_OK, VALORI_EVERSION or VALORI_ECORRUPT with *what and *off (offset
+** of the problem in the file). */
 int vl_snap_file_check(const uint8_t *p, size_t n, vl_snap_hdr *h, const char **what, uint64_t *off);
 
 /* ---- HEAD codec. */

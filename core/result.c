@@ -30,6 +30,9 @@ const char *valori_code_name(int code) {
 ** values out; this keeps the two from drifting apart. */
 _Static_assert(VALORI_UPDATE_VECTOR == 1u && VALORI_UPDATE_TAG == 2u && VALORI_UPDATE_META == 4u,
                "valori_constants_json spells the VALORI_UPDATE_* values");
+_Static_assert(VALORI_FRAME_OVERHEAD == 12u && VALORI_FRAME_HELLO_LEN == 92u && VALORI_FRAME_HEARTBEAT_LEN == 48u &&
+                   VALORI_FRAME_MAX_MESSAGE == 1024u,
+               "valori_constants_json spells the VALORI_FRAME_* sizes");
 
 const char *valori_constants_json(void) {
   return "{\"version\":\"" VALORI_VERSION_STRING "\","
@@ -50,6 +53,12 @@ const char *valori_constants_json(void) {
          ",\"NODE_DELETE\":" VL_STR(VALORI_OP_NODE_DELETE) ",\"EDGE_CREATE\":" VL_STR(VALORI_OP_EDGE_CREATE)
          ",\"EDGE_DELETE\":" VL_STR(VALORI_OP_EDGE_DELETE) "},"
          "\"update\":{\"VECTOR\":1,\"TAG\":2,\"META\":4},"
+         "\"frame\":{\"HELLO\":" VL_STR(VALORI_FRAME_HELLO) ",\"RECORD\":" VL_STR(VALORI_FRAME_RECORD)
+         ",\"HEARTBEAT\":" VL_STR(VALORI_FRAME_HEARTBEAT) ",\"ERROR\":" VL_STR(VALORI_FRAME_ERROR)
+         ",\"VERSION\":" VL_STR(VALORI_FRAME_VERSION) ",\"OVERHEAD\":12,\"HELLO_LEN\":92,\"HEARTBEAT_LEN\":48,"
+         "\"MAX_MESSAGE\":1024},"
+         "\"diverged\":{\"CHAIN\":" VL_STR(VALORI_DIVERGED_CHAIN) ",\"ROOT\":" VL_STR(VALORI_DIVERGED_ROOT)
+         ",\"EVENT\":" VL_STR(VALORI_DIVERGED_EVENT) "},"
          "\"limits\":{\"MAX_DIM\":" VL_STR(VALORI_MAX_DIM) ",\"MAX_ABS\":" VL_STR(VALORI_MAX_ABS_INT)
          ",\"Q16_ONE\":" VL_STR(VALORI_Q16_ONE) ",\"MAX_META\":" VL_STR(VALORI_MAX_META)
          ",\"MAX_K\":" VL_STR(VALORI_MAX_K) ",\"MAX_EF\":" VL_STR(VALORI_MAX_EF)

@@ -246,14 +246,126 @@ int vl_store_open_report(const valori_allocator *a, const valori_vfs *vfs, const
   return VALORI_OK;
 }
 
+/* Listing of a directory that is to become a bootstrapped store. */
+typedef struct vl_boot_list {
+  int store_files;   /* segments, snapshots or HEAD: a store is there already */
+  const valori_vfs *vfs;
+  int rc;            /* first failed removal of a leftover temp file */
+} vl_boot_list;
+
+static int vl_boot_list_cb(void *arg, const char *name) {
+  vl_boot_list *b = (vl_boot_list *)arg;
+  uint64_t h;
+  switch (vl_name_parse(name, &h)) {
+    case VL_NAME_SEGMENT:
+    case VL_NAME_SNAPSHOT:
+    case VL_NAME_HEAD: b->store_files++; break;
+    case VL_NAME_SNAPSHOT_TMP:
+    case VL_NAME_HEAD_TMP: { /* never published: an interrupted write, removed as recovery would */
+      int rc = b->vfs->remove(b->vfs->ctx, name);
+      if (rc != VALORI_OK && rc != VALORI_ENOTFOUND && b->rc == VALORI_OK) b->rc = rc;
+      break;
+    }
+    default: break;
+  }
+  return VALORI_OK;
+}
+
+/* Creates a new store whose base is the checked snapshot file `file` (header h); see store_int.h. */
+int vl_store_bootstrap(const valori_allocator *a, const valori_vfs *vfs, const vl_store_opts *o, const vl_snap_hdr *h,
+                       const uint8_t *file, size_t len, vl_store **out, valori_recovery *rep) {
+  char name[VL_NAME_MAX], tmp[VL_NAME_MAX];
+  vl_boot_list bl;
+  vl_store *s;
+  int rc, published = 0;
+  vl_report_init(rep);
+  if (o->flags & VALORI_OPEN_READONLY) return vl_report_error(rep, VALORI_EINVAL, NULL, 0, 0, "a bootstrap writes a store");
+  rc = vfs->lock(vfs->ctx);
+  if (rc != VALORI_OK) return vl_report_error(rep, rc, "LOCK", 0, 0, "cannot take the store's writer lock");
+  memset(&bl, 0, sizeof bl);
+  bl.vfs = vfs;
+  rc = vfs->list(vfs->ctx, vl_boot_list_cb, &bl);
+  if (rc == VALORI_OK) rc = bl.rc;
+  if (rc == VALORI_OK && bl.store_files) rc = VALORI_EEXIST;
+  if (rc != VALORI_OK) {
+    vfs->unlock(vfs->ctx);
+    return vl_report_error(rep, rc, NULL, 0, 0,
+                           rc == VALORI_EEXIST ? "the directory already holds a store" : "cannot list the store directory");
+  }
+  vl_name_snapshot(name, h->height);
+  vl_name_snapshot_tmp(tmp, h->height);
+  if (h->height > 0) { /* height 0 is the empty state: its configuration is in the segment header */
+    rc = vl_publish_file(vfs, tmp, name, file, len);
+    if (rc != VALORI_OK) {
+      vfs->unlock(vfs->ctx);
+      return vl_report_error(rep, rc, name, 0, h->height, "cannot write the snapshot");
+    }
+    published = 1;
+  }
+  s = (vl_store *)vl_calloc(a, 1, sizeof *s);
+  if (!s || (published && vl_u64_room(a, &s->snaps, 0, &s->snapcap) != VALORI_OK)) {
+    rc = VALORI_ENOMEM;
+  } else {
+    s->a = a;
+    s->vfs = vfs;
+    s->o = *o;
+    s->cfg = h->cfg;
+    s->locked = 1;
+    s->height = s->synced_height = h->height;
+    memcpy(s->chain, h->chain, 32);
+    if (published) s->snaps[s->nsnaps++] = h->height;
+    rc = vl_seg_create(s, h->height + 1u);
+    if (rc == VALORI_OK) rc = vl_head_write(s, VL_HEAD_OPEN);
+  }
+  if (rc != VALORI_OK) { /* leave the directory as empty as it was (best effort) */
+    char seg[VL_NAME_MAX];
+    if (s) {
+      s->poisoned = 1; /* no clean-close HEAD over a store that was never made */
+      vl_store_close(s);
+    } else {
+      vfs->unlock(vfs->ctx);
+    }
+    vl_name_segment(seg, h->height + 1u);
+    vfs->remove(vfs->ctx, seg);
+    vfs->remove(vfs->ctx, VL_HEAD_NAME);
+    if (published) vfs->remove(vfs->ctx, name);
+    vfs->sync_dir(vfs->ctx);
+    return vl_report_error(rep, rc, NULL, 0, h->height, "cannot create the bootstrapped store");
+  }
+  vl_store_proof(s);
+  rep->snapshot_height = h->height;
+  rep->height_recovered = h->height;
+  rep->segments = 1;
+  rep->head = 1;
+  rep->proven_height = s->proven_height;
+  rep->proven_by = s->proven_by;
+  rep->log_end_height = h->height;
+  s->rep = *rep;
+  *out = s;
+  return VALORI_OK;
+}
+
 /* Opens or creates the store; see store.h. */
 int vl_store_open(const valori_allocator *a, const valori_vfs *vfs, const vl_config *cfg,
                   const vl_store_opts *o, vl_store **store, vl_engine **engine) {
   return vl_store_open_report(a, vfs, cfg, o, store, engine, NULL);
 }
 
-/* Appends one accepted event; see store.h. Rotates first when the tail segment is full. */
+/* Appends one accepted event; see store.h. */
 int vl_store_append(vl_store *s, const uint8_t *ev, size_t len, uint64_t height, const uint8_t root[32]) {
+  return vl_store_append_chained(s, ev, len, height, root, NULL);
+}
+
+/* The chain at the appended height; see store.h. */
+const uint8_t *vl_store_chain(const vl_store *s, uint64_t *height) {
+  if (height) *height = s->height;
+  return s->chain;
+}
+
+/* Appends one accepted event whose chain value is `known` (NULL: computed here); see store.h.
+** Rotates first when the tail segment is full. */
+int vl_store_append_chained(vl_store *s, const uint8_t *ev, size_t len, uint64_t height, const uint8_t root[32],
+                            const uint8_t known[32]) {
   uint8_t hdr[VL_REC_HDR], chain[32];
   int rc;
   if (vl_readonly(s)) return VALORI_EREADONLY;
@@ -297,7 +409,9 @@ int vl_store_append(vl_store *s, const uint8_t *ev, size_t len, uint64_t height,
       vl_store_proof(s);
     }
   }
-  vl_rec_encode(hdr, s->chain, height, s->seg_synced, root, ev, (uint32_t)len, chain);
+  if (known) memcpy(chain, known, 32);
+  else vl_chain_next(s->chain, height, root, ev, len, chain);
+  vl_rec_frame(hdr, height, s->seg_synced, root, chain, ev, (uint32_t)len);
   rc = s->vfs->write(s->vfs->ctx, s->seg, s->seg_size, hdr, VL_REC_HDR);
   if (rc == VALORI_OK && len) rc = s->vfs->write(s->vfs->ctx, s->seg, s->seg_size + VL_REC_HDR, ev, len);
   if (rc != VALORI_OK) return vl_poison(s, rc);
@@ -559,4 +673,5 @@ void vl_store_status_get(const vl_store *s, valori_store_status *o) {
   o->proven_by = s->proven_by;
   o->last_head_error = s->last_head_error;
   o->head_failures = s->head_failures;
+  o->log_first_height = s->nsegs ? s->segs[0] : s->height + 1u;
 }

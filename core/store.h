@@ -43,6 +43,14 @@ int vl_store_open(const valori_allocator *a, const valori_vfs *vfs, const vl_con
 /* Appends one accepted event; height and root are the engine's after applying it. Not yet durable. */
 int vl_store_append(vl_store *s, const uint8_t *ev, size_t len, uint64_t height, const uint8_t root[32]);
 
+/* vl_store_append for a record whose chain value the caller computed already (a replicated record
+** whose chain it checked against vl_store_chain): saves hashing the event twice. */
+int vl_store_append_chained(vl_store *s, const uint8_t *ev, size_t len, uint64_t height, const uint8_t root[32],
+                            const uint8_t chain[32]);
+
+/* The chain value at the store's appended height (*height, may be NULL). */
+const uint8_t *vl_store_chain(const vl_store *s, uint64_t *height);
+
 /* Makes every appended record durable (one sync covers all pending appends: group commit). */
 int vl_store_sync(vl_store *s);
 

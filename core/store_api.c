@@ -116,7 +116,7 @@ int valori_open_at_height(const valori_options *opt, uint64_t height, valori_db 
   if (rep) *rep = out.rep;
   if (rc != VALORI_OK) return rc;
   vl_recover_out_free(a, &out);
-  rc = vl_db_from_engine(a, out.e, db);
+  rc = vl_db_from_engine(a, out.e, out.chain, db);
   if (rc != VALORI_OK) vl_engine_free(out.e);
   return rc;
 }

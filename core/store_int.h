@@ -126,6 +126,14 @@ int vl_store_snapshot_finish(vl_store *s, vl_snapjob *job, int write_rc);
 const valori_recovery *vl_store_report(const vl_store *s);
 void vl_store_status_get(const vl_store *s, valori_store_status *out);
 
+/* valori_bootstrap's store: takes the lock, requires a directory without segments, snapshots or
+** HEAD (else EEXIST; leftover temp files are removed), publishes `file` (already fully checked by
+** the caller, header h) as snap-<h>.vsnap (not for height 0), creates log-<h+1>.vlog with the
+** snapshot's chain and HEAD with the floor h. On failure the files it wrote are removed and the
+** lock released; *rep says why. */
+int vl_store_bootstrap(const valori_allocator *a, const valori_vfs *vfs, const vl_store_opts *o, const vl_snap_hdr *h,
+                       const uint8_t *file, size_t len, vl_store **out, valori_recovery *rep);
+
 /* Variant of vl_store_open that also fills *rep (may be NULL) whether or not the open succeeds. */
 int vl_store_open_report(const valori_allocator *a, const valori_vfs *vfs, const vl_config *cfg,
                          const vl_store_opts *o, vl_store **store, vl_engine **engine,

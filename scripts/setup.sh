@@ -20,7 +20,7 @@ PKGS=(
   gcc-i686-linux-gnu libc6-dev-i386-cross
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-user qemu-system-arm
   chromium
-  libmicrohttpd-dev libcjson-dev python3-prometheus-client
+  libmicrohttpd-dev libcjson-dev libcurl4-openssl-dev python3-prometheus-client
   libhnswlib-dev python3-hnswlib python3-numpy python3-matplotlib
   python3-pytest python3-setuptools python3-pip python3-wheel python3-venv
   dataset-fashion-mnist

@@ -538,6 +538,8 @@ typedef struct valori_store_status {
                                ** the log is unaffected; HEAD then lags, and is rewritten at the
                                ** next rotation or close */
   uint64_t head_failures;
+  uint64_t log_first_height;   /* first height of the oldest log segment kept: the oldest record a
+                               ** valori_cursor can start at (replication's log_first_height) */
 } valori_store_status;
 
 /* Fills *out. In-memory databases: EINVAL. Automatic snapshots never fail the write that
@@ -648,6 +650,157 @@ typedef struct valori_snapjob valori_snapjob;
 int valori_snapshot_begin(const valori_db *db, valori_snapjob **out);
 int valori_snapshot_write(const valori_db *db, valori_snapjob *job);
 int valori_snapshot_end(valori_db *db, valori_snapjob *job, int write_rc);
+
+/* ---- Replication (docs/REPLICATION.md). A follower holds the leader's state and proves it at
+** every height: each log record carries the state root after it and the log's chain value
+** (docs/FORMAT.md, "Record"), and the follower's own engine must reach that root. These functions
+** are everything a follower or a leader needs from the core: positions, a cursor over a store's
+** log, the chain at a height, applying a replicated record, bootstrapping from a snapshot file,
+** and the frames of the replication stream. */
+
+/* A database's position: its height, the state root there, and the log's chain value there (32
+** zero bytes at height 0). */
+typedef struct valori_position {
+  uint64_t height;
+  uint8_t root[32];
+  uint8_t chain[32];
+  uint32_t chain_known; /* 1, except for a database decoded by valori_snapshot_load: an engine
+                        ** snapshot carries no chain (chain is then zero and means nothing) */
+  uint32_t reserved;
+} valori_position;
+
+/* Fills *out for any database: a durable store's position is its log's (the last appended
+** record: durable after valori_flush or a commit in relaxed mode); an in-memory database hashes
+** its chain along as it applies events (from 0 when created, from the recovered chain for
+** valori_open_at_height, from the file's header for valori_bootstrap). Errors: VALORI_EINVAL. */
+int valori_position_get(const valori_db *db, valori_position *out);
+
+/* Why valori_apply_record refused a record with VALORI_EDIVERGED (valori_apply_result.reason). */
+#define VALORI_DIVERGED_CHAIN 1 /* the record's chain does not continue this database's chain */
+#define VALORI_DIVERGED_ROOT 2  /* the event applies but gives another root than the record's */
+#define VALORI_DIVERGED_EVENT 3 /* the engine refuses the event (event_code says why) */
+
+typedef struct valori_apply_result {
+  uint64_t height;      /* the record's height (0 when it did not decode) */
+  uint32_t reason;      /* VALORI_DIVERGED_* with VALORI_EDIVERGED, else 0 */
+  int event_code;       /* DIVERGED_EVENT: the engine's code for the event */
+  uint8_t expected[32]; /* CHAIN: the record's chain; ROOT, EVENT: the record's root */
+  uint8_t actual[32];   /* CHAIN: the chain this database computes for the record; ROOT: the root
+                        ** the event would give here; EVENT: this database's root (unchanged) */
+} valori_apply_result;
+
+/* Applies one replicated log record (88-byte header + event, exactly as the leader's log holds it:
+** docs/FORMAT.md "Record"; the payload of a RECORD frame). Checks, in this order, and refuses with
+** NOTHING changed (height, root, chain, log and snapshots as they were):
+**   VALORI_ECORRUPT  the record does not decode: length field, len != 88 + event, CRC;
+**   VALORI_EHEIGHT   its height is not this database's height + 1;
+**   VALORI_EDIVERGED its chain is not SHA-256(this chain | height | its root | event) (reason
+**                    CHAIN), the engine refuses its event (EVENT), or the root the event would give
+**                    (computed before anything changes) is not its root (ROOT);
+**   VALORI_ENOMEM    out of memory (retry); VALORI_EINVAL for NULL arguments or a database whose
+**                    chain is not known; VALORI_EREADONLY, VALORI_EPOISONED as for any write.
+** Then the event is applied and, in a durable store, appended as a record of this store's log
+** with the same height, root, chain and event (its own synced offset and CRC) and synced per the
+** store's sync mode (relaxed: valori_flush or valori_commit_* make a group of records durable).
+** res (may be NULL) receives the details, also on success (height). rec is borrowed. */
+int valori_apply_record(valori_db *db, const uint8_t *rec, size_t len, valori_apply_result *res);
+
+/* Builds a database whose state is a snapshot file (docs/FORMAT.md "Snapshot file": 128-byte
+** header with height, root and chain, then the engine snapshot), as a leader serves it for
+** bootstrap. Everything is checked before anything is written: header and payload CRCs, the
+** configuration, and the engine snapshot with all of valori_snapshot_load's checks (content
+** re-hashed against the root), whose height and root must be the header's; the chain at height 0
+** must be zero. Hostile bytes give VALORI_ECORRUPT or VALORI_EVERSION, never a crash.
+** opt->vfs NULL: an in-memory database at that position. opt->vfs set: a new durable store in that
+** directory (its lock taken as valori_open does): the file becomes the store's snapshot
+** snap-<h>.vsnap (not written for h = 0), the log starts at h+1 with the snapshot's chain, HEAD
+** records the floor h; the database is then open as valori_open would open it (opt->flags may not
+** hold VALORI_OPEN_READONLY; sync mode, snapshot_every and segment_bytes as for valori_open). The
+** directory must hold no log segment, snapshot or HEAD: else VALORI_EEXIST. opt->dim 0 takes the
+** file's configuration; otherwise it must match (VALORI_ECONFIG). file is borrowed for the call.
+** path names the store in messages only. */
+int valori_bootstrap(const char *path, const valori_options *opt, const uint8_t *file, size_t len, valori_db **out);
+
+/* A read-only cursor over the log of the store at opt->vfs (no lock taken, nothing written), for a
+** leader serving its records while its own writer appends (in this process through another
+** valori_vfs, or in another process). It reads the same segments with the same checks recovery
+** makes (segment header, configuration, first height, chain continuity across segments; record
+** CRC, height sequence, synced range, chain) and hands out each record exactly as stored (88-byte
+** header + event), following rotation. It never reads a record above the max_height its caller
+** gives (the height the caller knows to be complete and durable), so any damage it meets is real
+** damage (VALORI_ECORRUPT), never a write in progress. */
+typedef struct valori_cursor valori_cursor;
+
+/* Opens a cursor whose first record will be `from` (>= 1). Positioning reads the records of the
+** segment that holds `from` up to from - 1 (never above max_height). VALORI_EHEIGHT when `from` is
+** older than the oldest segment the store keeps (pruned behind a snapshot) or from - 1 is above
+** max_height; VALORI_EINVAL for from 0 or no vfs; VALORI_ECORRUPT, VALORI_EVERSION, VALORI_EIO,
+** VALORI_ENOMEM. opt->allocator is used; the other options are ignored. *out is freed with
+** valori_cursor_close. */
+int valori_cursor_open(const valori_options *opt, uint64_t from, uint64_t max_height, valori_cursor **out);
+/* The next record, when its height is at most max_height: *rec points at its bytes, valid until
+** the next call or the close (the cursor owns them), *len is 88 + its event length, and the cursor
+** moves past it. When the next record is above max_height: VALORI_OK with *rec = NULL and *len =
+** 0 (nothing yet; call again later). VALORI_ECORRUPT (the message of valori_cursor_error says
+** where) when a record at or below max_height is damaged or missing; after any error the cursor
+** stays failed. */
+int valori_cursor_next(valori_cursor *c, uint64_t max_height, const uint8_t **rec, size_t *len);
+/* The height of the record the next call returns, and the chain before it. */
+int valori_cursor_chain(const valori_cursor *c, uint64_t *next_height, uint8_t chain[32]);
+/* A static English description of the cursor's last error and the file it concerns (file may be
+** NULL); "" when none. */
+const char *valori_cursor_error(const valori_cursor *c, const char **file);
+void valori_cursor_close(valori_cursor *c);
+
+/* The chain value of the store at opt->vfs at `height`: 32 zero bytes at 0, a kept snapshot's
+** header chain at its height, else the chain after the logged record at that height (read with the
+** cursor's checks; height must be complete in the log). VALORI_EHEIGHT when the store holds none
+** of these. Read-only, no lock. */
+int valori_store_chain_at(const valori_options *opt, uint64_t height, uint8_t chain[32]);
+
+/* ---- Replication stream frames (docs/REPLICATION.md, section 5):
+**   u8 type | u8 version (1) | u16 flags (0) | u32 len | payload[len] | u32 CRC-32C(header + payload) */
+#define VALORI_FRAME_HELLO 1
+#define VALORI_FRAME_RECORD 2
+#define VALORI_FRAME_HEARTBEAT 3
+#define VALORI_FRAME_ERROR 4
+#define VALORI_FRAME_VERSION 1
+#define VALORI_FRAME_OVERHEAD 12u       /* header + CRC bytes around a payload */
+#define VALORI_FRAME_HELLO_LEN 92u      /* payload bytes of a HELLO */
+#define VALORI_FRAME_HEARTBEAT_LEN 48u  /* payload bytes of a HEARTBEAT */
+#define VALORI_FRAME_MAX_MESSAGE 1024u  /* ERROR message bytes */
+
+typedef struct valori_frame {
+  uint32_t type;              /* VALORI_FRAME_* */
+  uint32_t reserved;
+  uint64_t size;              /* the whole frame's bytes: payload + VALORI_FRAME_OVERHEAD */
+  uint64_t from;              /* HELLO: the first height the stream sends */
+  uint64_t leader_height;     /* HELLO, HEARTBEAT: the leader's durable height */
+  uint64_t log_first_height;  /* HELLO */
+  uint64_t time_ms;           /* HELLO, HEARTBEAT: the leader's clock, Unix ms */
+  uint32_t config[5];         /* HELLO: dim, metric, hnsw_m, ef_construction, ef_search */
+  uint32_t heartbeat_ms;      /* HELLO */
+  uint8_t root[32];           /* HELLO, HEARTBEAT: the root at leader_height */
+  uint32_t code;              /* ERROR: a core or server result code */
+  uint32_t reserved2;
+  const uint8_t *data;        /* RECORD: the record (decode: into the caller's buffer); ERROR: the
+                              ** message, UTF-8, not NUL-terminated */
+  uint64_t data_len;
+  uint64_t height;            /* RECORD: the record's height (decode only) */
+} valori_frame;
+
+/* Decodes the frame at the start of buf (n bytes available). VALORI_OK with *used = f->size when a
+** whole frame is there; VALORI_OK with *used = 0 when more bytes are needed (f->size then says
+** how many the frame needs in all once its 8 header bytes are in, else 8). VALORI_ECORRUPT for an
+** unknown type, nonzero flags, a length outside the type's range, a RECORD whose length field
+** disagrees with its payload, nonzero reserved fields, a NUL in an ERROR message or a bad CRC
+** (the header is judged before its payload arrives); VALORI_EVERSION for another version.
+** Pointers in *f point into buf. The record's own CRC is valori_apply_record's to check. */
+int valori_frame_decode(const uint8_t *buf, size_t n, valori_frame *f, size_t *used);
+/* Encodes *f (type and that type's fields; RECORD and ERROR take data/data_len) into out. *len
+** receives the frame's size; VALORI_EBUFSIZE when cap is smaller (nothing written), VALORI_EINVAL
+** for a payload the decoder would refuse. */
+int valori_frame_encode(const valori_frame *f, uint8_t *out, size_t cap, size_t *len);
 
 #ifdef __cplusplus
 }

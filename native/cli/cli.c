@@ -35,6 +35,8 @@ static const vcli_cmd vcli_cmds[] = {
   {"inspect", vcli_inspect, "DIR", "list a store's files with their state, and what an open recovers", vcli_no_opts},
   {"verify", vcli_verify, "DIR", "check checksums, the chain, HEAD and every snapshot by replaying from the oldest kept state; report the height the store can prove", vcli_no_opts},
   {"replay", vcli_replay, "DIR [--to HEIGHT]", "replay the store to a height and print its root and counts", vcli_replay_opts},
+  {"follow", vcli_follow, "LEADER-URL[/v1/collections/NAME] [--data DIR] [--listen ADDR:PORT] [--token-file F] [--rebootstrap] ...",
+   "replicate a leader into a read-only server (follow --help; docs/REPLICATION.md)", NULL},
   {"serve", vcli_serve, "[--listen ADDR:PORT] [--data DIR] [--token-file FILE] ...", "serve collections over HTTP (serve --help lists every option; docs/HTTP.md)", NULL},
 };
 #define VCLI_NCMDS (sizeof vcli_cmds / sizeof vcli_cmds[0])

@@ -56,6 +56,9 @@ struct vs_coll {
   pthread_cond_t scv;   /* snap_running dropped */
   vs_job commit_job, snap_job;
   int poisoned;
+  valori_position dpos; /* the durable position (replication offers nothing beyond it) */
+  int going;            /* a delete or replace waits for the references to go */
+  uint64_t gen;         /* vs_coll_generation */
   valori_searcher *searchers[MAX_SEARCHERS];
   int nsearchers;
 };
@@ -127,19 +130,22 @@ uint64_t vs_coll_disk_bytes(vs_registry *r, const char *name) {
   return total;
 }
 
-/* The newest snap-<20 digits>.vsnap in a store directory: its height (0 = none) and mtime. */
-static uint64_t newest_snapshot(const char *path, char *file, size_t cap, double *mtime) {
+/* The newest snap-<20 digits>.vsnap in a store directory: 1 when there is one (a snapshot at height
+** 0 included: a follower bootstraps from it), its name and mtime. */
+static int newest_snapshot(const char *path, char *file, size_t cap, double *mtime) {
   DIR *d = opendir(path);
   struct dirent *de;
   uint64_t best = 0;
+  int found = 0;
   if (!d) return 0;
   while ((de = readdir(d)) != NULL) {
     uint64_t h;
     if (strlen(de->d_name) != 5 + 20 + 6 || strncmp(de->d_name, "snap-", 5) != 0 ||
         strcmp(de->d_name + 25, ".vsnap") != 0)
       continue;
-    if (!vs_parse_u64_text(de->d_name + 5, 20, &h) || h <= best) continue;
+    if (!vs_parse_u64_text(de->d_name + 5, 20, &h) || (found && h <= best)) continue;
     best = h;
+    found = 1;
     if (file) snprintf(file, cap, "%s", de->d_name);
     if (mtime) {
       struct stat st;
@@ -147,7 +153,7 @@ static uint64_t newest_snapshot(const char *path, char *file, size_t cap, double
     }
   }
   closedir(d);
-  return best;
+  return found;
 }
 
 /* ---- registry array */
@@ -255,6 +261,7 @@ static int store_open(vs_registry *r, vs_coll *c, valori_recovery *rep) {
   o.vfs = v;
   o.sync_mode = VALORI_SYNC_RELAXED;    /* group commit: the commit threads make writes durable */
   o.snapshot_every = UINT64_MAX;        /* snapshots are the server's background jobs */
+  o.segment_bytes = r->o.segment_bytes;
   rc = valori_open_report(path, &o, &db, rep);
   if (rc != VALORI_OK) {
     valori_posix_vfs_close(v);
@@ -266,6 +273,8 @@ static int store_open(vs_registry *r, vs_coll *c, valori_recovery *rep) {
   pthread_mutex_lock(&c->cmu);
   c->durable = ss.durable_height;
   c->poisoned = 0;
+  c->going = 0;
+  if (valori_position_get(db, &c->dpos) != VALORI_OK) memset(&c->dpos, 0, sizeof c->dpos); /* all recovered is durable */
   pthread_mutex_unlock(&c->cmu);
   summary_refresh(c);
   return VALORI_OK;
@@ -324,9 +333,9 @@ int vs_coll_acquire(vs_registry *r, const char *name, vs_coll **out, vs_err *e) 
   pthread_mutex_lock(&r->mu);
   for (;;) {
     c = find(r, name);
-    if (!c || c->state == CS_CREATING || c->state == CS_DELETING) {
+    if (!c || c->state == CS_CREATING || c->state == CS_DELETING || vs_coll_going(c)) {
       pthread_mutex_unlock(&r->mu);
-      return vs_fail(e, VS_ENOCOLLECTION, "no collection named '%s'", name);
+      return vs_fail(e, VS_ENOCOLLECTION, "no collection named '%s'", name); /* (or it is being deleted: no new users) */
     }
     if (c->state == CS_OPEN && vs_coll_poisoned(c)) {
       if (c->refs > 0) {
@@ -542,10 +551,11 @@ static int run_commit(vs_registry *r, vs_coll *c) {
   double t0 = now_s(), t1, t2;
   uint64_t before;
   vs_waiter *done = NULL, **pp, *w;
-  int again = 0, snap = 0;
-  (void)r;
+  valori_position pend;
+  int again = 0, snap = 0, advanced = 0;
   pthread_rwlock_wrlock(&c->rw);
   rc = valori_commit_begin(c->db, &t);
+  if (rc == VALORI_OK && valori_position_get(c->db, &pend) != VALORI_OK) pend.height = 0; /* the position t covers */
   pthread_rwlock_unlock(&c->rw);
   t1 = now_s();
   if (rc == VALORI_OK) {
@@ -559,7 +569,11 @@ static int run_commit(vs_registry *r, vs_coll *c) {
   pthread_mutex_lock(&c->cmu);
   before = c->durable;
   if (rc == VALORI_OK) {
-    if (t.height > c->durable) c->durable = t.height;
+    if (t.height > c->durable) {
+      c->durable = t.height;
+      advanced = 1;
+    }
+    if (pend.height == t.height && t.height > c->dpos.height) c->dpos = pend;
   } else {
     c->poisoned = 1;
     fprintf(stderr, "valori serve: commit of collection %s failed: %s (%s); writes refused until it is reopened\n",
@@ -590,6 +604,7 @@ static int run_commit(vs_registry *r, vs_coll *c) {
     done = w->next;
     w->wake(w);
   }
+  if (r->o.on_durable && (advanced || rc != VALORI_OK)) r->o.on_durable(r->o.arg, c, t.height, rc);
   if (snap) {
     coll_ref(r, c);
     job_push(r, c, JOB_SNAPSHOT);
@@ -679,6 +694,32 @@ static int wait_durable(vs_registry *r, vs_coll *c, uint64_t h) {
   return s.w.rc;
 }
 
+int vs_coll_wait_durable(vs_registry *r, vs_coll *c, uint64_t h) { return wait_durable(r, c, h); }
+
+void vs_coll_durable_pos(vs_coll *c, valori_position *out) {
+  pthread_mutex_lock(&c->cmu);
+  *out = c->dpos;
+  pthread_mutex_unlock(&c->cmu);
+}
+
+int vs_coll_going(vs_coll *c) {
+  int g;
+  pthread_mutex_lock(&c->cmu);
+  g = c->going;
+  pthread_mutex_unlock(&c->cmu);
+  return g;
+}
+
+uint64_t vs_coll_generation(vs_coll *c) {
+  uint64_t g;
+  pthread_mutex_lock(&c->cmu);
+  g = c->gen;
+  pthread_mutex_unlock(&c->cmu);
+  return g;
+}
+
+void vs_coll_dir(vs_registry *r, const char *name, char *out, size_t cap) { snprintf(out, cap, "%s/%s", r->dir, name); }
+
 int vs_coll_checkpoint(vs_registry *r, vs_coll *c, uint64_t *snap_height, vs_err *e) {
   int rc, tries;
   for (tries = 0; tries < 100; tries++) {
@@ -764,7 +805,7 @@ static uint64_t rd64(const uint8_t *p) {
 }
 
 int vs_coll_snapshot_file(vs_registry *r, vs_coll *c, int *fd, uint64_t *size, uint64_t *height, uint8_t root[32],
-                          vs_err *e) {
+                          uint8_t chain[32], vs_err *e) {
   char dir[4400], path[4500], file[64];
   int tries;
   snprintf(dir, sizeof dir, "%s/%s", r->dir, c->name);
@@ -785,6 +826,7 @@ int vs_coll_snapshot_file(vs_registry *r, vs_coll *c, int *fd, uint64_t *size, u
     *size = (uint64_t)st.st_size;
     *height = rd64(hdr + 40);
     memcpy(root, hdr + 56, 32);
+    memcpy(chain, hdr + 88, 32);
     return VALORI_OK;
   }
   return vs_fail(e, VALORI_EIO, "the newest snapshot of '%s' kept disappearing", c->name);
@@ -829,6 +871,7 @@ int vs_coll_create(vs_registry *r, const vs_create_req *req, vs_summary *out, vs
     o.flags = VALORI_OPEN_CREATE;
     o.sync_mode = VALORI_SYNC_FULL;
     o.snapshot_every = UINT64_MAX;
+    o.segment_bytes = r->o.segment_bytes;
     rc = valori_open(tmp, &o, &db);
     if (rc == VALORI_OK) {
       c->db = db;
@@ -860,19 +903,40 @@ int vs_coll_create(vs_registry *r, const vs_create_req *req, vs_summary *out, vs
   return VALORI_OK;
 }
 
+/* Waits (registry lock held) until the collection `name` has no reference and is open or closed;
+** holders of long-lived references are told to let go first (going, on_durable). NULL when there is
+** no such collection. */
+static vs_coll *drain(vs_registry *r, const char *name) {
+  vs_coll *c;
+  for (;;) {
+    c = find(r, name);
+    if (!c || c->state == CS_CREATING || c->state == CS_DELETING) return NULL;
+    if ((c->state == CS_OPEN || c->state == CS_CLOSED) && c->refs == 0) return c;
+    pthread_mutex_lock(&c->cmu);
+    if (!c->going) {
+      c->going = 1;
+      pthread_mutex_unlock(&c->cmu);
+      if (r->o.on_durable) {
+        pthread_mutex_unlock(&r->mu);
+        r->o.on_durable(r->o.arg, c, 0, VS_ENOCOLLECTION);
+        pthread_mutex_lock(&r->mu);
+      }
+      continue;
+    }
+    pthread_mutex_unlock(&c->cmu);
+    pthread_cond_wait(&r->cv, &r->mu);
+  }
+}
+
 int vs_coll_delete(vs_registry *r, const char *name, vs_err *e) {
   char from[4400], to[4400];
   vs_coll *c;
   int rc, was_open;
   pthread_mutex_lock(&r->mu);
-  for (;;) {
-    c = find(r, name);
-    if (!c || c->state == CS_CREATING || c->state == CS_DELETING) {
-      pthread_mutex_unlock(&r->mu);
-      return vs_fail(e, VS_ENOCOLLECTION, "no collection named '%s'", name);
-    }
-    if ((c->state == CS_OPEN || c->state == CS_CLOSED) && c->refs == 0) break;
-    pthread_cond_wait(&r->cv, &r->mu);
+  c = drain(r, name);
+  if (!c) {
+    pthread_mutex_unlock(&r->mu);
+    return vs_fail(e, VS_ENOCOLLECTION, "no collection named '%s'", name);
   }
   was_open = c->state == CS_OPEN;
   c->state = CS_DELETING;
@@ -888,6 +952,7 @@ int vs_coll_delete(vs_registry *r, const char *name, vs_err *e) {
     remove_coll(r, c);
   } else {
     c->state = CS_CLOSED;
+    c->going = 0;
   }
   pthread_cond_broadcast(&r->cv);
   pthread_mutex_unlock(&r->mu);
@@ -895,6 +960,85 @@ int vs_coll_delete(vs_registry *r, const char *name, vs_err *e) {
   coll_free(c);
   if (remove_tree(to) != VALORI_OK)
     fprintf(stderr, "valori serve: could not remove %s (it is hidden and removed at the next start)\n", to);
+  return VALORI_OK;
+}
+
+int vs_coll_exists(vs_registry *r, const char *name) {
+  vs_coll *c;
+  int yes;
+  pthread_mutex_lock(&r->mu);
+  c = find(r, name);
+  yes = c && c->state != CS_CREATING && c->state != CS_DELETING;
+  pthread_mutex_unlock(&r->mu);
+  return yes;
+}
+
+int vs_coll_install(vs_registry *r, const char *name, int (*build)(void *arg, const char *dir), void *arg, vs_err *e) {
+  char tmp[4400], final[4400], old[4400];
+  vs_coll *c, *fresh = NULL;
+  int rc, was_open = 0, existed;
+  if (!vs_name_valid(name)) return vs_fail(e, VALORI_EINVAL, "bad collection name '%s'", name);
+  pthread_mutex_lock(&r->mu);
+  snprintf(tmp, sizeof tmp, "%s/.tmp-%s-%llu", r->dir, name, (unsigned long long)++r->seq);
+  snprintf(old, sizeof old, "%s/.del-%s-%llu", r->dir, name, (unsigned long long)++r->seq);
+  pthread_mutex_unlock(&r->mu);
+  snprintf(final, sizeof final, "%s/%s", r->dir, name);
+  rc = build(arg, tmp); /* the old copy, if any, serves meanwhile */
+  if (rc != VALORI_OK) {
+    remove_tree(tmp);
+    return vs_fail(e, rc, "building collection '%s' failed: %s", name, valori_strerror(rc));
+  }
+  pthread_mutex_lock(&r->mu);
+  c = drain(r, name);
+  existed = c != NULL;
+  if (!c) {
+    if (find(r, name)) { /* being created or deleted by someone else */
+      pthread_mutex_unlock(&r->mu);
+      remove_tree(tmp);
+      return vs_fail(e, VS_EUNAVAILABLE, "collection '%s' is being created or deleted; retry", name);
+    }
+    fresh = coll_new(name);
+    if (!fresh || insert_coll(r, fresh) != VALORI_OK) {
+      pthread_mutex_unlock(&r->mu);
+      if (fresh) coll_free(fresh);
+      remove_tree(tmp);
+      return vs_fail(e, VALORI_ENOMEM, "out of memory");
+    }
+    c = fresh;
+  }
+  was_open = c->state == CS_OPEN;
+  c->state = CS_CREATING;
+  pthread_mutex_unlock(&r->mu);
+  if (was_open) store_close(c);
+  rc = VALORI_OK;
+  if (existed && rename(final, old) != 0) rc = VALORI_EIO;
+  if (rc == VALORI_OK && rename(tmp, final) != 0) {
+    rc = VALORI_EIO;
+    if (existed) rename(old, final); /* put the old copy back */
+  }
+  if (rc == VALORI_OK) rc = fsync_dir(r->dir);
+  pthread_mutex_lock(&r->mu);
+  if (was_open) r->nopen--;
+  if (rc == VALORI_OK || existed) {
+    c->state = CS_CLOSED;
+    c->sum.known = 0;
+    pthread_mutex_lock(&c->cmu);
+    c->going = 0;
+    c->poisoned = 0;
+    if (rc == VALORI_OK) c->gen++;
+    pthread_mutex_unlock(&c->cmu);
+  } else {
+    remove_coll(r, c);
+  }
+  pthread_cond_broadcast(&r->cv);
+  pthread_mutex_unlock(&r->mu);
+  if (rc != VALORI_OK) {
+    if (!existed) coll_free(c);
+    remove_tree(tmp);
+    return vs_fail(e, rc, "installing collection '%s' failed: %s", name, strerror(errno));
+  }
+  if (existed && remove_tree(old) != VALORI_OK)
+    fprintf(stderr, "valori: could not remove %s (it is hidden and removed at the next start)\n", old);
   return VALORI_OK;
 }
 

@@ -54,9 +54,15 @@ typedef struct vs_reg_opts {
   uint32_t max_collections; /* collections in the directory */
   uint32_t commit_threads;
   uint64_t snapshot_every;  /* events between background snapshots; 0 = never */
+  uint64_t segment_bytes;   /* log segment rotation size of every store; 0 = the store's default */
   /* Called once per collection found at start (rc = the open's result; rep valid when rc is OK). */
   void (*on_recovered)(void *arg, const vs_summary *s, int rc, const valori_recovery *rep);
   void *arg;
+  /* "Durable height advanced" (rc VALORI_OK: every write of c up to `durable` is durable) or "the
+  ** collection failed" (rc: a commit failed, it is poisoned; or VS_ENOCOLLECTION: it is being deleted
+  ** or replaced), for replication streams and parked reads (park.c). Runs on a commit thread or the
+  ** deleting thread with no lock held; must not block. May be NULL. */
+  void (*on_durable)(void *arg, vs_coll *c, uint64_t durable, int rc);
 } vs_reg_opts;
 
 /* Scans the data directory (created if missing), removes leftovers of interrupted creates and
@@ -112,9 +118,32 @@ int vs_coll_checkpoint(vs_registry *r, vs_coll *c, uint64_t *snap_height, vs_err
 /* valori_check + valori_verify of the files + log end == live state (no lock may be held). */
 int vs_coll_verify(vs_registry *r, vs_coll *c, uint64_t *log_height, uint8_t root[32], valori_recovery *rep,
                    vs_err *e);
-/* Opens the newest snapshot file: fd (caller closes), size, height, root. VS_ENOSNAPSHOT if none. */
+/* Opens the newest snapshot file: fd (caller closes), size, height, root, chain (from its header).
+** VS_ENOSNAPSHOT if none. */
 int vs_coll_snapshot_file(vs_registry *r, vs_coll *c, int *fd, uint64_t *size, uint64_t *height, uint8_t root[32],
-                          vs_err *e);
+                          uint8_t chain[32], vs_err *e);
+
+/* ---- replication hooks (docs/REPLICATION.md) */
+/* The durable position (height, root, chain): what a leader may offer followers. Any lock or none. */
+void vs_coll_durable_pos(vs_coll *c, valori_position *out);
+/* Blocks until every write up to h is durable (a group commit covers it); its result. No lock may be
+** held. */
+int vs_coll_wait_durable(vs_registry *r, vs_coll *c, uint64_t h);
+/* 1 once a delete or replace of c waits for its references to go: holders of long-lived references
+** (streams, followers) let go. */
+int vs_coll_going(vs_coll *c);
+/* Changes when the collection's content is replaced (vs_coll_install over an existing one): a
+** holder of a cursor over its files must then start again. */
+uint64_t vs_coll_generation(vs_coll *c);
+/* The collection's store directory. */
+void vs_coll_dir(vs_registry *r, const char *name, char *out, size_t cap);
+/* Installs a collection built by build(arg, dir) in a fresh hidden directory DATA/.tmp-NAME-N (build
+** makes a store there and closes it; it returns a VALORI_* code): when NAME exists it is replaced
+** (its references drained as for a delete, then renamed away and removed), else created; the data
+** directory is synced, so a crash leaves the old copy or the new one. */
+int vs_coll_install(vs_registry *r, const char *name, int (*build)(void *arg, const char *dir), void *arg, vs_err *e);
+/* 1 when a collection of that name is known (any state but being created or deleted). */
+int vs_coll_exists(vs_registry *r, const char *name);
 
 /* For /metrics: every collection's summary plus its disk bytes and snapshot age in seconds (-1 =
 ** no snapshot). */

@@ -8,6 +8,8 @@
 #define _GNU_SOURCE 1
 #include "server.h"
 
+#include "follower.h"
+
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -34,6 +36,7 @@ void vs_reply_error(vs_req *q, const vs_err *e) {
     vb_json_str(&q->out, e->file);
     vb_printf(&q->out, ",\"offset\":%llu,\"height\":%llu", e->offset, e->height);
   }
+  if (e->extra[0]) vb_puts(&q->out, e->extra);
   vb_puts(&q->out, "}}");
   if (q->status == 503 || q->status == 429) {
     int i, has = 0;
@@ -76,6 +79,8 @@ static void write_ack(vbuf *b, const char *idkey, uint64_t id, uint64_t h, const
 static const char *seg(vs_req *q, int i) { return i < q->nsegs ? q->segs[i] : ""; }
 
 /* The collection named in the path; on failure the error answer is set and 0 returned. */
+static int acquire(vs_req *q, vs_coll **c);
+int vs_acquire(vs_req *q, vs_coll **c) { return acquire(q, c); }
 static int acquire(vs_req *q, vs_coll **c) {
   vs_err e;
   if (vs_coll_acquire(q->srv->reg, seg(q, 2), c, &e) != VALORI_OK) {
@@ -813,10 +818,10 @@ static void h_snapshot(vs_req *q) {
   vs_err e;
   int fd;
   uint64_t size, h;
-  uint8_t root[32];
+  uint8_t root[32], chain[32];
   char hex[65], num[24];
   if (!no_query(q) || !acquire(q, &c)) return;
-  if (vs_coll_snapshot_file(q->srv->reg, c, &fd, &size, &h, root, &e) != VALORI_OK) {
+  if (vs_coll_snapshot_file(q->srv->reg, c, &fd, &size, &h, root, chain, &e) != VALORI_OK) {
     release(q, c);
     vs_reply_error(q, &e);
     return;
@@ -1007,6 +1012,8 @@ static void h_metrics(vs_req *q) {
   gauge(&q->out, "valori_collection_disk_bytes", "Bytes of a collection's files", &m.disk);
   gauge(&q->out, "valori_collection_snapshot_age_events", "Height minus the newest snapshot's height", &m.age_ev);
   gauge(&q->out, "valori_collection_snapshot_age_seconds", "Seconds since the newest snapshot was written", &m.age_s);
+  vs_repl_metrics(q->srv, &q->out); /* docs/REPLICATION.md section 11 */
+  if (q->srv->fol) vs_follower_metrics(q->srv->fol, &q->out);
   vb_free(&m.rec);
   vb_free(&m.height);
   vb_free(&m.disk);
@@ -1089,34 +1096,41 @@ void vs_h_static(vs_req *q) {
 
 /* ---- the route table (docs/HTTP.md); order matters only for the Allow header */
 
-#define R(m, p, fn, auth, body) {m, p, m " " p, fn, auth, body}
+#define R(m, p, fn, auth, body, flags) {m, p, m " " p, fn, auth, body, flags}
+#define RD (VS_RF_MINH | VS_RF_DATA)
 const vs_route vs_routes[] = {
-    R("GET", "/healthz", h_healthz, VS_AUTH_NONE, 0),
-    R("GET", "/readyz", h_readyz, VS_AUTH_NONE, 0),
-    R("GET", "/metrics", h_metrics, VS_AUTH_READ, 0),
-    R("GET", "/v1", h_info, VS_AUTH_READ, 0),
-    R("GET", "/v1/constants", h_constants, VS_AUTH_NONE, 0),
-    R("GET", "/v1/collections", h_coll_list, VS_AUTH_READ, 0),
-    R("POST", "/v1/collections", h_coll_create, VS_AUTH_WRITE, VS_BODY_JSON),
-    R("GET", "/v1/collections/{name}", h_coll_get, VS_AUTH_READ, 0),
-    R("DELETE", "/v1/collections/{name}", h_coll_delete, VS_AUTH_WRITE, 0),
-    R("POST", "/v1/collections/{name}/records", h_rec_insert, VS_AUTH_WRITE, VS_BODY_JSON),
-    R("POST", "/v1/collections/{name}/records/batch", h_rec_batch, VS_AUTH_WRITE, VS_BODY_JSON | VS_BODY_VECTORS),
-    R("GET", "/v1/collections/{name}/records/{id}", h_rec_get, VS_AUTH_READ, 0),
-    R("PATCH", "/v1/collections/{name}/records/{id}", h_rec_update, VS_AUTH_WRITE, VS_BODY_JSON),
-    R("DELETE", "/v1/collections/{name}/records/{id}", h_rec_delete, VS_AUTH_WRITE, 0),
-    R("POST", "/v1/collections/{name}/search", h_search, VS_AUTH_READ, VS_BODY_JSON),
-    R("POST", "/v1/collections/{name}/nodes", h_node_create, VS_AUTH_WRITE, VS_BODY_JSON),
-    R("GET", "/v1/collections/{name}/nodes/{id}", h_node_get, VS_AUTH_READ, 0),
-    R("DELETE", "/v1/collections/{name}/nodes/{id}", h_node_delete, VS_AUTH_WRITE, 0),
-    R("GET", "/v1/collections/{name}/nodes/{id}/neighbors", h_neighbors, VS_AUTH_READ, 0),
-    R("POST", "/v1/collections/{name}/edges", h_edge_create, VS_AUTH_WRITE, VS_BODY_JSON),
-    R("DELETE", "/v1/collections/{name}/edges/{id}", h_edge_delete, VS_AUTH_WRITE, 0),
-    R("POST", "/v1/collections/{name}/expand", h_expand, VS_AUTH_READ, VS_BODY_JSON),
-    R("GET", "/v1/collections/{name}/state", h_state, VS_AUTH_READ, 0),
-    R("GET", "/v1/collections/{name}/snapshot", h_snapshot, VS_AUTH_READ, 0),
-    R("POST", "/v1/collections/{name}/checkpoint", h_checkpoint, VS_AUTH_WRITE, 0),
-    R("POST", "/v1/collections/{name}/verify", h_verify, VS_AUTH_WRITE, 0),
-    R("POST", "/v1/collections/{name}/events", h_events, VS_AUTH_WRITE, VS_BODY_EVENT),
+    R("GET", "/healthz", h_healthz, VS_AUTH_NONE, 0, 0),
+    R("GET", "/readyz", h_readyz, VS_AUTH_NONE, 0, 0),
+    R("GET", "/metrics", h_metrics, VS_AUTH_READ, 0, 0),
+    R("GET", "/v1", h_info, VS_AUTH_READ, 0, 0),
+    R("GET", "/v1/constants", h_constants, VS_AUTH_NONE, 0, 0),
+    R("GET", "/v1/collections", h_coll_list, VS_AUTH_READ, 0, 0),
+    R("POST", "/v1/collections", h_coll_create, VS_AUTH_WRITE, VS_BODY_JSON, 0),
+    R("GET", "/v1/collections/{name}", h_coll_get, VS_AUTH_READ, 0, RD),
+    R("DELETE", "/v1/collections/{name}", h_coll_delete, VS_AUTH_WRITE, 0, 0),
+    R("POST", "/v1/collections/{name}/records", h_rec_insert, VS_AUTH_WRITE, VS_BODY_JSON, 0),
+    R("POST", "/v1/collections/{name}/records/batch", h_rec_batch, VS_AUTH_WRITE, VS_BODY_JSON | VS_BODY_VECTORS, 0),
+    R("GET", "/v1/collections/{name}/records/{id}", h_rec_get, VS_AUTH_READ, 0, RD),
+    R("PATCH", "/v1/collections/{name}/records/{id}", h_rec_update, VS_AUTH_WRITE, VS_BODY_JSON, 0),
+    R("DELETE", "/v1/collections/{name}/records/{id}", h_rec_delete, VS_AUTH_WRITE, 0, 0),
+    R("POST", "/v1/collections/{name}/search", h_search, VS_AUTH_READ, VS_BODY_JSON, RD),
+    R("POST", "/v1/collections/{name}/nodes", h_node_create, VS_AUTH_WRITE, VS_BODY_JSON, 0),
+    R("GET", "/v1/collections/{name}/nodes/{id}", h_node_get, VS_AUTH_READ, 0, RD),
+    R("DELETE", "/v1/collections/{name}/nodes/{id}", h_node_delete, VS_AUTH_WRITE, 0, 0),
+    R("GET", "/v1/collections/{name}/nodes/{id}/neighbors", h_neighbors, VS_AUTH_READ, 0, RD),
+    R("POST", "/v1/collections/{name}/edges", h_edge_create, VS_AUTH_WRITE, VS_BODY_JSON, 0),
+    R("DELETE", "/v1/collections/{name}/edges/{id}", h_edge_delete, VS_AUTH_WRITE, 0, 0),
+    R("POST", "/v1/collections/{name}/expand", h_expand, VS_AUTH_READ, VS_BODY_JSON, RD),
+    R("GET", "/v1/collections/{name}/state", h_state, VS_AUTH_READ, 0, VS_RF_MINH),
+    R("GET", "/v1/collections/{name}/snapshot", h_snapshot, VS_AUTH_READ, 0, VS_RF_DATA),
+    R("POST", "/v1/collections/{name}/checkpoint", h_checkpoint, VS_AUTH_WRITE, 0, VS_RF_LOCAL),
+    R("POST", "/v1/collections/{name}/verify", h_verify, VS_AUTH_WRITE, 0, VS_RF_LOCAL),
+    R("POST", "/v1/collections/{name}/events", h_events, VS_AUTH_WRITE, VS_BODY_EVENT, 0),
+    R("GET", "/v1/collections/{name}/replication", vs_h_repl_position, VS_AUTH_READ, 0, VS_RF_MINH),
+    R("GET", "/v1/collections/{name}/replication/snapshot", vs_h_repl_snapshot, VS_AUTH_READ, 0, VS_RF_DATA),
+    R("GET", "/v1/collections/{name}/replication/stream", vs_h_repl_stream, VS_AUTH_READ, 0, VS_RF_DATA),
+    R("GET", "/v1/collections/{name}/replication/log", vs_h_repl_log, VS_AUTH_READ, 0, VS_RF_DATA),
+    R("POST", "/v1/collections/{name}/replication/ack", vs_h_repl_ack, VS_AUTH_READ, VS_BODY_JSON, 0),
+    R("POST", "/v1/collections/{name}/replication/rebootstrap", vs_h_repl_rebootstrap, VS_AUTH_WRITE, 0, VS_RF_LOCAL),
 };
 const int vs_nroutes = (int)(sizeof vs_routes / sizeof vs_routes[0]);

@@ -128,6 +128,7 @@ const char *vs_query(vs_req *q, const char *name) {
 typedef struct qcheck {
   const char *const *allowed;
   const char *bad;
+  int minh; /* the route also takes min_height and wait_ms (dispatch reads them) */
 } qcheck;
 
 static enum MHD_Result qcheck_cb(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
@@ -137,6 +138,7 @@ static enum MHD_Result qcheck_cb(void *cls, enum MHD_ValueKind kind, const char 
   (void)value;
   for (i = 0; c->allowed[i]; i++)
     if (strcmp(key, c->allowed[i]) == 0) return MHD_YES;
+  if (c->minh && (strcmp(key, "min_height") == 0 || strcmp(key, "wait_ms") == 0)) return MHD_YES;
   c->bad = key;
   return MHD_NO;
 }
@@ -145,6 +147,7 @@ int vs_query_check(vs_req *q, const char *const *allowed, vs_err *e) {
   qcheck c;
   c.allowed = allowed;
   c.bad = NULL;
+  c.minh = q->route >= 0 && q->route < vs_nroutes && (vs_routes[q->route].flags & VS_RF_MINH) != 0;
   MHD_get_connection_values(q->conn, MHD_GET_ARGUMENT_KIND, qcheck_cb, &c);
   if (c.bad) return vs_fail(e, VALORI_EINVAL, "unknown query parameter '%.60s'", c.bad);
   return VALORI_OK;
@@ -181,7 +184,11 @@ static enum MHD_Result send_answer(vs_req *q) {
   enum MHD_Result ret;
   size_t len = 0;
   int i;
-  if (q->fd >= 0) {
+  if (q->reader) {
+    r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, q->reader, q->reader_cls, q->reader_free);
+    if (!r) q->reader_free(q->reader_cls);
+    q->reader = NULL;
+  } else if (q->fd >= 0) {
     r = MHD_create_response_from_fd64(q->fd_size, q->fd); /* takes the fd */
     len = (size_t)q->fd_size;
     q->fd = -1;
@@ -446,6 +453,18 @@ static int first_checks(vs_req *q) {
       return 1;
     }
   }
+  if (s->fol && r->auth == VS_AUTH_WRITE && !(r->flags & VS_RF_LOCAL)) { /* docs/REPLICATION.md section 9 */
+    vs_err e;
+    vbuf x;
+    vs_fail(&e, VALORI_EREADONLY, "this server is a read-only follower; write to the leader at %.200s", s->cfg.leader);
+    vb_init(&x);
+    vb_puts(&x, ",\"leader\":");
+    vb_json_str(&x, s->cfg.leader);
+    if (x.p && x.len < sizeof e.extra) memcpy(e.extra, x.p, x.len + 1);
+    vb_free(&x);
+    vs_reply_error(q, &e);
+    return 1;
+  }
   {
     const char *cl = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "Content-Length");
     const char *te = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "Transfer-Encoding");
@@ -543,6 +562,12 @@ static enum MHD_Result ahc(void *cls, struct MHD_Connection *conn, const char *u
     if (q->body.oom) return MHD_NO;
     return MHD_YES;
   }
+  if (q->parked) { /* resumed from park.c: the height it waited for, its deadline, or shutdown */
+    q->parked = 0;
+    vs_dispatch_resumed(q);
+    if (q->parked) return MHD_YES;
+    return send_answer(q);
+  }
   if (q->suspended) { /* resumed: the write is durable, or its commit failed */
     q->suspended = 0;
     if (q->w.rc != VALORI_OK) {
@@ -555,8 +580,8 @@ static enum MHD_Result ahc(void *cls, struct MHD_Connection *conn, const char *u
   }
   tconn_phase(s, q->tc, T_BUSY, 0);
   if (q->route == VS_ROUTE_STATIC) vs_h_static(q);
-  else vs_routes[q->route].fn(q);
-  if (q->suspended) return MHD_YES; /* a write waiting for its fsync: req_wake resumes it */
+  else vs_dispatch(q);
+  if (q->suspended || q->parked) return MHD_YES; /* a write waiting for its fsync, a parked request */
   return send_answer(q);
 }
 
@@ -568,6 +593,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
   if (!q) return;
   tconn_phase(s, q->tc, T_HEADERS, s->cfg.header_timeout); /* the next request's headers */
   if (q->fd >= 0) close(q->fd);
+  if (q->cleanup) q->cleanup(q);
+  if (q->reader && q->reader_free) q->reader_free(q->reader_cls); /* never handed to a response */
   vb_free(&q->body);
   vb_free(&q->out);
   free(q);
@@ -660,6 +687,9 @@ int vs_http_start(vs_server *s, vs_err *e) {
 void vs_http_stop(vs_server *s) {
   MHD_socket ls = MHD_quiesce_daemon(s->d);
   double until = mono() + s->cfg.shutdown_timeout;
+  /* parked requests are resumed now: streams send their ERROR frame and end, long polls and
+  ** min_height reads answer; and nothing parks any more */
+  if (s->park) vs_park_wake_all(s->park);
   /* in-flight requests finish; writes waiting for their fsync are resumed by the commit threads */
   while (atomic_load(&s->active) > 0 && mono() < until) {
     struct timespec ts = {0, 20 * 1000 * 1000};

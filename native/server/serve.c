@@ -15,6 +15,8 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "follower.h"
+
 typedef struct vs_opt {
   const char *flag, *env, *def, *help;
   int kind; /* O_STR, O_NUM */
@@ -48,7 +50,18 @@ static const vs_opt opts[] = {
     ON("--body-timeout", "VALORI_BODY_TIMEOUT", "60", body_timeout, 1, 86400, "seconds for a request's body"),
     ON("--idle-timeout", "VALORI_IDLE_TIMEOUT", "30", idle_timeout, 1, 86400, "seconds of silence in the middle of a request"),
     ON("--snapshot-every", "VALORI_SNAPSHOT_EVERY", "100000", snapshot_every, 0, UINT64_MAX, "events between background snapshots (0 = never)"),
+    ON("--segment-bytes", "VALORI_SEGMENT_BYTES", "4194304", segment_bytes, 1024, (uint64_t)1 << 40, "log segment rotation size of every collection (docs/STORAGE.md)"),
     ON("--shutdown-timeout", "VALORI_SHUTDOWN_TIMEOUT", "30", shutdown_timeout, 0, 86400, "seconds to let in-flight requests finish"),
+    /* replication (docs/REPLICATION.md) */
+    ON("--max-streams", "VALORI_MAX_STREAMS", "64", max_streams, 1, 100000, "replication streams and long polls open at once (more: 429)"),
+    ON("--heartbeat-ms", "VALORI_HEARTBEAT_MS", "1000", heartbeat_ms, 50, 60000, "milliseconds between heartbeats of an idle replication stream"),
+    OS("--replication-mode", "VALORI_REPLICATION_MODE", "leader", replication_mode, "leader, or follower (valori follow sets it)"),
+    OS("--leader", "VALORI_LEADER_URL", "", leader, "follower: the leader, http://HOST:PORT or .../v1/collections/NAME"),
+    OS("--leader-token-file", "VALORI_LEADER_TOKEN_FILE", "", leader_token_file, "follower: token for the leader (default: --token-file's read token)"),
+    ON("--rebootstrap", "VALORI_REBOOTSTRAP", "0", rebootstrap, 0, 1, "follower: 1 = bootstrap diverged collections again once at start"),
+    OS("--follower-id", "VALORI_FOLLOWER_ID", "", follower_id, "follower: the X-Valori-Follower it sends (default HOSTNAME:PORT)"),
+    ON("--list-interval", "VALORI_LIST_INTERVAL", "5", list_interval, 1, 86400, "follower of a whole server: seconds between listings"),
+    ON("--ack-interval-ms", "VALORI_ACK_INTERVAL_MS", "1000", ack_interval_ms, 0, 3600000, "follower: at most one ack per collection per this many ms (0 = never)"),
 };
 #define NOPTS ((int)(sizeof opts / sizeof opts[0]))
 
@@ -243,6 +256,14 @@ int vs_serve_main(int argc, char **argv) {
     fprintf(stderr, "error: %s\n", e.msg);
     return 2;
   }
+  if (strcmp(s->cfg.replication_mode, "leader") != 0 && strcmp(s->cfg.replication_mode, "follower") != 0) {
+    fprintf(stderr, "error: --replication-mode: expected leader or follower, got '%s'\n", s->cfg.replication_mode);
+    return 2;
+  }
+  if (strcmp(s->cfg.replication_mode, "follower") == 0 && !s->cfg.leader[0]) {
+    fprintf(stderr, "error: follower mode needs the leader's URL (--leader or VALORI_LEADER_URL)\n");
+    return 2;
+  }
   if (!s->loopback && s->ntokens == 0) {
     fprintf(stderr,
             "error: refusing to listen on %s without --token-file: anyone who can reach it could read and write every "
@@ -274,6 +295,10 @@ int vs_serve_main(int argc, char **argv) {
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, NULL);
   signal(SIGPIPE, SIG_IGN);
+  if (vs_repl_start(s, &e) != VALORI_OK) {
+    fprintf(stderr, "error: %s\n", e.msg);
+    return 3;
+  }
   if (vs_http_start(s, &e) != VALORI_OK) {
     fprintf(stderr, "error: %s\n", e.msg);
     return e.code == VALORI_EINVAL ? 2 : 3;
@@ -286,12 +311,22 @@ int vs_serve_main(int argc, char **argv) {
   ro.max_collections = s->cfg.max_collections;
   ro.commit_threads = s->cfg.commit_threads;
   ro.snapshot_every = s->cfg.snapshot_every;
+  ro.segment_bytes = s->cfg.segment_bytes;
   ro.on_recovered = on_recovered;
+  ro.on_durable = vs_park_on_durable; /* streams, long polls and min_height reads wake on it */
+  ro.arg = s->park;
   if (vs_reg_open(&ro, &s->reg, &e) != VALORI_OK) {
     fprintf(stderr, "error: %s\n", e.msg);
     s->stopping = 1;
     vs_http_stop(s);
     return 3;
+  }
+  if (strcmp(s->cfg.replication_mode, "follower") == 0 && vs_follower_start(s, &e) != VALORI_OK) {
+    fprintf(stderr, "error: %s\n", e.msg);
+    s->stopping = 1;
+    vs_http_stop(s);
+    vs_reg_close(s->reg);
+    return 2;
   }
   vs_reg_counts(s->reg, &n, &open);
   s->ready = 1;
@@ -303,8 +338,10 @@ int vs_serve_main(int argc, char **argv) {
   s->stopping = 1;
   printf("stopping (signal %d)\n", sig);
   fflush(stdout);
-  vs_http_stop(s);
+  vs_http_stop(s);      /* streams end with an ERROR frame; no request runs after this */
+  vs_follower_stop(s);  /* the replication clients: applied records made durable */
   failed = vs_reg_close(s->reg);
+  vs_repl_stop(s);
   s->reg = NULL;
   if (s->access_log && s->access_log != stderr) fclose(s->access_log);
   printf("stopped%s\n", failed ? " (some collections failed to close cleanly)" : "");

@@ -18,6 +18,7 @@
 #include "collection.h"
 #include "decode.h"
 #include "metrics.h"
+#include "park.h"
 #include "vbuf.h"
 #include "vserr.h"
 
@@ -33,9 +34,17 @@ typedef struct vs_config {
   char static_dir[4096];
   char access_log[4096];
   uint32_t threads, commit_threads, max_connections, max_open, max_collections;
-  uint64_t max_body, snapshot_every;
+  uint64_t max_body, snapshot_every, segment_bytes;
   vs_limits lim;
   uint32_t header_timeout, body_timeout, idle_timeout, shutdown_timeout;
+  /* replication (docs/REPLICATION.md) */
+  uint32_t max_streams, heartbeat_ms;
+  char replication_mode[16];     /* "leader" or "follower" */
+  char leader[2048];             /* follower: the leader's URL */
+  char leader_token_file[4096];  /* follower: the token sent to the leader (default: --token-file's) */
+  uint32_t rebootstrap;          /* follower: re-bootstrap diverged collections once at start */
+  char follower_id[65];
+  uint32_t list_interval, ack_interval_ms;
 } vs_config;
 
 enum { VS_AUTH_NONE = 0, VS_AUTH_READ = 1, VS_AUTH_WRITE = 2 };
@@ -47,6 +56,8 @@ typedef struct vs_token {
 } vs_token;
 
 typedef struct vs_tconn vs_tconn; /* a tracked connection (timeouts, connection count) */
+typedef struct vs_repl vs_repl;         /* the leader's replication bookkeeping (repl.c) */
+typedef struct vs_follower vs_follower; /* follower mode: the replication clients (native/follower) */
 
 typedef struct vs_server {
   vs_config cfg;
@@ -75,6 +86,11 @@ typedef struct vs_server {
   atomic_int waiting; /* requests suspended until their write is durable */
   pthread_t reaper;
   int reaper_stop;
+  /* replication */
+  vs_parking *park;   /* parked requests: streams, long polls, min_height reads */
+  vs_repl *repl;      /* followers seen, records and bytes sent */
+  vs_follower *fol;   /* NULL on a leader */
+  atomic_int nrepl;   /* open streams and waiting long polls (--max-streams) */
 } vs_server;
 
 enum { VS_BODY_NONE = 0, VS_BODY_JSON = 1, VS_BODY_VECTORS = 2, VS_BODY_EVENT = 4 };
@@ -111,6 +127,16 @@ typedef struct vs_req {
   vs_waiter w;
   int suspended;
   atomic_int woken;
+  /* a streamed answer (replication stream): the content reader and its state */
+  MHD_ContentReaderCallback reader;
+  MHD_ContentReaderFreeCallback reader_free;
+  void *reader_cls;
+  /* parked (park.h): resumed by the park entry; then resume(q) runs (NULL: dispatch again) */
+  vs_park park;
+  int parked, park_fired;
+  void (*resume)(struct vs_req *q);
+  void (*cleanup)(struct vs_req *q); /* at completion */
+  void *ctx;
 } vs_req;
 
 /* ---- http.c */
@@ -146,7 +172,11 @@ typedef struct vs_route {
   vs_handler fn;
   int auth;            /* VS_AUTH_* needed */
   int body;            /* accepted VS_BODY_* kinds (0: no body expected) */
+  int flags;           /* VS_RF_* */
 } vs_route;
+#define VS_RF_MINH 1  /* a read: takes min_height and wait_ms (docs/REPLICATION.md section 9) */
+#define VS_RF_DATA 2  /* serves the collection's data: 503 EDIVERGED on a diverged follower */
+#define VS_RF_LOCAL 4 /* a write-token endpoint a follower serves (local files only, or rebootstrap) */
 extern const vs_route vs_routes[];
 extern const int vs_nroutes;
 /* Route indexes with no entry in the table (for metrics): */
@@ -154,6 +184,25 @@ extern const int vs_nroutes;
 #define VS_ROUTE_OPTIONS (VS_MAX_ROUTES - 2)
 #define VS_ROUTE_OTHER (VS_MAX_ROUTES - 1)
 void vs_h_static(vs_req *q);
+
+/* ---- repl.c: the replication endpoints (docs/REPLICATION.md) and the central dispatch */
+/* Runs q's route handler after the checks every read route shares: a diverged follower's refusal
+** (VS_RF_DATA) and min_height (VS_RF_MINH: parks q until the height is durable or wait_ms passed). */
+void vs_dispatch(vs_req *q);
+/* ahc calls this when a parked q was resumed. */
+void vs_dispatch_resumed(vs_req *q);
+int vs_repl_start(vs_server *s, vs_err *e);
+void vs_repl_stop(vs_server *s);
+/* The leader's replication metrics (section 11). */
+void vs_repl_metrics(vs_server *s, vbuf *b);
+void vs_h_repl_position(vs_req *q);
+void vs_h_repl_snapshot(vs_req *q);
+void vs_h_repl_stream(vs_req *q);
+void vs_h_repl_log(vs_req *q);
+void vs_h_repl_ack(vs_req *q);
+void vs_h_repl_rebootstrap(vs_req *q);
+/* The collection named in q's path: a reference, or 0 with the error answer set. */
+int vs_acquire(vs_req *q, vs_coll **c);
 
 /* ---- serve.c */
 int vs_serve_main(int argc, char **argv);

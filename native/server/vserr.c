@@ -41,7 +41,8 @@ int vs_code_status(int code) {
     case VALORI_EEXIST:
     case VALORI_ECONFIG:
     case VALORI_ELOCKED:
-    case VALORI_EHEIGHT: return 409;
+    case VALORI_EHEIGHT:
+    case VALORI_EDIVERGED: return 409; /* a leader refusing a follower's position; a diverged follower's reads say 503 */
     case VALORI_EREADONLY: return 403;
     case VALORI_ENOMEM:
     case VALORI_EPOISONED:
@@ -49,8 +50,7 @@ int vs_code_status(int code) {
     case VALORI_ENOSPC: return 507;
     case VALORI_EIO:
     case VALORI_ECORRUPT:
-    case VALORI_EVERSION:
-    case VALORI_EDIVERGED: return 500;
+    case VALORI_EVERSION: return 500;
     default: return 400; /* EINVAL, ENAN, EINF, ERANGE, EDIM, ETOOBIG, EK, EEMPTY, EOPCODE, EBUFSIZE */
   }
 }

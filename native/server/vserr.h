@@ -20,7 +20,8 @@
   X(ETOOLARGE, 110, 413)          \
   X(EMEDIA, 111, 415)             \
   X(ETOOMANY, 112, 429)           \
-  X(EUNAVAILABLE, 113, 503)
+  X(EUNAVAILABLE, 113, 503)       \
+  X(ETIMEOUT, 114, 503)
 
 enum vs_code {
 #define VS_X_ENUM(name, num, status) VS_##name = num,
@@ -36,6 +37,8 @@ typedef struct vs_err {
   /* ECORRUPT details from verify (file "" when none) */
   char file[64];
   unsigned long long offset, height;
+  /* more members of the error object, already JSON (",\"leader\":\"...\""), or "" */
+  char extra[600];
 } vs_err;
 
 /* Returns from the calling function when x is not VALORI_OK. */

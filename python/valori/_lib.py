@@ -167,6 +167,7 @@ class StoreStatusC(Structure):
         ("proven_by", c_uint32),
         ("last_head_error", c_int),
         ("head_failures", c_uint64),
+        ("log_first_height", c_uint64),
     ]
 
 

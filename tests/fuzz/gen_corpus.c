@@ -5,7 +5,9 @@
 ** snapshot (as a file, and its engine payload alone) are written out. Store d runs the multi-field
 ** update workload (update_wl.h: UPDATE_RECORD events of every field combination) on three records,
 ** the ids fuzz_event's seed state holds, so its logged events reach the engine's update path. Run
-** by hand when a format changes: fuzz_gen_corpus tests/fuzz/corpus
+** by hand when a format changes: fuzz_gen_corpus tests/fuzz/corpus. Store b's log also becomes
+** replication streams (corpus/frame: HELLO, every record as a RECORD frame, HEARTBEAT, ERROR; the
+** whole stream, and single frames).
 */
 #include <stdio.h>
 
@@ -66,6 +68,66 @@ static void each(void *arg, const char *name) {
   }
 }
 
+/* Appends frame f to buf at *n (cap bytes). */
+static void frame_put(const valori_frame *f, uint8_t *buf, size_t cap, size_t *n) {
+  size_t len = 0;
+  if (valori_frame_encode(f, buf + *n, cap - *n, &len) == VALORI_OK) *n += len;
+}
+
+/* corpus/frame from the store in gfs, whose log starts at height 1 (configuration cfg). */
+static void frames(const uint32_t cfg[5]) {
+  static uint8_t buf[1 << 20];
+  valori_options o;
+  valori_cursor *c = NULL;
+  valori_frame f;
+  const uint8_t *rec;
+  size_t len, n = 0, one;
+  int k = 0;
+  valori_options_init(&o);
+  o.vfs = fv_vfs(gfs);
+  memset(&f, 0, sizeof f);
+  f.type = VALORI_FRAME_HELLO;
+  f.from = 1;
+  f.leader_height = 1000;
+  f.log_first_height = 1;
+  memcpy(f.config, cfg, sizeof f.config);
+  f.heartbeat_ms = 1000;
+  f.time_ms = 1733212800000ull;
+  frame_put(&f, buf, sizeof buf, &n);
+  put("frame", "hello", buf, n, NULL, 0);
+  if (valori_cursor_open(&o, 1, UINT64_MAX - 1, &c) != VALORI_OK) return;
+  while (valori_cursor_next(c, UINT64_MAX - 1, &rec, &len) == VALORI_OK && rec) {
+    memset(&f, 0, sizeof f);
+    f.type = VALORI_FRAME_RECORD;
+    f.data = rec;
+    f.data_len = len;
+    one = n;
+    frame_put(&f, buf, sizeof buf, &n);
+    if (k++ < 4) {
+      char nm[32];
+      snprintf(nm, sizeof nm, "record-%d", k);
+      put("frame", nm, buf + one, n - one, NULL, 0);
+    }
+  }
+  valori_cursor_close(c);
+  memset(&f, 0, sizeof f);
+  f.type = VALORI_FRAME_HEARTBEAT;
+  f.leader_height = (uint64_t)k;
+  f.time_ms = 1733212801000ull;
+  one = n;
+  frame_put(&f, buf, sizeof buf, &n);
+  put("frame", "heartbeat", buf + one, n - one, NULL, 0);
+  put("frame", "stream", buf, n, NULL, 0);
+  memset(&f, 0, sizeof f);
+  f.type = VALORI_FRAME_ERROR;
+  f.code = 113;
+  f.data = (const uint8_t *)"the leader is stopping";
+  f.data_len = 22;
+  one = n;
+  frame_put(&f, buf, sizeof buf, &n);
+  put("frame", "error", buf + one, n - one, NULL, 0);
+}
+
 /* vt.h's counters are unused in a generator; this keeps -Wunused-variable quiet. */
 static void vt_unused(void) { (void)vt_failures; (void)vt_checks; }
 
@@ -99,6 +161,10 @@ int main(int argc, char **argv) {
     valori_snapshot(db);
     valori_close(db);
     fv_list_names(gfs, each, NULL);
+    {
+      const uint32_t cfg[5] = {WL_DIM, VALORI_METRIC_L2, 4, 16, 16};
+      frames(cfg);
+    }
     fv_free(gfs);
   }
   /* store c: store a's workload on an index-less store (its files carry format version 2) */

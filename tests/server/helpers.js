@@ -23,8 +23,13 @@ export function haveBinary() {
 
 /** Starts `valori serve ARGS` and resolves once it printed `ready` (or rejects with its output). */
 export function startServer(args = [], { env = {}, timeoutMs = 60_000, waitReady = true, noListen = false } = {}) {
+  return startValori(['serve', ...(noListen ? [] : ['--listen', '127.0.0.1:0']), ...args], { env, timeoutMs, waitReady });
+}
+
+/** Starts `valori ARGV` (serve, or follow: docs/REPLICATION.md) and resolves like startServer. */
+export function startValori(argv, { env = {}, timeoutMs = 60_000, waitReady = true } = {}) {
   haveBinary();
-  const child = spawn(BIN, ['serve', ...(noListen ? [] : ['--listen', '127.0.0.1:0']), ...args], {
+  const child = spawn(BIN, argv, {
     env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const srv = { child, out: '', err: '', url: null, port: 0, exited: null };
   child.stdout.setEncoding('utf8');

@@ -1,0 +1,234 @@
+// bench/repl/bench.mjs: replication benchmarks (issue 13; docs/REPLICATION.md), real processes on
+// loopback: `valori serve` as the leader, `valori follow` as followers (build/native/valori, or
+// VALORI_SERVER_BIN).
+//
+//   node bench/repl/bench.mjs --quick   ~1 min: small sizes, every measurement once (the check that
+//                                       the script runs: ctest bench_repl_quick)
+//   node bench/repl/bench.mjs --full    the numbers for bench/REPORT.md: run on a quiet machine
+//
+// Measures, each printed as a markdown row and written as JSON lines to bench/out/repl-MODE.jsonl:
+//   1. leader ingest: durable single-record writes/s with --clients concurrent clients (group commit),
+//      and durable vectors/s in batches of 1000 (binary ingest);
+//   2. follower apply rate: a follower stopped while the leader takes those writes, then started: the
+//      records it applies per second to catch up (events/s for single-record events, vectors/s for
+//      batches), next to the leader's ingest rate;
+//   3. bootstrap time: a new follower of a collection of Fashion-MNIST vectors (60k x 784 with --full,
+//      5k with --quick; Debian's dataset-fashion-mnist), from the process start to the leader's root;
+//   4. lag under sustained ingest at half the leader's measured single-write rate, with 1 and 3
+//      followers: for each acknowledged write (height h at t0) a read `state?min_height=h` on every
+//      follower returns at t1; t1 - t0 is the lag from the leader's durable ack to the follower's
+//      apply (plus one loopback HTTP round trip); p50 and p99 over the run.
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { BIN, ROOT, request, startValori, stopServer, tmpDir, vectorsBody } from '../../tests/server/helpers.js';
+
+const args = process.argv.slice(2);
+const MODE = args.includes('--full') ? 'full' : 'quick';
+const opt = (name, def) => { const i = args.indexOf(name); return i >= 0 ? Number(args[i + 1]) : def; };
+const P = MODE === 'full'
+  ? { singles: opt('--singles', 5000), batches: opt('--batches', 50), dim: 128, boot: 60000, lagSeconds: opt('--lag-seconds', 30), clients: opt('--clients', 16) }
+  : { singles: opt('--singles', 400), batches: opt('--batches', 4), dim: 32, boot: 5000, lagSeconds: opt('--lag-seconds', 3), clients: opt('--clients', 8) };
+const OUT = path.join(ROOT, 'bench/out');
+fs.mkdirSync(OUT, { recursive: true });
+const JSONL = path.join(OUT, `repl-${MODE}.jsonl`);
+fs.writeFileSync(JSONL, '');
+const now = () => Number(process.hrtime.bigint()) / 1e9;
+const dirs = [];
+const procs = [];
+
+function emit(row) {
+  fs.appendFileSync(JSONL, JSON.stringify({ mode: MODE, ...row }) + '\n');
+  console.log(`| ${row.measure} | ${row.value} | ${row.unit} | ${row.note || ''} |`);
+}
+
+async function leader(extra = []) {
+  const data = tmpDir('bench-leader');
+  dirs.push(data);
+  const s = await startValori(['serve', '--listen', '127.0.0.1:0', '--data', data, '--snapshot-every', '0', ...extra]);
+  procs.push(s);
+  return s;
+}
+async function follower(url, data = tmpDir('bench-follower')) {
+  if (!dirs.includes(data)) dirs.push(data);
+  const s = await startValori(['follow', url, '--listen', '127.0.0.1:0', '--data', data]);
+  s.data = data;
+  procs.push(s);
+  return s;
+}
+async function ok(p, what) {
+  const r = await p;
+  if (r.status >= 300) throw new Error(`${what}: ${r.status} ${r.text}`);
+  return r.json;
+}
+async function waitHeight(srv, coll, h, timeoutS = 3600) {
+  const t0 = now();
+  for (;;) {
+    const r = await request(srv, 'GET', `/v1/collections/${coll}/state?min_height=${h}&wait_ms=30000`);
+    if (r.status === 200) return r.json;
+    if (now() - t0 > timeoutS) throw new Error(`height ${h} not reached in ${timeoutS} s: ${r.text}`);
+  }
+}
+function randVec(dim, k) {
+  const v = new Array(dim);
+  let s = k * 2654435761 >>> 0;
+  for (let i = 0; i < dim; i++) { s = (s * 1664525 + 1013904223) >>> 0; v[i] = ((s >>> 8) % 2001 - 1000) / 64; }
+  return v;
+}
+const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
+
+/** n single-record writes by `clients` concurrent clients; resolves the rate. */
+async function singles(srv, coll, n, clients, dim, base = 0) {
+  let next = 0;
+  const t0 = now();
+  await Promise.all(Array.from({ length: clients }, async () => {
+    while (next < n) {
+      const k = next++;
+      await ok(request(srv, 'POST', `/v1/collections/${coll}/records`, { body: { vector: randVec(dim, base + k) } }), 'insert');
+    }
+  }));
+  return n / (now() - t0);
+}
+
+async function batches(srv, coll, n, dim, base = 0) {
+  const t0 = now();
+  for (let b = 0; b < n; b++) {
+    const v = new Float32Array(1000 * dim);
+    for (let i = 0; i < 1000; i++) v.set(randVec(dim, base + b * 1000 + i), i * dim);
+    await ok(request(srv, 'POST', `/v1/collections/${coll}/records/batch`, { headers: { 'Content-Type': 'application/vnd.valori.vectors' }, body: vectorsBody(v, dim) }), 'batch');
+  }
+  return (n * 1000) / (now() - t0);
+}
+
+/** Catch-up of a follower stopped at height h0 while the leader moved on: records applied per second. */
+async function catchUp(l, coll, fdata, h1) {
+  const t0 = now();
+  const f = await follower(`${l.url}/v1/collections/${coll}`, fdata);
+  await waitHeight(f, coll, h1);
+  const dt = now() - t0;
+  await stopServer(f);
+  return dt;
+}
+
+async function applyRates() {
+  console.log(`\n## Follower apply rate against the leader's ingest (${P.dim}-d, HNSW M 16, ef_construction 200)\n`);
+  console.log('| measure | value | unit | note |\n|---|---|---|---|');
+  const l = await leader();
+  for (const [coll, kind] of [['singles', 'single'], ['batches', 'batch']]) {
+    await ok(request(l, 'POST', '/v1/collections', { body: { name: coll, dim: P.dim } }), 'create');
+    const fdata = tmpDir('bench-follower');
+    dirs.push(fdata);
+    const f = await follower(`${l.url}/v1/collections/${coll}`, fdata); // bootstraps at height 0
+    await waitHeight(f, coll, 0);
+    await stopServer(f);
+    let rate, events;
+    if (kind === 'single') {
+      rate = await singles(l, coll, P.singles, P.clients, P.dim);
+      events = P.singles;
+      emit({ measure: 'leader ingest, durable single-record writes', value: rate.toFixed(0), unit: 'events/s', note: `${P.clients} clients, group commit` });
+    } else {
+      rate = await batches(l, coll, P.batches, P.dim);
+      events = P.batches;
+      emit({ measure: 'leader ingest, durable batches of 1000', value: rate.toFixed(0), unit: 'vectors/s', note: `${P.batches} batches` });
+    }
+    const h1 = (await ok(request(l, 'GET', `/v1/collections/${coll}/state`), 'state')).height;
+    const dt = await catchUp(l, coll, fdata, h1);
+    if (kind === 'single') emit({ measure: 'follower apply (catch-up), single-record events', value: (events / dt).toFixed(0), unit: 'events/s', note: `${events} events in ${dt.toFixed(2)} s incl. process start; leader ${rate.toFixed(0)}/s` });
+    else emit({ measure: 'follower apply (catch-up), batches of 1000', value: ((events * 1000) / dt).toFixed(0), unit: 'vectors/s', note: `${events} events in ${dt.toFixed(2)} s incl. process start; leader ${rate.toFixed(0)}/s` });
+  }
+  await stopServer(l);
+}
+
+function fmnist(n) {
+  const f = '/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz';
+  if (!fs.existsSync(f)) return null;
+  const b = zlib.gunzipSync(fs.readFileSync(f));
+  const count = Math.min(n, b.readUInt32BE(4));
+  const v = new Float32Array(count * 784);
+  for (let i = 0; i < count * 784; i++) v[i] = b[16 + i];
+  return { v, n: count, dim: 784 };
+}
+
+async function bootstrap() {
+  console.log('\n## Bootstrap of a new follower\n');
+  console.log('| measure | value | unit | note |\n|---|---|---|---|');
+  const d = fmnist(P.boot);
+  const data = d || { v: new Float32Array(P.boot * 784).map((_, i) => (i * 7919) % 256), n: P.boot, dim: 784 };
+  const l = await leader();
+  await ok(request(l, 'POST', '/v1/collections', { body: { name: 'fmnist', dim: data.dim } }), 'create');
+  for (let i = 0; i < data.n; i += 1000) {
+    const m = Math.min(1000, data.n - i);
+    await ok(request(l, 'POST', '/v1/collections/fmnist/records/batch', { headers: { 'Content-Type': 'application/vnd.valori.vectors' },
+      body: vectorsBody(data.v.subarray(i * data.dim, (i + m) * data.dim), data.dim) }), 'batch');
+  }
+  const cp = await ok(request(l, 'POST', '/v1/collections/fmnist/checkpoint'), 'checkpoint');
+  const snap = await request(l, 'GET', '/v1/collections/fmnist/replication/snapshot');
+  const t0 = now();
+  const f = await follower(`${l.url}/v1/collections/fmnist`);
+  const st = await waitHeight(f, 'fmnist', cp.height);
+  const dt = now() - t0;
+  if (st.root !== cp.root) throw new Error('the bootstrapped root differs from the leader\'s');
+  emit({ measure: `bootstrap, ${data.n} x ${data.dim}${d ? ' Fashion-MNIST' : ' synthetic (no dataset-fashion-mnist)'}`, value: dt.toFixed(2), unit: 's',
+    note: `snapshot ${(snap.body.length / 1048576).toFixed(1)} MiB; from process start to the leader's root` });
+  await stopServer(f);
+  await stopServer(l);
+}
+
+async function lag(nfollowers, rate, l, coll) {
+  const fs2 = [];
+  for (let i = 0; i < nfollowers; i++) fs2.push(await follower(`${l.url}/v1/collections/${coll}`));
+  const h = (await ok(request(l, 'GET', `/v1/collections/${coll}/state`), 'state')).height;
+  for (const f of fs2) await waitHeight(f, coll, h);
+  const lags = [];
+  const interval = 1 / rate;
+  const t0 = now();
+  let k = 0;
+  const inflight = [];
+  let active = 0;
+  while (now() - t0 < P.lagSeconds) {
+    const due = t0 + k * interval;
+    if (now() < due) await new Promise((r) => setTimeout(r, Math.max(0, (due - now()) * 1000)));
+    while (active >= 64) await new Promise((r) => setTimeout(r, 1)); // bounded connections; the pace slips instead
+    k++;
+    active++;
+    inflight.push((async () => {
+      const w = await ok(request(l, 'POST', `/v1/collections/${coll}/records`, { body: { vector: randVec(P.dim, 1e6 + k) } }), 'insert');
+      const ta = now();
+      await Promise.all(fs2.map(async (f) => {
+        await waitHeight(f, coll, w.height, 60);
+        lags.push(now() - ta);
+      }));
+      active--;
+    })());
+  }
+  await Promise.all(inflight);
+  for (const f of fs2) await stopServer(f);
+  return { p50: pct(lags, 0.5), p99: pct(lags, 0.99), n: lags.length, writes: k };
+}
+
+async function lagRuns() {
+  console.log('\n## Lag under sustained ingest (leader durable ack to follower apply)\n');
+  console.log('| measure | value | unit | note |\n|---|---|---|---|');
+  const l = await leader();
+  await ok(request(l, 'POST', '/v1/collections', { body: { name: 'lag', dim: P.dim } }), 'create');
+  const max = await singles(l, 'lag', P.singles, P.clients, P.dim, 5e6);
+  const rate = max / 2;
+  for (const n of [1, 3]) {
+    const r = await lag(n, rate, l, 'lag');
+    emit({ measure: `lag p50, ${n} follower${n > 1 ? 's' : ''}`, value: (r.p50 * 1000).toFixed(2), unit: 'ms', note: `${r.writes} writes at ${rate.toFixed(0)}/s (half of ${max.toFixed(0)}/s)` });
+    emit({ measure: `lag p99, ${n} follower${n > 1 ? 's' : ''}`, value: (r.p99 * 1000).toFixed(2), unit: 'ms', note: `${r.n} samples; goal < 100 ms` });
+  }
+  await stopServer(l);
+}
+
+try {
+  if (!fs.existsSync(BIN)) throw new Error(`no valori binary at ${BIN}: build it first`);
+  console.log(`# Replication benchmark (${MODE}), ${new Date().toISOString()}, load ${fs.readFileSync('/proc/loadavg', 'utf8').trim()}`);
+  await applyRates();
+  await bootstrap();
+  await lagRuns();
+  console.log(`\nresults: ${path.relative(ROOT, JSONL)}`);
+} finally {
+  for (const p of procs) await stopServer(p, 'SIGKILL');
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+}
