@@ -16,7 +16,8 @@ static void follow_usage(FILE *f) {
              "LEADER-URL is http://HOST:PORT (every collection) or http://HOST:PORT/v1/collections/NAME (one).\n"
              "--token-file: the tokens this server's clients present; its first read token is sent to the leader\n"
              "(--leader-token-file F overrides). --rebootstrap: bootstrap diverged collections again at start.\n"
-             "Every option of `valori serve --help` applies.\n");
+             "Every option of `valori serve --help` applies.\n\n"
+             "  -h, --help  print this help and exit\n");
 }
 
 int vcli_follow(int argc, char **argv) {
@@ -29,9 +30,14 @@ int vcli_follow(int argc, char **argv) {
       return VCLI_OK;
     }
   }
-  if (argc < 2 || argv[1][0] == '-') {
+  if (argc < 2) {
     follow_usage(stderr);
     fprintf(stderr, "\nerror: the leader's URL comes first\n");
+    return VCLI_USAGE;
+  }
+  if (argv[1][0] == '-') { /* an option where the URL must be: say so, the way cli.c does */
+    fprintf(stderr, "error: unknown option '%s' before the leader's URL, which comes first (valori follow --help)\n",
+            argv[1]);
     return VCLI_USAGE;
   }
   url = argv[1];
