@@ -32,7 +32,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     projects: [
       { extends: true, test: { name: 'node', environment: 'node',
-          include: ['js/test/**/*.test.js', 'tests/server/**/*.test.js', 'tests/repl/**/*.test.js'], exclude: ['js/test/**/*.browser.test.js'] } },
+          include: ['js/test/**/*.test.js', 'tests/server/**/*.test.js', 'tests/repl/**/*.test.js', 'tests/demo/**/*.test.js'], exclude: ['js/test/**/*.browser.test.js'] } },
       { extends: true, test: { name: 'browser', include: ['js/test/**/*.browser.test.js'],
           browser: { enabled: true, headless: true, screenshotFailures: false, commands: valoriCommands,
             provider: playwright({ launchOptions: CHROMIUM }),

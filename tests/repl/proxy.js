@@ -22,19 +22,10 @@
 import crypto from 'node:crypto';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { crc32c } from '../../examples/demo/record.js';
 
-const T = new Int32Array(256);
-for (let n = 0; n < 256; n++) {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
-  T[n] = c;
-}
-/** CRC-32C (Castagnoli) of the buffers given, in order. */
-export function crc32c(...bufs) {
-  let c = -1;
-  for (const b of bufs) for (let i = 0; i < b.length; i++) c = T[(c ^ b[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ -1) >>> 0;
-}
+// CRC-32C (Castagnoli): the one the demo page uses to build its records (examples/demo/record.js)
+export { crc32c };
 
 export const FRAME = { HELLO: 1, RECORD: 2, HEARTBEAT: 3, ERROR: 4 };
 

@@ -1,0 +1,193 @@
+// tests/demo/demo.test.js: the demo page (examples/demo/) in headless Chromium (playwright-core,
+// Debian's /usr/bin/chromium) against a real `valori serve` on 127.0.0.1 port 0 with a fresh store,
+// the page's site assembled by scripts/demo-site.sh and 300 Fashion-MNIST images loaded in the
+// page's shape. Checks: the follower reaches live with the leader's root; a click shows 10 hits
+// equal to the server's (and to a search made here, in Node); a drawn image added to the leader
+// shows up in the follower with equal roots at the new height; the scratch copy and the verifier;
+// a reload resumes from IndexedDB (no bootstrap); a second tab is a reader (ELOCKED); with the
+// server stopped the local search still answers and after its restart the follower is live again;
+// through tests/repl/proxy.js changing one byte of the stream the page shows `diverged`.
+// Saves a screenshot to build/demo/screenshot.png (VALORI_DEMO_SCREENSHOT=FILE: there instead).
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { chromium } from 'playwright-core';
+import { ROOT, startServer, stopServer, tmpDir } from '../server/helpers.js';
+import { ReplProxy } from '../repl/proxy.js';
+import { loadFashion } from '../../examples/demo/load.mjs';
+import { Valori } from '../../js/src/index.js';
+
+const IMAGES = 300;
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+let dir, site, srv, browser, context, page, port;
+const collUrl = () => `${srv.url}/v1/collections/fashion`;
+const demo = (p, expr) => p.evaluate(expr);
+const waitDemo = (p, fn, arg, timeout = 20_000) => p.waitForFunction(fn, arg, { timeout, polling: 50 });
+
+async function leaderPos(url = srv.url) {
+  const r = await fetch(`${url}/v1/collections/fashion/replication`);
+  return r.json();
+}
+
+beforeAll(async () => {
+  dir = tmpDir('demo');
+  site = path.join(dir, 'site');
+  const r = spawnSync('bash', [path.join(ROOT, 'scripts/demo-site.sh'), site], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`demo-site.sh failed: ${r.stderr}`);
+  srv = await startServer(['--data', path.join(dir, 'db'), '--static', site, '--heartbeat-ms', '200']);
+  port = srv.port;
+  await loadFashion(collUrl(), { limit: IMAGES, batch: 100, log: () => {} });
+  browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
+  page = await context.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+});
+
+afterAll(async () => {
+  try { if (browser) await browser.close(); } finally {
+    if (srv) await stopServer(srv, 'SIGKILL');
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+describe('demo page', () => {
+  test('follows the leader to live with equal roots', async () => {
+    await page.goto(srv.url + '/');
+    await waitDemo(page, () => window.valoriDemo.match && window.valoriDemo.status.state === 'live');
+    const d = await demo(page, () => ({ b: window.valoriDemo.bootstrapped, st: window.valoriDemo.status, errors: window.valoriDemo.errors }));
+    const ld = await leaderPos();
+    expect(d.errors).toEqual([]);
+    expect(d.b).toBe(true);
+    expect(d.st.height).toBe(ld.height);
+    expect(d.st.root).toBe(ld.root);
+    expect(await page.textContent('#match')).toContain(`roots equal at height ${ld.height}`);
+    await waitDemo(page, () => document.querySelectorAll('#gallery canvas').length >= 20);
+  });
+
+  test('a click shows 10 hits, the same in the browser, on the server and from Node', async () => {
+    const id = Number(await page.getAttribute('#gallery canvas:nth-child(3)', 'data-id'));
+    await page.click('#gallery canvas:nth-child(3)');
+    await waitDemo(page, (x) => window.valoriDemo.lastSearch && window.valoriDemo.lastSearch.record === String(x), id);
+    const s = await demo(page, () => window.valoriDemo.lastSearch);
+    expect(s.local).toHaveLength(10);
+    expect(s.identical).toBe(true);
+    expect(s.server).toEqual(s.local);
+    expect(s.local[0]).toEqual([String(id), '0']);
+    const db = await Valori.connect(collUrl());
+    try {
+      const v = (await db.get(BigInt(id))).vector;
+      const hits = await db.search(v, { k: 10, ef: 64, mode: 'hnsw' });
+      expect(hits.map((h) => [String(h.id), String(h.distanceRaw)])).toEqual(s.local);
+    } finally { await db.close(); }
+    expect(await page.locator('#local-hits li').count()).toBe(10);
+    expect(await page.textContent('#verdict')).toContain('identical');
+    await waitDemo(page, () => window.valoriDemo.lastGraph && window.valoriDemo.lastGraph.classes.length > 0);
+  });
+
+  test('a drawn image added to the leader shows up in the follower, roots equal at the new height', async () => {
+    const box = await page.locator('#pad').boundingBox();
+    await page.mouse.move(box.x + 60, box.y + 40);
+    await page.mouse.down();
+    for (let i = 0; i <= 20; i++) await page.mouse.move(box.x + 60 + i * 5, box.y + 40 + i * 7);
+    await page.mouse.up();
+    await page.selectOption('#pad-class', '7');
+    const before = await leaderPos();
+    await page.click('#pad-add');
+    await waitDemo(page, () => window.valoriDemo.lastAdd);
+    const a = await demo(page, () => window.valoriDemo.lastAdd);
+    expect(a.height).toBe(before.height + 3); // the record, its node, its edge to the class node
+    expect(a.followerHeight).toBe(a.height);
+    expect(a.equal).toBe(true);
+    expect(a.link).not.toBeNull();
+    const db = await Valori.connect(collUrl());
+    try {
+      const rec = await db.get(BigInt(a.id));
+      expect(rec.tag).toBe(7n);
+      expect(rec.vector.some((x) => x > 0)).toBe(true);
+      expect(String(await db.nodeOfRecord(BigInt(a.id)))).toBe(a.link.node);
+    } finally { await db.close(); }
+    expect(await page.textContent('#add-result')).toContain('roots equal');
+  });
+
+  test('scratch copy: one value moves the root; the verifier refuses a changed byte and names the height', async () => {
+    await page.click('#scratch-run');
+    await waitDemo(page, () => window.valoriDemo.scratch);
+    const s = await demo(page, () => window.valoriDemo.scratch);
+    expect(s.copyRoot).toBe(s.followerRoot);
+    expect(s.changedRoot).not.toBe(s.copyRoot);
+    expect(s.restoredRoot).toBe(s.copyRoot);
+    await page.click('#tamper-run');
+    await waitDemo(page, () => window.valoriDemo.tamper);
+    const t = await demo(page, () => window.valoriDemo.tamper);
+    const h = t.heightBefore + 1;
+    expect(t.results[0]).toMatchObject({ ok: true, height: h });
+    expect(t.results[1]).toMatchObject({ ok: false, height: h });
+    expect(t.results[2]).toMatchObject({ ok: false, height: h });
+    expect(t.heightAfter).toBe(t.heightBefore);
+    expect(t.rootAfter).toBe(t.rootBefore);
+    expect(await page.textContent('#tamper-out')).toContain(`REFUSED at height ${h}`);
+    const shot = process.env.VALORI_DEMO_SCREENSHOT || path.join(ROOT, 'build/demo/screenshot.png');
+    fs.mkdirSync(path.dirname(shot), { recursive: true });
+    await page.screenshot({ path: shot, fullPage: true });
+  });
+
+  test('a reload resumes from IndexedDB without a bootstrap', async () => {
+    const h = (await leaderPos()).height;
+    await page.reload();
+    await waitDemo(page, () => window.valoriDemo.match && window.valoriDemo.status.state === 'live');
+    const d = await demo(page, () => ({ b: window.valoriDemo.bootstrapped, r: window.valoriDemo.resumedHeight, st: window.valoriDemo.status }));
+    expect(d.b).toBe(false);
+    expect(d.r).toBe(h);
+    expect(d.st.height).toBe(h);
+  });
+
+  test('a second tab is a reader of the same copy and says why', async () => {
+    const p2 = await context.newPage();
+    try {
+      await p2.goto(srv.url + '/');
+      await waitDemo(p2, () => window.valoriDemo.role === 'reader' && window.valoriDemo.status);
+      expect(await p2.textContent('#notice')).toContain('ELOCKED');
+      const st = await demo(p2, () => window.valoriDemo.status);
+      expect(st.root).toBe((await leaderPos()).root);
+    } finally { await p2.close(); }
+  });
+
+  test('server stopped: the local search answers; restarted: the follower is live again', async () => {
+    await stopServer(srv);
+    await waitDemo(page, () => window.valoriDemo.leader && window.valoriDemo.leader.error);
+    await page.click('#gallery canvas:nth-child(5)');
+    await waitDemo(page, () => window.valoriDemo.lastSearch && window.valoriDemo.lastSearch.server === null);
+    expect((await demo(page, () => window.valoriDemo.lastSearch)).local).toHaveLength(10);
+    srv = await startServer(['--data', path.join(dir, 'db'), '--static', site, '--heartbeat-ms', '200'], { noListen: true, env: { VALORI_LISTEN: `127.0.0.1:${port}` } });
+    const db = await Valori.connect(collUrl());
+    try { await db.insert(new Float32Array(784).fill(3), { tag: 1n }); } finally { await db.close(); }
+    const ld = await leaderPos();
+    await waitDemo(page, (h) => window.valoriDemo.match && window.valoriDemo.status.height === h, ld.height, 30_000);
+  });
+
+  test('through a proxy that changes one byte of the stream the page shows diverged', async () => {
+    const proxy = new ReplProxy({ upstream: srv.url });
+    await proxy.start();
+    const ctx2 = await browser.newContext();
+    try {
+      const p3 = await ctx2.newPage();
+      await p3.goto(proxy.url + '/');
+      await waitDemo(p3, () => window.valoriDemo.match && window.valoriDemo.status.state === 'live');
+      const h = (await leaderPos()).height;
+      proxy.setFault({ kind: 'flip-event', height: h + 1, chain: false });
+      const db = await Valori.connect(collUrl());
+      try { await db.insert(new Float32Array(784).fill(5), { tag: 2n }); } finally { await db.close(); }
+      await waitDemo(p3, () => window.valoriDemo.status && window.valoriDemo.status.state === 'diverged');
+      const st = await demo(p3, () => window.valoriDemo.status);
+      expect(st.diverged.height).toBe(h + 1);
+      expect(st.height).toBe(h);
+      expect(await p3.textContent('#match')).toContain(`diverged at height ${h + 1}`);
+    } finally {
+      await ctx2.close();
+      await proxy.close();
+    }
+  });
+});
