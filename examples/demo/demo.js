@@ -117,16 +117,14 @@ function showPositions() {
   const p = $('progress');
   if (st && st.state === 'bootstrapping') {
     p.hidden = false;
-    const f = st.progress && st.progress.total ? st.progress.bytes / st.progress.total : null;
-    $('progress-bar').style.width = f === null ? '30%' : `${Math.round(100 * f)}%`;
-    $('progress-text').textContent = `bootstrapping from the leader's snapshot… ${((performance.now() - T0) / 1000).toFixed(1)} s` +
-      (f === null ? '' : ` (${(st.progress.bytes / 1e6).toFixed(1)} of ${(st.progress.total / 1e6).toFixed(1)} MB)`);
+    $('progress-bar').style.width = '50%';
+    $('progress-text').textContent = 're-bootstrapping from the leader\'s snapshot…';
   } else if (st && st.state === 'catching-up') {
     p.hidden = false;
     const f = st.leaderHeight ? st.height / st.leaderHeight : 0;
     $('progress-bar').style.width = `${Math.round(100 * f)}%`;
     $('progress-text').textContent = `catching up: ${st.height} of ${st.leaderHeight}`;
-  } else p.hidden = true;
+  } else if (demo.follower) p.hidden = true;
 }
 
 let pollingLeader = false;
@@ -146,33 +144,39 @@ function refreshStatus() {
 // ---- start: the follower (or a reader when another tab holds the store), the remote client
 
 async function startFollower() {
-  let sawBootstrap = false, liveSeen = false;
+  let liveSeen = false;
   const onStatus = () => {
     refreshStatus();
     const st = demo.status;
-    if (!st) return;
-    if (st.state === 'bootstrapping') sawBootstrap = true;
-    if (st.state === 'live' && !liveSeen) {
-      liveSeen = true;
-      demo.bootstrapped = sawBootstrap;
-      const t = performance.now() - T0;
-      setNumber(sawBootstrap ? 'first load → live follower' : 'reload → live follower (resumed from IndexedDB)', ms(t));
-      demo.numbers.liveMs = undefined; delete demo.numbers.liveMs;
-      demo.liveMs = t;
-      refreshLeader();
-      loadGallery().catch((e) => fail('gallery', e));
-      memory();
-    }
+    if (!st || liveSeen || st.state !== 'live') return;
+    liveSeen = true;
+    demo.bootstrapped = st.bootstraps > 0;
+    demo.liveMs = performance.now() - T0;
+    setNumber(demo.bootstrapped ? 'first load → live follower' : 'reload → live follower (resumed from IndexedDB)', ms(demo.liveMs));
+    refreshLeader();
+    loadGallery().catch((e) => fail('gallery', e));
+    memory();
   };
+  // follow() resolves once the local copy is open: at once from IndexedDB, or after the bootstrap
+  // (the leader's snapshot downloaded, checked by the core and stored); until then the page ticks.
+  const ticker = setInterval(() => {
+    const p = $('progress');
+    p.hidden = false;
+    $('progress-bar').style.width = `${Math.min(95, (performance.now() - T0) / 100)}%`;
+    $('progress-text').textContent = `opening this browser's copy; on a first visit: downloading and checking the leader's snapshot` +
+      `${demo.leader && demo.leader.snapshot_height ? ` (height ${demo.leader.snapshot_height})` : ''}… ${((performance.now() - T0) / 1000).toFixed(1)} s`;
+  }, 100);
   try {
     const f = await Valori.follow(LEADER, { path: IDB, followerId: 'demo-page' });
     demo.follower = f;
     demo.role = 'follower';
     const st0 = f.status();
-    if (st0.state !== 'bootstrapping' && st0.height > 0) { demo.resumedHeight = st0.height; }
-    f.addEventListener('status', onStatus);
-    f.addEventListener('height', () => { refreshStatus(); refreshLeader(); });
-    f.addEventListener('diverged', () => { refreshStatus(); note(`diverged: ${JSON.stringify(demo.status.diverged)}`); });
+    demo.openedMs = performance.now() - T0;
+    if (st0.bootstraps === 0) demo.resumedHeight = st0.height;
+    f.on('status', onStatus);
+    f.on('height', () => { refreshStatus(); refreshLeader(); });
+    f.on('diverged', (d) => { refreshStatus(); note(`diverged at height ${d.height} (${d.reason}): ${d.message || ''} ` +
+      'The follower stopped and serves nothing further as current; reload after fixing the cause, or rebootstrap.'); });
     onStatus();
   } catch (e) {
     if (e && e.code === 'ELOCKED') {
@@ -188,6 +192,9 @@ async function startFollower() {
       return;
     }
     throw e;
+  } finally {
+    clearInterval(ticker);
+    $('progress').hidden = true;
   }
 }
 
@@ -495,8 +502,6 @@ async function tamperRun() {
   out.textContent = 'building the next record…';
   const f = demo.follower;
   const st = f.status();
-  const ld = await leaderPosition();
-  if (ld.height !== st.height || ld.root !== st.root) { out.textContent = `wait until the browser is live at the leader's height (browser ${st.height}, leader ${ld.height})`; return; }
   const h = BigInt(st.height);
   const id = query && query.record !== null ? query.record : 1n;
   const meta = new TextEncoder().encode(JSON.stringify({ ...metaOf(await f.get(id)), note: 'signed by nobody' }));
@@ -504,7 +509,8 @@ async function tamperRun() {
   const scratch = await Valori.fromSnapshot(await f.snapshot());
   let root;
   try { await scratch.apply(event); root = unhex(await scratch.stateRoot()); } finally { await scratch.close(); }
-  const good = await buildRecord({ height: h + 1n, root, prevChain: unhex(ld.chain), event });
+  const good = await buildRecord({ height: h + 1n, root, prevChain: unhex(st.chain), event });
+  if (f.status().height !== st.height) { out.textContent = `the follower moved on from height ${st.height} meanwhile: try again`; return; }
   const results = [];
   const ask = async (what, bytes) => {
     const r = await f.verify(bytes);
@@ -517,7 +523,7 @@ async function tamperRun() {
   flipped[flipped.length - 3] ^= 0x01;
   await ask('one byte of its event changed (CRC recomputed)', await reCrc(flipped));
   // ... and the chain recomputed over the changed event: the root it claims no longer matches
-  const forged = await buildRecord({ height: h + 1n, root, prevChain: unhex(ld.chain), event: flipped.subarray(88) });
+  const forged = await buildRecord({ height: h + 1n, root, prevChain: unhex(st.chain), event: flipped.subarray(88) });
   await ask('the same byte, chain recomputed to hide it', forged);
   const after = f.status();
   demo.tamper = { results, heightBefore: st.height, heightAfter: after.height, rootBefore: st.root, rootAfter: after.root };

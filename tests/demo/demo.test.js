@@ -22,10 +22,10 @@ const IMAGES = 300;
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-let dir, site, srv, browser, context, page, port;
+let dir, site, srv, browser, context, page, port, proxy, serveArgs;
 const collUrl = () => `${srv.url}/v1/collections/fashion`;
 const demo = (p, expr) => p.evaluate(expr);
-const waitDemo = (p, fn, arg, timeout = 20_000) => p.waitForFunction(fn, arg, { timeout, polling: 50 });
+const waitDemo = (p, fn, arg, timeout = 20_000) => p.waitForFunction(`window.valoriDemo && (${fn})(${JSON.stringify(arg)})`, undefined, { timeout, polling: 50 });
 
 async function leaderPos(url = srv.url) {
   const r = await fetch(`${url}/v1/collections/fashion/replication`);
@@ -37,8 +37,14 @@ beforeAll(async () => {
   site = path.join(dir, 'site');
   const r = spawnSync('bash', [path.join(ROOT, 'scripts/demo-site.sh'), site], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`demo-site.sh failed: ${r.stderr}`);
-  srv = await startServer(['--data', path.join(dir, 'db'), '--static', site, '--heartbeat-ms', '200']);
+  // The proxy's page calls the proxy (its origin) while the proxy sends the server's own Host, so
+  // the server must allow that origin (--cors-origin).
+  proxy = new ReplProxy({ upstream: 'http://127.0.0.1:1' });
+  await proxy.start();
+  serveArgs = ['--data', path.join(dir, 'db'), '--static', site, '--heartbeat-ms', '200', '--cors-origin', proxy.url];
+  srv = await startServer(serveArgs);
   port = srv.port;
+  proxy.setUpstream(srv.url);
   await loadFashion(collUrl(), { limit: IMAGES, batch: 100, log: () => {} });
   browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: CHROMIUM_ARGS });
   context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
@@ -47,7 +53,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  try { if (browser) await browser.close(); } finally {
+  try { if (browser) await browser.close(); if (proxy) await proxy.close(); } finally {
     if (srv) await stopServer(srv, 'SIGKILL');
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -124,8 +130,8 @@ describe('demo page', () => {
     const t = await demo(page, () => window.valoriDemo.tamper);
     const h = t.heightBefore + 1;
     expect(t.results[0]).toMatchObject({ ok: true, height: h });
-    expect(t.results[1]).toMatchObject({ ok: false, height: h });
-    expect(t.results[2]).toMatchObject({ ok: false, height: h });
+    expect(t.results[1]).toMatchObject({ ok: false, height: h, code: 'EDIVERGED', reason: 'chain' });
+    expect(t.results[2]).toMatchObject({ ok: false, height: h, code: 'EDIVERGED', reason: 'root' });
     expect(t.heightAfter).toBe(t.heightBefore);
     expect(t.rootAfter).toBe(t.rootBefore);
     expect(await page.textContent('#tamper-out')).toContain(`REFUSED at height ${h}`);
@@ -161,7 +167,7 @@ describe('demo page', () => {
     await page.click('#gallery canvas:nth-child(5)');
     await waitDemo(page, () => window.valoriDemo.lastSearch && window.valoriDemo.lastSearch.server === null);
     expect((await demo(page, () => window.valoriDemo.lastSearch)).local).toHaveLength(10);
-    srv = await startServer(['--data', path.join(dir, 'db'), '--static', site, '--heartbeat-ms', '200'], { noListen: true, env: { VALORI_LISTEN: `127.0.0.1:${port}` } });
+    srv = await startServer(serveArgs, { noListen: true, env: { VALORI_LISTEN: `127.0.0.1:${port}` } });
     const db = await Valori.connect(collUrl());
     try { await db.insert(new Float32Array(784).fill(3), { tag: 1n }); } finally { await db.close(); }
     const ld = await leaderPos();
@@ -169,8 +175,6 @@ describe('demo page', () => {
   });
 
   test('through a proxy that changes one byte of the stream the page shows diverged', async () => {
-    const proxy = new ReplProxy({ upstream: srv.url });
-    await proxy.start();
     const ctx2 = await browser.newContext();
     try {
       const p3 = await ctx2.newPage();
@@ -187,7 +191,6 @@ describe('demo page', () => {
       expect(await p3.textContent('#match')).toContain(`diverged at height ${h + 1}`);
     } finally {
       await ctx2.close();
-      await proxy.close();
     }
   });
 });
