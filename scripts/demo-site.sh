@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # demo-site.sh OUT: assembles the demo page's site in OUT (default build-release/demo), the folder
 # `valori serve --static OUT` serves at `/` (examples/demo/README.md, "How it is shipped"):
-#   OUT/index.html, demo.js, demo.css, ...   examples/demo/ (the page; README.md and load files excluded)
+#   OUT/index.html, demo.js, demo.css, ...   examples/demo/ (the page; its README.md excluded)
 #   OUT/valori/src/*.js                      the npm package's sources (js/src/)
 #   OUT/valori/dist/valori.{mjs,wasm}        its WebAssembly core (js/dist/, from scripts/build-wasm.sh)
 # The page imports ./valori/src/index.js, which loads ../dist/valori.mjs: the same relative layout as
@@ -16,7 +16,7 @@ done
 rm -rf "$OUT.tmp"
 mkdir -p "$OUT.tmp/valori/src" "$OUT.tmp/valori/dist"
 for f in examples/demo/*; do
-  case "$(basename "$f")" in README.md|*.mjs) ;; *) cp -p "$f" "$OUT.tmp/" ;; esac
+  [ "$(basename "$f")" = README.md ] || cp -p "$f" "$OUT.tmp/"
 done
 cp -p js/src/*.js "$OUT.tmp/valori/src/"
 cp -p js/dist/valori.mjs js/dist/valori.wasm "$OUT.tmp/valori/dist/"

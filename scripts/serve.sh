@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job: installs what Valori needs (scripts/setup.sh), builds a release `valori` in
 # build-release/ and the WebAssembly core (scripts/build-wasm.sh), assembles the demo page
-# (scripts/demo-site.sh -> build-release/demo), loads Fashion-MNIST into the collection `fashion`
-# on the first start (when ./valori_db has no such collection yet; progress on stderr), and runs
+# (scripts/demo-site.sh -> build-release/demo), imports Fashion-MNIST into the collection `fashion`
+# with `valori import` on the first start (when ./valori_db has no such collection yet; progress
+# on stderr), and runs
 # `valori serve` on ./valori_db with the page at `/` (127.0.0.1:3000 unless VALORI_LISTEN,
 # VALORI_HTTP_PORT or flags say otherwise; every flag of `valori serve --help` may be passed:
 #   bash scripts/serve.sh --listen 127.0.0.1:8080 --token-file tokens.txt
@@ -35,31 +36,17 @@ done
 if [ "$has_data" = 0 ] && [ -z "${VALORI_DATA:-}" ]; then set -- --data "$data" "$@"; fi
 if [ "$has_static" = 0 ] && [ -z "${VALORI_STATIC:-}" ]; then set -- --static build-release/demo "$@"; fi
 
-if [ ! -d "$data/$COLL" ]; then
-  echo "serve: first start: loading $IMAGES Fashion-MNIST images into the collection '$COLL' of $data"
+# First start: the collection is missing (or an earlier first start was interrupted: its marker is
+# still there), so `valori import` loads the images with their classes and the graph the page
+# expands (docs/IMPORT.md). The import is resumable: a rerun continues where the last one stopped.
+marker="$data/.$COLL.importing"
+if [ ! -d "$data/$COLL" ] || [ -e "$marker" ]; then
+  echo "serve: first start: importing $IMAGES Fashion-MNIST images into the collection '$COLL' of $data"
   mkdir -p "$data"
-  # through a server of our own on a free loopback port, stopped before the real one starts
-  log=$(mktemp)
-  build-release/native/valori serve --listen 127.0.0.1:0 --data "$data" >"$log" 2>&1 &
-  pid=$!
-  trap 'kill "$pid" 2>/dev/null || true; rm -f "$log"' EXIT
-  url=
-  for _ in $(seq 1 200); do
-    url=$(sed -n 's/^valori listening on \(http:[^ ]*\)$/\1/p' "$log")
-    if [ -n "$url" ] && grep -q '^ready: ' "$log"; then break; fi
-    kill -0 "$pid" 2>/dev/null || { cat "$log" >&2; exit 1; }
-    sleep 0.1
-  done
-  if ! node examples/demo/load.mjs "$url/v1/collections/$COLL" --limit "$IMAGES" \
-      --images "$FMNIST/train-images-idx3-ubyte.gz" --labels "$FMNIST/train-labels-idx1-ubyte.gz"; then
-    echo "serve: loading failed; removing the partial collection $data/$COLL" >&2
-    kill "$pid"; wait "$pid" || true
-    rm -rf "${data:?}/$COLL"
-    exit 1
-  fi
-  kill "$pid"; wait "$pid" || true
-  trap - EXIT
-  rm -f "$log"
+  : >"$marker"
+  build-release/native/valori import "$FMNIST/train-images-idx3-ubyte.gz" --labels "$FMNIST/train-labels-idx1-ubyte.gz" \
+    --data "$data" --collection "$COLL" --limit "$IMAGES" --graph
+  rm -f "$marker"
 fi
 echo "serve: the demo page is at the URL printed below (open it in a browser); the API is under /v1"
 exec build-release/native/valori serve "$@"

@@ -4,15 +4,14 @@
 // latency (HNSW k 10 ef 64, and exact, on the follower in the page) and the wasm memory.
 //   node bench/demo/page.mjs [--images N] [--runs R]        (defaults 10000, 3)
 // Needs build/native/valori and js/dist (scripts/build-wasm.sh). The data set is loaded once into
-// bench/data/demo-N/ (git-ignored) by examples/demo/load.mjs and reused. Prints one JSON line per
+// bench/data/demo-N/ (git-ignored) by `valori import` (as scripts/serve.sh does) and reused. Prints one JSON line per
 // run and a summary table (medians).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { ROOT, startServer, stopServer } from '../../tests/server/helpers.js';
-import { loadFashion } from '../../examples/demo/load.mjs';
+import { ROOT, runValori, startServer, stopServer } from '../../tests/server/helpers.js';
 
 const arg = (name, dflt) => { const i = process.argv.indexOf(name); return i > 0 ? Number(process.argv[i + 1]) : dflt; };
 const N = arg('--images', 10000), RUNS = arg('--runs', 3);
@@ -26,13 +25,16 @@ if (r.status !== 0) throw new Error(r.stderr);
 const data = path.join(ROOT, `bench/data/demo-${N}`);
 const fresh = !fs.existsSync(path.join(data, 'fashion'));
 fs.mkdirSync(path.dirname(data), { recursive: true });
+if (fresh) {
+  console.error(`bench/demo: importing ${N} images into ${data}`);
+  const F = '/usr/share/datasets/fashion-mnist';
+  const imp = runValori(['import', `${F}/train-images-idx3-ubyte.gz`, '--labels', `${F}/train-labels-idx1-ubyte.gz`,
+    '--data', data, '--collection', 'fashion', '--limit', String(N), '--graph', '-q']);
+  if (imp.code !== 0) throw new Error(`valori import failed: ${imp.err}`);
+}
 const srv = await startServer(['--data', data, '--static', site]);
 const results = [];
 try {
-  if (fresh) {
-    console.error(`bench/demo: loading ${N} images into ${data}`);
-    await loadFashion(`${srv.url}/v1/collections/fashion`, { limit: N });
-  }
   const snap = await fetch(`${srv.url}/v1/collections/fashion/replication/snapshot`);
   const snapBytes = (await snap.arrayBuffer()).byteLength;
   for (let run = 0; run < RUNS; run++) {

@@ -1,7 +1,7 @@
 // tests/demo/demo.test.js: the demo page (examples/demo/) in headless Chromium (playwright-core,
 // Debian's /usr/bin/chromium) against a real `valori serve` on 127.0.0.1 port 0 with a fresh store,
-// the page's site assembled by scripts/demo-site.sh and 300 Fashion-MNIST images loaded in the
-// page's shape. Checks: the follower reaches live with the leader's root; a click shows 10 hits
+// the page's site assembled by scripts/demo-site.sh and 300 Fashion-MNIST images (VALORI_DEMO_IMAGES)
+// imported as scripts/serve.sh does (valori import --labels --graph). Checks: the follower reaches live with the leader's root; a click shows 10 hits
 // equal to the server's (and to a search made here, in Node); a drawn image added to the leader
 // shows up in the follower with equal roots at the new height; the scratch copy and the verifier;
 // a reload resumes from IndexedDB (no bootstrap); a second tab is a reader (ELOCKED); with the
@@ -13,12 +13,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { chromium } from 'playwright-core';
-import { ROOT, startServer, stopServer, tmpDir } from '../server/helpers.js';
+import { ROOT, runValori, startServer, stopServer, tmpDir } from '../server/helpers.js';
 import { ReplProxy } from '../repl/proxy.js';
-import { loadFashion } from '../../examples/demo/load.mjs';
 import { Valori } from '../../js/src/index.js';
 
-const IMAGES = 300;
+const IMAGES = Number(process.env.VALORI_DEMO_IMAGES || 300);
+const FMNIST = '/usr/share/datasets/fashion-mnist';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
@@ -37,6 +37,10 @@ beforeAll(async () => {
   site = path.join(dir, 'site');
   const r = spawnSync('bash', [path.join(ROOT, 'scripts/demo-site.sh'), site], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`demo-site.sh failed: ${r.stderr}`);
+  // the data as scripts/serve.sh imports it on a first start (docs/IMPORT.md: classes, graph)
+  const imp = runValori(['import', `${FMNIST}/train-images-idx3-ubyte.gz`, '--labels', `${FMNIST}/train-labels-idx1-ubyte.gz`,
+    '--data', path.join(dir, 'db'), '--collection', 'fashion', '--limit', String(IMAGES), '--graph', '-q']);
+  if (imp.code !== 0) throw new Error(`valori import failed (${imp.code}): ${imp.err}`);
   // The proxy's page calls the proxy (its origin) while the proxy sends the server's own Host, so
   // the server must allow that origin (--cors-origin).
   proxy = new ReplProxy({ upstream: 'http://127.0.0.1:1' });
@@ -45,7 +49,6 @@ beforeAll(async () => {
   srv = await startServer(serveArgs);
   port = srv.port;
   proxy.setUpstream(srv.url);
-  await loadFashion(collUrl(), { limit: IMAGES, batch: 100, log: () => {} });
   browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: CHROMIUM_ARGS });
   context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
   page = await context.newPage();
