@@ -143,7 +143,7 @@ function refreshStatus() {
 
 // ---- start: the follower (or a reader when another tab holds the store), the remote client
 
-async function startFollower() {
+function attachFollower(f) {
   let liveSeen = false;
   const onStatus = () => {
     refreshStatus();
@@ -157,6 +157,54 @@ async function startFollower() {
     loadGallery().catch((e) => fail('gallery', e));
     memory();
   };
+  demo.follower = f;
+  demo.role = 'follower';
+  const st0 = f.status();
+  demo.openedMs = performance.now() - T0;
+  if (st0.bootstraps === 0) demo.resumedHeight = st0.height;
+  f.on('status', onStatus);
+  f.on('height', () => { refreshStatus(); refreshLeader(); });
+  f.on('diverged', (d) => { refreshStatus(); note(`diverged at height ${d.height} (${d.reason}): ${d.message || ''} ` +
+    'The follower stopped and serves nothing further as current; reload after fixing the cause, or rebootstrap.'); });
+  onStatus();
+}
+
+const follow = () => Valori.follow(LEADER, { path: IDB, followerId: 'demo-page' });
+
+// Another tab of this origin follows into the same IndexedDB store (follow() said ELOCKED): this
+// tab reads that copy (read-only) and every 3 s tries again to follow, so it takes over when the
+// other tab closes; meanwhile each try reopens the copy as the other tab last stored it.
+async function openReader() {
+  demo.role = 'reader';
+  demo.follower = await Valori.open({ path: IDB, readOnly: true });
+  const s = await demo.follower.stats();
+  demo.status = { state: 'reader', height: s.height, root: await demo.follower.stateRoot(), connected: false };
+  showPositions();
+  await loadGallery();
+}
+function readerLoop() {
+  const timer = setInterval(async () => {
+    if (demo.switching) return;
+    demo.switching = true;
+    try {
+      const r = demo.follower;
+      demo.follower = null;
+      if (r) await r.close();
+      byId.clear();
+      try {
+        const f = await follow();
+        clearInterval(timer);
+        note('');
+        attachFollower(f);
+      } catch (e) {
+        if (!e || e.code !== 'ELOCKED') throw e;
+        await openReader();
+      }
+    } catch (e) { fail('reader', e); } finally { demo.switching = false; }
+  }, 3000);
+}
+
+async function startFollower() {
   // follow() resolves once the local copy is open: at once from IndexedDB, or after the bootstrap
   // (the leader's snapshot downloaded, checked by the core and stored); until then the page ticks.
   const ticker = setInterval(() => {
@@ -167,31 +215,13 @@ async function startFollower() {
       `${demo.leader && demo.leader.snapshot_height ? ` (height ${demo.leader.snapshot_height})` : ''}… ${((performance.now() - T0) / 1000).toFixed(1)} s`;
   }, 100);
   try {
-    const f = await Valori.follow(LEADER, { path: IDB, followerId: 'demo-page' });
-    demo.follower = f;
-    demo.role = 'follower';
-    const st0 = f.status();
-    demo.openedMs = performance.now() - T0;
-    if (st0.bootstraps === 0) demo.resumedHeight = st0.height;
-    f.on('status', onStatus);
-    f.on('height', () => { refreshStatus(); refreshLeader(); });
-    f.on('diverged', (d) => { refreshStatus(); note(`diverged at height ${d.height} (${d.reason}): ${d.message || ''} ` +
-      'The follower stopped and serves nothing further as current; reload after fixing the cause, or rebootstrap.'); });
-    onStatus();
+    attachFollower(await follow());
   } catch (e) {
-    if (e && e.code === 'ELOCKED') {
-      // another tab of this origin follows into the same IndexedDB store: read its copy instead
-      demo.role = 'reader';
-      note('Another tab of this page already follows the leader into this browser\'s IndexedDB (ELOCKED: one writer per store). ' +
-        'This tab is a reader of that copy as it was when the tab opened; close the other tab and reload to follow here.');
-      demo.follower = await Valori.open({ path: IDB, readOnly: true });
-      const s = await demo.follower.stats();
-      demo.status = { state: 'reader', height: s.height, root: await demo.follower.stateRoot(), connected: false };
-      showPositions();
-      loadGallery().catch((x) => fail('gallery', x));
-      return;
-    }
-    throw e;
+    if (!e || e.code !== 'ELOCKED') throw e;
+    note('Another tab of this page already follows the leader into this browser\'s IndexedDB (ELOCKED: one writer per store). ' +
+      'This tab reads that copy (read-only, refreshed every 3 s) and follows the leader itself as soon as the other tab closes.');
+    await openReader();
+    readerLoop();
   } finally {
     clearInterval(ticker);
     $('progress').hidden = true;
@@ -268,6 +298,7 @@ function searchOptions() {
 }
 
 let query = null; // {vector, label, record}
+let searchSeq = 0; // only the latest search shows its results
 async function searchRecord(id) {
   const r = await localRecord(id);
   query = { vector: r.vector, label: `image #${id} (${className(r)})`, record: BigInt(id) };
@@ -286,7 +317,8 @@ async function hitRow(list, h, other) {
 
 async function runSearch() {
   if (!query || !demo.follower) return;
-  const opts = searchOptions();
+  if (demo.role !== 'follower' && demo.role !== 'reader') return;
+  const opts = searchOptions(), seq = ++searchSeq;
   paint($('query'), query.vector);
   $('query-info').textContent = `${query.label}; k ${opts.k}, ${opts.mode}${opts.ef ? `, ef ${opts.ef}` : ''}` +
     `${opts.tags ? `, class ${CLASSES[Number(opts.tags[0])]}` : ''}`;
@@ -300,6 +332,7 @@ async function runSearch() {
     server = await demo.remote.search(query.vector, opts);
     ts = performance.now() - t2;
   } catch (e) { serverErr = e; }
+  if (seq !== searchSeq) return; // a newer search started meanwhile
   $('local-time').textContent = `${ms(tl)} at height ${localHeight}`;
   $('server-time').textContent = server ? `${ms(ts)} incl. HTTP` : `unreachable (${serverErr.code || serverErr.message})`;
   const same = !!server && server.length === local.length &&

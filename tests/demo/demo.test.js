@@ -4,7 +4,7 @@
 // imported as scripts/serve.sh does (valori import --labels --graph). Checks: the follower reaches live with the leader's root; a click shows 10 hits
 // equal to the server's (and to a search made here, in Node); a drawn image added to the leader
 // shows up in the follower with equal roots at the new height; the scratch copy and the verifier;
-// a reload resumes from IndexedDB (no bootstrap); a second tab is a reader (ELOCKED); with the
+// a reload resumes from IndexedDB (no bootstrap); a second tab is a reader (ELOCKED) that follows once the first tab closes; with the
 // server stopped the local search still answers and after its restart the follower is live again;
 // through tests/repl/proxy.js changing one byte of the stream the page shows `diverged`.
 // Saves a screenshot to build/demo/screenshot.png (VALORI_DEMO_SCREENSHOT=FILE: there instead).
@@ -96,6 +96,29 @@ describe('demo page', () => {
     await waitDemo(page, () => window.valoriDemo.lastGraph && window.valoriDemo.lastGraph.classes.length > 0);
   });
 
+  test('class filter, exact mode and ef: still identical, every hit of the class', async () => {
+    await page.selectOption('#filter-class', '3');
+    await page.selectOption('#mode', 'exact');
+    await waitDemo(page, () => window.valoriDemo.lastSearch && window.valoriDemo.lastSearch.options.mode === 'exact');
+    const s = await demo(page, () => window.valoriDemo.lastSearch);
+    expect(s.options.tags).toEqual(['3']);
+    expect(s.identical).toBe(true);
+    expect(s.local).toHaveLength(10);
+    const db = await Valori.connect(collUrl());
+    try {
+      for (const [id] of s.local) expect((await db.get(BigInt(id))).tag).toBe(3n);
+    } finally { await db.close(); }
+    await page.selectOption('#mode', 'hnsw');
+    await page.fill('#ef', '20');
+    await page.dispatchEvent('#ef', 'change');
+    await waitDemo(page, () => window.valoriDemo.lastSearch.options.ef === 20 && window.valoriDemo.lastSearch.options.mode === 'hnsw');
+    expect((await demo(page, () => window.valoriDemo.lastSearch)).identical).toBe(true);
+    await page.selectOption('#filter-class', '');
+    await page.fill('#ef', '64');
+    await page.dispatchEvent('#ef', 'change');
+    await waitDemo(page, () => window.valoriDemo.lastSearch.options.ef === 64 && !window.valoriDemo.lastSearch.options.tags);
+  });
+
   test('a drawn image added to the leader shows up in the follower, roots equal at the new height', async () => {
     const box = await page.locator('#pad').boundingBox();
     await page.mouse.move(box.x + 60, box.y + 40);
@@ -153,15 +176,19 @@ describe('demo page', () => {
     expect(d.st.height).toBe(h);
   });
 
-  test('a second tab is a reader of the same copy and says why', async () => {
+  test('a second tab is a reader of the same copy, says why, and follows once the first tab closes', async () => {
     const p2 = await context.newPage();
-    try {
-      await p2.goto(srv.url + '/');
-      await waitDemo(p2, () => window.valoriDemo.role === 'reader' && window.valoriDemo.status);
-      expect(await p2.textContent('#notice')).toContain('ELOCKED');
-      const st = await demo(p2, () => window.valoriDemo.status);
-      expect(st.root).toBe((await leaderPos()).root);
-    } finally { await p2.close(); }
+    p2.on('pageerror', (e) => console.error('page error:', e.message));
+    await p2.goto(srv.url + '/');
+    await waitDemo(p2, () => window.valoriDemo.role === 'reader' && window.valoriDemo.status);
+    expect(await p2.textContent('#notice')).toContain('ELOCKED');
+    const st = await demo(p2, () => window.valoriDemo.status);
+    expect(st.root).toBe((await leaderPos()).root);
+    await page.close();
+    page = p2; // the later tests go on with this tab
+    await waitDemo(page, () => window.valoriDemo.role === 'follower' && window.valoriDemo.match && window.valoriDemo.status.state === 'live');
+    expect(await demo(page, () => window.valoriDemo.bootstrapped)).toBe(false);
+    await waitDemo(page, () => document.querySelectorAll('#gallery canvas').length >= 20);
   });
 
   test('server stopped: the local search answers; restarted: the follower is live again', async () => {
