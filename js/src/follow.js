@@ -786,8 +786,9 @@ class Replicator {
 /** The options of a read that may name a minimum height: { minHeight, waitMs }. */
 function minHeightOf(core, o) {
   if (!o || typeof o != 'object' || o.minHeight === undefined) return null;
-  const h = o.minHeight, w = o.waitMs ?? DEFAULT_WAIT_MS;
-  if (typeof h != 'number' || !Number.isSafeInteger(h) || h < 0) throw errorNamed(core, 'EINVAL', 'minHeight must be a non-negative safe integer');
+  const h = typeof o.minHeight == 'bigint' && o.minHeight >= 0n && o.minHeight <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(o.minHeight) : o.minHeight;
+  const w = o.waitMs ?? DEFAULT_WAIT_MS;
+  if (typeof h != 'number' || !Number.isSafeInteger(h) || h < 0) throw errorNamed(core, 'EINVAL', 'minHeight must be a non-negative safe integer or bigint');
   if (typeof w != 'number' || !Number.isInteger(w) || w < 0 || w > MAX_WAIT_MS) throw errorNamed(core, 'EINVAL', `waitMs must be an integer in 0..${MAX_WAIT_MS}`);
   return { h, w };
 }
@@ -828,7 +829,7 @@ export class ValoriFollower extends Valori {
   /** Waits until the follower's durable height is at least h; ETIMEOUT after waitMs (default 2000). */
   async waitForHeight(h, { waitMs } = {}) {
     this._live();
-    await this._at({ minHeight: h, waitMs });
+    await this._at({ minHeight: h ?? 0, waitMs });
     return this._rep.pos.height;
   }
 
