@@ -338,6 +338,46 @@ describe('Valori.follow in Node', () => {
     sameLog(path.join(leader.data, C), d);
   });
 
+  it('a leader of another history: diverged, reason history, both chains reported', async () => {
+    const leader = await leaderWith();
+    const d = dir('jsf-history');
+    const f = await follow(leader.url, { path: d });
+    await caughtUp(leader, f);
+    const mine = f.status();
+    await f.close();
+    const other = await startLeader();
+    procs.push(other);
+    dirs.push(other.data);
+    await workload(other, C, { seed: 99, rounds: 3 });
+    const f2 = await follow(other.url, { path: d });
+    const s = await divergedStatus(f2);
+    expect(s.diverged).toMatchObject({ reason: 'history', height: mine.height, actual: mine.chain });
+    expect(s.diverged.expected).not.toBe(mine.chain);
+    expect(s.height).toBe(mine.height);
+    await f2.rebootstrap();
+    await caughtUp(other, f2);
+    await f2.close();
+    sameLog(path.join(other.data, C), d);
+  });
+
+  it('a leader with tokens: without one the first bootstrap fails with EAUTH; with the read token it converges', async () => {
+    const tdir = tmpDir('jsf-tokens');
+    dirs.push(tdir);
+    fs.writeFileSync(path.join(tdir, 'tokens'), 'write w-follow-test-000001\nread r-follow-test-000001\n');
+    const leader = await startLeader({ args: ['--token-file', path.join(tdir, 'tokens')] });
+    procs.push(leader);
+    dirs.push(leader.data);
+    const W = 'w-follow-test-000001';
+    expect((await request(leader, 'POST', '/v1/collections', { token: W, body: { name: C, dim: 4 } })).status).toBe(201);
+    for (let i = 0; i < 5; i++) await request(leader, 'POST', `/v1/collections/${C}/records`, { token: W, body: { vector: [i, 1, 2, 3] } });
+    const e = await Valori.follow(`${leader.url}/v1/collections/${C}`, { bootstrapTimeoutMs: 300 }).then(() => null, (x) => x);
+    expect(e && e.code).toBe('EAUTH');
+    const f = await follow(leader.url, { token: 'r-follow-test-000001' });
+    const want = (await request(leader, 'GET', `/v1/collections/${C}/state`, { token: W })).json;
+    await until(() => f.status().height === want.height && f.status().state === 'live', 'the follower with a token');
+    expect(await f.stateRoot()).toBe(want.root);
+  });
+
   it('bad arguments are EINVAL', async () => {
     for (const [url, o] of [['http://127.0.0.1:1', {}], ['ftp://x/v1/collections/a', {}], ['http://127.0.0.1:1/v1/collections/a', { followerId: 'a b' }],
       ['http://127.0.0.1:1/v1/collections/a', { transport: 'ws' }], ['http://127.0.0.1:1/v1/collections/a', { heartbeatMs: -1 }]]) {
