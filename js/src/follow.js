@@ -280,45 +280,69 @@ class Replicator {
     return bytes;
   }
 
-  /**
-   * Builds the new local database from a snapshot file (valori_bootstrap checks it whole) in place
-   * of `old` (closed first; its files removed). Synchronous: run inside the write queue when a
-   * database exists, so reads see the old state or the new one.
-   */
-  install(old, bytes) {
+  /** valori_bootstrap of `bytes` (vfsId 0: in memory), checked against the response's headers. A
+   * refused file (damaged in transit) is a transport error: retried with backoff. */
+  bootstrapInto(vfsId, bytes) {
     const C = this.C;
     const o = { sync: C.sync.RELAXED, snapshotEvery: this.snapshotEvery(), segmentBytes: this.segmentBytes() };
-    if (this.backend) {
-      this.writeFile(MARKER_FILE, new Uint8Array(0));
-      if (old) {
-        const err = old.close();
-        if (err && err.code !== 'EPOISONED') throw err;
-      }
-      for (const n of this.files()) if (STORE_FILE_RE.test(n)) this.backend.remove(n);
-      this.backend.syncDir();
-    } else if (old) {
-      old.close();
-    }
     let bind;
     try {
-      bind = Binding.bootstrap(this.core, this.label, o, this.vfsId, this.backend, bytes);
+      bind = Binding.bootstrap(this.core, this.label, o, vfsId, vfsId ? this.backend : null, bytes);
     } catch (e) {
-      // a refused file (damaged in transit): a transport error, retried; the marker stays, so a
-      // crash now also bootstraps again
-      throw transportError(e.errno ?? this.C.codes.ECORRUPT, `the leader's snapshot was refused: ${e.message}`, e);
+      throw transportError(e.errno ?? C.codes.ECORRUPT, `the leader's snapshot was refused: ${e.message}`, e);
     }
     const p = bind.position();
     const w = bytes.want || {};
     if ((w.height != null && String(p.height) !== w.height) || (w.root && hex(p.root) !== w.root.toLowerCase()) ||
         (w.chain && hex(p.chain) !== w.chain.toLowerCase())) {
       bind.close();
-      throw transportError(this.C.codes.ECORRUPT, 'the snapshot does not match its X-Valori-Height/Root/Chain headers');
+      throw transportError(C.codes.ECORRUPT, 'the snapshot does not match its X-Valori-Height/Root/Chain headers');
     }
-    if (this.backend) this.removeFile(MARKER_FILE);
+    return bind;
+  }
+
+  /**
+   * Builds the new local database from a snapshot file in place of `old` (null at the first
+   * bootstrap). Synchronous: run inside the write queue when a database exists, so reads see the
+   * old state or the new one. When replacing a persistent store, the file is first loaded in memory
+   * (every check of valori_bootstrap), so a refused file leaves the old copy as it was; should the
+   * store then fail to be written (EIO, ENOSPC), the in-memory copy serves the reads and
+   * `this.staged` holds the error (the caller retries the bootstrap).
+   */
+  install(old, bytes) {
+    this.staged = null;
+    let fresh = null;
+    if (old || !this.backend) fresh = this.bootstrapInto(0, bytes);
+    if (!this.backend) {
+      if (old) old.close();
+      return this.installed(fresh);
+    }
+    this.writeFile(MARKER_FILE, new Uint8Array(0));
+    if (old) {
+      const err = old.close();
+      if (err && err.code !== 'EPOISONED') this.noteError(err);
+    }
+    let bind;
+    try {
+      for (const n of this.files()) if (STORE_FILE_RE.test(n)) this.backend.remove(n);
+      this.backend.syncDir();
+      bind = this.bootstrapInto(this.vfsId, bytes);
+    } catch (e) {
+      // the marker stays: the next follow() bootstraps again
+      if (!fresh) throw e;
+      this.staged = e;
+      return fresh;
+    }
+    if (fresh) fresh.close();
+    this.removeFile(MARKER_FILE);
+    return this.installed(bind);
+  }
+
+  installed(bind) {
     this.bootstraps++;
     this.diverged = null;
     this.needBootstrap = false;
-    this.reader = new FrameReader(this.core);
+    this.reader.reset();
     return bind;
   }
 
@@ -332,6 +356,10 @@ class Replicator {
     }, true);
     this.seen = [];
     this.updatePosition(true);
+    if (this.staged) {
+      this.needBootstrap = true;
+      throw this.staged;
+    }
   }
 
   // ---- the loop
@@ -473,7 +501,7 @@ class Replicator {
     const ctl = new AbortController();
     this.ctl = ctl;
     this.halt = null;
-    this.reader = new FrameReader(this.core);
+    this.reader.reset();
     const from = this.pos.height + 1;
     const res = await this.open('stream', this.query(), ctl, this.o.timeoutMs);
     const st = { from, hello: false, ctl };
@@ -808,7 +836,11 @@ export class ValoriFollower extends Valori {
 
   _read(fn) {
     if (this._rep.diverged) return Promise.reject(this._rep.divergedError());
-    return super._read(fn);
+    return super._read(() => {
+      // a local store that failed a commit and could not be reopened yet (the loop retries)
+      if (!this._b.h) throw errorNamed(this._core, 'EPOISONED', `${this.path}: the local copy is being reopened`);
+      return fn();
+    });
   }
 
   async _at(o) {

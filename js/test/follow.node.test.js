@@ -378,6 +378,32 @@ describe('Valori.follow in Node', () => {
     expect(await f.stateRoot()).toBe(want.root);
   });
 
+  it('a damaged snapshot during a re-bootstrap is refused and retried; the old copy serves meanwhile', async () => {
+    const leader = await leaderWith();
+    const d = dir('jsf-badsnap');
+    let damage = false;
+    const flaky = async (url, init) => {
+      const res = await fetch(url, init);
+      if (!damage || !/\/replication\/snapshot$/.test(url)) return res;
+      const b = new Uint8Array(await res.arrayBuffer());
+      b[b.length >> 1] ^= 0x20;
+      return new Response(b, { status: res.status, headers: res.headers });
+    };
+    const f = await follow(leader.url, { path: d, fetch: flaky });
+    const want = await caughtUp(leader, f);
+    damage = true;
+    await f.rebootstrap();
+    await until(() => f.status().lastError && /snapshot was refused/.test(f.status().lastError.message) && f.status(), 'the refusal');
+    expect(f.status().height).toBe(want.height);
+    expect(await f.stateRoot()).toBe(want.root); // the old copy, untouched
+    damage = false;
+    await until(() => f.status().bootstraps === 2 && f.status().state === 'live', 'the retried bootstrap');
+    await insert(leader, 3);
+    await caughtUp(leader, f);
+    await f.close();
+    sameLog(path.join(leader.data, C), d);
+  });
+
   it('bad arguments are EINVAL', async () => {
     for (const [url, o] of [['http://127.0.0.1:1', {}], ['ftp://x/v1/collections/a', {}], ['http://127.0.0.1:1/v1/collections/a', { followerId: 'a b' }],
       ['http://127.0.0.1:1/v1/collections/a', { transport: 'ws' }], ['http://127.0.0.1:1/v1/collections/a', { heartbeatMs: -1 }]]) {
