@@ -404,6 +404,19 @@ describe('Valori.follow in Node', () => {
     sameLog(path.join(leader.data, C), d);
   });
 
+  it('reconnects again and again (heartbeats cut) without growing the wasm heap', async () => {
+    const leader = await leaderWith();
+    const proxy = await viaProxy(leader);
+    const f = await follow(proxy.url);
+    await caughtUp(leader, f);
+    const heap0 = await Valori.heapUsed();
+    proxy.setFault({ kind: 'cut', frame: 'heartbeat', nth: 1, bytes: 9, repeat: true });
+    await until(() => f.status().reconnects >= 10, 'ten reconnects', 30_000);
+    proxy.clearFault();
+    await caughtUp(leader, f);
+    expect(await Valori.heapUsed()).toBe(heap0); // the same state, and nothing left per connection
+  });
+
   it('bad arguments are EINVAL', async () => {
     for (const [url, o] of [['http://127.0.0.1:1', {}], ['ftp://x/v1/collections/a', {}], ['http://127.0.0.1:1/v1/collections/a', { followerId: 'a b' }],
       ['http://127.0.0.1:1/v1/collections/a', { transport: 'ws' }], ['http://127.0.0.1:1/v1/collections/a', { heartbeatMs: -1 }]]) {
