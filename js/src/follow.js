@@ -151,6 +151,7 @@ class Replicator {
     this.wakeup = null;
     this.needBootstrap = false;
     this.rebootstrapAsked = false;
+    this.paused = false;
     this.halt = null; // set by a queued apply that must stop the stream (diverged, transport error)
     this.queued = 0;
     this.ackTimer = null;
@@ -378,6 +379,11 @@ class Replicator {
           await this.idle(0);
           continue;
         }
+        if (this.paused) {
+          this.refreshState();
+          await this.idle(0);
+          continue;
+        }
         if (this.db._poison) await this.reopen();
         if (this.needBootstrap) await this.rebootstrap();
         hello = await (this.o.transport === 'poll' ? this.pollOnce() : this.streamOnce());
@@ -388,7 +394,7 @@ class Replicator {
       }
       this.connected = false;
       if (this.stopping) break;
-      if (this.diverged) continue;
+      if (this.diverged || this.paused) continue;
       this.refreshState();
       if (hello) wait = BACKOFF_MIN_MS;
       if (this.needBootstrap) continue;
@@ -410,6 +416,7 @@ class Replicator {
 
   handleFailure(e) {
     const C = this.C.codes;
+    if (this.paused) return; // the connection pause() closed
     if (e instanceof ValoriError && e.status === 409 && e.code === 'EHEIGHT') {
       this.needBootstrap = true; // compacted behind a snapshot: not divergence
       this.noteError(e);
@@ -519,7 +526,7 @@ class Replicator {
           r = await body.read();
         } catch (e) {
           if (this.halt) throw this.halt;
-          if (this.stopping) return st.hello;
+          if (this.stopping || this.paused) return st.hello;
           if (st.dead) throw transportError(this.C.codes.EIO, `no frame from the leader for ${3 * this.heartbeatMs} ms: reconnecting`);
           throw transportError(201, `the stream broke: ${(e && e.message) || e}`, e);
         }
@@ -572,7 +579,7 @@ class Replicator {
         this.ctl = null;
       }
       hello = hello || st.hello;
-      if (this.stopping || this.needBootstrap || this.diverged) return hello;
+      if (this.stopping || this.needBootstrap || this.diverged || this.paused) return hello;
     }
   }
 
@@ -620,7 +627,7 @@ class Replicator {
       let applied = 0;
       try {
         for (const rec of recs) {
-          if (this.halt || this.diverged) break;
+          if (this.halt || this.diverged || this.paused) break;
           const r = db._b.applyRecord(rec, true);
           if (r.rc === 0) { applied++; continue; }
           this.refused(r);
@@ -781,6 +788,14 @@ class Replicator {
     return e;
   }
 
+  /** pause(): the stream is closed and nothing is applied until resume(). */
+  setPaused(p) {
+    if (this.stopping) throw errorNamed(this.core, 'ECLOSED', this.label);
+    this.paused = p;
+    if (p && this.ctl) this.ctl.abort();
+    if (!p) this.wake();
+  }
+
   askRebootstrap() {
     if (this.stopping) throw errorNamed(this.core, 'ECLOSED', this.label);
     this.diverged = null;
@@ -876,6 +891,20 @@ export class ValoriFollower extends Valori {
   /** Discards the local copy and bootstraps again (the way out of 'diverged'). Resolves at once;
    * status() and the events tell the progress. */
   async rebootstrap() { this._live(); this._rep.askRebootstrap(); }
+
+  /**
+   * Stops replicating until resume(): the stream is closed, the local copy stays at its height and
+   * keeps serving reads (state 'catching-up', connected false). For a stable view, and for showing
+   * verify() on the leader's next record.
+   */
+  async pause() {
+    this._live();
+    this._rep.setPaused(true);
+    await this._queue.drain();
+  }
+
+  /** Replicates again after pause(), from the durable height. */
+  async resume() { this._live(); this._rep.setPaused(false); }
 
   /**
    * A dry run of one RECORD payload (88-byte header + event) against the current position

@@ -514,6 +514,10 @@ export class ValoriFollower extends Valori {
   off<K extends keyof FollowerEvents>(name: K, fn: (ev: FollowerEvents[K]) => void): void;
   /** Discards the local copy and bootstraps again (the way out of 'diverged'); resolves at once. */
   rebootstrap(): Promise<void>;
+  /** Stops replicating until resume(): the stream closes, the copy keeps its height and serves reads. */
+  pause(): Promise<void>;
+  /** Replicates again after pause(), from the durable height. */
+  resume(): Promise<void>;
   /** Dry-runs one RECORD payload (88-byte header + event) at the current position; changes nothing. */
   verify(record: Uint8Array): Promise<VerifyResult>;
   /** Resolves with the durable height once it is at least h; ETIMEOUT after waitMs (default 2000). */

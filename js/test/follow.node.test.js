@@ -245,13 +245,13 @@ describe('Valori.follow in Node', () => {
     sameLog(path.join(leader.data, C), d);
   });
 
-  it('verify() dry-runs a record: the leader\'s next record is ok, a tampered one is refused, nothing changes', async () => {
+  it('verify() dry-runs a record while paused: the leader\'s next record is ok, a tampered one is refused, nothing changes; resume() converges', async () => {
     const leader = await leaderWith();
-    const proxy = await viaProxy(leader);
-    const f = await follow(proxy.url);
+    const f = await follow(leader.url);
     await caughtUp(leader, f);
-    proxy.setFault({ kind: 'hold' });
+    await f.pause(); // stays at its height, still serving reads
     const before = f.status();
+    expect(before).toMatchObject({ state: 'catching-up', connected: false });
     await insert(leader, 1);
     const good = await leaderRecord(leader, before.height + 1, before.chain);
     const want = await state(leader, C);
@@ -266,8 +266,10 @@ describe('Valori.follow in Node', () => {
     expect(torn).toMatchObject({ ok: false, code: 'ECORRUPT', reason: null });
     expect(f.status().height).toBe(before.height);
     expect(await f.stateRoot()).toBe(before.root);
-    proxy.clearFault();
+    expect(f.status().lastError).toBeNull();
+    await f.resume();
     await caughtUp(leader, f);
+    expect(await f.verify(good)).toMatchObject({ ok: false, code: 'EHEIGHT' }); // applied now: not the next one
   });
 
   it('minHeight reads wait for the height a write returned, and time out with ETIMEOUT', async () => {
