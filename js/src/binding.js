@@ -520,5 +520,8 @@ export class FrameReader {
     return f;
   }
 
+  /** Drops the bytes of an incomplete frame (a new connection starts at a frame boundary). */
+  reset() { this.pending = new Uint8Array(0); }
+
   free() { this.scratch.free(); }
 }

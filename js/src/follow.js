@@ -151,6 +151,7 @@ class Replicator {
     this.wakeup = null;
     this.needBootstrap = false;
     this.rebootstrapAsked = false;
+    this.paused = false;
     this.halt = null; // set by a queued apply that must stop the stream (diverged, transport error)
     this.queued = 0;
     this.ackTimer = null;
@@ -280,45 +281,69 @@ class Replicator {
     return bytes;
   }
 
-  /**
-   * Builds the new local database from a snapshot file (valori_bootstrap checks it whole) in place
-   * of `old` (closed first; its files removed). Synchronous: run inside the write queue when a
-   * database exists, so reads see the old state or the new one.
-   */
-  install(old, bytes) {
+  /** valori_bootstrap of `bytes` (vfsId 0: in memory), checked against the response's headers. A
+   * refused file (damaged in transit) is a transport error: retried with backoff. */
+  bootstrapInto(vfsId, bytes) {
     const C = this.C;
     const o = { sync: C.sync.RELAXED, snapshotEvery: this.snapshotEvery(), segmentBytes: this.segmentBytes() };
-    if (this.backend) {
-      this.writeFile(MARKER_FILE, new Uint8Array(0));
-      if (old) {
-        const err = old.close();
-        if (err && err.code !== 'EPOISONED') throw err;
-      }
-      for (const n of this.files()) if (STORE_FILE_RE.test(n)) this.backend.remove(n);
-      this.backend.syncDir();
-    } else if (old) {
-      old.close();
-    }
     let bind;
     try {
-      bind = Binding.bootstrap(this.core, this.label, o, this.vfsId, this.backend, bytes);
+      bind = Binding.bootstrap(this.core, this.label, o, vfsId, vfsId ? this.backend : null, bytes);
     } catch (e) {
-      // a refused file (damaged in transit): a transport error, retried; the marker stays, so a
-      // crash now also bootstraps again
-      throw transportError(e.errno ?? this.C.codes.ECORRUPT, `the leader's snapshot was refused: ${e.message}`, e);
+      throw transportError(e.errno ?? C.codes.ECORRUPT, `the leader's snapshot was refused: ${e.message}`, e);
     }
     const p = bind.position();
     const w = bytes.want || {};
     if ((w.height != null && String(p.height) !== w.height) || (w.root && hex(p.root) !== w.root.toLowerCase()) ||
         (w.chain && hex(p.chain) !== w.chain.toLowerCase())) {
       bind.close();
-      throw transportError(this.C.codes.ECORRUPT, 'the snapshot does not match its X-Valori-Height/Root/Chain headers');
+      throw transportError(C.codes.ECORRUPT, 'the snapshot does not match its X-Valori-Height/Root/Chain headers');
     }
-    if (this.backend) this.removeFile(MARKER_FILE);
+    return bind;
+  }
+
+  /**
+   * Builds the new local database from a snapshot file in place of `old` (null at the first
+   * bootstrap). Synchronous: run inside the write queue when a database exists, so reads see the
+   * old state or the new one. When replacing a persistent store, the file is first loaded in memory
+   * (every check of valori_bootstrap), so a refused file leaves the old copy as it was; should the
+   * store then fail to be written (EIO, ENOSPC), the in-memory copy serves the reads and
+   * `this.staged` holds the error (the caller retries the bootstrap).
+   */
+  install(old, bytes) {
+    this.staged = null;
+    let fresh = null;
+    if (old || !this.backend) fresh = this.bootstrapInto(0, bytes);
+    if (!this.backend) {
+      if (old) old.close();
+      return this.installed(fresh);
+    }
+    this.writeFile(MARKER_FILE, new Uint8Array(0));
+    if (old) {
+      const err = old.close();
+      if (err && err.code !== 'EPOISONED') this.noteError(err);
+    }
+    let bind;
+    try {
+      for (const n of this.files()) if (STORE_FILE_RE.test(n)) this.backend.remove(n);
+      this.backend.syncDir();
+      bind = this.bootstrapInto(this.vfsId, bytes);
+    } catch (e) {
+      // the marker stays: the next follow() bootstraps again
+      if (!fresh) throw e;
+      this.staged = e;
+      return fresh;
+    }
+    if (fresh) fresh.close();
+    this.removeFile(MARKER_FILE);
+    return this.installed(bind);
+  }
+
+  installed(bind) {
     this.bootstraps++;
     this.diverged = null;
     this.needBootstrap = false;
-    this.reader = new FrameReader(this.core);
+    this.reader.reset();
     return bind;
   }
 
@@ -332,6 +357,10 @@ class Replicator {
     }, true);
     this.seen = [];
     this.updatePosition(true);
+    if (this.staged) {
+      this.needBootstrap = true;
+      throw this.staged;
+    }
   }
 
   // ---- the loop
@@ -350,6 +379,11 @@ class Replicator {
           await this.idle(0);
           continue;
         }
+        if (this.paused) {
+          this.refreshState();
+          await this.idle(0);
+          continue;
+        }
         if (this.db._poison) await this.reopen();
         if (this.needBootstrap) await this.rebootstrap();
         hello = await (this.o.transport === 'poll' ? this.pollOnce() : this.streamOnce());
@@ -360,7 +394,7 @@ class Replicator {
       }
       this.connected = false;
       if (this.stopping) break;
-      if (this.diverged) continue;
+      if (this.diverged || this.paused) continue;
       this.refreshState();
       if (hello) wait = BACKOFF_MIN_MS;
       if (this.needBootstrap) continue;
@@ -382,6 +416,7 @@ class Replicator {
 
   handleFailure(e) {
     const C = this.C.codes;
+    if (this.paused) return; // the connection pause() closed
     if (e instanceof ValoriError && e.status === 409 && e.code === 'EHEIGHT') {
       this.needBootstrap = true; // compacted behind a snapshot: not divergence
       this.noteError(e);
@@ -473,7 +508,7 @@ class Replicator {
     const ctl = new AbortController();
     this.ctl = ctl;
     this.halt = null;
-    this.reader = new FrameReader(this.core);
+    this.reader.reset();
     const from = this.pos.height + 1;
     const res = await this.open('stream', this.query(), ctl, this.o.timeoutMs);
     const st = { from, hello: false, ctl };
@@ -491,7 +526,7 @@ class Replicator {
           r = await body.read();
         } catch (e) {
           if (this.halt) throw this.halt;
-          if (this.stopping) return st.hello;
+          if (this.stopping || this.paused) return st.hello;
           if (st.dead) throw transportError(this.C.codes.EIO, `no frame from the leader for ${3 * this.heartbeatMs} ms: reconnecting`);
           throw transportError(201, `the stream broke: ${(e && e.message) || e}`, e);
         }
@@ -544,7 +579,7 @@ class Replicator {
         this.ctl = null;
       }
       hello = hello || st.hello;
-      if (this.stopping || this.needBootstrap || this.diverged) return hello;
+      if (this.stopping || this.needBootstrap || this.diverged || this.paused) return hello;
     }
   }
 
@@ -592,7 +627,7 @@ class Replicator {
       let applied = 0;
       try {
         for (const rec of recs) {
-          if (this.halt || this.diverged) break;
+          if (this.halt || this.diverged || this.paused) break;
           const r = db._b.applyRecord(rec, true);
           if (r.rc === 0) { applied++; continue; }
           this.refused(r);
@@ -753,6 +788,14 @@ class Replicator {
     return e;
   }
 
+  /** pause(): the stream is closed and nothing is applied until resume(). */
+  setPaused(p) {
+    if (this.stopping) throw errorNamed(this.core, 'ECLOSED', this.label);
+    this.paused = p;
+    if (p && this.ctl) this.ctl.abort();
+    if (!p) this.wake();
+  }
+
   askRebootstrap() {
     if (this.stopping) throw errorNamed(this.core, 'ECLOSED', this.label);
     this.diverged = null;
@@ -786,8 +829,9 @@ class Replicator {
 /** The options of a read that may name a minimum height: { minHeight, waitMs }. */
 function minHeightOf(core, o) {
   if (!o || typeof o != 'object' || o.minHeight === undefined) return null;
-  const h = o.minHeight, w = o.waitMs ?? DEFAULT_WAIT_MS;
-  if (typeof h != 'number' || !Number.isSafeInteger(h) || h < 0) throw errorNamed(core, 'EINVAL', 'minHeight must be a non-negative safe integer');
+  const h = typeof o.minHeight == 'bigint' && o.minHeight >= 0n && o.minHeight <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(o.minHeight) : o.minHeight;
+  const w = o.waitMs ?? DEFAULT_WAIT_MS;
+  if (typeof h != 'number' || !Number.isSafeInteger(h) || h < 0) throw errorNamed(core, 'EINVAL', 'minHeight must be a non-negative safe integer or bigint');
   if (typeof w != 'number' || !Number.isInteger(w) || w < 0 || w > MAX_WAIT_MS) throw errorNamed(core, 'EINVAL', `waitMs must be an integer in 0..${MAX_WAIT_MS}`);
   return { h, w };
 }
@@ -807,7 +851,11 @@ export class ValoriFollower extends Valori {
 
   _read(fn) {
     if (this._rep.diverged) return Promise.reject(this._rep.divergedError());
-    return super._read(fn);
+    return super._read(() => {
+      // a local store that failed a commit and could not be reopened yet (the loop retries)
+      if (!this._b.h) throw errorNamed(this._core, 'EPOISONED', `${this.path}: the local copy is being reopened`);
+      return fn();
+    });
   }
 
   async _at(o) {
@@ -828,7 +876,7 @@ export class ValoriFollower extends Valori {
   /** Waits until the follower's durable height is at least h; ETIMEOUT after waitMs (default 2000). */
   async waitForHeight(h, { waitMs } = {}) {
     this._live();
-    await this._at({ minHeight: h, waitMs });
+    await this._at({ minHeight: h ?? 0, waitMs });
     return this._rep.pos.height;
   }
 
@@ -843,6 +891,20 @@ export class ValoriFollower extends Valori {
   /** Discards the local copy and bootstraps again (the way out of 'diverged'). Resolves at once;
    * status() and the events tell the progress. */
   async rebootstrap() { this._live(); this._rep.askRebootstrap(); }
+
+  /**
+   * Stops replicating until resume(): the stream is closed, the local copy stays at its height and
+   * keeps serving reads (state 'catching-up', connected false). For a stable view, and for showing
+   * verify() on the leader's next record.
+   */
+  async pause() {
+    this._live();
+    this._rep.setPaused(true);
+    await this._queue.drain();
+  }
+
+  /** Replicates again after pause(), from the durable height. */
+  async resume() { this._live(); this._rep.setPaused(false); }
 
   /**
    * A dry run of one RECORD payload (88-byte header + event) against the current position

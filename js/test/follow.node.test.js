@@ -245,13 +245,13 @@ describe('Valori.follow in Node', () => {
     sameLog(path.join(leader.data, C), d);
   });
 
-  it('verify() dry-runs a record: the leader\'s next record is ok, a tampered one is refused, nothing changes', async () => {
+  it('verify() dry-runs a record while paused: the leader\'s next record is ok, a tampered one is refused, nothing changes; resume() converges', async () => {
     const leader = await leaderWith();
-    const proxy = await viaProxy(leader);
-    const f = await follow(proxy.url);
+    const f = await follow(leader.url);
     await caughtUp(leader, f);
-    proxy.setFault({ kind: 'hold' });
+    await f.pause(); // stays at its height, still serving reads
     const before = f.status();
+    expect(before).toMatchObject({ state: 'catching-up', connected: false });
     await insert(leader, 1);
     const good = await leaderRecord(leader, before.height + 1, before.chain);
     const want = await state(leader, C);
@@ -266,8 +266,10 @@ describe('Valori.follow in Node', () => {
     expect(torn).toMatchObject({ ok: false, code: 'ECORRUPT', reason: null });
     expect(f.status().height).toBe(before.height);
     expect(await f.stateRoot()).toBe(before.root);
-    proxy.clearFault();
+    expect(f.status().lastError).toBeNull();
+    await f.resume();
     await caughtUp(leader, f);
+    expect(await f.verify(good)).toMatchObject({ ok: false, code: 'EHEIGHT' }); // applied now: not the next one
   });
 
   it('minHeight reads wait for the height a write returned, and time out with ETIMEOUT', async () => {
@@ -336,6 +338,85 @@ describe('Valori.follow in Node', () => {
     await caughtUp(leader, f);
     await f.close();
     sameLog(path.join(leader.data, C), d);
+  });
+
+  it('a leader of another history: diverged, reason history, both chains reported', async () => {
+    const leader = await leaderWith();
+    const d = dir('jsf-history');
+    const f = await follow(leader.url, { path: d });
+    await caughtUp(leader, f);
+    const mine = f.status();
+    await f.close();
+    const other = await startLeader();
+    procs.push(other);
+    dirs.push(other.data);
+    await workload(other, C, { seed: 99, rounds: 3 });
+    const f2 = await follow(other.url, { path: d });
+    const s = await divergedStatus(f2);
+    expect(s.diverged).toMatchObject({ reason: 'history', height: mine.height, actual: mine.chain });
+    expect(s.diverged.expected).not.toBe(mine.chain);
+    expect(s.height).toBe(mine.height);
+    await f2.rebootstrap();
+    await caughtUp(other, f2);
+    await f2.close();
+    sameLog(path.join(other.data, C), d);
+  });
+
+  it('a leader with tokens: without one the first bootstrap fails with EAUTH; with the read token it converges', async () => {
+    const tdir = tmpDir('jsf-tokens');
+    dirs.push(tdir);
+    fs.writeFileSync(path.join(tdir, 'tokens'), 'write w-follow-test-000001\nread r-follow-test-000001\n');
+    const leader = await startLeader({ args: ['--token-file', path.join(tdir, 'tokens')] });
+    procs.push(leader);
+    dirs.push(leader.data);
+    const W = 'w-follow-test-000001';
+    expect((await request(leader, 'POST', '/v1/collections', { token: W, body: { name: C, dim: 4 } })).status).toBe(201);
+    for (let i = 0; i < 5; i++) await request(leader, 'POST', `/v1/collections/${C}/records`, { token: W, body: { vector: [i, 1, 2, 3] } });
+    const e = await Valori.follow(`${leader.url}/v1/collections/${C}`, { bootstrapTimeoutMs: 300 }).then(() => null, (x) => x);
+    expect(e && e.code).toBe('EAUTH');
+    const f = await follow(leader.url, { token: 'r-follow-test-000001' });
+    const want = (await request(leader, 'GET', `/v1/collections/${C}/state`, { token: W })).json;
+    await until(() => f.status().height === want.height && f.status().state === 'live', 'the follower with a token');
+    expect(await f.stateRoot()).toBe(want.root);
+  });
+
+  it('a damaged snapshot during a re-bootstrap is refused and retried; the old copy serves meanwhile', async () => {
+    const leader = await leaderWith();
+    const d = dir('jsf-badsnap');
+    let damage = false;
+    const flaky = async (url, init) => {
+      const res = await fetch(url, init);
+      if (!damage || !/\/replication\/snapshot$/.test(url)) return res;
+      const b = new Uint8Array(await res.arrayBuffer());
+      b[b.length >> 1] ^= 0x20;
+      return new Response(b, { status: res.status, headers: res.headers });
+    };
+    const f = await follow(leader.url, { path: d, fetch: flaky });
+    const want = await caughtUp(leader, f);
+    damage = true;
+    await f.rebootstrap();
+    await until(() => f.status().lastError && /snapshot was refused/.test(f.status().lastError.message) && f.status(), 'the refusal');
+    expect(f.status().height).toBe(want.height);
+    expect(await f.stateRoot()).toBe(want.root); // the old copy, untouched
+    damage = false;
+    await until(() => f.status().bootstraps === 2 && f.status().state === 'live', 'the retried bootstrap');
+    await insert(leader, 3);
+    await caughtUp(leader, f);
+    await f.close();
+    sameLog(path.join(leader.data, C), d);
+  });
+
+  it('reconnects again and again (heartbeats cut) without growing the wasm heap', async () => {
+    const leader = await leaderWith();
+    const proxy = await viaProxy(leader);
+    const f = await follow(proxy.url);
+    await caughtUp(leader, f);
+    const heap0 = await Valori.heapUsed();
+    proxy.setFault({ kind: 'cut', frame: 'heartbeat', nth: 1, bytes: 9, repeat: true });
+    await until(() => f.status().reconnects >= 10, 'ten reconnects', 30_000);
+    proxy.clearFault();
+    await caughtUp(leader, f);
+    expect(await Valori.heapUsed()).toBe(heap0); // the same state, and nothing left per connection
   });
 
   it('bad arguments are EINVAL', async () => {

@@ -1,0 +1,44 @@
+// follow.browser.test.js: the npm package's follower inside headless Chromium (Vitest browser mode)
+// against a real `valori serve` that the Vitest process starts for this page (browser commands,
+// vitest.config.js) with this page's origin as its CORS origin: an idb:// follower of a seeded
+// workload of every event kind reaches the leader's height and root, a second workload streams live,
+// and a reopened follower resumes from its own height without a bootstrap.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { commands } from 'vitest/browser';
+import { Valori } from '../src/index.js';
+
+const C = 'facts';
+let srv = null;
+beforeAll(async () => { srv = await commands.valoriStart({ cors: [location.origin], tokens: false, args: ['--heartbeat-ms', '200'] }); });
+afterAll(async () => { if (srv) await commands.valoriStop(srv.id); });
+
+async function reached(f, want) {
+  const t0 = Date.now();
+  while (Date.now() - t0 < 30_000) {
+    const s = f.status();
+    if (s.height === want.height && s.root === want.root) return s;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`the follower did not reach height ${want.height}: ${JSON.stringify(f.status())}`);
+}
+
+it('an idb:// follower reaches the leader\'s root, streams live and resumes from its height', async () => {
+  await commands.valoriWorkload(srv.id, { collection: C, seed: 51, rounds: 2 });
+  const url = `${srv.url}/v1/collections/${C}`;
+  const path = `idb://follow-${Date.now()}`;
+  const f = await Valori.follow(url, { path, heartbeatMs: 200, followerId: 'vitest-tab' });
+  let want = await commands.valoriState(srv.id, C);
+  await reached(f, want);
+  expect(await f.stateRoot()).toBe(want.root);
+  want = await commands.valoriWorkload(srv.id, { collection: C, seed: 52, rounds: 2, create: false });
+  const s = await reached(f, want);
+  expect(s).toMatchObject({ bootstraps: 1, diverged: null, connected: true });
+  const e = await f.insert(new Float32Array(4)).then(() => null, (x) => x);
+  expect(e && e.code).toBe('EREADONLY');
+  await f.close();
+  const again = await Valori.follow(url, { path, heartbeatMs: 200 });
+  expect(again.status()).toMatchObject({ height: want.height, root: want.root, bootstraps: 0 });
+  want = await commands.valoriWorkload(srv.id, { collection: C, seed: 53, rounds: 1, create: false });
+  expect((await reached(again, want)).bootstraps).toBe(0);
+  await again.close();
+});
