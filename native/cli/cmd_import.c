@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "import_http.h"
 #include "import_run.h"
 
 #define CMD "import"
@@ -127,6 +128,9 @@ int vcli_import(int argc, char **argv) {
   if (url && data) return vcli_usage_error(CMD, "--data is for a local target; with --url the server holds the data");
   if (store && data) return vcli_usage_error(CMD, "--store DIR is a store path of its own; --data DIR goes with --collection NAME");
   if (token_file && !url) return vcli_usage_error(CMD, "--token-file goes with --url");
+  if (url && j.graph)
+    return vcli_usage_error(CMD, "--graph needs a local target (--collection or --store): import before the server opens the "
+                                 "collection, or without --graph");
   if (coll && !vimp_name_ok(coll))
     return vcli_usage_error(CMD, "--collection: 1 to 64 characters from A-Z a-z 0-9 _ -, starting with a letter or digit (got '%s')", coll);
   if (cr.index == VALORI_INDEX_NONE && (cr.m_set || cr.efc_set))
@@ -173,7 +177,7 @@ int vcli_import(int argc, char **argv) {
     code = VCLI_USAGE;
     goto out;
   }
-  rc = vimp_local_open(store ? store : data, store ? NULL : coll, &cr, j.quiet, &t);
+  rc = url ? vimp_http_open(url, token_file, &cr, j.quiet, &t) : vimp_local_open(store ? store : data, store ? NULL : coll, &cr, j.quiet, &t);
   if (rc) {
     fprintf(stderr, "error: %s (%s)\n", t.err, valori_code_name(rc));
     code = rc == VALORI_EINVAL ? VCLI_USAGE : vcli_exit_for(rc);
