@@ -141,7 +141,7 @@ int vcli_import(int argc, char **argv) {
   j.tty = isatty(2);
   /* the file (and its labels) first: nothing is created for a file that cannot be imported */
   if ((rc = vds_open_file(file, fmt, &r, &e)) != VALORI_OK) {
-    fprintf(stderr, "error: %s (%s)\n", e.msg, valori_code_name(rc));
+    fprintf(stderr, "error: %s (%s)\n", e.msg, vs_code_name(rc));
     return rc == VALORI_EINVAL && fmt == VDS_AUTO && vds_format_of_path(file) == VDS_AUTO ? VCLI_USAGE : VCLI_FAILED;
   }
   if (vds_dim(r) == 0) {
@@ -155,7 +155,7 @@ int vcli_import(int argc, char **argv) {
   cr.dim = vds_dim(r);
   if (labels) {
     if ((rc = vds_labels_open(labels, &lab, &e)) != VALORI_OK) {
-      fprintf(stderr, "error: %s (%s)\n", e.msg, valori_code_name(rc));
+      fprintf(stderr, "error: %s (%s)\n", e.msg, vs_code_name(rc));
       goto out;
     }
     if (vds_rows(r) != UINT64_MAX && vds_labels_count(lab) != vds_rows(r)) {
@@ -179,7 +179,7 @@ int vcli_import(int argc, char **argv) {
   }
   rc = url ? vimp_http_open(url, token_file, &cr, j.quiet, &t) : vimp_local_open(store ? store : data, store ? NULL : coll, &cr, j.quiet, &t);
   if (rc) {
-    fprintf(stderr, "error: %s (%s)\n", t.err, valori_code_name(rc));
+    fprintf(stderr, "error: %s (%s)\n", t.err, vs_code_name(rc));
     code = rc == VALORI_EINVAL ? VCLI_USAGE : vcli_exit_for(rc);
     goto out;
   }
@@ -192,7 +192,7 @@ int vcli_import(int argc, char **argv) {
     rc = t.ops->finish(&t, rc);
     target_open = 0;
     if (rc) {
-      fprintf(stderr, "error: %s (%s)\n", t.err, valori_code_name(rc));
+      fprintf(stderr, "error: %s (%s)\n", t.err, vs_code_name(rc));
       code = vcli_exit_for(rc);
       goto out;
     }
@@ -205,8 +205,8 @@ int vcli_import(int argc, char **argv) {
     printf("\n");
     code = VCLI_OK;
   } else {
-    fprintf(stderr, "error: %s (%s)\n", t.err, valori_code_name(rc));
-    code = rc == VALORI_ECORRUPT || rc == VALORI_EDIM || rc == VALORI_ERANGE ? VCLI_FAILED : vcli_exit_for(rc);
+    fprintf(stderr, "error: %s (%s)\n", t.err, vs_code_name(rc));
+    code = VCLI_FAILED; /* a bad file (whatever its code) or a failed write: not a usage error, not a damaged store */
   }
 out:
   if (target_open) t.ops->finish(&t, VALORI_EINVAL);

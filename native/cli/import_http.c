@@ -23,6 +23,9 @@ struct vimp_http {
   char name[80];
   char auth[400];
   uint32_t dim; /* import target: the rows' dimension */
+  int pending;  /* the collection is missing: created by the first insert (or the summary) */
+  char *create_body;
+  int quiet;
   vbuf resp;
   long status;
   cJSON *json; /* the last 2xx answer, parsed */
@@ -233,6 +236,7 @@ int vimp_http_print_hits(vimp_http *h, int json) {
 
 void vimp_http_close(vimp_http *h) {
   if (!h) return;
+  free(h->create_body);
   cJSON_Delete(h->json);
   vb_free(&h->resp);
   if (h->h) curl_easy_cleanup(h->h);
@@ -281,10 +285,31 @@ static int h_describe(vimp_target *t, vimp_state *st, uint64_t *records, uint64_
   return VALORI_OK;
 }
 
-static int h_state(vimp_target *t, vimp_state *st) { return h_describe(t, st, NULL, NULL, NULL); }
+/* POST /v1/collections for a collection that was missing at the start. */
+static int h_create(vimp_target *t) {
+  vimp_http *h = H(t);
+  char u[500], err[1400];
+  int rc;
+  snprintf(u, sizeof u, "%s/v1/collections", h->origin);
+  rc = request(h, "POST", u, "application/json", h->create_body, strlen(h->create_body), err, sizeof err);
+  if (rc) return hfail(t, rc, err);
+  h->pending = 0;
+  if (!h->quiet) fprintf(stderr, "created %s (dim %u)\n", h->base, h->dim);
+  return VALORI_OK;
+}
+
+static int h_state(vimp_target *t, vimp_state *st) {
+  if (H(t)->pending) {
+    st->dim = H(t)->dim;
+    st->next_record_id = st->next_node_id = 1;
+    return VALORI_OK;
+  }
+  return h_describe(t, st, NULL, NULL, NULL);
+}
 
 static int h_summary(vimp_target *t, uint64_t *records, uint64_t *height, uint8_t root[32]) {
-  return h_describe(t, NULL, records, height, root);
+  int rc = H(t)->pending ? h_create(t) : VALORI_OK;
+  return rc ? rc : h_describe(t, NULL, records, height, root);
 }
 
 static int h_get(vimp_target *t, uint64_t id, int32_t *q16, uint64_t *tag) {
@@ -292,6 +317,7 @@ static int h_get(vimp_target *t, uint64_t id, int32_t *q16, uint64_t *tag) {
   vimp_http *h = H(t);
   cJSON *v, *it;
   int rc, i = 0;
+  if (h->pending) return VALORI_ENOTFOUND;
   snprintf(url, sizeof url, "%s/records/%llu", h->base, (unsigned long long)id);
   rc = request(h, "GET", url, NULL, NULL, 0, err, sizeof err);
   if (rc == VALORI_ENOTFOUND) return rc;
@@ -311,7 +337,8 @@ static int h_insert(vimp_target *t, size_t n, const float *vecs, const uint64_t 
   char url[1200], err[1024];
   size_t i, j, dim = h->dim, any_meta = 0;
   vbuf b;
-  int rc;
+  int rc = h->pending ? h_create(t) : VALORI_OK;
+  if (rc) return rc;
   for (i = 0; i < n; i++) any_meta |= metas && metas[i] && lens[i];
   snprintf(url, sizeof url, "%s/records/batch", h->base);
   vb_init(&b);
@@ -398,9 +425,9 @@ int vimp_http_open(const char *url, const char *token_file, const vimp_create *c
   h->dim = c->dim;
   snprintf(t->where, sizeof t->where, "%s", h->base);
   rc = request(h, "GET", h->base, NULL, NULL, 0, err, sizeof err);
-  if (rc == VS_ENOCOLLECTION) { /* create it */
+  h->quiet = quiet;
+  if (rc == VS_ENOCOLLECTION) { /* created by the first insert */
     vbuf b;
-    char u[1100];
     vb_init(&b);
     vb_puts(&b, "{\"name\":");
     vb_json_str(&b, h->name);
@@ -413,11 +440,16 @@ int vimp_http_open(const char *url, const char *token_file, const vimp_create *c
       vb_puts(&b, "}");
     }
     vb_puts(&b, "}");
-    snprintf(u, sizeof u, "%s/v1/collections", h->origin);
-    rc = b.oom ? VALORI_ENOMEM : request(h, "POST", u, "application/json", b.p, b.len, err, sizeof err);
-    vb_free(&b);
-    if (rc) goto fail;
-    if (!quiet) fprintf(stderr, "created %s (dim %u)\n", h->base, c->dim);
+    vb_put(&b, "", 1); /* NUL */
+    if (b.oom) {
+      vb_free(&b);
+      snprintf(err, sizeof err, "out of memory");
+      rc = VALORI_ENOMEM;
+      goto fail;
+    }
+    h->create_body = vb_take(&b, NULL);
+    h->pending = 1;
+    return VALORI_OK;
   } else if (rc) {
     goto fail;
   }
