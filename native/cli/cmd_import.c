@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "import_http.h"
 #include "import_run.h"
 
 #define CMD "import"
@@ -127,6 +128,9 @@ int vcli_import(int argc, char **argv) {
   if (url && data) return vcli_usage_error(CMD, "--data is for a local target; with --url the server holds the data");
   if (store && data) return vcli_usage_error(CMD, "--store DIR is a store path of its own; --data DIR goes with --collection NAME");
   if (token_file && !url) return vcli_usage_error(CMD, "--token-file goes with --url");
+  if (url && j.graph)
+    return vcli_usage_error(CMD, "--graph needs a local target (--collection or --store): import before the server opens the "
+                                 "collection, or without --graph");
   if (coll && !vimp_name_ok(coll))
     return vcli_usage_error(CMD, "--collection: 1 to 64 characters from A-Z a-z 0-9 _ -, starting with a letter or digit (got '%s')", coll);
   if (cr.index == VALORI_INDEX_NONE && (cr.m_set || cr.efc_set))
@@ -137,7 +141,7 @@ int vcli_import(int argc, char **argv) {
   j.tty = isatty(2);
   /* the file (and its labels) first: nothing is created for a file that cannot be imported */
   if ((rc = vds_open_file(file, fmt, &r, &e)) != VALORI_OK) {
-    fprintf(stderr, "error: %s (%s)\n", e.msg, valori_code_name(rc));
+    fprintf(stderr, "error: %s (%s)\n", e.msg, vs_code_name(rc));
     return rc == VALORI_EINVAL && fmt == VDS_AUTO && vds_format_of_path(file) == VDS_AUTO ? VCLI_USAGE : VCLI_FAILED;
   }
   if (vds_dim(r) == 0) {
@@ -151,7 +155,7 @@ int vcli_import(int argc, char **argv) {
   cr.dim = vds_dim(r);
   if (labels) {
     if ((rc = vds_labels_open(labels, &lab, &e)) != VALORI_OK) {
-      fprintf(stderr, "error: %s (%s)\n", e.msg, valori_code_name(rc));
+      fprintf(stderr, "error: %s (%s)\n", e.msg, vs_code_name(rc));
       goto out;
     }
     if (vds_rows(r) != UINT64_MAX && vds_labels_count(lab) != vds_rows(r)) {
@@ -173,9 +177,9 @@ int vcli_import(int argc, char **argv) {
     code = VCLI_USAGE;
     goto out;
   }
-  rc = vimp_local_open(store ? store : data, store ? NULL : coll, &cr, j.quiet, &t);
+  rc = url ? vimp_http_open(url, token_file, &cr, j.quiet, &t) : vimp_local_open(store ? store : data, store ? NULL : coll, &cr, j.quiet, &t);
   if (rc) {
-    fprintf(stderr, "error: %s (%s)\n", t.err, valori_code_name(rc));
+    fprintf(stderr, "error: %s (%s)\n", t.err, vs_code_name(rc));
     code = rc == VALORI_EINVAL ? VCLI_USAGE : vcli_exit_for(rc);
     goto out;
   }
@@ -188,7 +192,7 @@ int vcli_import(int argc, char **argv) {
     rc = t.ops->finish(&t, rc);
     target_open = 0;
     if (rc) {
-      fprintf(stderr, "error: %s (%s)\n", t.err, valori_code_name(rc));
+      fprintf(stderr, "error: %s (%s)\n", t.err, vs_code_name(rc));
       code = vcli_exit_for(rc);
       goto out;
     }
@@ -201,8 +205,8 @@ int vcli_import(int argc, char **argv) {
     printf("\n");
     code = VCLI_OK;
   } else {
-    fprintf(stderr, "error: %s (%s)\n", t.err, valori_code_name(rc));
-    code = rc == VALORI_ECORRUPT || rc == VALORI_EDIM || rc == VALORI_ERANGE ? VCLI_FAILED : vcli_exit_for(rc);
+    fprintf(stderr, "error: %s (%s)\n", t.err, vs_code_name(rc));
+    code = VCLI_FAILED; /* a bad file (whatever its code) or a failed write: not a usage error, not a damaged store */
   }
 out:
   if (target_open) t.ops->finish(&t, VALORI_EINVAL);

@@ -251,6 +251,10 @@ int vimp_run(const vimp_job *j, vds_reader *r, vds_labels *lab, vimp_target *t, 
     rc = fail_msg(&c, VALORI_ENOMEM, "out of memory for one batch (try a smaller --batch)");
     goto out;
   }
+  if (j->graph && !t->ops->node_create) {
+    rc = fail_msg(&c, VALORI_EINVAL, "--graph needs a local target (--collection or --store)");
+    goto out;
+  }
   if ((rc = t->ops->state(t, &st)) != VALORI_OK) goto out;
   done = st.next_record_id - 1;
   if (j->graph && (rc = load_classes(&c, st.next_node_id)) != VALORI_OK) goto out;

@@ -37,7 +37,7 @@ typedef struct vimp_ops {
   int (*get)(vimp_target *t, uint64_t id, int32_t *q16, uint64_t *tag);
   int (*insert_batch)(vimp_target *t, size_t n, const float *vecs, const uint64_t *tags, const void *const *metas,
                       const size_t *lens, uint64_t *first);
-  /* Graph: a node's kind and label (label_cap bytes, *label_len the full length); the node linked
+  /* Graph (NULL in a target without graph operations: --graph is refused): a node's kind and label (label_cap bytes, *label_len the full length); the node linked
   ** to a record (ENOTFOUND: none); whether a node has an edge out of kind VIMP_EDGE_CLASS. */
   int (*node_get)(vimp_target *t, uint64_t id, uint32_t *kind, char *label, size_t label_cap, size_t *label_len);
   int (*node_of_record)(vimp_target *t, uint64_t record, uint64_t *node);
@@ -54,7 +54,7 @@ typedef struct vimp_ops {
 
 struct vimp_target {
   const vimp_ops *ops;
-  char where[512];
+  char where[600];
   char err[1536];
   void *impl;
 };

@@ -26,7 +26,15 @@ typedef struct vimp_local {
   valori_vfs *vfs;
   valori_db *db;
   uint64_t inserted;
+  /* a missing collection is created by the first insert (so a file whose first batch is refused
+  ** leaves nothing behind): until then pending is 1 and db NULL */
+  int pending, quiet, make_data;
+  char path[480], parent[480], base[480], data[480];
+  vimp_create create;
 } vimp_local;
+
+static int open_existing(vimp_target *t);
+static int materialize(vimp_target *t);
 
 #define L(t) ((vimp_local *)(t)->impl)
 
@@ -48,7 +56,13 @@ int vimp_name_ok(const char *n) {
 
 static int l_state(vimp_target *t, vimp_state *st) {
   valori_stats s;
-  int rc = valori_stats_get(L(t)->db, &s);
+  int rc;
+  if (L(t)->pending) {
+    st->dim = L(t)->create.dim;
+    st->next_record_id = st->next_node_id = 1;
+    return VALORI_OK;
+  }
+  rc = valori_stats_get(L(t)->db, &s);
   if (rc) return lfail(t, rc, "stats");
   st->dim = s.dim;
   st->next_record_id = s.next_record_id;
@@ -57,7 +71,9 @@ static int l_state(vimp_target *t, vimp_state *st) {
 }
 
 static int l_get(vimp_target *t, uint64_t id, int32_t *q16, uint64_t *tag) {
-  int rc = valori_get_q16(L(t)->db, id, q16);
+  int rc;
+  if (L(t)->pending) return VALORI_ENOTFOUND;
+  rc = valori_get_q16(L(t)->db, id, q16);
   if (rc == VALORI_OK) rc = valori_get(L(t)->db, id, NULL, tag, NULL, 0, NULL);
   if (rc && rc != VALORI_ENOTFOUND) return lfail(t, rc, "read a record");
   return rc;
@@ -65,7 +81,9 @@ static int l_get(vimp_target *t, uint64_t id, int32_t *q16, uint64_t *tag) {
 
 static int l_insert(vimp_target *t, size_t n, const float *vecs, const uint64_t *tags, const void *const *metas,
                     const size_t *lens, uint64_t *first) {
-  int rc = valori_insert_batch(L(t)->db, n, vecs, tags, metas, lens, first);
+  int rc = L(t)->pending ? materialize(t) : VALORI_OK;
+  if (rc) return rc;
+  rc = valori_insert_batch(L(t)->db, n, vecs, tags, metas, lens, first);
   if (rc) return lfail(t, rc, "insert a batch");
   L(t)->inserted += n;
   return VALORI_OK;
@@ -107,13 +125,16 @@ static int l_edge_create(vimp_target *t, uint64_t from, uint64_t to, uint32_t ki
 }
 
 static int l_commit(vimp_target *t) {
-  int rc = valori_flush(L(t)->db);
+  int rc;
+  if (L(t)->pending) return VALORI_OK;
+  rc = valori_flush(L(t)->db);
   return rc ? lfail(t, rc, "flush (fsync)") : VALORI_OK;
 }
 
 static int l_summary(vimp_target *t, uint64_t *records, uint64_t *height, uint8_t root[32]) {
   valori_stats s;
-  int rc = valori_stats_get(L(t)->db, &s);
+  int rc = L(t)->pending ? materialize(t) : VALORI_OK;
+  if (!rc) rc = valori_stats_get(L(t)->db, &s);
   if (!rc) rc = valori_state_root(L(t)->db, root);
   if (rc) return lfail(t, rc, "state");
   *records = s.records;
@@ -127,7 +148,7 @@ static int l_finish(vimp_target *t, int rc) {
   if (rc == VALORI_OK && l->inserted) { /* a snapshot, so that the next open (the server's) is quick */
     if ((rc = valori_snapshot(l->db)) != VALORI_OK) lfail(t, rc, "snapshot");
   }
-  crc = valori_close(l->db);
+  crc = l->db ? valori_close(l->db) : VALORI_OK;
   l->db = NULL;
   if (crc && rc == VALORI_OK) rc = lfail(t, crc, "close");
   valori_posix_vfs_close(l->vfs);
@@ -232,8 +253,6 @@ int vimp_local_open(const char *data, const char *name, const vimp_create *c, in
   const char *base;
   struct stat st;
   vimp_local *l;
-  valori_options o;
-  valori_stats s;
   int rc;
   memset(t, 0, sizeof *t);
   if (strlen(data) + (name ? strlen(name) + 1 : 0) >= 400) {
@@ -254,59 +273,87 @@ int vimp_local_open(const char *data, const char *name, const vimp_create *c, in
     base = slash ? slash + 1 : path;
   }
   snprintf(t->where, sizeof t->where, "%s", path);
-  if (name && stat(data, &st) != 0) {
-    if (errno != ENOENT || mkdir(data, 0755) != 0) {
-      snprintf(t->err, sizeof t->err, "%s: cannot create the data directory: %s", data, strerror(errno));
-      return VALORI_EIO;
-    }
-    fsync_dir(parent);
-  } else if (name && !S_ISDIR(st.st_mode)) {
+  if (name && stat(data, &st) == 0 && !S_ISDIR(st.st_mode)) {
     snprintf(t->err, sizeof t->err, "%s: exists and is not a directory", data);
-    return VALORI_EINVAL;
-  }
-  if (stat(path, &st) != 0) {
-    if (errno != ENOENT) {
-      snprintf(t->err, sizeof t->err, "%s: %s", path, strerror(errno));
-      return VALORI_EIO;
-    }
-    if ((rc = create_store(t, parent, path, base, c)) != VALORI_OK) return rc;
-    if (!quiet) fprintf(stderr, "created %s (dim %u)\n", path, c->dim);
-  } else if (!S_ISDIR(st.st_mode)) {
-    snprintf(t->err, sizeof t->err, "%s: exists and is not a directory", path);
     return VALORI_EINVAL;
   }
   if (!(l = (vimp_local *)calloc(1, sizeof *l))) {
     snprintf(t->err, sizeof t->err, "out of memory");
     return VALORI_ENOMEM;
   }
+  snprintf(l->path, sizeof l->path, "%s", path);
+  snprintf(l->parent, sizeof l->parent, "%s", parent);
+  snprintf(l->base, sizeof l->base, "%s", base);
+  snprintf(l->data, sizeof l->data, "%s", data);
+  l->make_data = name != NULL;
+  l->create = *c;
+  l->quiet = quiet;
   t->impl = l;
   t->ops = &vimp_local_ops;
-  if ((rc = valori_posix_vfs_open(path, 0, &l->vfs)) != VALORI_OK) {
-    lfail(t, rc, "open the directory");
+  if (stat(path, &st) != 0) {
+    if (errno != ENOENT) {
+      snprintf(t->err, sizeof t->err, "%s: %s", path, strerror(errno));
+      rc = VALORI_EIO;
+    } else {
+      l->pending = 1; /* created by the first insert */
+      return VALORI_OK;
+    }
+  } else if (!S_ISDIR(st.st_mode)) {
+    snprintf(t->err, sizeof t->err, "%s: exists and is not a directory", path);
+    rc = VALORI_EINVAL;
+  } else {
+    rc = open_existing(t);
+  }
+  if (rc) {
     free(l);
     t->impl = NULL;
-    return rc;
   }
+  return rc;
+}
+
+/* Creates the missing collection (and the data directory), then opens it. */
+static int materialize(vimp_target *t) {
+  vimp_local *l = L(t);
+  struct stat st;
+  int rc;
+  if (l->make_data && stat(l->data, &st) != 0) {
+    if (errno != ENOENT || mkdir(l->data, 0755) != 0) {
+      snprintf(t->err, sizeof t->err, "%s: cannot create the data directory: %s", l->data, strerror(errno));
+      return VALORI_EIO;
+    }
+  }
+  if ((rc = create_store(t, l->parent, l->path, l->base, &l->create)) != VALORI_OK) return rc;
+  if (!l->quiet) fprintf(stderr, "created %s (dim %u)\n", l->path, l->create.dim);
+  l->pending = 0;
+  return open_existing(t);
+}
+
+/* Opens the store at l->path for writing and checks it against the import's options. */
+static int open_existing(vimp_target *t) {
+  vimp_local *l = L(t);
+  valori_options o;
+  valori_stats s;
+  int rc;
+  if ((rc = valori_posix_vfs_open(l->path, 0, &l->vfs)) != VALORI_OK) return lfail(t, rc, "open the directory");
   valori_options_init(&o);
   o.vfs = l->vfs;
   o.sync_mode = VALORI_SYNC_RELAXED; /* one fsync per batch: commit() */
-  rc = valori_open(path, &o, &l->db);
+  rc = valori_open(l->path, &o, &l->db);
   if (rc == VALORI_ENOTFOUND)
-    snprintf(t->err, sizeof t->err, "%s: the directory exists but holds no store", path);
+    snprintf(t->err, sizeof t->err, "%s: the directory exists but holds no store", l->path);
   else if (rc == VALORI_ELOCKED)
     snprintf(t->err, sizeof t->err,
              "%s: the store is open for writing in another process: a running valori serve? import through it "
              "with --url http://HOST:PORT/v1/collections/NAME",
-             path);
+             l->path);
   else if (rc)
     lfail(t, rc, "open the store");
-  if (!rc && (rc = valori_stats_get(l->db, &s)) == VALORI_OK) rc = check_config(t, &s, c);
+  if (!rc && (rc = valori_stats_get(l->db, &s)) == VALORI_OK) rc = check_config(t, &s, &l->create);
   if (rc) {
     if (l->db) valori_close(l->db);
+    l->db = NULL;
     valori_posix_vfs_close(l->vfs);
-    free(l);
-    t->impl = NULL;
-    return rc;
+    l->vfs = NULL;
   }
-  return VALORI_OK;
+  return rc;
 }
