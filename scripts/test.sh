@@ -5,7 +5,7 @@
 #      valori command, install + C example); scripts/demo.sh builds build-release/ instead
 #   2. the same tests under AddressSanitizer + UndefinedBehaviorSanitizer (clang)
 #   3. the cross-target bit-identity matrix, in memory and through durable stores (scripts/identity.sh)
-#   4. the npm package in Node and headless Chromium (npm test)
+#   4. the npm package in Node and headless Chromium, and the demo page (tests/demo) (npm test)
 #   5. the Python SDK under pytest, embedded and against a live server (tests/python)
 #   6. the quick benchmark, so the benchmark code cannot rot (bench/run.sh --quick)
 # Exits non-zero on the first failing step. VALORI_TEST_ONLY="native sanitize ..." runs a subset.
