@@ -32,6 +32,7 @@ const demo = {
   bootstrapped: null,        // true: this load bootstrapped from the leader's snapshot; false: resumed from IndexedDB
   resumedHeight: null,
   numbers: {},
+  bootProgress: null, bootPhases: [], download: null, // the bootstrap's progress (follow()'s onProgress)
   lastSearch: null, lastAdd: null, scratch: null, tamper: null, errors: [],
 };
 window.valoriDemo = demo;
@@ -169,7 +170,12 @@ function attachFollower(f) {
   onStatus();
 }
 
-const follow = () => Valori.follow(LEADER, { path: IDB, followerId: 'demo-page' });
+// onProgress: where a bootstrap is (the snapshot's download, its check by the core, its store)
+const follow = () => Valori.follow(LEADER, { path: IDB, followerId: 'demo-page', onProgress: (p) => {
+  demo.bootProgress = p;
+  if (!demo.bootPhases.includes(p.phase)) demo.bootPhases.push(p.phase);
+  if (p.phase === 'download') demo.download = p;
+} });
 
 // Another tab of this origin follows into the same IndexedDB store (follow() said ELOCKED): this
 // tab reads that copy (read-only) and every 3 s tries again to follow, so it takes over when the
@@ -208,12 +214,21 @@ async function startFollower() {
   // follow() resolves once the local copy is open: at once from IndexedDB, or after the bootstrap
   // (the leader's snapshot downloaded, checked by the core and stored); until then the page ticks.
   const ticker = setInterval(() => {
-    const p = $('progress');
+    const p = $('progress'), b = demo.bootProgress, secs = `${((performance.now() - T0) / 1000).toFixed(1)} s`;
     p.hidden = false;
-    $('progress-bar').style.width = `${Math.min(95, (performance.now() - T0) / 100)}%`;
-    $('progress-text').textContent = `opening this browser's copy; on a first visit: downloading and checking the leader's snapshot` +
-      `${demo.leader && demo.leader.snapshot_height ? ` (height ${demo.leader.snapshot_height})` : ''}… ${((performance.now() - T0) / 1000).toFixed(1)} s`;
-  }, 100);
+    if (!b) {
+      $('progress-bar').style.width = '2%';
+      $('progress-text').textContent = `opening this browser's copy… ${secs}`;
+      return;
+    }
+    const MB = (x) => (x / 1e6).toFixed(1);
+    const f = b.phase === 'download' ? (b.total ? 0.8 * b.bytes / b.total : 0.4) : b.phase === 'check' ? 0.85 : 0.95;
+    $('progress-bar').style.width = `${Math.round(100 * f)}%`;
+    $('progress-text').textContent = (b.phase === 'download'
+      ? `bootstrapping: downloading the leader's snapshot, ${MB(b.bytes)}${b.total ? ` of ${MB(b.total)}` : ''} MB`
+      : b.phase === 'check' ? `bootstrapping: the core checks the snapshot (${MB(b.bytes)} MB) and builds the copy`
+        : 'bootstrapping: storing the copy in IndexedDB') + `… ${secs}`;
+  }, 50);
   try {
     attachFollower(await follow());
   } catch (e) {

@@ -76,10 +76,12 @@ function followOptions(core, o) {
   }
   const transport = o.transport ?? 'stream';
   if (transport !== 'stream' && transport !== 'poll') throw errorNamed(core, 'EINVAL', "transport must be 'stream' or 'poll'");
+  const onProgress = o.onProgress ?? undefined;
+  if (onProgress !== undefined && typeof onProgress != 'function') throw errorNamed(core, 'EINVAL', 'onProgress must be a function');
   const f = o.fetch ?? globalThis.fetch;
   if (typeof f != 'function') throw errorNamed(core, 'EINVAL', 'fetch must be a function (this host has no global fetch)');
   return {
-    token, followerId, transport,
+    token, followerId, transport, onProgress,
     fetch: o.fetch ? o.fetch : (...a) => globalThis.fetch(...a),
     heartbeatMs: num(o.heartbeatMs, 'heartbeatMs', DEFAULT_HEARTBEAT_MS, 1),
     timeoutMs: num(o.timeoutMs, 'timeoutMs', DEFAULT_TIMEOUT_MS, 1),
@@ -254,8 +256,12 @@ class Replicator {
     for (;;) {
       try {
         const bytes = await this.download();
+        this.progress('check', bytes.length, bytes.length);
         const bind = this.install(null, bytes);
-        if (this.backend) await this.backend.commit();
+        if (this.backend) {
+          this.progress('store', bytes.length, bytes.length);
+          await this.backend.commit();
+        }
         return bind;
       } catch (e) {
         this.noteError(e);
@@ -272,13 +278,21 @@ class Replicator {
   /** GET .../replication/snapshot: the file's bytes, with the headers' position kept for checking. */
   async download() {
     this.setState('bootstrapping');
-    const r = await this.t.request('GET', `${this.prefix}/snapshot`, { binary: true });
+    const onProgress = this.o.onProgress ? (n, total) => this.progress('download', n, total) : undefined;
+    const r = await this.t.request('GET', `${this.prefix}/snapshot`, { binary: true, onProgress });
     const want = {
       height: r.headers.get('x-valori-height'), root: r.headers.get('x-valori-root'), chain: r.headers.get('x-valori-chain'),
     };
     const bytes = r.bytes;
     bytes.want = want;
     return bytes;
+  }
+
+  /** Tells options.onProgress where a bootstrap is: 'download' (bytes so far of total, total null
+   * when the leader sent no Content-Length), 'check' (the core checks the file whole), 'store'. */
+  progress(phase, bytes, total) {
+    if (!this.o.onProgress) return;
+    try { this.o.onProgress({ phase, bytes, total }); } catch (e) { queueMicrotask(() => { throw e; }); }
   }
 
   /** valori_bootstrap of `bytes` (vfsId 0: in memory), checked against the response's headers. A

@@ -61,6 +61,27 @@ export function parseServerUrl(url) {
   return { base: `${u.origin}${p}`, collection };
 }
 
+/** Reads a response's body chunk by chunk, calling onProgress(bytesSoFar, Content-Length or null). */
+async function readWithProgress(res, onProgress) {
+  const len = Number(res.headers.get('content-length'));
+  const total = Number.isSafeInteger(len) && len >= 0 ? len : null;
+  const parts = [];
+  let n = 0;
+  const reader = res.body.getReader();
+  onProgress(0, total);
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(value);
+    n += value.length;
+    onProgress(n, total);
+  }
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.length; }
+  return out;
+}
+
 export class Transport {
   /**
    * @param {object} core the loaded core (errors' numbers and messages)
@@ -121,7 +142,7 @@ export class Transport {
   }
 
   /** One fetch with the timeout; resolves { res, bytes } with the whole body read. */
-  async raw(method, path, { query, body, contentType } = {}, auth = true) {
+  async raw(method, path, { query, body, contentType, onProgress } = {}, auth = true) {
     let url = this.base + path;
     if (query) {
       const q = Object.entries(query).filter(([, v]) => v !== undefined && v !== null)
@@ -138,7 +159,7 @@ export class Transport {
     const timer = setTimeout(() => ctl.abort(), this.timeoutMs);
     try {
       const res = await this.fetch(url, { method, headers, body, signal: ctl.signal, redirect: 'error' });
-      const bytes = new Uint8Array(await res.arrayBuffer());
+      const bytes = onProgress && res.body ? await readWithProgress(res, onProgress) : new Uint8Array(await res.arrayBuffer());
       return { res, bytes };
     } finally {
       clearTimeout(timer);
@@ -152,7 +173,7 @@ export class Transport {
    * `write` says whether a lost answer may mean an applied write (the message says so); reads that
    * failed on a connection the server had closed are sent once more.
    */
-  async request(method, path, { query, json, body, contentType, binary = false, write = false } = {}) {
+  async request(method, path, { query, json, body, contentType, binary = false, write = false, onProgress } = {}) {
     if (json !== undefined) {
       body = JSON.stringify(json);
       contentType = JSON_TYPE;
@@ -161,7 +182,7 @@ export class Transport {
     let r;
     for (let attempt = 0; ; attempt++) {
       try {
-        r = await this.raw(method, path, { query, body, contentType });
+        r = await this.raw(method, path, { query, body, contentType, onProgress });
         break;
       } catch (e) {
         if (e && e.name === 'AbortError') {

@@ -431,6 +431,12 @@ export interface FollowOptions {
   ackIntervalMs?: number;
   /** The fetch to use (default: globalThis.fetch). */
   fetch?: typeof fetch;
+  /**
+   * Called while a bootstrap runs (also before follow() resolves): 'download' as the leader's
+   * snapshot arrives (bytes so far; total from Content-Length, null without one), then 'check' (the
+   * core checks the file whole) and, for a persistent follower, 'store'.
+   */
+  onProgress?: (p: { phase: 'download' | 'check' | 'store'; bytes: number; total: number | null }) => void;
   /** Store options of a persistent follower, as in OpenOptions. */
   segmentBytes?: U64;
   snapshotEvery?: U64;

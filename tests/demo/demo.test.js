@@ -66,10 +66,15 @@ describe('demo page', () => {
   test('follows the leader to live with equal roots', async () => {
     await page.goto(srv.url + '/');
     await waitDemo(page, () => window.valoriDemo.match && window.valoriDemo.status.state === 'live');
-    const d = await demo(page, () => ({ b: window.valoriDemo.bootstrapped, st: window.valoriDemo.status, errors: window.valoriDemo.errors }));
+    const d = await demo(page, () => ({ b: window.valoriDemo.bootstrapped, st: window.valoriDemo.status, errors: window.valoriDemo.errors,
+      phases: window.valoriDemo.bootPhases, dl: window.valoriDemo.download }));
     const ld = await leaderPos();
     expect(d.errors).toEqual([]);
     expect(d.b).toBe(true);
+    // the bootstrap's progress: the snapshot downloaded whole (as many bytes as Content-Length), checked, stored
+    expect(d.phases).toEqual(['download', 'check', 'store']);
+    expect(d.dl.bytes).toBeGreaterThan(IMAGES * 784 * 4);
+    expect(d.dl.total).toBe(d.dl.bytes);
     expect(d.st.height).toBe(ld.height);
     expect(d.st.root).toBe(ld.root);
     expect(await page.textContent('#match')).toContain(`roots equal at height ${ld.height}`);
