@@ -13,6 +13,9 @@ const params = new URLSearchParams(location.search);
 const COLL = params.get('collection') || 'fashion';
 const LEADER = `${location.origin}/v1/collections/${COLL}`;
 const IDB = `idb://valori-demo-${COLL}`;
+// A server started with --token-file: open the page as /#token=TOKEN (a write token lets the page
+// write; a read token is enough to follow and search). The fragment never leaves the browser.
+const TOKEN = new URLSearchParams(location.hash.slice(1)).get('token') || undefined;
 const T0 = performance.now();
 // The ten Fashion-MNIST labels (the data set's documented order; the records' metadata names them too).
 const CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
@@ -87,8 +90,14 @@ function fillClassSelect(sel, withAll) {
 // ---- the two sides: leader position (GET .../replication) and the follower's status()
 
 async function leaderPosition() {
-  const r = await fetch(`${LEADER}/replication`, { cache: 'no-store' });
-  if (!r.ok) throw new Error(`GET ${LEADER}/replication: ${r.status}`);
+  const r = await fetch(`${LEADER}/replication`, { cache: 'no-store', headers: TOKEN ? { Authorization: `Bearer ${TOKEN}` } : {} });
+  if (!r.ok) {
+    let code = '';
+    try { code = (await r.json()).error.code; } catch { /* not the server's error shape */ }
+    const e = new Error(`GET ${LEADER}/replication: ${r.status}${code ? ` ${code}` : ''}`);
+    e.code = code || String(r.status);
+    throw e;
+  }
   return r.json();
 }
 
@@ -171,7 +180,7 @@ function attachFollower(f) {
 }
 
 // onProgress: where a bootstrap is (the snapshot's download, its check by the core, its store)
-const follow = () => Valori.follow(LEADER, { path: IDB, followerId: 'demo-page', onProgress: (p) => {
+const follow = () => Valori.follow(LEADER, { path: IDB, token: TOKEN, followerId: 'demo-page', onProgress: (p) => {
   demo.bootProgress = p;
   if (!demo.bootPhases.includes(p.phase)) demo.bootPhases.push(p.phase);
   if (p.phase === 'download') demo.download = p;
@@ -607,7 +616,19 @@ async function main() {
   for (const id of ['filter-class', 'mode', 'ef', 'k']) $(id).addEventListener('change', () => runSearch().catch((e) => fail('search', e)));
   $('scratch-run').addEventListener('click', () => scratchRun().catch((e) => fail('scratch copy', e)));
   $('tamper-run').addEventListener('click', () => tamperRun().catch((e) => fail('verify', e)));
-  demo.remote = await Valori.connect(LEADER);
+  // the collection must exist (scripts/serve.sh imports it before the server starts; by hand, an
+  // import may still be running): wait for it, saying why
+  for (;;) {
+    try { demo.leader = await leaderPosition(); break; } catch (e) {
+      if (e.code === 'ENOCOLLECTION') note(`The server has no collection '${COLL}' yet: scripts/serve.sh imports Fashion-MNIST on its first start ` +
+        '(or open this page with ?collection=NAME). Waiting for it…');
+      else if (e.code === 'EAUTH') note('This server wants a token: open the page as /#token=TOKEN (a read token of its --token-file; a write token to add images).');
+      else note(`The leader does not answer (${e.message}); retrying…`);
+      await sleep(2000);
+    }
+  }
+  note('');
+  demo.remote = await Valori.connect(LEADER, { token: TOKEN });
   await refreshLeader();
   await startFollower();
   setInterval(refreshStatus, 250);

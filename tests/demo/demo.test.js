@@ -6,6 +6,7 @@
 // shows up in the follower with equal roots at the new height; the scratch copy and the verifier;
 // a reload resumes from IndexedDB (no bootstrap); a second tab is a reader (ELOCKED) that follows once the first tab closes; with the
 // server stopped the local search still answers and after its restart the follower is live again;
+// a missing collection and a server with tokens get a notice saying what to do (/#token=...);
 // through tests/repl/proxy.js changing one byte of the stream the page shows `diverged`.
 // Saves a screenshot to build/demo/screenshot.png (VALORI_DEMO_SCREENSHOT=FILE: there instead).
 import { spawnSync } from 'node:child_process';
@@ -207,6 +208,27 @@ describe('demo page', () => {
     try { await db.insert(new Float32Array(784).fill(3), { tag: 1n }); } finally { await db.close(); }
     const ld = await leaderPos();
     await waitDemo(page, (h) => window.valoriDemo.match && window.valoriDemo.status.height === h, ld.height, 30_000);
+  });
+
+  test('a missing collection and a server with tokens: the page says what to do', async () => {
+    const ctx3 = await browser.newContext();
+    const tdir = tmpDir('demo-tokens');
+    fs.writeFileSync(path.join(tdir, 'tokens'), 'read demo-read-token-0001\nwrite demo-write-token-0001\n');
+    const t = await startServer(['--data', path.join(tdir, 'db'), '--static', site, '--token-file', path.join(tdir, 'tokens')]);
+    try {
+      const p4 = await ctx3.newPage();
+      await p4.goto(srv.url + '/?collection=nothing');
+      await waitDemo(p4, () => document.getElementById('notice').textContent.includes("no collection 'nothing'"));
+      await p4.goto(t.url + '/');
+      await waitDemo(p4, () => document.getElementById('notice').textContent.includes('#token='));
+      await p4.goto(t.url + '/#token=demo-read-token-0001');
+      await p4.reload();
+      await waitDemo(p4, () => document.getElementById('notice').textContent.includes("no collection 'fashion'"));
+    } finally {
+      await ctx3.close();
+      await stopServer(t);
+      fs.rmSync(tdir, { recursive: true, force: true });
+    }
   });
 
   test('through a proxy that changes one byte of the stream the page shows diverged', async () => {
