@@ -125,16 +125,30 @@ function showPositions() {
   else if (ld && ld.error) { m.className = 'match wait'; m.textContent = 'leader unreachable: searching the local copy'; }
   else { m.className = 'match wait'; m.textContent = st ? `browser at ${st.height}, leader at ${ld ? ld.height : '?'}` : 'starting…'; }
   const p = $('progress');
-  if (st && st.state === 'bootstrapping') {
-    p.hidden = false;
-    $('progress-bar').style.width = '50%';
-    $('progress-text').textContent = 're-bootstrapping from the leader\'s snapshot…';
-  } else if (st && st.state === 'catching-up') {
+  if (st && st.state === 'bootstrapping') showBootProgress('re-bootstrapping');
+  else if (st && st.state === 'catching-up') {
     p.hidden = false;
     const f = st.leaderHeight ? st.height / st.leaderHeight : 0;
     $('progress-bar').style.width = `${Math.round(100 * f)}%`;
     $('progress-text').textContent = `catching up: ${st.height} of ${st.leaderHeight}`;
   } else if (demo.follower) p.hidden = true;
+}
+
+// The progress line of a bootstrap, from follow()'s onProgress (demo.bootProgress).
+function showBootProgress(what, secs = '') {
+  const b = demo.bootProgress, MB = (x) => (x / 1e6).toFixed(1);
+  $('progress').hidden = false;
+  if (!b) {
+    $('progress-bar').style.width = '2%';
+    $('progress-text').textContent = `opening this browser's copy… ${secs}`;
+    return;
+  }
+  const f = b.phase === 'download' ? (b.total ? 0.8 * b.bytes / b.total : 0.4) : b.phase === 'check' ? 0.85 : 0.95;
+  $('progress-bar').style.width = `${Math.round(100 * f)}%`;
+  $('progress-text').textContent = `${what}: ` + (b.phase === 'download'
+    ? `downloading the leader's snapshot, ${MB(b.bytes)}${b.total ? ` of ${MB(b.total)}` : ''} MB`
+    : b.phase === 'check' ? `the core checks the snapshot (${MB(b.bytes)} MB) and builds the copy`
+      : 'storing the copy in IndexedDB') + `… ${secs}`;
 }
 
 let pollingLeader = false;
@@ -222,22 +236,7 @@ function readerLoop() {
 async function startFollower() {
   // follow() resolves once the local copy is open: at once from IndexedDB, or after the bootstrap
   // (the leader's snapshot downloaded, checked by the core and stored); until then the page ticks.
-  const ticker = setInterval(() => {
-    const p = $('progress'), b = demo.bootProgress, secs = `${((performance.now() - T0) / 1000).toFixed(1)} s`;
-    p.hidden = false;
-    if (!b) {
-      $('progress-bar').style.width = '2%';
-      $('progress-text').textContent = `opening this browser's copy… ${secs}`;
-      return;
-    }
-    const MB = (x) => (x / 1e6).toFixed(1);
-    const f = b.phase === 'download' ? (b.total ? 0.8 * b.bytes / b.total : 0.4) : b.phase === 'check' ? 0.85 : 0.95;
-    $('progress-bar').style.width = `${Math.round(100 * f)}%`;
-    $('progress-text').textContent = (b.phase === 'download'
-      ? `bootstrapping: downloading the leader's snapshot, ${MB(b.bytes)}${b.total ? ` of ${MB(b.total)}` : ''} MB`
-      : b.phase === 'check' ? `bootstrapping: the core checks the snapshot (${MB(b.bytes)} MB) and builds the copy`
-        : 'bootstrapping: storing the copy in IndexedDB') + `… ${secs}`;
-  }, 50);
+  const ticker = setInterval(() => showBootProgress('bootstrapping', `${((performance.now() - T0) / 1000).toFixed(1)} s`), 50);
   try {
     attachFollower(await follow());
   } catch (e) {
