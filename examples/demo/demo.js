@@ -124,6 +124,7 @@ function showPositions() {
   else if (same) { m.className = 'match bad'; m.textContent = `roots differ at height ${st.height}`; }
   else if (ld && ld.error) { m.className = 'match wait'; m.textContent = 'leader unreachable: searching the local copy'; }
   else { m.className = 'match wait'; m.textContent = st ? `browser at ${st.height}, leader at ${ld ? ld.height : '?'}` : 'starting…'; }
+  $('diverged-box').hidden = !(st && st.state === 'diverged' && demo.role === 'follower');
   const p = $('progress');
   if (st && st.state === 'bootstrapping') showBootProgress('re-bootstrapping');
   else if (st && st.state === 'catching-up') {
@@ -189,7 +190,7 @@ function attachFollower(f) {
   f.on('status', onStatus);
   f.on('height', () => { refreshStatus(); refreshLeader(); });
   f.on('diverged', (d) => { refreshStatus(); note(`diverged at height ${d.height} (${d.reason}): ${d.message || ''} ` +
-    'The follower stopped and serves nothing further as current; reload after fixing the cause, or rebootstrap.'); });
+    'The follower stopped and serves nothing further as current.'); });
   onStatus();
 }
 
@@ -615,6 +616,10 @@ async function main() {
   for (const id of ['filter-class', 'mode', 'ef', 'k']) $(id).addEventListener('change', () => runSearch().catch((e) => fail('search', e)));
   $('scratch-run').addEventListener('click', () => scratchRun().catch((e) => fail('scratch copy', e)));
   $('tamper-run').addEventListener('click', () => tamperRun().catch((e) => fail('verify', e)));
+  $('rebootstrap').addEventListener('click', () => {
+    note('');
+    demo.follower.rebootstrap().catch((e) => fail('rebootstrap', e));
+  });
   // the collection must exist (scripts/serve.sh imports it before the server starts; by hand, an
   // import may still be running): wait for it, saying why
   for (;;) {

@@ -7,7 +7,8 @@
 // a reload resumes from IndexedDB (no bootstrap); a second tab is a reader (ELOCKED) that follows once the first tab closes; with the
 // server stopped the local search still answers and after its restart the follower is live again;
 // a missing collection and a server with tokens get a notice saying what to do (/#token=...);
-// through tests/repl/proxy.js changing one byte of the stream the page shows `diverged`.
+// through tests/repl/proxy.js changing one byte of the stream the page shows `diverged`,
+// and its re-bootstrap button brings it back to live with the leader's root.
 // Saves a screenshot to build/demo/screenshot.png (VALORI_DEMO_SCREENSHOT=FILE: there instead).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -231,7 +232,7 @@ describe('demo page', () => {
     }
   });
 
-  test('through a proxy that changes one byte of the stream the page shows diverged', async () => {
+  test('through a proxy that changes one byte of the stream the page shows diverged; re-bootstrap recovers', async () => {
     const ctx2 = await browser.newContext();
     try {
       const p3 = await ctx2.newPage();
@@ -246,6 +247,11 @@ describe('demo page', () => {
       expect(st.diverged.height).toBe(h + 1);
       expect(st.height).toBe(h);
       expect(await p3.textContent('#match')).toContain(`diverged at height ${h + 1}`);
+      // the way out: re-bootstrap on request (the proxy passes everything again)
+      await p3.click('#rebootstrap');
+      const ld = await leaderPos();
+      await waitDemo(p3, (x) => window.valoriDemo.match && window.valoriDemo.status.state === 'live' && window.valoriDemo.status.height === x, ld.height);
+      expect(await demo(p3, () => window.valoriDemo.status.bootstraps)).toBe(2);
     } finally {
       await ctx2.close();
     }
