@@ -25,8 +25,8 @@ import { Valori, parsePath, wasmOptions, requestPersistence } from './index.js';
 import { loadCore } from './module.js';
 import { Binding, FrameReader } from './binding.js';
 import { ValoriError, errorFromCode, errorNamed, vfsError } from './errors.js';
-import { Transport, parseServerUrl } from './http.js';
-import { hex } from './convert.js';
+import { CLIENT_CODES, Transport, parseServerUrl } from './http.js';
+import { hex, u64 } from './convert.js';
 
 const BACKOFF_MIN_MS = 100;
 const BACKOFF_MAX_MS = 5000;
@@ -53,7 +53,10 @@ const decoder = new TextDecoder();
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** A transport failure of one connection attempt (kept in lastError, then retried). */
+const CLIENT_NAMES = new Map(Object.entries(CLIENT_CODES).map(([k, v]) => [v, k]));
+
+/** A transport failure of one connection attempt (kept in lastError, then retried): `code` is a
+ * core code number or the client's ECONNECT / EPROTOCOL (http.js). */
 function transportError(code, message, cause) {
   const e = new Error(message, cause ? { cause } : undefined);
   e.vcode = code;
@@ -86,8 +89,8 @@ function followOptions(core, o) {
     bootstrapTimeoutMs: num(o.bootstrapTimeoutMs, 'bootstrapTimeoutMs', DEFAULT_BOOTSTRAP_TIMEOUT_MS, 1),
     ackIntervalMs: num(o.ackIntervalMs, 'ackIntervalMs', DEFAULT_ACK_INTERVAL_MS, 0),
     pollWaitMs: num(o.pollWaitMs, 'pollWaitMs', POLL_WAIT_MS, 0),
-    segmentBytes: o.segmentBytes,
-    snapshotEvery: o.snapshotEvery,
+    segmentBytes: o.segmentBytes === undefined ? undefined : u64(core, o.segmentBytes, 'segmentBytes'),
+    snapshotEvery: o.snapshotEvery === undefined ? undefined : u64(core, o.snapshotEvery, 'snapshotEvery'),
   };
 }
 
@@ -432,15 +435,22 @@ class Replicator {
     this.noteError(e);
   }
 
+  /** The symbolic name of a transport error's code (core, server or client). */
+  codeOf(e) {
+    if (e instanceof ValoriError) return e.code;
+    if (e && typeof e.vcode == 'number') return CLIENT_NAMES.get(e.vcode) || this.core.names.get(e.vcode) || 'EIO';
+    return 'ECONNECT';
+  }
+
   noteError(e) {
-    const code = e instanceof ValoriError ? e.code : (e && typeof e.vcode == 'number' ? (this.core.names.get(e.vcode) || 'EIO') : 'ECONNECT');
-    this.lastError = { code, message: String((e && e.message) || e) };
+    this.lastError = { code: this.codeOf(e), message: String((e && e.message) || e) };
   }
 
   asValoriError(e, ctx) {
     if (e instanceof ValoriError) { e.message = `${ctx}: ${e.message}`; return e; }
-    if (e && typeof e.vcode == 'number') return errorFromCode(this.core, e.vcode, `${ctx}: ${e.message}`, e.cause);
-    return new ValoriError('ECONNECT', 201, `${ctx}: ${e && e.message ? e.message : e}`, { cause: e });
+    const code = this.codeOf(e);
+    if (CLIENT_CODES[code] !== undefined) return new ValoriError(code, CLIENT_CODES[code], `${ctx}: ${e && e.message ? e.message : e}`, { cause: e });
+    return errorFromCode(this.core, e.vcode, `${ctx}: ${e.message}`, e.cause);
   }
 
   /** A poisoned local store (a failed commit): reopened from its files (recovery). */
@@ -480,7 +490,7 @@ class Replicator {
     try {
       res = await this.o.fetch(url, { method: 'GET', headers: this.headers(), signal: ctl.signal, redirect: 'error' });
     } catch (e) {
-      throw transportError(201, `GET ${path}: cannot reach ${this.base} (${(e && e.cause && e.cause.code) || (e && e.message) || e})`, e);
+      throw transportError(CLIENT_CODES.ECONNECT, `GET ${path}: cannot reach ${this.base} (${(e && e.cause && e.cause.code) || (e && e.message) || e})`, e);
     } finally {
       clearTimeout(timer);
     }
@@ -489,7 +499,7 @@ class Replicator {
     let j = null;
     try { j = JSON.parse(decoder.decode(bytes)); } catch { /* not JSON */ }
     const e = j && j.error;
-    if (!e || typeof e.code != 'string') throw transportError(202, `GET ${path}: HTTP ${res.status} without a Valori error body`);
+    if (!e || typeof e.code != 'string') throw transportError(CLIENT_CODES.EPROTOCOL, `GET ${path}: HTTP ${res.status} without a Valori error body`);
     const err = new ValoriError(e.code, await this.t.errnoOf(e.code), `GET ${path}: ${e.message}`);
     err.status = res.status;
     if (typeof e.chain == 'string') err.chain = e.chain;
@@ -528,7 +538,7 @@ class Replicator {
           if (this.halt) throw this.halt;
           if (this.stopping || this.paused) return st.hello;
           if (st.dead) throw transportError(this.C.codes.EIO, `no frame from the leader for ${3 * this.heartbeatMs} ms: reconnecting`);
-          throw transportError(201, `the stream broke: ${(e && e.message) || e}`, e);
+          throw transportError(CLIENT_CODES.ECONNECT, `the stream broke: ${(e && e.message) || e}`, e);
         }
         if (r.done) throw transportError(this.C.codes.EIO, 'the leader ended the stream');
         const frames = this.reader.push(r.value);
@@ -567,7 +577,7 @@ class Replicator {
         try {
           bytes = new Uint8Array(await res.arrayBuffer());
         } catch (e) {
-          throw transportError(201, `the long poll broke: ${(e && e.message) || e}`, e);
+          throw transportError(CLIENT_CODES.ECONNECT, `the long poll broke: ${(e && e.message) || e}`, e);
         }
         const reader = new FrameReader(this.core);
         try {

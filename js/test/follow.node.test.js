@@ -419,9 +419,39 @@ describe('Valori.follow in Node', () => {
     expect(await Valori.heapUsed()).toBe(heap0); // the same state, and nothing left per connection
   });
 
+  it('the leader killed -9 during ingest and restarted on another port: the follower reports the failure and converges', async () => {
+    const leader = await leaderWith();
+    const proxy = await viaProxy(leader);
+    const d = dir('jsf-leaderkill');
+    const f = await follow(proxy.url, { path: d });
+    await caughtUp(leader, f);
+    const busy = workload(leader, C, { seed: 26, rounds: 40, create: false }).catch(() => 'interrupted');
+    await until(() => f.status().height > 40, 'the ingest to stream', 30_000, 5);
+    await stopServer(leader, 'SIGKILL');
+    expect(await busy).toBe('interrupted');
+    await until(() => f.status().lastError && !f.status().connected && f.status(), 'the follower to notice', 15_000);
+    expect(f.status().state).toBe('catching-up');
+    const leader2 = await startLeader({ data: leader.data });
+    procs.push(leader2);
+    proxy.setUpstream(leader2.url);
+    await workload(leader2, C, { seed: 27, rounds: 1, create: false });
+    await caughtUp(leader2, f);
+    expect(f.status()).toMatchObject({ lastError: null, bootstraps: 1 });
+    expect(f.status().reconnects).toBeGreaterThanOrEqual(1);
+    await f.close();
+    sameLog(path.join(leader.data, C), d);
+  });
+
+  it('an unreachable leader: the first bootstrap gives up after bootstrapTimeoutMs with ECONNECT', async () => {
+    const e = await Valori.follow('http://127.0.0.1:1/v1/collections/a', { bootstrapTimeoutMs: 300 }).then(() => null, (x) => x);
+    expect(e && e.code).toBe('ECONNECT');
+    expect(e.message).toMatch(/no bootstrap within 300 ms/);
+  });
+
   it('bad arguments are EINVAL', async () => {
     for (const [url, o] of [['http://127.0.0.1:1', {}], ['ftp://x/v1/collections/a', {}], ['http://127.0.0.1:1/v1/collections/a', { followerId: 'a b' }],
-      ['http://127.0.0.1:1/v1/collections/a', { transport: 'ws' }], ['http://127.0.0.1:1/v1/collections/a', { heartbeatMs: -1 }]]) {
+      ['http://127.0.0.1:1/v1/collections/a', { transport: 'ws' }], ['http://127.0.0.1:1/v1/collections/a', { heartbeatMs: -1 }],
+      ['http://127.0.0.1:1/v1/collections/a', { segmentBytes: 'big' }], ['http://127.0.0.1:1/v1/collections/a', { token: '' }]]) {
       const e = await Valori.follow(url, o).then(() => null, (x) => x);
       expect(e && e.code, `${url} ${JSON.stringify(o)}`).toBe('EINVAL');
     }
