@@ -617,6 +617,7 @@ class Replicator {
         this.connected = true;
         this.lastError = null;
         this.heard(f.leaderHeight);
+        this.scheduleAck(); // the leader learns this follower's height at every connection
       } else if (f.type === F.HEARTBEAT) {
         this.heard(f.leaderHeight);
       } else if (f.type === F.RECORD) {

@@ -442,6 +442,16 @@ describe('Valori.follow in Node', () => {
     sameLog(path.join(leader.data, C), d);
   });
 
+  it('acks its durable height under its followerId: the leader\'s metrics list it', async () => {
+    const leader = await leaderWith();
+    const f = await follow(leader.url, { followerId: 'node-1', ackIntervalMs: 100 });
+    const want = await caughtUp(leader, f);
+    const line = `valori_replication_follower_acked_height{collection="${C}",follower="node-1"} ${want.height}`;
+    await until(async () => (await request(leader, 'GET', '/metrics')).text.includes(line), 'the ack on the leader');
+    const w = await insert(leader, 1);
+    await until(async () => (await request(leader, 'GET', '/metrics')).text.includes(`follower="node-1"} ${w.height}`), 'the next ack');
+  });
+
   it('an unreachable leader: the first bootstrap gives up after bootstrapTimeoutMs with ECONNECT', async () => {
     const e = await Valori.follow('http://127.0.0.1:1/v1/collections/a', { bootstrapTimeoutMs: 300 }).then(() => null, (x) => x);
     expect(e && e.code).toBe('ECONNECT');
