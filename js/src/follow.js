@@ -435,9 +435,19 @@ class Replicator {
     this.noteError(e);
   }
 
+  /** The name of a server code number (GET /v1/constants of the leader), or EIO. */
+  async serverCodeName(n) {
+    try {
+      if (!this.t.serverCodes) this.t.serverCodes = await this.t.loadServerCodes();
+      for (const [k, v] of this.t.serverCodes) if (v === n) return k;
+    } catch { /* not known */ }
+    return 'EIO';
+  }
+
   /** The symbolic name of a transport error's code (core, server or client). */
   codeOf(e) {
     if (e instanceof ValoriError) return e.code;
+    if (e && e.codeName) return e.codeName;
     if (e && typeof e.vcode == 'number') return CLIENT_NAMES.get(e.vcode) || this.core.names.get(e.vcode) || 'EIO';
     return 'ECONNECT';
   }
@@ -449,8 +459,8 @@ class Replicator {
   asValoriError(e, ctx) {
     if (e instanceof ValoriError) { e.message = `${ctx}: ${e.message}`; return e; }
     const code = this.codeOf(e);
-    if (CLIENT_CODES[code] !== undefined) return new ValoriError(code, CLIENT_CODES[code], `${ctx}: ${e && e.message ? e.message : e}`, { cause: e });
-    return errorFromCode(this.core, e.vcode, `${ctx}: ${e.message}`, e.cause);
+    const errno = this.C.codes[code] ?? CLIENT_CODES[code] ?? (e && typeof e.vcode == 'number' ? e.vcode : -1);
+    return new ValoriError(code, errno, `${ctx}: ${e && e.message ? e.message : e}`, { cause: (e && e.cause) || e });
   }
 
   /** A poisoned local store (a failed commit): reopened from its files (recovery). */
@@ -623,7 +633,9 @@ class Replicator {
       } else if (f.type === F.RECORD) {
         recs.push(f.data);
       } else if (f.type === F.ERROR) {
-        throw transportError(f.code, `the leader ended the stream: ${decoder.decode(f.data)}`);
+        const e = transportError(f.code, `the leader ended the stream: ${decoder.decode(f.data)}`);
+        e.codeName = this.core.names.get(f.code) || await this.serverCodeName(f.code); // EUNAVAILABLE...
+        throw e;
       }
     }
     if (recs.length) this.applyQueued(recs);
@@ -651,7 +663,10 @@ class Replicator {
       return applied;
     });
     p.then((applied) => { if (applied) this.updatePosition(true); },
-      (e) => { if (!this.halt) this.halt = this.asValoriError(e, 'commit'); });
+      (e) => {
+        if (!this.halt) this.halt = this.asValoriError(e, 'commit');
+        if (this.ctl) this.ctl.abort(); // the stream notices at once, then the store is reopened
+      });
     return p;
   }
 
