@@ -3,7 +3,8 @@
 // vitest.config.js) with this page's origin as its CORS origin: an idb:// follower of a seeded
 // workload of every event kind reaches the leader's height and root, a second workload streams live,
 // a reopened follower resumes from its own height without a bootstrap, and IndexedDB quota errors
-// (ENOSPC) poison the local copy, which is reopened at its last commit and converges.
+// (ENOSPC) poison the local copy, which is reopened at its last commit and converges; a second
+// follower of the same store gets ELOCKED.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { commands } from 'vitest/browser';
 import { Valori } from '../src/index.js';
@@ -64,5 +65,18 @@ it('IndexedDB quota errors: ENOSPC in lastError, the copy reopened from IndexedD
   want = await commands.valoriState(srv.id, 'quota');
   const s = await reached(f, want);
   expect(s.bootstraps).toBe(1);
+  await f.close();
+});
+
+it('a second follower of the same idb:// store gets ELOCKED (Web Lock)', async () => {
+  await commands.valoriWorkload(srv.id, { collection: 'locks', seed: 56, rounds: 1 });
+  const url = `${srv.url}/v1/collections/locks`;
+  const path = `idb://locks-${Date.now()}`;
+  const f = await Valori.follow(url, { path, heartbeatMs: 200 });
+  const want = await commands.valoriState(srv.id, 'locks');
+  await reached(f, want);
+  const e = await Valori.follow(url, { path }).then(() => null, (x) => x);
+  expect(e && e.code).toBe('ELOCKED');
+  expect(f.status().height).toBe(want.height);
   await f.close();
 });
