@@ -18,7 +18,7 @@
 // Storage: the path rules of Valori.open (':memory:', 'idb://name', a directory). A persistent
 // follower holds the store's writer lock (flock in Node, a Web Lock in a browser) from follow() to
 // close(), across re-bootstraps, so a second follower (or writer) of the same store gets ELOCKED; it
-// may still be opened read-only with Valori.open({path, readOnly: true}). A re-bootstrap of a
+// may still be opened read-only with Valori.open({path, readOnly: true}) (in Node). A re-bootstrap of a
 // persistent store writes BOOTSTRAPPING first and removes it last: a crash in between makes the next
 // follow() bootstrap again (in IndexedDB the whole replacement is one transaction anyway).
 import { Valori, parsePath, wasmOptions, requestPersistence } from './index.js';
