@@ -452,6 +452,22 @@ describe('Valori.follow in Node', () => {
     await until(async () => (await request(leader, 'GET', '/metrics')).text.includes(`follower="node-1"} ${w.height}`), 'the next ack');
   });
 
+  it('a store left with BOOTSTRAPPING (a crash during a re-bootstrap) is bootstrapped again at the next follow()', async () => {
+    const leader = await leaderWith();
+    const d = dir('jsf-marker');
+    const f = await follow(leader.url, { path: d });
+    await caughtUp(leader, f);
+    await f.close();
+    fs.writeFileSync(path.join(d, 'BOOTSTRAPPING'), '');
+    await insert(leader, 2);
+    const f2 = await follow(leader.url, { path: d });
+    expect(f2.status().bootstraps).toBe(1);
+    expect(fs.existsSync(path.join(d, 'BOOTSTRAPPING'))).toBe(false);
+    await caughtUp(leader, f2);
+    await f2.close();
+    sameLog(path.join(leader.data, C), d);
+  });
+
   it('an unreachable leader: the first bootstrap gives up after bootstrapTimeoutMs with ECONNECT', async () => {
     const e = await Valori.follow('http://127.0.0.1:1/v1/collections/a', { bootstrapTimeoutMs: 300 }).then(() => null, (x) => x);
     expect(e && e.code).toBe('ECONNECT');
