@@ -287,7 +287,7 @@ describe('Valori.follow in Node', () => {
   });
 
   it('status reports the lag in events and seconds while records are held back, and none once caught up', async () => {
-    const leader = await leaderWith();
+    const leader = await leaderWith(['--heartbeat-ms', '5000']); // the held stream is not dropped as dead meanwhile
     const d = dir('jsf-lag');
     const f = await follow(leader.url, { path: d });
     await caughtUp(leader, f);
