@@ -16,11 +16,14 @@
 //      follower closed at height 0, then reopened: wasm apply + fsync per group commit);
 //   3. bootstrap time: a new follower of a collection of Fashion-MNIST vectors (60k x 784 with --full,
 //      5k with --quick; Debian's dataset-fashion-mnist), from the process start to the leader's root;
-//      and for the npm package's follower in memory, from Valori.follow() to its resolution;
+//      and for the npm package's follower in memory (Node), and in headless Chromium (memory and
+//      idb://; playwright-core and Debian's Chromium, the page served by the leader), from
+//      Valori.follow() to its resolution;
 //   4. lag under sustained ingest at half the leader's measured single-write rate, with 1 and 3
 //      followers: for each acknowledged write (height h at t0) a read `state?min_height=h` on every
 //      follower returns at t1; t1 - t0 is the lag from the leader's durable ack to the follower's
-//      apply (plus one loopback HTTP round trip); p50 and p99 over the run.
+//      apply (plus one loopback HTTP round trip); p50 and p99 over the run; and for one npm-package
+//      follower in this process (until its waitForHeight resolves).
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -186,7 +189,7 @@ async function bootstrap() {
   console.log('| measure | value | unit | note |\n|---|---|---|---|');
   const d = fmnist(P.boot);
   const data = d || { v: new Float32Array(P.boot * 784).map((_, i) => (i * 7919) % 256), n: P.boot, dim: 784 };
-  const l = await leader();
+  const l = await leader(['--static', ROOT]);
   await ok(request(l, 'POST', '/v1/collections', { body: { name: 'fmnist', dim: data.dim } }), 'create');
   for (let i = 0; i < data.n; i += 1000) {
     const m = Math.min(1000, data.n - i);
@@ -213,15 +216,59 @@ async function bootstrap() {
     if (root !== cp.root) throw new Error('the npm follower\'s bootstrapped root differs from the leader\'s');
     emit({ measure: `bootstrap, npm follower (wasm, Node, memory), ${data.n} x ${data.dim}`, value: jdt.toFixed(2), unit: 's',
       note: 'from Valori.follow() to its resolution at the leader\'s root (download + valori_bootstrap)' });
+    await chromiumBootstrap(l, cp, data);
   }
   await stopServer(l);
 }
 
-async function lag(nfollowers, rate, l, coll) {
+/** The npm package's follower in headless Chromium: bootstrap time in memory and into IndexedDB. */
+async function chromiumBootstrap(l, cp, data) {
+  const exe = process.env.CHROMIUM || '/usr/bin/chromium';
+  let chromium;
+  try { ({ chromium } = await import('playwright-core')); } catch { chromium = null; }
+  if (!chromium || !fs.existsSync(exe)) {
+    console.log('| bootstrap, npm follower in Chromium | skipped | | no playwright-core or no Chromium |');
+    return;
+  }
+  const browser = await chromium.launch({ executablePath: exe, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${l.url}/js/test/fixtures/follow-page.html`);
+    await page.waitForFunction(() => window.ready === true);
+    for (const where of [':memory:', 'idb://bench-bootstrap']) {
+      const r = await page.evaluate(async ([u, p]) => {
+        const t0 = performance.now();
+        const s = await window.startFollower(u, p);
+        const dt = (performance.now() - t0) / 1000;
+        await window.f.close();
+        return { dt, root: s.root };
+      }, [`${l.url}/v1/collections/fmnist`, where]);
+      if (r.root !== cp.root) throw new Error(`the Chromium follower's root (${where}) differs from the leader's`);
+      emit({ measure: `bootstrap, npm follower (wasm, Chromium, ${where === ':memory:' ? 'memory' : 'idb://'}), ${data.n} x ${data.dim}`,
+        value: r.dt.toFixed(2), unit: 's', note: 'from Valori.follow() to its resolution at the leader\'s root, in the page' });
+    }
+  } finally {
+    await browser.close();
+  }
+}
+
+/**
+ * Lag with `nfollowers` native followers, or (V given) one npm-package follower in this process
+ * (a directory store; the lag is until its 'height' event, no HTTP round trip).
+ */
+async function lag(nfollowers, rate, l, coll, V = null) {
   const fs2 = [];
   for (let i = 0; i < nfollowers; i++) fs2.push(await follower(`${l.url}/v1/collections/${coll}`));
   const h = (await ok(request(l, 'GET', `/v1/collections/${coll}/state`), 'state')).height;
   for (const f of fs2) await waitHeight(f, coll, h);
+  let js = null;
+  if (V) {
+    const d = tmpDir('bench-jslag');
+    dirs.push(d);
+    js = await V.follow(`${l.url}/v1/collections/${coll}`, { path: path.join(d, 'store') });
+    await js.waitForHeight(h, { waitMs: 30000 });
+    fs2.push({ js });
+  }
   const lags = [];
   const interval = 1 / rate;
   const t0 = now();
@@ -238,14 +285,16 @@ async function lag(nfollowers, rate, l, coll) {
       const w = await ok(request(l, 'POST', `/v1/collections/${coll}/records`, { body: { vector: randVec(P.dim, 1e6 + k) } }), 'insert');
       const ta = now();
       await Promise.all(fs2.map(async (f) => {
-        await waitHeight(f, coll, w.height, 60);
+        if (f.js) await f.js.waitForHeight(w.height, { waitMs: 30000 });
+        else await waitHeight(f, coll, w.height, 60);
         lags.push(now() - ta);
       }));
       active--;
     })());
   }
   await Promise.all(inflight);
-  for (const f of fs2) await stopServer(f);
+  for (const f of fs2) if (!f.js) await stopServer(f);
+  if (js) await js.close();
   return { p50: pct(lags, 0.5), p99: pct(lags, 0.99), n: lags.length, writes: k };
 }
 
@@ -260,6 +309,12 @@ async function lagRuns() {
     const r = await lag(n, rate, l, 'lag');
     emit({ measure: `lag p50, ${n} follower${n > 1 ? 's' : ''}`, value: (r.p50 * 1000).toFixed(2), unit: 'ms', note: `${r.writes} writes at ${rate.toFixed(0)}/s (half of ${max.toFixed(0)}/s)` });
     emit({ measure: `lag p99, ${n} follower${n > 1 ? 's' : ''}`, value: (r.p99 * 1000).toFixed(2), unit: 'ms', note: `${r.n} samples; goal < 100 ms` });
+  }
+  const V = await npmValori();
+  if (V) {
+    const r = await lag(0, rate, l, 'lag', V);
+    emit({ measure: 'lag p50, 1 npm follower (wasm, Node, directory)', value: (r.p50 * 1000).toFixed(2), unit: 'ms', note: `${r.writes} writes at ${rate.toFixed(0)}/s; until its waitForHeight (no HTTP round trip: often it had the record before the ack reached the client)` });
+    emit({ measure: 'lag p99, 1 npm follower (wasm, Node, directory)', value: (r.p99 * 1000).toFixed(2), unit: 'ms', note: `${r.n} samples; goal < 100 ms` });
   }
   await stopServer(l);
 }

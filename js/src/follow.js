@@ -18,15 +18,15 @@
 // Storage: the path rules of Valori.open (':memory:', 'idb://name', a directory). A persistent
 // follower holds the store's writer lock (flock in Node, a Web Lock in a browser) from follow() to
 // close(), across re-bootstraps, so a second follower (or writer) of the same store gets ELOCKED; it
-// may still be opened read-only with Valori.open({path, readOnly: true}). A re-bootstrap of a
+// may still be opened read-only with Valori.open({path, readOnly: true}) (in Node). A re-bootstrap of a
 // persistent store writes BOOTSTRAPPING first and removes it last: a crash in between makes the next
 // follow() bootstrap again (in IndexedDB the whole replacement is one transaction anyway).
 import { Valori, parsePath, wasmOptions, requestPersistence } from './index.js';
 import { loadCore } from './module.js';
 import { Binding, FrameReader } from './binding.js';
 import { ValoriError, errorFromCode, errorNamed, vfsError } from './errors.js';
-import { Transport, parseServerUrl } from './http.js';
-import { hex } from './convert.js';
+import { CLIENT_CODES, Transport, parseServerUrl } from './http.js';
+import { hex, u64 } from './convert.js';
 
 const BACKOFF_MIN_MS = 100;
 const BACKOFF_MAX_MS = 5000;
@@ -53,7 +53,10 @@ const decoder = new TextDecoder();
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** A transport failure of one connection attempt (kept in lastError, then retried). */
+const CLIENT_NAMES = new Map(Object.entries(CLIENT_CODES).map(([k, v]) => [v, k]));
+
+/** A transport failure of one connection attempt (kept in lastError, then retried): `code` is a
+ * core code number or the client's ECONNECT / EPROTOCOL (http.js). */
 function transportError(code, message, cause) {
   const e = new Error(message, cause ? { cause } : undefined);
   e.vcode = code;
@@ -88,8 +91,8 @@ function followOptions(core, o) {
     bootstrapTimeoutMs: num(o.bootstrapTimeoutMs, 'bootstrapTimeoutMs', DEFAULT_BOOTSTRAP_TIMEOUT_MS, 1),
     ackIntervalMs: num(o.ackIntervalMs, 'ackIntervalMs', DEFAULT_ACK_INTERVAL_MS, 0),
     pollWaitMs: num(o.pollWaitMs, 'pollWaitMs', POLL_WAIT_MS, 0),
-    segmentBytes: o.segmentBytes,
-    snapshotEvery: o.snapshotEvery,
+    segmentBytes: o.segmentBytes === undefined ? undefined : u64(core, o.segmentBytes, 'segmentBytes'),
+    snapshotEvery: o.snapshotEvery === undefined ? undefined : u64(core, o.snapshotEvery, 'snapshotEvery'),
   };
 }
 
@@ -446,15 +449,32 @@ class Replicator {
     this.noteError(e);
   }
 
+  /** The name of a server code number (GET /v1/constants of the leader), or EIO. */
+  async serverCodeName(n) {
+    try {
+      if (!this.t.serverCodes) this.t.serverCodes = await this.t.loadServerCodes();
+      for (const [k, v] of this.t.serverCodes) if (v === n) return k;
+    } catch { /* not known */ }
+    return 'EIO';
+  }
+
+  /** The symbolic name of a transport error's code (core, server or client). */
+  codeOf(e) {
+    if (e instanceof ValoriError) return e.code;
+    if (e && e.codeName) return e.codeName;
+    if (e && typeof e.vcode == 'number') return CLIENT_NAMES.get(e.vcode) || this.core.names.get(e.vcode) || 'EIO';
+    return 'ECONNECT';
+  }
+
   noteError(e) {
-    const code = e instanceof ValoriError ? e.code : (e && typeof e.vcode == 'number' ? (this.core.names.get(e.vcode) || 'EIO') : 'ECONNECT');
-    this.lastError = { code, message: String((e && e.message) || e) };
+    this.lastError = { code: this.codeOf(e), message: String((e && e.message) || e) };
   }
 
   asValoriError(e, ctx) {
     if (e instanceof ValoriError) { e.message = `${ctx}: ${e.message}`; return e; }
-    if (e && typeof e.vcode == 'number') return errorFromCode(this.core, e.vcode, `${ctx}: ${e.message}`, e.cause);
-    return new ValoriError('ECONNECT', 201, `${ctx}: ${e && e.message ? e.message : e}`, { cause: e });
+    const code = this.codeOf(e);
+    const errno = this.C.codes[code] ?? CLIENT_CODES[code] ?? (e && typeof e.vcode == 'number' ? e.vcode : -1);
+    return new ValoriError(code, errno, `${ctx}: ${e && e.message ? e.message : e}`, { cause: (e && e.cause) || e });
   }
 
   /** A poisoned local store (a failed commit): reopened from its files (recovery). */
@@ -494,7 +514,7 @@ class Replicator {
     try {
       res = await this.o.fetch(url, { method: 'GET', headers: this.headers(), signal: ctl.signal, redirect: 'error' });
     } catch (e) {
-      throw transportError(201, `GET ${path}: cannot reach ${this.base} (${(e && e.cause && e.cause.code) || (e && e.message) || e})`, e);
+      throw transportError(CLIENT_CODES.ECONNECT, `GET ${path}: cannot reach ${this.base} (${(e && e.cause && e.cause.code) || (e && e.message) || e})`, e);
     } finally {
       clearTimeout(timer);
     }
@@ -503,7 +523,7 @@ class Replicator {
     let j = null;
     try { j = JSON.parse(decoder.decode(bytes)); } catch { /* not JSON */ }
     const e = j && j.error;
-    if (!e || typeof e.code != 'string') throw transportError(202, `GET ${path}: HTTP ${res.status} without a Valori error body`);
+    if (!e || typeof e.code != 'string') throw transportError(CLIENT_CODES.EPROTOCOL, `GET ${path}: HTTP ${res.status} without a Valori error body`);
     const err = new ValoriError(e.code, await this.t.errnoOf(e.code), `GET ${path}: ${e.message}`);
     err.status = res.status;
     if (typeof e.chain == 'string') err.chain = e.chain;
@@ -542,7 +562,7 @@ class Replicator {
           if (this.halt) throw this.halt;
           if (this.stopping || this.paused) return st.hello;
           if (st.dead) throw transportError(this.C.codes.EIO, `no frame from the leader for ${3 * this.heartbeatMs} ms: reconnecting`);
-          throw transportError(201, `the stream broke: ${(e && e.message) || e}`, e);
+          throw transportError(CLIENT_CODES.ECONNECT, `the stream broke: ${(e && e.message) || e}`, e);
         }
         if (r.done) throw transportError(this.C.codes.EIO, 'the leader ended the stream');
         const frames = this.reader.push(r.value);
@@ -581,7 +601,7 @@ class Replicator {
         try {
           bytes = new Uint8Array(await res.arrayBuffer());
         } catch (e) {
-          throw transportError(201, `the long poll broke: ${(e && e.message) || e}`, e);
+          throw transportError(CLIENT_CODES.ECONNECT, `the long poll broke: ${(e && e.message) || e}`, e);
         }
         const reader = new FrameReader(this.core);
         try {
@@ -621,12 +641,15 @@ class Replicator {
         this.connected = true;
         this.lastError = null;
         this.heard(f.leaderHeight);
+        this.scheduleAck(); // the leader learns this follower's height at every connection
       } else if (f.type === F.HEARTBEAT) {
         this.heard(f.leaderHeight);
       } else if (f.type === F.RECORD) {
         recs.push(f.data);
       } else if (f.type === F.ERROR) {
-        throw transportError(f.code, `the leader ended the stream: ${decoder.decode(f.data)}`);
+        const e = transportError(f.code, `the leader ended the stream: ${decoder.decode(f.data)}`);
+        e.codeName = this.core.names.get(f.code) || await this.serverCodeName(f.code); // EUNAVAILABLE...
+        throw e;
       }
     }
     if (recs.length) this.applyQueued(recs);
@@ -654,7 +677,10 @@ class Replicator {
       return applied;
     });
     p.then((applied) => { if (applied) this.updatePosition(true); },
-      (e) => { if (!this.halt) this.halt = this.asValoriError(e, 'commit'); });
+      (e) => {
+        if (!this.halt) this.halt = this.asValoriError(e, 'commit');
+        if (this.ctl) this.ctl.abort(); // the stream notices at once, then the store is reopened
+      });
     return p;
   }
 

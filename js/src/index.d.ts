@@ -507,11 +507,12 @@ export interface FollowerEvents {
 }
 
 /**
- * A read-only database replicating a leader's collection (Valori.follow). Every read takes
+ * A read-only database replicating a leader's collection (Valori.follow; a type only: the class
+ * lives in src/follow.js, loaded on the first Valori.follow). Every read takes
  * FollowerReadOptions as well; a diverged follower's reads reject with EDIVERGED; every write
  * rejects with EREADONLY, whose `leader` names the leader's URL.
  */
-export class ValoriFollower extends Valori {
+export interface ValoriFollower extends Valori {
   /** The leader's collection URL. */
   readonly leader: string;
   status(): FollowerStatus;

@@ -2,7 +2,9 @@
 // against a real `valori serve` that the Vitest process starts for this page (browser commands,
 // vitest.config.js) with this page's origin as its CORS origin: an idb:// follower of a seeded
 // workload of every event kind reaches the leader's height and root, a second workload streams live,
-// and a reopened follower resumes from its own height without a bootstrap.
+// a reopened follower resumes from its own height without a bootstrap, and IndexedDB quota errors
+// (ENOSPC) poison the local copy, which is reopened at its last commit and converges; a second
+// follower of the same store gets ELOCKED.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { commands } from 'vitest/browser';
 import { Valori } from '../src/index.js';
@@ -41,4 +43,40 @@ it('an idb:// follower reaches the leader\'s root, streams live and resumes from
   want = await commands.valoriWorkload(srv.id, { collection: C, seed: 53, rounds: 1, create: false });
   expect((await reached(again, want)).bootstraps).toBe(0);
   await again.close();
+});
+
+it('IndexedDB quota errors: ENOSPC in lastError, the copy reopened from IndexedDB at its last commit, convergence once there is room', async () => {
+  await commands.valoriWorkload(srv.id, { collection: 'quota', seed: 54, rounds: 1 });
+  const url = `${srv.url}/v1/collections/quota`;
+  const f = await Valori.follow(url, { path: `idb://quota-${Date.now()}`, heartbeatMs: 200 });
+  let want = await commands.valoriState(srv.id, 'quota');
+  await reached(f, want);
+  const put = IDBObjectStore.prototype.put;
+  IDBObjectStore.prototype.put = function () { throw new DOMException('The quota has been exceeded.', 'QuotaExceededError'); };
+  try {
+    await commands.valoriWorkload(srv.id, { collection: 'quota', seed: 55, rounds: 1, create: false });
+    const t0 = Date.now();
+    while (!(f.status().lastError && f.status().lastError.code === 'ENOSPC') && Date.now() - t0 < 15_000) await new Promise((r) => setTimeout(r, 20));
+    expect(f.status().lastError.code).toBe('ENOSPC');
+    expect(f.status().height).toBe(want.height); // nothing reported that was not committed
+  } finally {
+    IDBObjectStore.prototype.put = put;
+  }
+  want = await commands.valoriState(srv.id, 'quota');
+  const s = await reached(f, want);
+  expect(s.bootstraps).toBe(1);
+  await f.close();
+});
+
+it('a second follower of the same idb:// store gets ELOCKED (Web Lock)', async () => {
+  await commands.valoriWorkload(srv.id, { collection: 'locks', seed: 56, rounds: 1 });
+  const url = `${srv.url}/v1/collections/locks`;
+  const path = `idb://locks-${Date.now()}`;
+  const f = await Valori.follow(url, { path, heartbeatMs: 200 });
+  const want = await commands.valoriState(srv.id, 'locks');
+  await reached(f, want);
+  const e = await Valori.follow(url, { path }).then(() => null, (x) => x);
+  expect(e && e.code).toBe('ELOCKED');
+  expect(f.status().height).toBe(want.height);
+  await f.close();
 });

@@ -287,7 +287,7 @@ describe('Valori.follow in Node', () => {
   });
 
   it('status reports the lag in events and seconds while records are held back, and none once caught up', async () => {
-    const leader = await leaderWith();
+    const leader = await leaderWith(['--heartbeat-ms', '5000']); // the held stream is not dropped as dead meanwhile
     const d = dir('jsf-lag');
     const f = await follow(leader.url, { path: d });
     await caughtUp(leader, f);
@@ -419,9 +419,65 @@ describe('Valori.follow in Node', () => {
     expect(await Valori.heapUsed()).toBe(heap0); // the same state, and nothing left per connection
   });
 
+  it('the leader killed -9 during ingest and restarted on another port: the follower reports the failure and converges', async () => {
+    const leader = await leaderWith();
+    const proxy = await viaProxy(leader);
+    const d = dir('jsf-leaderkill');
+    const f = await follow(proxy.url, { path: d });
+    await caughtUp(leader, f);
+    const busy = workload(leader, C, { seed: 26, rounds: 40, create: false }).catch(() => 'interrupted');
+    await until(() => f.status().height > 40, 'the ingest to stream', 30_000, 5);
+    await stopServer(leader, 'SIGKILL');
+    expect(await busy).toBe('interrupted');
+    await until(() => f.status().lastError && !f.status().connected && f.status(), 'the follower to notice', 15_000);
+    expect(f.status().state).toBe('catching-up');
+    const leader2 = await startLeader({ data: leader.data });
+    procs.push(leader2);
+    proxy.setUpstream(leader2.url);
+    await workload(leader2, C, { seed: 27, rounds: 1, create: false });
+    await caughtUp(leader2, f);
+    expect(f.status()).toMatchObject({ lastError: null, bootstraps: 1 });
+    expect(f.status().reconnects).toBeGreaterThanOrEqual(1);
+    await f.close();
+    sameLog(path.join(leader.data, C), d);
+  });
+
+  it('acks its durable height under its followerId: the leader\'s metrics list it', async () => {
+    const leader = await leaderWith();
+    const f = await follow(leader.url, { followerId: 'node-1', ackIntervalMs: 100 });
+    const want = await caughtUp(leader, f);
+    const line = `valori_replication_follower_acked_height{collection="${C}",follower="node-1"} ${want.height}`;
+    await until(async () => (await request(leader, 'GET', '/metrics')).text.includes(line), 'the ack on the leader');
+    const w = await insert(leader, 1);
+    await until(async () => (await request(leader, 'GET', '/metrics')).text.includes(`follower="node-1"} ${w.height}`), 'the next ack');
+  });
+
+  it('a store left with BOOTSTRAPPING (a crash during a re-bootstrap) is bootstrapped again at the next follow()', async () => {
+    const leader = await leaderWith();
+    const d = dir('jsf-marker');
+    const f = await follow(leader.url, { path: d });
+    await caughtUp(leader, f);
+    await f.close();
+    fs.writeFileSync(path.join(d, 'BOOTSTRAPPING'), '');
+    await insert(leader, 2);
+    const f2 = await follow(leader.url, { path: d });
+    expect(f2.status().bootstraps).toBe(1);
+    expect(fs.existsSync(path.join(d, 'BOOTSTRAPPING'))).toBe(false);
+    await caughtUp(leader, f2);
+    await f2.close();
+    sameLog(path.join(leader.data, C), d);
+  });
+
+  it('an unreachable leader: the first bootstrap gives up after bootstrapTimeoutMs with ECONNECT', async () => {
+    const e = await Valori.follow('http://127.0.0.1:1/v1/collections/a', { bootstrapTimeoutMs: 300 }).then(() => null, (x) => x);
+    expect(e && e.code).toBe('ECONNECT');
+    expect(e.message).toMatch(/no bootstrap within 300 ms/);
+  });
+
   it('bad arguments are EINVAL', async () => {
     for (const [url, o] of [['http://127.0.0.1:1', {}], ['ftp://x/v1/collections/a', {}], ['http://127.0.0.1:1/v1/collections/a', { followerId: 'a b' }],
-      ['http://127.0.0.1:1/v1/collections/a', { transport: 'ws' }], ['http://127.0.0.1:1/v1/collections/a', { heartbeatMs: -1 }]]) {
+      ['http://127.0.0.1:1/v1/collections/a', { transport: 'ws' }], ['http://127.0.0.1:1/v1/collections/a', { heartbeatMs: -1 }],
+      ['http://127.0.0.1:1/v1/collections/a', { segmentBytes: 'big' }], ['http://127.0.0.1:1/v1/collections/a', { token: '' }]]) {
       const e = await Valori.follow(url, o).then(() => null, (x) => x);
       expect(e && e.code, `${url} ${JSON.stringify(o)}`).toBe('EINVAL');
     }

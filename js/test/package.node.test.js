@@ -126,7 +126,7 @@ await db.close();
   it('declares in index.d.ts exactly the methods ValoriFollower adds or overrides', async () => {
     const { ValoriFollower } = await import('../src/follow.js');
     const dts = fs.readFileSync(path.join(PKG, 'src', 'index.d.ts'), 'utf8');
-    const start = dts.indexOf('export class ValoriFollower extends Valori {');
+    const start = dts.indexOf('export interface ValoriFollower extends Valori {');
     const body = dts.slice(start, dts.indexOf('\n}\n', start));
     const declared = new Set([...body.matchAll(/^ {2}([a-zA-Z]+)(<[^>]*>)?\(/gm)].map((m) => m[1]));
     const writes = ['insert', 'insertBatch', 'delete', 'update', 'setMeta', 'createNode', 'deleteNode', 'createEdge', 'deleteEdge', 'apply'];
