@@ -638,8 +638,41 @@ def case_usage() -> None:
     print("  usage errors ok")
 
 
+def case_corpus() -> None:
+    """Not a test: writes the fuzz corpus tests/fuzz/corpus/dataset (fuzz_dataset.c: a selector byte,
+    then a file) from small valid files of every format and the hostile files above (up to 8 KiB)."""
+    sel = {"fvecs": 0, "bvecs": 1, "ivecs": 2, "npy": 3, "idx": 4, "jsonl": 5, "labels": 6}
+    a = sample(5, 3, 61)
+    files: List[Tuple[str, str, bytes]] = []
+    for ext, elem in (("fvecs", "<f4"), ("bvecs", "u1"), ("ivecs", "<i4")):
+        write_vecs(WORK / "t", np.abs(np.floor(a)) if ext != "fvecs" else a, elem)
+        files.append((f"ok-{ext}", ext, (WORK / "t").read_bytes()))
+    for name, arr, ver in (("f4", a.astype("<f4"), (1, 0)), ("f8be", a.astype(">f8"), (2, 0)), ("i2", np.floor(a).astype("<i2"), (3, 0)),
+                           ("u8", np.abs(np.floor(a)).astype("<u8"), (1, 0))):
+        write_npy(WORK / "t", arr, ver)
+        files.append((f"ok-npy-{name}", "npy", (WORK / "t").read_bytes()))
+    write_idx(WORK / "t", np.abs(np.floor(a)).reshape(5, 3, 1), 0x08, "u1")
+    files.append(("ok-idx-u8", "idx", (WORK / "t").read_bytes()))
+    write_idx(WORK / "t", a.reshape(5, 1, 3), 0x0E, ">f8")
+    files.append(("ok-idx-f64", "idx", (WORK / "t").read_bytes()))
+    lines = [json.dumps({"vector": [float(x) for x in r], "tag": i, "meta": {"i": i} if i % 2 else f"m{i}"}) for i, r in enumerate(a)]
+    files.append(("ok-jsonl", "jsonl", ("\n".join(lines) + "\n\n").encode()))
+    files.append(("ok-labels-idx1", "labels", bytes([0, 0, 8, 1, 0, 0, 0, 4, 1, 9, 0, 3])))
+    write_npy(WORK / "t", np.array([3, 1, 4], dtype="<i4"), (1, 0))
+    files.append(("ok-labels-npy", "labels", (WORK / "t").read_bytes()))
+    for name, content, _, _ in bad_files():
+        kind = "labels" if name.startswith("labels-") else next((k for k in sel if k in name), "idx" if "idx" in name else None)
+        if kind and len(content) <= 8192 and not name.endswith(".gz"):
+            files.append(("bad-" + name.replace(".", "-"), kind, content))
+    (WORK / "t").unlink()
+    for name, kind, content in files:
+        (WORK / name).write_bytes(bytes([sel[kind]]) + content)
+    print(f"  {len(files)} corpus files in {WORK}")
+
+
 CASES = {"formats": case_formats, "fashion": case_fashion, "resume": case_resume, "search": case_search,
-         "server": case_server, "bad_files": case_bad_files, "usage": case_usage}
+         "server": case_server, "bad_files": case_bad_files, "usage": case_usage,
+         "corpus": case_corpus}
 
 
 def main() -> int:
