@@ -70,7 +70,7 @@ int vcli_import(int argc, char **argv) {
   vds_labels *lab = NULL;
   vds_err e;
   char **names = NULL;
-  uint64_t v, dim_opt = 0;
+  uint64_t v, dim_opt = 0, rows;
   int i, rc, code = VCLI_FAILED, target_open = 0;
   memset(&cr, 0, sizeof cr);
   memset(&j, 0, sizeof j);
@@ -158,9 +158,19 @@ int vcli_import(int argc, char **argv) {
       fprintf(stderr, "error: %s (%s)\n", e.msg, vs_code_name(rc));
       goto out;
     }
-    if (vds_rows(r) != UINT64_MAX && vds_labels_count(lab) != vds_rows(r)) {
+    rows = vds_rows(r);
+    if (rows == UINT64_MAX) { /* JSON lines, gzip'd vecs: count the rows first (one pass, no parsing) */
+      vds_reader *counter = NULL;
+      if ((rc = vds_open_file(file, fmt, &counter, &e)) == VALORI_OK) rc = vds_skip(counter, UINT64_MAX, &rows, &e);
+      vds_close(counter);
+      if (rc) {
+        fprintf(stderr, "error: %s (%s)\n", e.msg, vs_code_name(rc));
+        goto out;
+      }
+    }
+    if (vds_labels_count(lab) != rows) {
       fprintf(stderr, "error: %s holds %llu labels for the %llu rows of %s (EINVAL)\n", labels,
-              (unsigned long long)vds_labels_count(lab), (unsigned long long)vds_rows(r), file);
+              (unsigned long long)vds_labels_count(lab), (unsigned long long)rows, file);
       goto out;
     }
     if ((code = parse_classes(classes ? classes : "fashion-mnist", &names, &j.nclasses)) != VCLI_OK) goto out;

@@ -212,6 +212,31 @@ def case_formats() -> None:
         check(tags == want_tags, f"{name}: tags {tags[:6]}..., expected {want_tags[:6]}...")
         check(metas == want_meta, f"{name}: metadata {metas[:4]}, expected {want_meta[:4]}")
         print(f"  {name}: {len(j)} rows with tags and metadata ok")
+    # the other idx element types, and labels from a 1-D .npy onto .npy vectors
+    for tb, dt, lo, hi in ((0x09, ">i1", -128, 127), (0x0B, ">i2", -256, 256), (0x0C, ">i4", -256, 256), (0x0E, ">f8", -200, 200)):
+        arr = sample(12, 6, 9 + tb, lo, hi)
+        if dt[1] == "i":
+            arr = np.floor(arr)
+        write_idx(WORK / f"t{tb}-idx2", arr, tb, dt)
+        imp(str(WORK / f"t{tb}-idx2"), "--data", str(data), "--collection", f"idx{tb}", "-q")
+        vecs, _, _, _ = records(data / f"idx{tb}")
+        check(np.array_equal(vecs, arr), f"idx type {tb:#x}: vectors differ")
+    labels = np.array([i % 4 for i in range(120)], dtype="<i8")
+    write_npy(WORK / "labels.npy", labels)
+    imp(str(WORK / "f4.npy"), "--labels", str(WORK / "labels.npy"), "--classes", "zero,one,two", "--data", str(data),
+        "--collection", "npylab", "-q")
+    _, tags, metas, _ = records(data / "npylab")
+    check(tags == list(labels), "tags from the .npy labels")
+    check(metas[1] == b'{"class":"one","index":1}' and metas[3] == b'{"class":"3","index":3}', f"class metadata {metas[:4]}")
+    # a JSON lines file with --labels: the label replaces the line's tag, the line's meta stays
+    p = imp(str(WORK / "r.jsonl"), "--labels", str(WORK / "labels.npy"), "--data", str(data), "--collection", "jlab", want=3)
+    check("holds 120 labels for the 45 rows" in p.stderr and not (data / "jlab").exists(), p.stderr)
+    lab45 = np.array([7] * 45, dtype="<u2")
+    write_npy(WORK / "lab45.npy", lab45)
+    imp(str(WORK / "r.jsonl"), "--labels", str(WORK / "lab45.npy"), "--data", str(data), "--collection", "jlab", "-q")
+    _, tags, metas, _ = records(data / "jlab")
+    check(tags == [7] * 45 and metas[0] == want_meta[0] and metas[2] == b'{"class":"Sneaker","index":2}', f"{tags[:3]} {metas[:3]}")
+    print("  idx i8/i16/i32/f64, .npy labels with --classes, JSON lines with --labels ok")
     # --format for a file whose name says nothing; --store for a plain store path; --offset/--limit
     shutil.copy(WORK / "a.fvecs", WORK / "vectors.bin")
     imp(str(WORK / "vectors.bin"), "--format", "fvecs", "--store", str(WORK / "plain-store"), "--offset", "10", "--limit", "25", "-q")
@@ -568,6 +593,8 @@ def bad_files() -> List[Tuple[str, bytes, str, str]]:
         ("notgz.npy.gz", b"\x1f\x8b\x08\x00garbage-garbage", "ECORRUPT", ""),
         ("empty.jsonl", b"\n\n", "EEMPTY", "holds no rows"),
         ("unknown.xyz", b"abc", "EINVAL", "cannot tell the format"),
+        ("dir.fvecs", b"", "EINVAL", "is a directory"),
+        ("missing.fvecs", b"", "EIO", "cannot open: No such file or directory"),
     ]
 
 
@@ -578,7 +605,10 @@ def case_bad_files() -> None:
     bad.mkdir()
     for name, content, code, words in bad_files():
         p = bad / name
-        p.write_bytes(content)
+        if name == "dir.fvecs":
+            p.mkdir()
+        elif name != "missing.fvecs":
+            p.write_bytes(content)
         want = 2 if name == "unknown.xyz" else 3
         r = imp(str(p), "--data", str(data), "--collection", "c", "-q", want=want)
         check(f"({code})" in r.stderr and words in r.stderr, f"{name}: expected {code} and '{words}', got: {r.stderr.strip()}")
@@ -638,8 +668,41 @@ def case_usage() -> None:
     print("  usage errors ok")
 
 
+def case_corpus() -> None:
+    """Not a test: writes the fuzz corpus tests/fuzz/corpus/dataset (fuzz_dataset.c: a selector byte,
+    then a file) from small valid files of every format and the hostile files above (up to 8 KiB)."""
+    sel = {"fvecs": 0, "bvecs": 1, "ivecs": 2, "npy": 3, "idx": 4, "jsonl": 5, "labels": 6}
+    a = sample(5, 3, 61)
+    files: List[Tuple[str, str, bytes]] = []
+    for ext, elem in (("fvecs", "<f4"), ("bvecs", "u1"), ("ivecs", "<i4")):
+        write_vecs(WORK / "t", np.abs(np.floor(a)) if ext != "fvecs" else a, elem)
+        files.append((f"ok-{ext}", ext, (WORK / "t").read_bytes()))
+    for name, arr, ver in (("f4", a.astype("<f4"), (1, 0)), ("f8be", a.astype(">f8"), (2, 0)), ("i2", np.floor(a).astype("<i2"), (3, 0)),
+                           ("u8", np.abs(np.floor(a)).astype("<u8"), (1, 0))):
+        write_npy(WORK / "t", arr, ver)
+        files.append((f"ok-npy-{name}", "npy", (WORK / "t").read_bytes()))
+    write_idx(WORK / "t", np.abs(np.floor(a)).reshape(5, 3, 1), 0x08, "u1")
+    files.append(("ok-idx-u8", "idx", (WORK / "t").read_bytes()))
+    write_idx(WORK / "t", a.reshape(5, 1, 3), 0x0E, ">f8")
+    files.append(("ok-idx-f64", "idx", (WORK / "t").read_bytes()))
+    lines = [json.dumps({"vector": [float(x) for x in r], "tag": i, "meta": {"i": i} if i % 2 else f"m{i}"}) for i, r in enumerate(a)]
+    files.append(("ok-jsonl", "jsonl", ("\n".join(lines) + "\n\n").encode()))
+    files.append(("ok-labels-idx1", "labels", bytes([0, 0, 8, 1, 0, 0, 0, 4, 1, 9, 0, 3])))
+    write_npy(WORK / "t", np.array([3, 1, 4], dtype="<i4"), (1, 0))
+    files.append(("ok-labels-npy", "labels", (WORK / "t").read_bytes()))
+    for name, content, _, _ in bad_files():
+        kind = "labels" if name.startswith("labels-") else next((k for k in sel if k in name), "idx" if "idx" in name else None)
+        if kind and content and len(content) <= 8192 and not name.endswith(".gz"):
+            files.append(("bad-" + name.replace(".", "-"), kind, content))
+    (WORK / "t").unlink()
+    for name, kind, content in files:
+        (WORK / name).write_bytes(bytes([sel[kind]]) + content)
+    print(f"  {len(files)} corpus files in {WORK}")
+
+
 CASES = {"formats": case_formats, "fashion": case_fashion, "resume": case_resume, "search": case_search,
-         "server": case_server, "bad_files": case_bad_files, "usage": case_usage}
+         "server": case_server, "bad_files": case_bad_files, "usage": case_usage,
+         "corpus": case_corpus}
 
 
 def main() -> int:
