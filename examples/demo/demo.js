@@ -11,7 +11,7 @@ import { crc32c, unhex, setMetaEvent, buildRecord } from './record.js';
 
 const params = new URLSearchParams(location.search);
 const COLL = params.get('collection') || 'fashion';
-const LEADER = `${location.origin}/v1/collections/${COLL}`;
+const LEADER = `${location.origin}/v1/collections/${encodeURIComponent(COLL)}`;
 const IDB = `idb://valori-demo-${COLL}`;
 // A server started with --token-file: open the page as /#token=TOKEN (a write token lets the page
 // write; a read token is enough to follow and search). The fragment never leaves the browser.
@@ -194,8 +194,18 @@ function attachFollower(f) {
   onStatus();
 }
 
+// The name the leader's metrics list this browser under (X-Valori-Follower), kept per origin.
+function followerId() {
+  let id = null;
+  try { id = localStorage.getItem('valori-demo-follower'); } catch { /* storage blocked */ }
+  if (!id || !/^[A-Za-z0-9._:-]{1,64}$/.test(id)) {
+    id = `demo-page-${Math.random().toString(36).slice(2, 10)}`;
+    try { localStorage.setItem('valori-demo-follower', id); } catch { /* storage blocked */ }
+  }
+  return id;
+}
 // onProgress: where a bootstrap is (the snapshot's download, its check by the core, its store)
-const follow = () => Valori.follow(LEADER, { path: IDB, token: TOKEN, followerId: 'demo-page', onProgress: (p) => {
+const follow = () => Valori.follow(LEADER, { path: IDB, token: TOKEN, followerId: followerId(), onProgress: (p) => {
   demo.bootProgress = p;
   if (!demo.bootPhases.includes(p.phase)) demo.bootPhases.push(p.phase);
   if (p.phase === 'download') demo.download = p;
