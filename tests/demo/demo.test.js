@@ -27,7 +27,7 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
 let dir, site, srv, browser, context, page, port, proxy, serveArgs;
 const collUrl = () => `${srv.url}/v1/collections/fashion`;
 const demo = (p, expr) => p.evaluate(expr);
-const waitDemo = (p, fn, arg, timeout = 20_000) => p.waitForFunction(`window.valoriDemo && (${fn})(${JSON.stringify(arg)})`, undefined, { timeout, polling: 50 });
+const waitDemo = (p, fn, arg, timeout = 30_000) => p.waitForFunction(`window.valoriDemo && (${fn})(${JSON.stringify(arg)})`, undefined, { timeout, polling: 50 });
 
 async function leaderPos(url = srv.url) {
   const r = await fetch(`${url}/v1/collections/fashion/replication`);
