@@ -4,7 +4,8 @@
 // imported as scripts/serve.sh does (valori import --labels --graph). Checks: the follower reaches live with the leader's root; a click shows 10 hits
 // equal to the server's (and to a search made here, in Node); a drawn image added to the leader
 // shows up in the follower with equal roots at the new height; the scratch copy and the verifier;
-// a reload resumes from IndexedDB (no bootstrap); a second tab is a reader (ELOCKED) that follows once the first tab closes; with the
+// a reload resumes from IndexedDB (no bootstrap); a second tab is a reader (ELOCKED) that follows once the first tab closes; offline, the
+// local search answers; with the
 // server stopped the local search still answers and after its restart the follower is live again;
 // a missing collection and a server with tokens get a notice saying what to do (/#token=...);
 // through tests/repl/proxy.js changing one byte of the stream the page shows `diverged`,
@@ -196,6 +197,19 @@ describe('demo page', () => {
     await waitDemo(page, () => window.valoriDemo.role === 'follower' && window.valoriDemo.match && window.valoriDemo.status.state === 'live');
     expect(await demo(page, () => window.valoriDemo.bootstrapped)).toBe(false);
     await waitDemo(page, () => document.querySelectorAll('#gallery canvas').length >= 20);
+  });
+
+  test('offline: the local copy still answers; back online: live again', async () => {
+    await context.setOffline(true);
+    try {
+      await waitDemo(page, () => window.valoriDemo.leader && window.valoriDemo.leader.error);
+      await page.click('#gallery canvas:nth-child(4)');
+      await waitDemo(page, () => window.valoriDemo.lastSearch && window.valoriDemo.lastSearch.server === null);
+      const s = await demo(page, () => window.valoriDemo.lastSearch);
+      expect(s.local).toHaveLength(10);
+      expect(await page.textContent('#verdict')).toContain('local copy');
+    } finally { await context.setOffline(false); }
+    await waitDemo(page, () => window.valoriDemo.match && window.valoriDemo.status.state === 'live' && !window.valoriDemo.leader.error);
   });
 
   test('server stopped: the local search answers; restarted: the follower is live again', async () => {
