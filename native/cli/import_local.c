@@ -172,7 +172,7 @@ static int fsync_dir(const char *dir) {
 static void remove_flat(const char *dir) {
   DIR *d = opendir(dir);
   struct dirent *de;
-  char p[900];
+  char p[1400];
   if (d) {
     while ((de = readdir(d)) != NULL) {
       if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
@@ -197,7 +197,7 @@ static void fill_options(valori_options *o, const vimp_create *c) {
 
 /* Builds a new store in a hidden sibling directory and renames it to `path` (parent: `parent`). */
 static int create_store(vimp_target *t, const char *parent, const char *path, const char *base, const vimp_create *c) {
-  char tmp[600];
+  char tmp[1100];
   valori_vfs *vfs = NULL;
   valori_db *db = NULL;
   valori_options o;
@@ -317,10 +317,16 @@ static int materialize(vimp_target *t) {
   struct stat st;
   int rc;
   if (l->make_data && stat(l->data, &st) != 0) {
+    char up[480];
+    const char *slash;
     if (errno != ENOENT || mkdir(l->data, 0755) != 0) {
       snprintf(t->err, sizeof t->err, "%s: cannot create the data directory: %s", l->data, strerror(errno));
       return VALORI_EIO;
     }
+    slash = strrchr(l->data, '/'); /* make the new directory's entry durable too */
+    if (slash) snprintf(up, sizeof up, "%.*s", slash == l->data ? 1 : (int)(slash - l->data), l->data);
+    else snprintf(up, sizeof up, ".");
+    fsync_dir(up);
   }
   if ((rc = create_store(t, l->parent, l->path, l->base, &l->create)) != VALORI_OK) return rc;
   if (!l->quiet) fprintf(stderr, "created %s (dim %u)\n", l->path, l->create.dim);

@@ -368,6 +368,9 @@ def case_server() -> None:
         check("want http://HOST:PORT/v1/collections/NAME" in p.stderr, p.stderr)
         p = imp(str(WORK / "s.fvecs"), "--url", f"{url}/v1/collections/g", "--graph", want=2)
         check("--graph needs a local target" in p.stderr, p.stderr)
+        # a local import into a collection the server holds: the lock says no
+        p = imp(str(WORK / "s.fvecs"), "--data", str(srv_data), "--collection", "v", "-q", want=3)
+        check("ELOCKED" in p.stderr and "--url" in p.stderr, p.stderr)
         # resume through the server after kill -9 of the import process
         big = sample(6000, 64, 13)
         write_vecs(WORK / "big.fvecs", big, "<f4")
@@ -586,6 +589,7 @@ def bad_files() -> List[Tuple[str, bytes, str, str]]:
         ("badtag.jsonl", b'{"vector": [1, 2], "tag": -1}\n', "EINVAL", "\"tag\" must be"),
         ("tagfrac.jsonl", b'{"vector": [1, 2], "tag": 1.5}\n', "EINVAL", "\"tag\" must be"),
         ("array.jsonl", b'[1, 2]\n', "EINVAL", "expected an object"),
+        ("nul.jsonl", b'{"vector": [1], "meta": "a\\u0000b"}\n', "EINVAL", "line 1: a string holding \\u0000"),
         ("two.jsonl", b'{"vector": [1]} {"vector": [2]}\n', "ECORRUPT", "more than one JSON value"),
         ("bigmeta.jsonl", b'{"vector": [1], "meta": "' + b"x" * 70000 + b'"}\n', "ETOOBIG", "\"meta\" is 70000 bytes"),
         ("deep.jsonl", b'{"vector": [1], "meta": ' + b"[" * 5000 + b"]" * 5000 + b"}\n", "ECORRUPT", "malformed JSON"),
