@@ -204,7 +204,7 @@ static int create_store(vimp_target *t, const char *parent, const char *path, co
   int rc;
   snprintf(tmp, sizeof tmp, "%s/.tmp-%s-%ld", parent, base, (long)getpid());
   if (mkdir(tmp, 0755) != 0) {
-    snprintf(t->err, sizeof t->err, "%s: cannot create %s: %s", t->where, tmp, strerror(errno));
+    snprintf(t->err, sizeof t->err, "cannot create %s: %s", tmp, strerror(errno));
     return VALORI_EIO;
   }
   fill_options(&o, c);
