@@ -321,7 +321,13 @@ int vimp_run(const vimp_job *j, vds_reader *r, vds_labels *lab, vimp_target *t, 
         lens[i] = 0;
       }
     }
-    if ((rc = t->ops->insert_batch(t, got, vecs, tags, metas, lens, &first)) != VALORI_OK) goto out;
+    if ((rc = t->ops->insert_batch(t, got, vecs, tags, metas, lens, done + 1, &first)) != VALORI_OK) {
+      if (rc == VALORI_EEXIST)
+        snprintf(t->err + strlen(t->err), sizeof t->err - strlen(t->err),
+                 "; another writer added records to this collection (a batch of an interrupted run that arrived "
+                 "late, or another client): nothing of this batch was written; rerun to resume from there");
+      goto out;
+    }
     if (first != done + 1) {
       snprintf(t->err, sizeof t->err,
                "%s: the batch got ids from %llu, expected %llu: another writer adds records to this collection; an import "

@@ -79,10 +79,13 @@ static int l_get(vimp_target *t, uint64_t id, int32_t *q16, uint64_t *tag) {
   return rc;
 }
 
+/* want_first: the store's lock keeps every other writer out, so the engine's check after the insert
+** suffices here. */
 static int l_insert(vimp_target *t, size_t n, const float *vecs, const uint64_t *tags, const void *const *metas,
-                    const size_t *lens, uint64_t *first) {
+                    const size_t *lens, uint64_t want_first, uint64_t *first) {
   int rc = L(t)->pending ? materialize(t) : VALORI_OK;
   if (rc) return rc;
+  (void)want_first;
   rc = valori_insert_batch(L(t)->db, n, vecs, tags, metas, lens, first);
   if (rc) return lfail(t, rc, "insert a batch");
   L(t)->inserted += n;

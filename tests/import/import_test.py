@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import threading
@@ -368,6 +369,18 @@ def case_server() -> None:
         check("want http://HOST:PORT/v1/collections/NAME" in p.stderr, p.stderr)
         p = imp(str(WORK / "s.fvecs"), "--url", f"{url}/v1/collections/g", "--graph", want=2)
         check("--graph needs a local target" in p.stderr, p.stderr)
+        # first_id: a batch is applied only at the id it names (what makes a resumed server import safe)
+        hdr = struct.pack("<4sIIIII", b"VLVB", 1, 1, 12, 0, 0) + a[0].astype("<f4").tobytes()
+        for want, status in (("5", 409), ("301", 201), ("301", 409), ("x", 400)):
+            c = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "--data-binary", "@-",
+                                "-H", "Authorization: Bearer w-import-test-token-0001", "-H",
+                                "Content-Type: application/vnd.valori.vectors",
+                                f"{url}/v1/collections/v/records/batch?first_id={want}"],
+                               input=hdr, capture_output=True, timeout=30)
+            check(c.stdout.decode() == str(status), f"first_id={want}: HTTP {c.stdout.decode()}, expected {status}")
+        check(server_records(url, "v") == 301, "first_id: a refused batch was stored")
+        p = imp(str(WORK / "s.fvecs"), "--url", f"{url}/v1/collections/v", "--token-file", str(tokens), "-q", want=3)
+        check("EEXIST" in p.stderr and "not rows 0.." in p.stderr, p.stderr)
         # a local import into a collection the server holds: the lock says no
         p = imp(str(WORK / "s.fvecs"), "--data", str(srv_data), "--collection", "v", "-q", want=3)
         check("ELOCKED" in p.stderr and "--url" in p.stderr, p.stderr)
