@@ -243,6 +243,13 @@ def case_formats() -> None:
     imp(str(WORK / "vectors.bin"), "--format", "fvecs", "--store", str(WORK / "plain-store"), "--offset", "10", "--limit", "25", "-q")
     vecs, _, _, _ = records(WORK / "plain-store")
     check(np.array_equal(vecs, a[10:35]), "--offset 10 --limit 25: rows 10..34 expected")
+    out = imp(str(WORK / "vectors.bin"), "--format", "fvecs", "--store", str(WORK / "plain-store"), "--offset", "10", "--limit", "40",
+              "-q").stdout
+    check("imported 15 rows" in out and "(resumed: 25 were in already)" in out and "rows 10..49 of the file are records 1..40" in out, out)
+    vecs, _, _, _ = records(WORK / "plain-store")
+    check(np.array_equal(vecs, a[10:50]), "a resumed --offset 10 --limit 40: rows 10..49 expected")
+    p = imp(str(WORK / "vectors.bin"), "--format", "fvecs", "--store", str(WORK / "plain-store"), "--offset", "11", "-q", want=3)
+    check("not rows 11.." in p.stderr, p.stderr)
     print("  --format, --store, --offset, --limit ok")
 
 
