@@ -257,9 +257,12 @@ def case_fashion() -> None:
     """The demo's command: Fashion-MNIST with labels, class metadata and the graph (docs/IMPORT.md 4, 6)."""
     n = 1200
     data = WORK / "valori_db"
-    out = imp(str(TRAIN_IMG), "--labels", str(TRAIN_LAB), "--data", str(data), "--collection", "fashion",
-              "--limit", str(n), "--graph", "--batch", "500").stdout
+    p = imp(str(TRAIN_IMG), "--labels", str(TRAIN_LAB), "--data", str(data), "--collection", "fashion",
+            "--limit", str(n), "--graph", "--batch", "500")
+    out = p.stdout
     check(f"rows 0..{n - 1} of the file are records 1..{n}" in out, f"summary: {out!r}")
+    check(re.search(rf"{n} / {n} rows +100\.0% +\d+ rows/s +ETA 0 s", p.stderr) is not None and "created " in p.stderr,
+          f"progress: {p.stderr!r}")
     img, lab = fmnist_rows(n)
     vecs, tags, metas, st = records(data / "fashion")
     check(np.array_equal(vecs, img), "stored images differ from the file's")
@@ -289,9 +292,11 @@ def case_fashion() -> None:
     finally:
         db.close()
     # a rerun of the complete import adds nothing
-    out = imp(str(TRAIN_IMG), "--labels", str(TRAIN_LAB), "--data", str(data), "--collection", "fashion",
-              "--limit", str(n), "--graph", "--batch", "500", "-q").stdout
+    p = imp(str(TRAIN_IMG), "--labels", str(TRAIN_LAB), "--data", str(data), "--collection", "fashion",
+              "--limit", str(n), "--graph", "--batch", "500", "-q")
+    out = p.stdout
     check(out.startswith("imported 0 rows") and "(resumed:" in out, f"rerun: {out!r}")
+    check(p.stderr == "", f"-q printed {p.stderr!r}")
     check(root_of(data / "fashion") == st["root"], "a rerun changed the root")
     # the docs' example command (docs/IMPORT.md section 6) as written, in a fresh directory
     ex = WORK / "example"
