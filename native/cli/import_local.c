@@ -225,9 +225,10 @@ static int create_store(vimp_target *t, const char *parent, const char *path, co
     return rc;
   }
   if (rename(tmp, path) != 0) { /* another import created it meanwhile (ENOTEMPTY), or I/O */
-    snprintf(t->err, sizeof t->err, "%s: cannot publish the new store: %s", t->where, strerror(errno));
+    int err = errno;
+    snprintf(t->err, sizeof t->err, "%s: cannot publish the new store: %s", t->where, strerror(err));
     remove_flat(tmp);
-    return errno == ENOTEMPTY || errno == EEXIST ? VALORI_EEXIST : VALORI_EIO;
+    return err == ENOTEMPTY || err == EEXIST ? VALORI_EEXIST : VALORI_EIO;
   }
   if (fsync_dir(parent) != 0) {
     snprintf(t->err, sizeof t->err, "%s: cannot make the new store durable: %s", t->where, strerror(errno));
