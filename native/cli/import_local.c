@@ -187,6 +187,20 @@ static void remove_flat(const char *dir) {
   rmdir(dir);
 }
 
+static int dir_is_empty(const char *dir) {
+  DIR *d = opendir(dir);
+  struct dirent *de;
+  int empty = 1;
+  if (!d) return 0;
+  while ((de = readdir(d)) != NULL)
+    if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+      empty = 0;
+      break;
+    }
+  closedir(d);
+  return empty;
+}
+
 static void fill_options(valori_options *o, const vimp_create *c) {
   valori_options_init(o);
   o->dim = c->dim;
@@ -310,6 +324,9 @@ int vimp_local_open(const char *data, const char *name, const vimp_create *c, in
   } else if (!S_ISDIR(st.st_mode)) {
     snprintf(t->err, sizeof t->err, "%s: exists and is not a directory", path);
     rc = VALORI_EINVAL;
+  } else if (dir_is_empty(path)) {
+    l->pending = 1; /* an empty directory: the new store is renamed over it (rename(2) replaces it) */
+    return VALORI_OK;
   } else {
     rc = open_existing(t);
   }

@@ -250,7 +250,10 @@ def case_formats() -> None:
     check(np.array_equal(vecs, a[10:50]), "a resumed --offset 10 --limit 40: rows 10..49 expected")
     p = imp(str(WORK / "vectors.bin"), "--format", "fvecs", "--store", str(WORK / "plain-store"), "--offset", "11", "-q", want=3)
     check("not rows 11.." in p.stderr, p.stderr)
-    print("  --format, --store, --offset, --limit ok")
+    (WORK / "empty-dir").mkdir()
+    imp(str(WORK / "a.fvecs"), "--store", str(WORK / "empty-dir"), "-q")
+    check(len(records(WORK / "empty-dir")[0]) == 120, "an import into an empty directory")
+    print("  --format, --store (also an empty directory), --offset, --limit ok")
 
 
 def case_fashion() -> None:
