@@ -317,9 +317,11 @@ def start_server(data: Path, extra: Optional[List[str]] = None) -> Tuple[subproc
     proc = subprocess.Popen([BIN, "serve", "--data", str(data), "--listen", "127.0.0.1:0", *(extra or [])],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url, ready = [None], threading.Event()
+    proc.lines = []  # type: ignore[attr-defined]
 
     def reader() -> None:
         for line in proc.stdout:
+            proc.lines.append(line)  # type: ignore[attr-defined]
             m = re.match(r"valori listening on (http://\S+)", line)
             if m:
                 url[0] = m.group(1)
@@ -335,12 +337,17 @@ def start_server(data: Path, extra: Optional[List[str]] = None) -> Tuple[subproc
 
 
 def stop_server(proc: subprocess.Popen) -> None:
+    """SIGTERM: the server closes every store and exits 0 (a sanitizer report would make it fail)."""
     proc.send_signal(signal.SIGTERM)
     try:
         proc.wait(20)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(5)
+    time.sleep(0.1)  # the reader thread takes the last lines
+    out = "".join(proc.lines)  # type: ignore[attr-defined]
+    check(proc.returncode == 0 and "Sanitizer" not in out and "runtime error" not in out,
+          f"valori serve exited {proc.returncode}:\n{out[-3000:]}")
 
 
 def case_server() -> None:
