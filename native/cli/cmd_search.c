@@ -4,7 +4,7 @@
 ** a running server or import) or from a server (TARGET a URL: POST .../search). Prints id,
 ** distance, tag and metadata per hit, or with --json the server's search answer
 ** ({"hits": [{"id", "distance", "distance_raw", "tag", "meta"}], "height"}; docs/HTTP.md section 8),
-** the same bytes from both kinds of target. docs/IMPORT.md section 7.
+** the same bytes from both kinds of target. docs/IMPORT.md section 6.
 */
 #define _POSIX_C_SOURCE 200809L
 #include <cJSON.h>

@@ -35,6 +35,7 @@ typedef struct vimp_ctx {
   vimp_target *t;
   class_node *cls;
   size_t ncls, capcls;
+  uint64_t by_tag[1024]; /* class node of tags 0..1023, once looked up (0: not yet) */
   char errbuf[512];
 } vimp_ctx;
 
@@ -86,16 +87,25 @@ static int load_classes(vimp_ctx *c, uint64_t next_node_id) {
 /* The class node of a tag, created when missing. */
 static int class_of(vimp_ctx *c, uint64_t tag, uint64_t *node) {
   char buf[24];
-  const char *name = class_name(c->j, tag, buf);
-  size_t i, len = strlen(name);
+  const char *name;
+  size_t i, len;
   int rc;
+  if (tag < 1024 && c->by_tag[tag]) {
+    *node = c->by_tag[tag];
+    return VALORI_OK;
+  }
+  name = class_name(c->j, tag, buf);
+  len = strlen(name);
   for (i = 0; i < c->ncls; i++)
-    if (strcmp(c->cls[i].label, name) == 0) {
-      *node = c->cls[i].id;
-      return VALORI_OK;
-    }
-  if ((rc = c->t->ops->node_create(c->t, VIMP_NODE_CLASS, 0, name, len, node)) != VALORI_OK) return rc;
-  return add_class(c, name, len, *node);
+    if (strcmp(c->cls[i].label, name) == 0) break;
+  if (i < c->ncls) {
+    *node = c->cls[i].id;
+  } else {
+    if ((rc = c->t->ops->node_create(c->t, VIMP_NODE_CLASS, 0, name, len, node)) != VALORI_OK) return rc;
+    if ((rc = add_class(c, name, len, *node)) != VALORI_OK) return rc;
+  }
+  if (tag < 1024) c->by_tag[tag] = *node;
+  return VALORI_OK;
 }
 
 /* The record's node and its edge to its class node (each only when missing). */
@@ -321,7 +331,13 @@ int vimp_run(const vimp_job *j, vds_reader *r, vds_labels *lab, vimp_target *t, 
         lens[i] = 0;
       }
     }
-    if ((rc = t->ops->insert_batch(t, got, vecs, tags, metas, lens, &first)) != VALORI_OK) goto out;
+    if ((rc = t->ops->insert_batch(t, got, vecs, tags, metas, lens, done + 1, &first)) != VALORI_OK) {
+      if (rc == VALORI_EEXIST)
+        snprintf(t->err + strlen(t->err), sizeof t->err - strlen(t->err),
+                 "; another writer added records to this collection (a batch of an interrupted run that arrived "
+                 "late, or another client): nothing of this batch was written; rerun to resume from there");
+      goto out;
+    }
     if (first != done + 1) {
       snprintf(t->err, sizeof t->err,
                "%s: the batch got ids from %llu, expected %llu: another writer adds records to this collection; an import "

@@ -35,8 +35,10 @@ typedef struct vimp_ops {
   int (*state)(vimp_target *t, vimp_state *st);
   /* The record's Q16.16 vector and tag; VALORI_ENOTFOUND when it is not live. */
   int (*get)(vimp_target *t, uint64_t id, int32_t *q16, uint64_t *tag);
+  /* One atomic batch whose ids must start at want_first: a target that can check it (the server's
+  ** first_id) refuses otherwise with VALORI_EEXIST and writes nothing. */
   int (*insert_batch)(vimp_target *t, size_t n, const float *vecs, const uint64_t *tags, const void *const *metas,
-                      const size_t *lens, uint64_t *first);
+                      const size_t *lens, uint64_t want_first, uint64_t *first);
   /* Graph (NULL in a target without graph operations: --graph is refused): a node's kind and label (label_cap bytes, *label_len the full length); the node linked
   ** to a record (ENOTFOUND: none); whether a node has an edge out of kind VIMP_EDGE_CLASS. */
   int (*node_get)(vimp_target *t, uint64_t id, uint32_t *kind, char *label, size_t label_cap, size_t *label_len);

@@ -332,7 +332,7 @@ static int h_get(vimp_target *t, uint64_t id, int32_t *q16, uint64_t *tag) {
 }
 
 static int h_insert(vimp_target *t, size_t n, const float *vecs, const uint64_t *tags, const void *const *metas,
-                    const size_t *lens, uint64_t *first) {
+                    const size_t *lens, uint64_t want_first, uint64_t *first) {
   vimp_http *h = H(t);
   char url[1200], err[1024];
   size_t i, j, dim = h->dim, any_meta = 0;
@@ -340,7 +340,9 @@ static int h_insert(vimp_target *t, size_t n, const float *vecs, const uint64_t 
   int rc = h->pending ? h_create(t) : VALORI_OK;
   if (rc) return rc;
   for (i = 0; i < n; i++) any_meta |= metas && metas[i] && lens[i];
-  snprintf(url, sizeof url, "%s/records/batch", h->base);
+  /* first_id: a batch a killed run had sent, which the server applied after this run read next_id,
+  ** makes the server refuse this one (EEXIST) instead of storing the rows twice */
+  snprintf(url, sizeof url, "%s/records/batch?first_id=%llu", h->base, (unsigned long long)want_first);
   vb_init(&b);
   if (!any_meta) { /* binary ingest: docs/HTTP.md section 7 */
     uint8_t hd[24];

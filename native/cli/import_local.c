@@ -79,10 +79,13 @@ static int l_get(vimp_target *t, uint64_t id, int32_t *q16, uint64_t *tag) {
   return rc;
 }
 
+/* want_first: the store's lock keeps every other writer out, so the engine's check after the insert
+** suffices here. */
 static int l_insert(vimp_target *t, size_t n, const float *vecs, const uint64_t *tags, const void *const *metas,
-                    const size_t *lens, uint64_t *first) {
+                    const size_t *lens, uint64_t want_first, uint64_t *first) {
   int rc = L(t)->pending ? materialize(t) : VALORI_OK;
   if (rc) return rc;
+  (void)want_first;
   rc = valori_insert_batch(L(t)->db, n, vecs, tags, metas, lens, first);
   if (rc) return lfail(t, rc, "insert a batch");
   L(t)->inserted += n;
@@ -172,7 +175,7 @@ static int fsync_dir(const char *dir) {
 static void remove_flat(const char *dir) {
   DIR *d = opendir(dir);
   struct dirent *de;
-  char p[900];
+  char p[1400];
   if (d) {
     while ((de = readdir(d)) != NULL) {
       if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
@@ -182,6 +185,20 @@ static void remove_flat(const char *dir) {
     closedir(d);
   }
   rmdir(dir);
+}
+
+static int dir_is_empty(const char *dir) {
+  DIR *d = opendir(dir);
+  struct dirent *de;
+  int empty = 1;
+  if (!d) return 0;
+  while ((de = readdir(d)) != NULL)
+    if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+      empty = 0;
+      break;
+    }
+  closedir(d);
+  return empty;
 }
 
 static void fill_options(valori_options *o, const vimp_create *c) {
@@ -197,14 +214,14 @@ static void fill_options(valori_options *o, const vimp_create *c) {
 
 /* Builds a new store in a hidden sibling directory and renames it to `path` (parent: `parent`). */
 static int create_store(vimp_target *t, const char *parent, const char *path, const char *base, const vimp_create *c) {
-  char tmp[600];
+  char tmp[1100];
   valori_vfs *vfs = NULL;
   valori_db *db = NULL;
   valori_options o;
   int rc;
   snprintf(tmp, sizeof tmp, "%s/.tmp-%s-%ld", parent, base, (long)getpid());
   if (mkdir(tmp, 0755) != 0) {
-    snprintf(t->err, sizeof t->err, "%s: cannot create %s: %s", t->where, tmp, strerror(errno));
+    snprintf(t->err, sizeof t->err, "cannot create %s: %s", tmp, strerror(errno));
     return VALORI_EIO;
   }
   fill_options(&o, c);
@@ -221,8 +238,14 @@ static int create_store(vimp_target *t, const char *parent, const char *path, co
     remove_flat(tmp);
     return rc;
   }
-  if (rename(tmp, path) != 0 || fsync_dir(parent) != 0) {
-    snprintf(t->err, sizeof t->err, "%s: cannot publish the new store: %s", t->where, strerror(errno));
+  if (rename(tmp, path) != 0) { /* another import created it meanwhile (ENOTEMPTY), or I/O */
+    int err = errno;
+    snprintf(t->err, sizeof t->err, "%s: cannot publish the new store: %s", t->where, strerror(err));
+    remove_flat(tmp);
+    return err == ENOTEMPTY || err == EEXIST ? VALORI_EEXIST : VALORI_EIO;
+  }
+  if (fsync_dir(parent) != 0) {
+    snprintf(t->err, sizeof t->err, "%s: cannot make the new store durable: %s", t->where, strerror(errno));
     return VALORI_EIO;
   }
   return VALORI_OK;
@@ -301,6 +324,9 @@ int vimp_local_open(const char *data, const char *name, const vimp_create *c, in
   } else if (!S_ISDIR(st.st_mode)) {
     snprintf(t->err, sizeof t->err, "%s: exists and is not a directory", path);
     rc = VALORI_EINVAL;
+  } else if (dir_is_empty(path)) {
+    l->pending = 1; /* an empty directory: the new store is renamed over it (rename(2) replaces it) */
+    return VALORI_OK;
   } else {
     rc = open_existing(t);
   }
@@ -317,10 +343,16 @@ static int materialize(vimp_target *t) {
   struct stat st;
   int rc;
   if (l->make_data && stat(l->data, &st) != 0) {
+    char up[480];
+    const char *slash;
     if (errno != ENOENT || mkdir(l->data, 0755) != 0) {
       snprintf(t->err, sizeof t->err, "%s: cannot create the data directory: %s", l->data, strerror(errno));
       return VALORI_EIO;
     }
+    slash = strrchr(l->data, '/'); /* make the new directory's entry durable too */
+    if (slash) snprintf(up, sizeof up, "%.*s", slash == l->data ? 1 : (int)(slash - l->data), l->data);
+    else snprintf(up, sizeof up, ".");
+    fsync_dir(up);
   }
   if ((rc = create_store(t, l->parent, l->path, l->base, &l->create)) != VALORI_OK) return rc;
   if (!l->quiet) fprintf(stderr, "created %s (dim %u)\n", l->path, l->create.dim);

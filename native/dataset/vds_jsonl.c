@@ -3,7 +3,7 @@
 ** parsed by cJSON. Blank lines are skipped and are not rows. "tag" is an integer number up to
 ** 2^53-1 or a string of decimal digits up to 2^64-1 (the server's rule for 64-bit values); "meta"
 ** is null (none), a string (its UTF-8 bytes) or any other JSON value (stored as its compact JSON
-** text). Other fields are refused, so a misspelt "vectr" is an error rather than a silent loss.
+** text); a string holding \u0000 is refused (cJSON's strings end at a NUL). Other fields are refused, so a misspelt "vectr" is an error rather than a silent loss.
 ** Numbers are read as doubles and rounded to binary32 (round half to even), as the server does.
 */
 #define _POSIX_C_SOURCE 200809L
@@ -90,6 +90,18 @@ static int next_record_line(vds_reader *r, vds_err *e) {
   }
 }
 
+/* 1 when the line holds the escape \u0000 (in any case of hex digits), outside of an escaped
+** backslash. */
+static int has_nul_escape(const char *p, size_t n) {
+  size_t i;
+  for (i = 0; i + 5 < n; i++) {
+    if (p[i] != '\\') continue;
+    if (p[i + 1] == 'u' && p[i + 2] == '0' && p[i + 3] == '0' && p[i + 4] == '0' && p[i + 5] == '0') return 1;
+    i++; /* skip the escaped character (\\ included) */
+  }
+  return 0;
+}
+
 static int parse_tag(const cJSON *t, uint64_t *out) {
   if (cJSON_IsNumber(t)) {
     double d = t->valuedouble;
@@ -136,6 +148,10 @@ static int parse_record(vds_reader *r, uint64_t row, float *vec, vds_extra *x, v
   unsigned long long ln = (unsigned long long)js->lineno;
   int n, j, rc = VALORI_OK;
   if (!o) return vds_fail(e, VALORI_ECORRUPT, r->src.name, "line %llu: malformed JSON", ln);
+  if (has_nul_escape(js->line, js->len)) { /* cJSON's strings end at a NUL: the bytes after it would be lost */
+    cJSON_Delete(o);
+    return vds_fail(e, VALORI_EINVAL, r->src.name, "line %llu: a string holding \\u0000 (not supported)", ln);
+  }
   if (end && !blank(end, js->len - (size_t)(end - js->line))) {
     cJSON_Delete(o);
     return vds_fail(e, VALORI_ECORRUPT, r->src.name, "line %llu: more than one JSON value on the line", ln);

@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import threading
@@ -242,16 +243,29 @@ def case_formats() -> None:
     imp(str(WORK / "vectors.bin"), "--format", "fvecs", "--store", str(WORK / "plain-store"), "--offset", "10", "--limit", "25", "-q")
     vecs, _, _, _ = records(WORK / "plain-store")
     check(np.array_equal(vecs, a[10:35]), "--offset 10 --limit 25: rows 10..34 expected")
-    print("  --format, --store, --offset, --limit ok")
+    out = imp(str(WORK / "vectors.bin"), "--format", "fvecs", "--store", str(WORK / "plain-store"), "--offset", "10", "--limit", "40",
+              "-q").stdout
+    check("imported 15 rows" in out and "(resumed: 25 were in already)" in out and "rows 10..49 of the file are records 1..40" in out, out)
+    vecs, _, _, _ = records(WORK / "plain-store")
+    check(np.array_equal(vecs, a[10:50]), "a resumed --offset 10 --limit 40: rows 10..49 expected")
+    p = imp(str(WORK / "vectors.bin"), "--format", "fvecs", "--store", str(WORK / "plain-store"), "--offset", "11", "-q", want=3)
+    check("not rows 11.." in p.stderr, p.stderr)
+    (WORK / "empty-dir").mkdir()
+    imp(str(WORK / "a.fvecs"), "--store", str(WORK / "empty-dir"), "-q")
+    check(len(records(WORK / "empty-dir")[0]) == 120, "an import into an empty directory")
+    print("  --format, --store (also an empty directory), --offset, --limit ok")
 
 
 def case_fashion() -> None:
     """The demo's command: Fashion-MNIST with labels, class metadata and the graph (docs/IMPORT.md 4, 6)."""
     n = 1200
     data = WORK / "valori_db"
-    out = imp(str(TRAIN_IMG), "--labels", str(TRAIN_LAB), "--data", str(data), "--collection", "fashion",
-              "--limit", str(n), "--graph", "--batch", "500").stdout
+    p = imp(str(TRAIN_IMG), "--labels", str(TRAIN_LAB), "--data", str(data), "--collection", "fashion",
+            "--limit", str(n), "--graph", "--batch", "500")
+    out = p.stdout
     check(f"rows 0..{n - 1} of the file are records 1..{n}" in out, f"summary: {out!r}")
+    check(re.search(rf"{n} / {n} rows +100\.0% +\d+ rows/s +ETA 0 s", p.stderr) is not None and "created " in p.stderr,
+          f"progress: {p.stderr!r}")
     img, lab = fmnist_rows(n)
     vecs, tags, metas, st = records(data / "fashion")
     check(np.array_equal(vecs, img), "stored images differ from the file's")
@@ -281,9 +295,11 @@ def case_fashion() -> None:
     finally:
         db.close()
     # a rerun of the complete import adds nothing
-    out = imp(str(TRAIN_IMG), "--labels", str(TRAIN_LAB), "--data", str(data), "--collection", "fashion",
-              "--limit", str(n), "--graph", "--batch", "500", "-q").stdout
+    p = imp(str(TRAIN_IMG), "--labels", str(TRAIN_LAB), "--data", str(data), "--collection", "fashion",
+              "--limit", str(n), "--graph", "--batch", "500", "-q")
+    out = p.stdout
     check(out.startswith("imported 0 rows") and "(resumed:" in out, f"rerun: {out!r}")
+    check(p.stderr == "", f"-q printed {p.stderr!r}")
     check(root_of(data / "fashion") == st["root"], "a rerun changed the root")
     # the docs' example command (docs/IMPORT.md section 6) as written, in a fresh directory
     ex = WORK / "example"
@@ -301,9 +317,11 @@ def start_server(data: Path, extra: Optional[List[str]] = None) -> Tuple[subproc
     proc = subprocess.Popen([BIN, "serve", "--data", str(data), "--listen", "127.0.0.1:0", *(extra or [])],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url, ready = [None], threading.Event()
+    proc.lines = []  # type: ignore[attr-defined]
 
     def reader() -> None:
         for line in proc.stdout:
+            proc.lines.append(line)  # type: ignore[attr-defined]
             m = re.match(r"valori listening on (http://\S+)", line)
             if m:
                 url[0] = m.group(1)
@@ -319,12 +337,17 @@ def start_server(data: Path, extra: Optional[List[str]] = None) -> Tuple[subproc
 
 
 def stop_server(proc: subprocess.Popen) -> None:
+    """SIGTERM: the server closes every store and exits 0 (a sanitizer report would make it fail)."""
     proc.send_signal(signal.SIGTERM)
     try:
         proc.wait(20)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(5)
+    time.sleep(0.1)  # the reader thread takes the last lines
+    out = "".join(proc.lines)  # type: ignore[attr-defined]
+    check(proc.returncode == 0 and "Sanitizer" not in out and "runtime error" not in out,
+          f"valori serve exited {proc.returncode}:\n{out[-3000:]}")
 
 
 def case_server() -> None:
@@ -368,6 +391,21 @@ def case_server() -> None:
         check("want http://HOST:PORT/v1/collections/NAME" in p.stderr, p.stderr)
         p = imp(str(WORK / "s.fvecs"), "--url", f"{url}/v1/collections/g", "--graph", want=2)
         check("--graph needs a local target" in p.stderr, p.stderr)
+        # first_id: a batch is applied only at the id it names (what makes a resumed server import safe)
+        hdr = struct.pack("<4sIIIII", b"VLVB", 1, 1, 12, 0, 0) + a[0].astype("<f4").tobytes()
+        for want, status in (("5", 409), ("301", 201), ("301", 409), ("x", 400)):
+            c = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "--data-binary", "@-",
+                                "-H", "Authorization: Bearer w-import-test-token-0001", "-H",
+                                "Content-Type: application/vnd.valori.vectors",
+                                f"{url}/v1/collections/v/records/batch?first_id={want}"],
+                               input=hdr, capture_output=True, timeout=30)
+            check(c.stdout.decode() == str(status), f"first_id={want}: HTTP {c.stdout.decode()}, expected {status}")
+        check(server_records(url, "v") == 301, "first_id: a refused batch was stored")
+        p = imp(str(WORK / "s.fvecs"), "--url", f"{url}/v1/collections/v", "--token-file", str(tokens), "-q", want=3)
+        check("EEXIST" in p.stderr and "not rows 0.." in p.stderr, p.stderr)
+        # a local import into a collection the server holds: the lock says no
+        p = imp(str(WORK / "s.fvecs"), "--data", str(srv_data), "--collection", "v", "-q", want=3)
+        check("ELOCKED" in p.stderr and "--url" in p.stderr, p.stderr)
         # resume through the server after kill -9 of the import process
         big = sample(6000, 64, 13)
         write_vecs(WORK / "big.fvecs", big, "<f4")
@@ -586,6 +624,7 @@ def bad_files() -> List[Tuple[str, bytes, str, str]]:
         ("badtag.jsonl", b'{"vector": [1, 2], "tag": -1}\n', "EINVAL", "\"tag\" must be"),
         ("tagfrac.jsonl", b'{"vector": [1, 2], "tag": 1.5}\n', "EINVAL", "\"tag\" must be"),
         ("array.jsonl", b'[1, 2]\n', "EINVAL", "expected an object"),
+        ("nul.jsonl", b'{"vector": [1], "meta": "a\\u0000b"}\n', "EINVAL", "line 1: a string holding \\u0000"),
         ("two.jsonl", b'{"vector": [1]} {"vector": [2]}\n', "ECORRUPT", "more than one JSON value"),
         ("bigmeta.jsonl", b'{"vector": [1], "meta": "' + b"x" * 70000 + b'"}\n', "ETOOBIG", "\"meta\" is 70000 bytes"),
         ("deep.jsonl", b'{"vector": [1], "meta": ' + b"[" * 5000 + b"]" * 5000 + b"}\n", "ECORRUPT", "malformed JSON"),
