@@ -621,8 +621,9 @@ class Replicator {
         }
         st.hello = true;
         this.heartbeatMs = f.heartbeatMs || DEFAULT_HEARTBEAT_MS;
+        // a new connection (a long poll's HELLO repeats on one: counted once per pollOnce)
         if (!st.poll || !this.connected) {
-          if (this.connects++ > 0 && !st.poll) this.reconnects++;
+          if (this.connects++ > 0) this.reconnects++;
         }
         this.connected = true;
         this.lastError = null;
@@ -725,10 +726,15 @@ class Replicator {
     this.refreshState();
   }
 
+  /** Connected, with a frame within three heartbeat intervals (plus a long poll's wait). */
+  fresh() {
+    const slack = this.o.transport === 'poll' ? this.o.pollWaitMs : 0;
+    return this.connected && Date.now() - this.lastFrameAt <= 3 * this.heartbeatMs + slack;
+  }
+
   refreshState() {
-    if (this.stopping || this.diverged || this.state === 'bootstrapping' && !this.db) return;
-    const fresh = this.connected && Date.now() - this.lastFrameAt <= 3 * this.heartbeatMs + (this.o.transport === 'poll' ? this.o.pollWaitMs : 0);
-    this.setState(fresh && this.pos && this.pos.height >= this.leaderHeight ? 'live' : 'catching-up');
+    if (this.stopping || this.diverged || (this.state === 'bootstrapping' && !this.db)) return;
+    this.setState(this.fresh() && this.pos && this.pos.height >= this.leaderHeight ? 'live' : 'catching-up');
   }
 
   setState(s) {
@@ -750,10 +756,10 @@ class Replicator {
     };
   }
 
-  /** live decays to catching-up when no frame came for three heartbeat intervals (no event). */
+  /** live decays to catching-up when no frame came for three heartbeat intervals (the stream is
+   * then dropped as dead, which emits 'status'; status() says so at once). */
   refreshStateQuiet() {
-    const fresh = this.connected && Date.now() - this.lastFrameAt <= 3 * this.heartbeatMs + (this.o.transport === 'poll' ? this.o.pollWaitMs : 0);
-    if (this.state === 'live' && !fresh) this.state = 'catching-up';
+    if (this.state === 'live' && !this.fresh()) this.state = 'catching-up';
   }
 
   on(name, fn) {
