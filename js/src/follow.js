@@ -838,6 +838,18 @@ class Replicator {
     this.wake();
   }
 
+  /** The leader's record after the durable position (the long poll, max 1), or null. */
+  async nextRecord(waitMs) {
+    const ctl = new AbortController();
+    const res = await this.open('log', `${this.query()}&max=1&wait_ms=${waitMs}`, ctl, waitMs + this.o.timeoutMs);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    const reader = new FrameReader(this.core);
+    try {
+      const rec = reader.push(bytes).find((f) => f.type === this.C.frame.RECORD);
+      return rec ? rec.data : null;
+    } finally { reader.free(); }
+  }
+
   /** Stops the loop (close()): the open request aborted, waits woken. */
   async stop() {
     this.stopping = true;
@@ -937,6 +949,20 @@ export class ValoriFollower extends Valori {
 
   /** Replicates again after pause(), from the durable height. */
   async resume() { this._live(); this._rep.setPaused(false); }
+
+  /**
+   * The leader's next record after this follower's durable height, as the bytes of its RECORD
+   * frame's payload (what verify() takes), or null when the leader has none yet (waiting up to
+   * waitMs, 0 to 30,000, default 0). Read from the long poll; nothing is applied. With pause(), it
+   * shows verify() on a record the follower has not applied.
+   */
+  async nextRecord({ waitMs = 0 } = {}) {
+    this._live();
+    if (!Number.isInteger(waitMs) || waitMs < 0 || waitMs > MAX_WAIT_MS) throw errorNamed(this._core, 'EINVAL', `waitMs must be an integer in 0..${MAX_WAIT_MS}`);
+    await this._queue.drain();
+    this._rep.updatePosition(true);
+    return this._rep.nextRecord(waitMs);
+  }
 
   /**
    * A dry run of one RECORD payload (88-byte header + event) against the current position

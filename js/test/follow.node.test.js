@@ -269,8 +269,10 @@ describe('Valori.follow in Node', () => {
     await f.pause(); // stays at its height, still serving reads
     const before = f.status();
     expect(before).toMatchObject({ state: 'catching-up', connected: false });
+    expect(await f.nextRecord()).toBeNull(); // nothing after its height yet
     await insert(leader, 1);
-    const good = await leaderRecord(leader, before.height + 1, before.chain);
+    const good = await f.nextRecord();
+    expect(good).toEqual(await leaderRecord(leader, before.height + 1, before.chain));
     const want = await state(leader, C);
     expect(await f.verify(good)).toEqual({ ok: true, height: before.height + 1, root: want.root });
     const bad = good.slice();
