@@ -635,8 +635,9 @@ class Replicator {
         }
         st.hello = true;
         this.heartbeatMs = f.heartbeatMs || DEFAULT_HEARTBEAT_MS;
+        // a new connection (a long poll's HELLO repeats on one: counted once per pollOnce)
         if (!st.poll || !this.connected) {
-          if (this.connects++ > 0 && !st.poll) this.reconnects++;
+          if (this.connects++ > 0) this.reconnects++;
         }
         this.connected = true;
         this.lastError = null;
@@ -739,10 +740,15 @@ class Replicator {
     this.refreshState();
   }
 
+  /** Connected, with a frame within three heartbeat intervals (plus a long poll's wait). */
+  fresh() {
+    const slack = this.o.transport === 'poll' ? this.o.pollWaitMs : 0;
+    return this.connected && Date.now() - this.lastFrameAt <= 3 * this.heartbeatMs + slack;
+  }
+
   refreshState() {
-    if (this.stopping || this.diverged || this.state === 'bootstrapping' && !this.db) return;
-    const fresh = this.connected && Date.now() - this.lastFrameAt <= 3 * this.heartbeatMs + (this.o.transport === 'poll' ? this.o.pollWaitMs : 0);
-    this.setState(fresh && this.pos && this.pos.height >= this.leaderHeight ? 'live' : 'catching-up');
+    if (this.stopping || this.diverged || (this.state === 'bootstrapping' && !this.db)) return;
+    this.setState(this.fresh() && this.pos && this.pos.height >= this.leaderHeight ? 'live' : 'catching-up');
   }
 
   setState(s) {
@@ -764,10 +770,10 @@ class Replicator {
     };
   }
 
-  /** live decays to catching-up when no frame came for three heartbeat intervals (no event). */
+  /** live decays to catching-up when no frame came for three heartbeat intervals (the stream is
+   * then dropped as dead, which emits 'status'; status() says so at once). */
   refreshStateQuiet() {
-    const fresh = this.connected && Date.now() - this.lastFrameAt <= 3 * this.heartbeatMs + (this.o.transport === 'poll' ? this.o.pollWaitMs : 0);
-    if (this.state === 'live' && !fresh) this.state = 'catching-up';
+    if (this.state === 'live' && !this.fresh()) this.state = 'catching-up';
   }
 
   on(name, fn) {
@@ -844,6 +850,18 @@ class Replicator {
     if (this.ctl) this.ctl.abort();
     this.setState('catching-up');
     this.wake();
+  }
+
+  /** The leader's record after the durable position (the long poll, max 1), or null. */
+  async nextRecord(waitMs) {
+    const ctl = new AbortController();
+    const res = await this.open('log', `${this.query()}&max=1&wait_ms=${waitMs}`, ctl, waitMs + this.o.timeoutMs);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    const reader = new FrameReader(this.core);
+    try {
+      const rec = reader.push(bytes).find((f) => f.type === this.C.frame.RECORD);
+      return rec ? rec.data : null;
+    } finally { reader.free(); }
   }
 
   /** Stops the loop (close()): the open request aborted, waits woken. */
@@ -945,6 +963,20 @@ export class ValoriFollower extends Valori {
 
   /** Replicates again after pause(), from the durable height. */
   async resume() { this._live(); this._rep.setPaused(false); }
+
+  /**
+   * The leader's next record after this follower's durable height, as the bytes of its RECORD
+   * frame's payload (what verify() takes), or null when the leader has none yet (waiting up to
+   * waitMs, 0 to 30,000, default 0). Read from the long poll; nothing is applied. With pause(), it
+   * shows verify() on a record the follower has not applied.
+   */
+  async nextRecord({ waitMs = 0 } = {}) {
+    this._live();
+    if (!Number.isInteger(waitMs) || waitMs < 0 || waitMs > MAX_WAIT_MS) throw errorNamed(this._core, 'EINVAL', `waitMs must be an integer in 0..${MAX_WAIT_MS}`);
+    await this._queue.drain();
+    this._rep.updatePosition(true);
+    return this._rep.nextRecord(waitMs);
+  }
 
   /**
    * A dry run of one RECORD payload (88-byte header + event) against the current position

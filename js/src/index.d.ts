@@ -525,6 +525,8 @@ export interface ValoriFollower extends Valori {
   pause(): Promise<void>;
   /** Replicates again after pause(), from the durable height. */
   resume(): Promise<void>;
+  /** The leader's record after this follower's durable height (RECORD payload bytes), or null when there is none yet (waitMs, default 0). Applies nothing. */
+  nextRecord(opts?: { waitMs?: number }): Promise<Uint8Array | null>;
   /** Dry-runs one RECORD payload (88-byte header + event) at the current position; changes nothing. */
   verify(record: Uint8Array): Promise<VerifyResult>;
   /** Resolves with the durable height once it is at least h; ETIMEOUT after waitMs (default 2000). */

@@ -4,7 +4,7 @@
 // workload of every event kind reaches the leader's height and root, a second workload streams live,
 // a reopened follower resumes from its own height without a bootstrap, and IndexedDB quota errors
 // (ENOSPC) poison the local copy, which is reopened at its last commit and converges; a second
-// follower of the same store gets ELOCKED.
+// follower of the same store gets ELOCKED; verify() of the leader's next record and of a tampered one.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { commands } from 'vitest/browser';
 import { Valori } from '../src/index.js';
@@ -78,5 +78,35 @@ it('a second follower of the same idb:// store gets ELOCKED (Web Lock)', async (
   const e = await Valori.follow(url, { path }).then(() => null, (x) => x);
   expect(e && e.code).toBe('ELOCKED');
   expect(f.status().height).toBe(want.height);
+  await f.close();
+});
+
+/** CRC-32C (the record's checksum, docs/FORMAT.md "Record"), to tamper with a record convincingly. */
+function crc32c(...bufs) {
+  let c = -1;
+  for (const b of bufs) for (const x of b) { c ^= x; for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1; }
+  return (c ^ -1) >>> 0;
+}
+
+it('verify() in the page: the leader\'s next record (paused) is ok, a tampered one is refused by its chain', async () => {
+  await commands.valoriWorkload(srv.id, { collection: 'verify', seed: 57, rounds: 1 });
+  const url = `${srv.url}/v1/collections/verify`;
+  const f = await Valori.follow(url, { heartbeatMs: 200 });
+  let want = await commands.valoriState(srv.id, 'verify');
+  await reached(f, want);
+  await f.pause();
+  const h = f.status().height;
+  await commands.valoriWorkload(srv.id, { collection: 'verify', seed: 58, rounds: 1, create: false });
+  const good = await f.nextRecord();
+  expect(good).toBeInstanceOf(Uint8Array);
+  expect(await f.verify(good)).toMatchObject({ ok: true, height: h + 1 });
+  const bad = good.slice();
+  bad[bad.length - 1] ^= 1;
+  new DataView(bad.buffer).setUint32(4, crc32c(bad.subarray(0, 4), bad.subarray(8)), true);
+  expect(await f.verify(bad)).toMatchObject({ ok: false, code: 'EDIVERGED', reason: 'chain', height: h + 1 });
+  expect(f.status().height).toBe(h);
+  await f.resume();
+  want = await commands.valoriState(srv.id, 'verify');
+  await reached(f, want);
   await f.close();
 });

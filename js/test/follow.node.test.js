@@ -178,6 +178,7 @@ describe('Valori.follow in Node', () => {
   const altered = [
     ['a flipped event bit with the chain kept: diverged, reason chain', { kind: 'flip-event', chain: false }, 'chain'],
     ['a flipped root bit with the chain recomputed: diverged, reason root', { kind: 'flip-root', chain: true }, 'root'],
+    ['two records\' events swapped: diverged, reason chain', { kind: 'swap-events' }, 'chain'],
   ];
   for (const [name, fault, reason] of altered) {
     it(name, async () => {
@@ -222,6 +223,22 @@ describe('Valori.follow in Node', () => {
     });
   }
 
+  it('two records reordered: a transport error (EHEIGHT from the core), no divergence, convergence on reconnect', async () => {
+    const leader = await leaderWith();
+    const proxy = await viaProxy(leader);
+    const d = dir('jsf-reorder');
+    const f = await follow(proxy.url, { path: d });
+    await caughtUp(leader, f);
+    proxy.setFault({ kind: 'reorder', height: (await state(leader, C)).height + 2 });
+    await insert(leader, 4);
+    await caughtUp(leader, f);
+    expect(proxy.stats.faults).toBe(1);
+    expect(f.status()).toMatchObject({ diverged: null, bootstraps: 1 });
+    expect(f.status().reconnects).toBeGreaterThanOrEqual(1);
+    await f.close();
+    sameLog(path.join(leader.data, C), d);
+  });
+
   it('the leader compacts while the follower is stopped: EHEIGHT, a re-bootstrap by itself', async () => {
     const leader = await leaderWith(['--snapshot-every', '10', '--segment-bytes', '2048']);
     const d = dir('jsf-compact');
@@ -252,8 +269,10 @@ describe('Valori.follow in Node', () => {
     await f.pause(); // stays at its height, still serving reads
     const before = f.status();
     expect(before).toMatchObject({ state: 'catching-up', connected: false });
+    expect(await f.nextRecord()).toBeNull(); // nothing after its height yet
     await insert(leader, 1);
-    const good = await leaderRecord(leader, before.height + 1, before.chain);
+    const good = await f.nextRecord();
+    expect(good).toEqual(await leaderRecord(leader, before.height + 1, before.chain));
     const want = await state(leader, C);
     expect(await f.verify(good)).toEqual({ ok: true, height: before.height + 1, root: want.root });
     const bad = good.slice();
