@@ -637,8 +637,8 @@ export class RemoteValori {
   // ---- state
 
   /**
-   * The embedded stats' fields. Those the server's describe does not report (docs/HTTP.md, section
-   * 5: nextNodeId, nextEdgeId, indexTombstones and the three byte counts) are null.
+   * The embedded stats' fields, from the server's describe (docs/HTTP.md, section 5). An older server
+   * without nextNodeId, nextEdgeId, indexTombstones and the three byte counts gives them as null.
    */
   async stats(opts) {
     this._live();

@@ -259,6 +259,9 @@ def test_state_root_index_digest_stats(make_db: Any) -> None:
     assert (s.height, s.records, s.dim, s.metric, s.index) == (1, 1, 3, "l2", "hnsw")
     assert (s.hnsw_m, s.hnsw_ef_construction, s.hnsw_ef_search) == (8, 50, 20)
     assert s.durable_height == 1 and s.disk_bytes and s.disk_bytes > 0
+    # the engine's counters, in both modes (remote: the server's describe)
+    assert (s.next_node_id, s.next_edge_id, s.index_tombstones) == (1, 1, 0)
+    assert s.vector_bytes and s.index_bytes and s.other_bytes
     db.check()
     # the root depends on the logical state only: delete + reinsert elsewhere gives a new root,
     # the same events in another database the same root

@@ -74,6 +74,27 @@ describe('collections', () => {
     expectError(await get('/v1/collections/gone/state'), 404, 'ENOCOLLECTION');
     expectError(await get('/v1/collections/no_such'), 404, 'ENOCOLLECTION');
   });
+
+  it('describe reports the engine counters of valori_stats: next node/edge ids, tombstones, bytes', async () => {
+    const c = '/v1/collections/counters';
+    const d0 = (await post('/v1/collections', { name: 'counters', dim: 2 })).json;
+    expect([d0.next_node_id, d0.next_edge_id, d0.index_tombstones, d0.vector_bytes, d0.index_bytes]).toEqual(['1', '1', 0, 0, 0]);
+    expect(d0.other_bytes).toEqual(expect.any(Number));
+    for (const v of [[1, 1], [2, 1], [3, 1]]) expect((await post(`${c}/records`, { vector: v })).status).toBe(201);
+    const n1 = (await post(`${c}/nodes`, { record: '1' })).json.id;
+    const n2 = (await post(`${c}/nodes`, {})).json.id;
+    expect((await post(`${c}/edges`, { from: n1, to: n2, kind: 1 })).status).toBe(201);
+    expect((await request(srv, 'DELETE', `${c}/records/3`)).status).toBe(200);
+    const d = (await get(c)).json;
+    expect([d.records, d.nodes, d.edges, d.next_id, d.next_node_id, d.next_edge_id, d.index_tombstones])
+      .toEqual([2, 2, 1, '4', '3', '2', 1]);
+    expect(d.vector_bytes).toBeGreaterThanOrEqual(2 * 2 * 4);
+    expect(d.index_bytes).toBeGreaterThan(0);
+    expect(d.other_bytes).toBeGreaterThan(d0.other_bytes);
+    const flat = (await get('/v1/collections/flat')).json;
+    expect([flat.index_tombstones, flat.index_bytes]).toEqual([0, 0]); // no index
+    expect((await request(srv, 'DELETE', c)).status).toBe(200);
+  });
 });
 
 describe('collection limit', () => {
