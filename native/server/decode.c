@@ -606,9 +606,9 @@ int vs_decode_expand(const cJSON *j, vs_expand_req *out, vs_err *e) {
   if (!(v = field(j, "seeds"))) return vs_fail(e, VALORI_EINVAL, "seeds: required");
   if (!cJSON_IsArray(v)) return vs_fail(e, VALORI_EINVAL, "seeds: expected an array of u64");
   n = (size_t)cJSON_GetArraySize(v);
-  if (n == 0) return vs_fail(e, VALORI_EINVAL, "seeds: at least one seed");
+  /* no seeds is no expansion: an empty answer, as valori_expand and search-then-expand give */
   if (n > out->max_nodes) return vs_fail(e, VALORI_EINVAL, "seeds: %zu seeds is more than max_nodes %u", n, out->max_nodes);
-  out->seeds = (uint64_t *)malloc(n * sizeof(uint64_t));
+  out->seeds = (uint64_t *)malloc((n ? n : 1) * sizeof(uint64_t));
   if (!out->seeds) return vs_fail(e, VALORI_ENOMEM, "out of memory");
   for (it = v->child; it && rc == VALORI_OK; it = it->next, i++) {
     char name[24];

@@ -213,6 +213,7 @@ def test_graph_nodes_edges_neighbors_expand(make_db: Any) -> None:
     assert db.neighbors(n2, dir="both", kind=6) == [Edge(e2, n2, n3, 6, None)]
     assert db.expand([n1], hops=2) == [Reach(n1, 0, 0), Reach(n2, e1, 1), Reach(n3, e2, 2)]
     assert db.expand([n1], hops=0) == [Reach(n1, 0, 0)]
+    assert db.expand([], hops=2) == []  # no seeds: no expansion (remote: the server answers an empty list)
     assert db.expand([n1], hops=5, max_nodes=2) == [Reach(n1, 0, 0), Reach(n2, e1, 1)]
     res = db.search_expand([0.1, 0.1], k=1, hops=1)
     assert isinstance(res, SearchExpandResult)

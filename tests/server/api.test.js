@@ -277,7 +277,7 @@ describe('search and graph', () => {
       [post(`${c}/edges`, { from: n1.json.id, to: '999' }), 404, 'ENOTFOUND'], [post(`${c}/edges`, { to: n1.json.id }), 400, 'EINVAL'],
       [post(`${c}/edges`, { from: n1.json.id, to: n2.json.id, weight: 300 }), 400, 'ERANGE'],
       [post(`${c}/edges`, { from: n1.json.id, to: n2.json.id, weight: '1' }), 400, 'EINVAL'],
-      [post(`${c}/expand`, { seeds: [] }), 400, 'EINVAL'], [post(`${c}/expand`, { seeds: ['999'] }), 404, 'ENOTFOUND'],
+      [post(`${c}/expand`, { seeds: {} }), 400, 'EINVAL'], [post(`${c}/expand`, { seeds: ['999'] }), 404, 'ENOTFOUND'],
       [post(`${c}/expand`, { seeds: [n1.json.id], hops: 17 }), 400, 'EINVAL'],
       [get(`${c}/nodes/999`), 404, 'ENOTFOUND'], [get(`${c}/nodes/999/neighbors`), 404, 'ENOTFOUND'],
       [get(`${c}/nodes/${n1.json.id}/neighbors?limit=0`), 400, 'EINVAL'], [get(`${c}/nodes/${n1.json.id}/neighbors?kind=x`), 400, 'EINVAL'],
@@ -291,6 +291,16 @@ describe('search and graph', () => {
     expect((await get(`${c}/nodes/${n1.json.id}/neighbors?kind=4`)).json).toEqual({ edges: [], total: 0, height: before.height });
     const x = await post(`${c}/search`, { vector: [1, 0], k: 1, expand: { hops: 1, dir: 'out', max_nodes: 10 } });
     expect(x.json.nodes.map((n) => n.node)).toEqual([n1.json.id, n2.json.id]);
+    // no seeds, no expansion: an empty list (as valori_expand), never an error; likewise a search
+    // whose hits have no node (the record at [0, 1] has none)
+    for (const body of [{ seeds: [] }, { seeds: [], hops: 3, dir: 'both', max_nodes: 1 }]) {
+      const e0 = await post(`${c}/expand`, body);
+      expect([e0.status, e0.json]).toEqual([200, { nodes: [], visited: 0, height: before.height }]);
+    }
+    const r2 = (await post(`${c}/records`, { vector: [0, 1] })).json.id;
+    const bare = await post(`${c}/search`, { vector: [0, 1], k: 1, expand: { hops: 2 } });
+    expect([bare.status, bare.json.hits.map((h) => h.id), bare.json.nodes]).toEqual([200, [r2], []]);
+    await request(srv, 'DELETE', `${c}/records/${r2}`);
     // deleting the record deletes its node and the node's edges
     await request(srv, 'DELETE', `${c}/records/${r1}`);
     expectError(await get(`${c}/nodes/${n1.json.id}`), 404, 'ENOTFOUND');
