@@ -261,7 +261,7 @@ int vs_decode_create(const cJSON *j, const vs_limits *lim, vs_create_req *out, v
   v = field(j, "name");
   if (!v) return vs_fail(e, VALORI_EINVAL, "name: required");
   if (!cJSON_IsString(v) || !vs_name_valid(v->valuestring))
-    return vs_fail(e, VALORI_EINVAL, "name: 1 to 64 characters from A-Z a-z 0-9 _ -, starting with a letter or digit");
+    return vs_fail(e, VALORI_EINVAL, "name: " VS_NAME_RULE);
   strcpy(out->name, v->valuestring);
   v = field(j, "dim");
   if (!v) return vs_fail(e, VALORI_EINVAL, "dim: required");

@@ -75,6 +75,23 @@ describe('collections', () => {
     expectError(await get('/v1/collections/no_such'), 404, 'ENOCOLLECTION');
   });
 
+  it('an invalid collection name in a path is EINVAL on every method; a valid unknown one ENOCOLLECTION', async () => {
+    const before = await state('c3');
+    for (const name of ['-x', '.hidden', '%2E%2E', 'a%20b', '_a', 'x'.repeat(65), 'caf%C3%A9']) {
+      expectError(await get(`/v1/collections/${name}`), 400, 'EINVAL');
+      expectError(await request(srv, 'DELETE', `/v1/collections/${name}`), 400, 'EINVAL');
+      expectError(await get(`/v1/collections/${name}/state`), 400, 'EINVAL');
+      expectError(await post(`/v1/collections/${name}/records`, { vector: [1, 2, 3] }), 400, 'EINVAL');
+      expectError(await post(`/v1/collections/${name}/search`, { vector: [1, 2, 3] }), 400, 'EINVAL');
+    }
+    for (const name of ['x'.repeat(64), 'a_b-c', '0']) {
+      expectError(await get(`/v1/collections/${name}`), 404, 'ENOCOLLECTION');
+      expectError(await request(srv, 'DELETE', `/v1/collections/${name}`), 404, 'ENOCOLLECTION');
+    }
+    expect(await state('c3')).toEqual(before);
+    expect(fs.readdirSync(path.join(dir, 'db')).filter((n) => n.startsWith('.'))).toEqual([]);
+  });
+
   it('describe reports the engine counters of valori_stats: next node/edge ids, tombstones, bytes', async () => {
     const c = '/v1/collections/counters';
     const d0 = (await post('/v1/collections', { name: 'counters', dim: 2 })).json;
