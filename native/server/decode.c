@@ -265,9 +265,11 @@ int vs_decode_create(const cJSON *j, const vs_limits *lim, vs_create_req *out, v
   strcpy(out->name, v->valuestring);
   v = field(j, "dim");
   if (!v) return vs_fail(e, VALORI_EINVAL, "dim: required");
-  VS_TRY(get_u32(v, "dim", 1, UINT32_MAX, VALORI_EINVAL, &out->opt.dim, e));
-  if (out->opt.dim > lim->max_dim)
-    return vs_fail(e, VALORI_ETOOBIG, "dim: %u is above the limit %u", out->opt.dim, lim->max_dim);
+  /* A dimension outside 1..--max-dim is EDIM, the core's code for a dimension outside 1..VALORI_MAX_DIM
+  ** (valori_open), so a client sees one code whichever limit refused it (docs/HTTP.md section 13). */
+  VS_TRY(get_u32(v, "dim", 0, UINT32_MAX, VALORI_EINVAL, &out->opt.dim, e));
+  if (out->opt.dim < 1 || out->opt.dim > lim->max_dim)
+    return vs_fail(e, VALORI_EDIM, "dim: %u is outside 1..%u (--max-dim)", out->opt.dim, lim->max_dim);
   if ((v = field(j, "metric")) != NULL) {
     if (cJSON_IsString(v) && strcmp(v->valuestring, "l2") == 0) out->opt.metric = VALORI_METRIC_L2;
     else if (cJSON_IsString(v) && strcmp(v->valuestring, "ip") == 0) out->opt.metric = VALORI_METRIC_IP;

@@ -39,7 +39,8 @@ describe('collections', () => {
   it('create validates every field', async () => {
     const cases = [
       [{ dim: 3 }, 400, 'EINVAL'], [{ name: 'x' }, 400, 'EINVAL'], [{ name: 'x', dim: '3' }, 400, 'EINVAL'],
-      [{ name: 'x', dim: 0 }, 400, 'EINVAL'], [{ name: 'x', dim: 3.5 }, 400, 'EINVAL'], [{ name: 'x', dim: 65 }, 400, 'ETOOBIG'],
+      [{ name: 'x', dim: 0 }, 400, 'EDIM'], [{ name: 'x', dim: 3.5 }, 400, 'EINVAL'], [{ name: 'x', dim: 65 }, 400, 'EDIM'],
+      [{ name: 'x', dim: -1 }, 400, 'EINVAL'], [{ name: 'x', dim: 4097 }, 400, 'EDIM'], [{ name: 'x', dim: 2 ** 32 }, 400, 'EINVAL'],
       [{ name: 'x', dim: 3, metric: 'cos' }, 400, 'EINVAL'], [{ name: 'x', dim: 3, index: 'ivf' }, 400, 'EINVAL'],
       [{ name: 'x', dim: 3, index: 'none', hnsw: { m: 8 } }, 400, 'EINVAL'], [{ name: 'x', dim: 3, hnsw: { m: 1 } }, 400, 'EINVAL'],
       [{ name: 'x', dim: 3, hnsw: { m: 65 } }, 400, 'EINVAL'], [{ name: 'x', dim: 3, hnsw: { mm: 8 } }, 400, 'EINVAL'],
