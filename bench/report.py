@@ -190,10 +190,14 @@ class Report(ServerSections):
     def header(self):
         cpu, ncpu, mem, kernel, rev = machine_info()
         self.md.append(f"# Valori benchmark report ({self.mode} mode)\n")
+        rerun = any(r["kind"] == "rerun" for r in self.rows)
+        how = (f"from `bench/results-full.jsonl` at commit `{rev}` (some parts re-run with `bench/run.sh --full --only`, "
+               f"listed below; the other rows come from an earlier whole `bench/run.sh --full`)" if rerun else
+               f"by `bench/run.sh --{self.mode}` at commit `{rev}`")
         self.md.append(
-            f"Generated {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')} by `bench/run.sh --{self.mode}` "
-            f"at commit `{rev}` on {cpu}, {ncpu} cores, {mem} RAM, Linux {kernel}. Every engine runs on one "
-            f"thread; timings are the median of the runs listed per table.\n")
+            f"Generated {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')} {how} on {cpu}, {ncpu} cores, {mem} RAM, "
+            f"Linux {kernel}. Every engine runs on one thread unless a table says otherwise; timings are the median "
+            f"of the runs listed per table.\n")
         if self.mode == "quick":
             self.md.append("**Quick mode**: a small subset that checks the pipeline end to end; the numbers "
                            "are not the benchmark. See bench/REPORT.md for the full run.\n")
@@ -918,7 +922,7 @@ def main():
             old = [t.rstrip("\n") for t in f]
         with open(a.results) as f:
             new = [t.rstrip("\n") for t in f]
-        merged = merge(old, new, parts, when)
+        merged = merge(old, new, parts, when, machine_info()[4])
         tmp = a.merge_into + ".tmp"
         with open(tmp, "w") as f:
             for t in merged:

@@ -165,7 +165,7 @@ int lg_run(const char *base, int clients, size_t total, double max_s, lg_make_fn
   static int inited;
   CURLM *m = NULL;
   client *cs = NULL;
-  double *lat = NULL, t0 = 0, c0 = 0, deadline;
+  double *lat = NULL, t0 = 0, c0 = 0, deadline, tp;
   size_t next = 0, i;
   hdrs hs;
   int k, running = 0, rc = -1;
@@ -205,7 +205,7 @@ int lg_run(const char *base, int clients, size_t total, double max_s, lg_make_fn
     curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
   }
   t0 = bench_now(), c0 = bench_cpu_now();
-  deadline = t0 + max_s;
+  deadline = t0 + max_s, tp = t0;
   for (k = 0; k < clients; k++, next++)
     if (start(m, base, &hs, &cs[k], next, make, arg)) goto done;
   running = clients;
@@ -237,6 +237,10 @@ int lg_run(const char *base, int clients, size_t total, double max_s, lg_make_fn
       if (c->buf) c->buf[c->len] = 0;
       if (check(arg, c->req, status, c->buf ? c->buf : "", c->len)) goto done;
       out->done++;
+      if (t1 - tp > 5.0) { /* progress of long loops */
+        tp = t1;
+        fprintf(stderr, "  %zu/%zu requests (%.0f/s)\n", out->done, total, (double)out->done / (t1 - t0));
+      }
       if (next < total) {
         if (t1 > deadline) {
           fprintf(stderr, "load: time limit of %.0f s reached after %zu of %zu requests\n", max_s, out->done, total);
