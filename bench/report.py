@@ -516,8 +516,10 @@ class Report(ServerSections):
         if worst < 0.9 or busy > ncpu:
             load_txt = f"load average up to {busy:.1f} on {ncpu} cores" if loads else ""
             share_txt = f"a timed single-threaded loop got as little as {worst:.0%} of a core" if worst < 0.9 else ""
+            hit = sorted({l["driver"] for l in loads if max(l["load_before"], l["load_after"]) > ncpu})
+            hit_txt = f"; loaded above the core count while running: {', '.join(hit)}" if hit else ""
             self.md.append(f"**Warning: the machine was busy during this run** "
-                           f"({'; '.join(t for t in (load_txt, share_txt) if t)}). "
+                           f"({'; '.join(t for t in (load_txt, share_txt) if t)}{hit_txt}). "
                            "Throughputs are lower than on a quiet machine and ratios between engines measured "
                            "at different moments are less reliable.\n")
         else:
