@@ -141,7 +141,8 @@ describe('a server with tokens, small limits and short timeouts', () => {
     }
     const pre = await request(srv, 'OPTIONS', '/v1/collections/a/records', { headers: { Origin: 'http://app.example', 'Access-Control-Request-Method': 'POST' } });
     expect(pre.status).toBe(204);
-    expect(pre.headers['access-control-allow-headers']).toBe('Authorization, Content-Type');
+    expect(pre.headers['access-control-allow-headers']).toBe('Authorization, Content-Type, X-Valori-Follower');
+    expect(ok.headers['access-control-expose-headers']).toBe('X-Valori-Height, X-Valori-Root, X-Valori-Chain');
     expect((await request(srv, 'OPTIONS', '/v1', { headers: { Origin: 'http://evil.example' } })).status).toBe(403);
   });
 
