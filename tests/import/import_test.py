@@ -501,6 +501,21 @@ def case_resume() -> None:
         check(st["root"] == clean_root, f"trial {trial}: root {st['root']} differs from the uninterrupted import's {clean_root}")
         print(f"  trial {trial}: killed at {got} rows ({repaired} left without their graph node or edge), resumed, "
               "same root as the uninterrupted import")
+    # SIGINT: the batch in progress is committed, exit 130 with how to resume; the rerun ends at the same root
+    args = [BIN, "import", *base, "--collection", "sigint"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None and log_bytes(data / "sigint") < log_total * 0.3:
+        time.sleep(0.005)
+    check(proc.poll() is None, "SIGINT: the import ended first")
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    m = re.search(r"continue with row (\d+)", err)
+    check(proc.returncode == 130 and m is not None and f"records 1..{m.group(1)}" in out, f"SIGINT: {proc.returncode} {out} {err}")
+    check(0 < int(m.group(1)) < n and int(m.group(1)) % 100 == 0, f"SIGINT stopped at row {m.group(1)}")
+    imp(*base, "--collection", "sigint", timeout=300)
+    check(root_of(data / "sigint") == clean_root, "SIGINT then rerun: another root than the uninterrupted import's")
+    print(f"  SIGINT at row {m.group(1)}: committed, exit 130, resumed to the same root")
     # the repair itself, deterministically: records imported without --graph get their nodes and edges
     imp(*[a for a in base if a not in ("--graph",)], "--collection", "late", "--limit", "250")
     p = imp(*[a for a in base if a != "-q"], "--collection", "late", "--limit", "250")
