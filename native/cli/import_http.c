@@ -245,6 +245,19 @@ void vimp_http_close(vimp_http *h) {
 
 /* ---- the import target */
 
+/* A whole number |v| <= 256 (every component is within the core's range) as JSON. */
+static void put_small_int(vbuf *b, int v) {
+  char d[8];
+  int n = 0, neg = v < 0;
+  unsigned u = neg ? (unsigned)-v : (unsigned)v;
+  do {
+    d[n++] = (char)('0' + u % 10);
+    u /= 10;
+  } while (u && n < 7);
+  if (neg) d[n++] = '-';
+  while (n) vb_put(b, &d[--n], 1);
+}
+
 #define H(t) ((vimp_http *)(t)->impl)
 
 static int hfail(vimp_target *t, int rc, const char *msg) {
@@ -378,8 +391,10 @@ static int h_insert(vimp_target *t, size_t n, const float *vecs, const uint64_t 
     for (i = 0; i < n; i++) {
       vb_puts(&b, i ? ",{\"vector\":[" : "{\"vector\":[");
       for (j = 0; j < dim; j++) {
+        float f = vecs[i * dim + j];
         if (j) vb_puts(&b, ",");
-        vb_json_double(&b, (double)vecs[i * dim + j]);
+        if (f == (float)(int)f) put_small_int(&b, (int)f); /* pixels and the like: no round-trip search */
+        else vb_json_double(&b, (double)f);
       }
       vb_puts(&b, "],\"tag\":");
       vb_json_u64str(&b, tags[i]);
