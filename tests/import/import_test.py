@@ -294,6 +294,8 @@ def case_fashion() -> None:
         check(CLASSES[lab[5]].encode() in labels, f"expansion from row 5's hits reached {labels}")
     finally:
         db.close()
+    v = run("verify", str(data / "fashion"))
+    check("ok:" in v.stdout, f"verify: {v.stdout}")
     # a rerun of the complete import adds nothing
     p = imp(str(TRAIN_IMG), "--labels", str(TRAIN_LAB), "--data", str(data), "--collection", "fashion",
               "--limit", str(n), "--graph", "--batch", "500", "-q")
