@@ -23,6 +23,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
@@ -370,8 +372,7 @@ def case_server() -> None:
         check("records 1..300" in out, out)
         imp(str(WORK / "s.jsonl"), "--url", f"{url}/v1/collections/j", "--token-file", str(tokens), "--batch", "30", "-q")
         for name in ("v", "j"):
-            d = json.loads(subprocess.run(["curl", "-s", "-H", "Authorization: Bearer r-import-test-token-0001",
-                                           f"{url}/v1/collections/{name}"], capture_output=True, text=True, timeout=30).stdout)
+            d = describe(url, name)
             check(d["root"] == root_of(local / name), f"{name}: server root {d['root']} differs from the local import's")
         # search through the server equals search of the local store, byte for byte
         for extra in ([], ["--exact", "--tag", "3"], ["-k", "5", "--ef", "40"]):
@@ -396,12 +397,9 @@ def case_server() -> None:
         # first_id: a batch is applied only at the id it names (what makes a resumed server import safe)
         hdr = struct.pack("<4sIIIII", b"VLVB", 1, 1, 12, 0, 0) + a[0].astype("<f4").tobytes()
         for want, status in (("5", 409), ("301", 201), ("301", 409), ("x", 400)):
-            c = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "--data-binary", "@-",
-                                "-H", "Authorization: Bearer w-import-test-token-0001", "-H",
-                                "Content-Type: application/vnd.valori.vectors",
-                                f"{url}/v1/collections/v/records/batch?first_id={want}"],
-                               input=hdr, capture_output=True, timeout=30)
-            check(c.stdout.decode() == str(status), f"first_id={want}: HTTP {c.stdout.decode()}, expected {status}")
+            got, _ = http("POST", f"{url}/v1/collections/v/records/batch?first_id={want}", hdr,
+                          {"Authorization": "Bearer w-import-test-token-0001", "Content-Type": "application/vnd.valori.vectors"})
+            check(got == status, f"first_id={want}: HTTP {got}, expected {status}")
         check(server_records(url, "v") == 301, "first_id: a refused batch was stored")
         p = imp(str(WORK / "s.fvecs"), "--url", f"{url}/v1/collections/v", "--token-file", str(tokens), "-q", want=3)
         check("EEXIST" in p.stderr and "not rows 0.." in p.stderr, p.stderr)
@@ -417,8 +415,7 @@ def case_server() -> None:
         killed = kill_during(args, lambda: server_records(url, "big"), 6000)
         out = run(*args[1:], timeout=300).stdout
         check("records 1..6000" in out, out)
-        d = json.loads(subprocess.run(["curl", "-s", "-H", "Authorization: Bearer r-import-test-token-0001",
-                                       f"{url}/v1/collections/big"], capture_output=True, text=True, timeout=30).stdout)
+        d = describe(url, "big")
         check(d["records"] == 6000 and d["next_id"] == "6001", f"after the resume: {d['records']} records, next_id {d['next_id']}")
         check(d["root"] == root_of(local / "big"), "resumed server import: root differs from the uninterrupted local import's")
         print(f"  server: roots equal the local imports', search equal, errors, resume after kill -9 at {killed} rows ok")
@@ -426,13 +423,23 @@ def case_server() -> None:
         stop_server(proc)
 
 
-def server_records(url: str, name: str) -> int:
-    p = subprocess.run(["curl", "-s", "-H", "Authorization: Bearer r-import-test-token-0001", f"{url}/v1/collections/{name}"],
-                       capture_output=True, text=True, timeout=30)
+def http(method: str, url: str, body: Optional[bytes], headers: Dict[str, str]) -> Tuple[int, bytes]:
+    """One request on loopback (standard library); returns (status, body) for any status."""
+    req = urllib.request.Request(url, data=body, method=method, headers=headers)
     try:
-        return int(json.loads(p.stdout).get("records", 0))
-    except (ValueError, AttributeError):
-        return 0
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def describe(url: str, name: str) -> dict:
+    status, body = http("GET", f"{url}/v1/collections/{name}", None, {"Authorization": "Bearer r-import-test-token-0001"})
+    return json.loads(body) if status == 200 else {}
+
+
+def server_records(url: str, name: str) -> int:
+    return int(describe(url, name).get("records", 0))
 
 
 def kill_during(args: List[str], count, total: int) -> int:
