@@ -296,6 +296,27 @@ def case_fashion() -> None:
         check(CLASSES[lab[5]].encode() in labels, f"expansion from row 5's hits reached {labels}")
     finally:
         db.close()
+    # valori search --expand: the SDK's search_expand, and the same bytes from a server on the data directory
+    q = ["--row", f"{TRAIN_IMG}:5", "-k", "3", "--expand", "1"]
+    local = json.loads(run("search", str(data), "--collection", "fashion", *q, "--json").stdout)
+    db = open_db(data / "fashion")
+    try:
+        res = db.search_expand([float(x) for x in img[5]], k=3, hops=1, dir="out")
+        check([h["id"] for h in local["hits"]] == [str(h.id) for h in res.hits], "--expand: hits differ from the SDK's")
+        check([(n["node"], n["via"], n["depth"]) for n in local["nodes"]] == [(str(r.node), str(r.via), r.depth) for r in res.nodes],
+              f"--expand: nodes {local['nodes']} differ from the SDK's {res.nodes}")
+    finally:
+        db.close()
+    text = run("search", str(data), "--collection", "fashion", *q).stdout
+    check(re.search(rf"\n\d+ +1 +\d+ +1 +0 +{re.escape(CLASSES[lab[5]])}\n", text) is not None, f"--expand text: {text}")
+    proc, url = start_server(data)
+    try:
+        remote = run("search", url, "--collection", "fashion", *q, "--json").stdout
+        check(json.loads(remote) == local and remote == run("search", str(data), "--collection", "fashion", *q, "--json").stdout,
+              f"--expand through the server: {remote}")
+        check(run("search", url, "--collection", "fashion", *q).stdout == text, "--expand text through the server differs")
+    finally:
+        stop_server(proc)
     v = run("verify", str(data / "fashion"))
     check("ok:" in v.stdout, f"verify: {v.stdout}")
     # a rerun of the complete import adds nothing
