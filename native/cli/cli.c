@@ -61,6 +61,7 @@ static const vcli_opt vcli_search_opts[] = {
   {"--exact", NULL, "exact search (brute force)"},
   {"--hnsw", NULL, "the index only, even for narrow filters"},
   {"--tag", "T", "only records with tag T; repeat for a set of tags"},
+  {"--expand", "HOPS", "then expand the graph HOPS steps out from the hits' nodes (0..16; up to 1000 nodes)"},
   {"--json", NULL, "print the answer as JSON (the server's search answer, metadata in base64)"},
   {"--token-file", "FILE", "with a URL: the server's token file (its first read token is sent)"},
   {NULL, NULL, NULL}};
@@ -73,7 +74,7 @@ static const vcli_cmd vcli_cmds[] = {
   {"import", vcli_import, "FILE (--collection NAME [--data DIR] | --store DIR | --url URL) [--labels FILE] [--graph] [--limit N] ...",
    "load vectors from fvecs/bvecs/ivecs, npy, idx or JSON lines into a collection, resumably (docs/IMPORT.md)",
    vcli_import_opts},
-  {"search", vcli_search, "DIR|URL [--collection NAME] (--vector '[...]' | --row FILE:ROW) [-k K] [--ef EF] [--exact] [--tag T] [--json]",
+  {"search", vcli_search, "DIR|URL [--collection NAME] (--vector '[...]' | --row FILE:ROW) [-k K] [--ef EF] [--exact] [--tag T] [--expand HOPS] [--json]",
    "the nearest records of a collection: id, distance, tag, metadata (docs/IMPORT.md)", vcli_search_opts},
   {"follow", vcli_follow, "LEADER-URL[/v1/collections/NAME] [--data DIR] [--listen ADDR:PORT] [--token-file F] [--rebootstrap] ...",
    "replicate a leader into a read-only server (follow --help; docs/REPLICATION.md)", NULL},

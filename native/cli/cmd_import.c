@@ -7,6 +7,7 @@
 ** (import.h). docs/IMPORT.md.
 */
 #define _POSIX_C_SOURCE 200809L
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,6 +17,13 @@
 #include "import_run.h"
 
 #define CMD "import"
+
+/* SIGINT / SIGTERM: finish the batch in progress, commit it, say how to resume, exit 130. */
+static volatile sig_atomic_t vimp_stop;
+static void on_stop(int sig) {
+  (void)sig;
+  vimp_stop = 1;
+}
 
 static int parse_count(const char *name, const char *s, uint64_t min, uint64_t max, uint64_t *out) {
   if (!vcli_parse_u64(s, out) || *out < min || *out > max)
@@ -194,6 +202,16 @@ int vcli_import(int argc, char **argv) {
     goto out;
   }
   target_open = 1;
+  {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;
+    sa.sa_flags = SA_RESTART; /* no system call of a write in progress sees EINTR */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    j.stop = &vimp_stop;
+  }
   rc = vimp_run(&j, r, lab, &t, &res);
   if (rc == VALORI_OK) {
     uint64_t records = 0, height = 0;
@@ -214,6 +232,11 @@ int vcli_import(int argc, char **argv) {
     vcli_hex(stdout, root);
     printf("\n");
     code = VCLI_OK;
+    if (res.interrupted) {
+      fprintf(stderr, "interrupted: every batch so far is committed; rerun the same command to continue with row %llu\n",
+              (unsigned long long)(j.offset + res.total_in_collection));
+      code = 130; /* 128 + SIGINT, as shells report an interrupted command */
+    }
   } else {
     fprintf(stderr, "error: %s (%s)\n", t.err, vs_code_name(rc));
     code = VCLI_FAILED; /* a bad file (whatever its code) or a failed write: not a usage error, not a damaged store */

@@ -4,7 +4,8 @@
 ** a running server or import) or from a server (TARGET a URL: POST .../search). Prints id,
 ** distance, tag and metadata per hit, or with --json the server's search answer
 ** ({"hits": [{"id", "distance", "distance_raw", "tag", "meta"}], "height"}; docs/HTTP.md section 8),
-** the same bytes from both kinds of target. docs/IMPORT.md section 6.
+** the same bytes from both kinds of target. --expand HOPS: search, then expand the graph out from the
+** hits' nodes (the reached nodes follow the hits, as "nodes" in JSON). docs/IMPORT.md section 6.
 */
 #define _POSIX_C_SOURCE 200809L
 #include <cJSON.h>
@@ -23,7 +24,11 @@ typedef struct search_args {
   uint64_t tags[VALORI_MAX_TAGS];
   uint32_t ntags;
   int json;
+  int expand;    /* --expand given: search, then expand the graph from the hits' nodes */
+  uint32_t hops; /* out along edges, at most VIMP_EXPAND_MAX nodes (the server's default) */
 } search_args;
+
+#define VIMP_EXPAND_MAX 1000
 
 /* --vector '[0.5, 1, ...]' into a malloc'd float array. */
 static int parse_vector(const char *s, float **out, uint32_t *dim) {
@@ -110,8 +115,9 @@ static int search_local(const char *dir, const float *q, uint32_t dim, const sea
   valori_options o;
   valori_stats st;
   valori_hit *hits = NULL;
+  valori_reach *nodes = NULL;
   valori_search_params p;
-  size_t n = 0, i;
+  size_t n = 0, nn = 0, i;
   uint8_t *meta = NULL;
   vbuf b;
   int rc, code = VCLI_FAILED;
@@ -142,7 +148,15 @@ static int search_local(const char *dir, const float *q, uint32_t dim, const sea
   p.mode = a->mode;
   p.ntags = a->ntags;
   p.tags = a->ntags ? a->tags : NULL;
-  if ((rc = valori_search(db, NULL, q, &p, hits, &n)) != VALORI_OK) {
+  if (a->expand && !(nodes = (valori_reach *)malloc(VIMP_EXPAND_MAX * sizeof *nodes))) {
+    fprintf(stderr, "error: out of memory\n");
+    goto out;
+  }
+  rc = a->expand ? valori_search_expand(db, NULL, q, &p, a->hops, VALORI_DIR_OUT, VIMP_EXPAND_MAX, hits, &n, nodes,
+                                        VIMP_EXPAND_MAX, &nn)
+                 : valori_search(db, NULL, q, &p, hits, &n);
+  if (nn > VIMP_EXPAND_MAX) nn = VIMP_EXPAND_MAX;
+  if (rc != VALORI_OK) {
     fprintf(stderr, "error: search: %s (%s)\n", valori_strerror(rc), valori_code_name(rc));
     code = rc == VALORI_EK || rc == VALORI_EINVAL || rc == VALORI_ETOOBIG ? VCLI_USAGE : vcli_exit_for(rc);
     goto out;
@@ -177,6 +191,27 @@ static int search_local(const char *dir, const float *q, uint32_t dim, const sea
       printf("\n");
     }
   }
+  if (a->expand && a->json) {
+    vb_puts(&b, "],\"nodes\":[");
+    for (i = 0; i < nn; i++) {
+      vb_puts(&b, i ? ",{\"node\":" : "{\"node\":");
+      vb_json_u64str(&b, nodes[i].node_id);
+      vb_puts(&b, ",\"via\":");
+      vb_json_u64str(&b, nodes[i].via_edge);
+      vb_printf(&b, ",\"depth\":%u}", nodes[i].depth);
+    }
+  } else if (a->expand) {
+    printf("\n%-10s %-6s %-10s %-6s %-10s %s\n", "node", "depth", "via", "kind", "record", "label");
+    for (i = 0; i < nn; i++) {
+      valori_node nd;
+      size_t ll = 0;
+      if (valori_node_get(db, nodes[i].node_id, &nd, meta, VALORI_MAX_META, &ll) != VALORI_OK) continue;
+      printf("%-10llu %-6u %-10llu %-6u %-10llu ", (unsigned long long)nodes[i].node_id, nodes[i].depth,
+             (unsigned long long)nodes[i].via_edge, nd.kind, (unsigned long long)nd.record_id);
+      if (ll) print_meta(meta, ll);
+      printf("\n");
+    }
+  }
   if (a->json) {
     vb_printf(&b, "],\"height\":%llu}", (unsigned long long)st.height);
     if (b.oom) {
@@ -190,6 +225,7 @@ static int search_local(const char *dir, const float *q, uint32_t dim, const sea
   code = VCLI_OK;
 out:
   free(hits);
+  free(nodes);
   free(meta);
   valori_close(db);
   valori_posix_vfs_close(vfs);
@@ -222,6 +258,7 @@ static int search_url(const char *url, const char *token_file, const float *q, u
     }
     vb_puts(&b, "]");
   }
+  if (a->expand) vb_printf(&b, ",\"expand\":{\"hops\":%u,\"dir\":\"out\"}", a->hops);
   vb_puts(&b, "}");
   snprintf(target, sizeof target, "%s/search", vimp_http_base(h));
   rc = vimp_http_json(h, "POST", target, b.p, b.len, err, sizeof err);
@@ -270,6 +307,11 @@ int vcli_search(int argc, char **argv) {
       if (!vcli_parse_u64(argv[++i], &v)) return vcli_usage_error(CMD, "--tag must be a whole number (got '%s')", argv[i]);
       if (a.ntags == VALORI_MAX_TAGS) return vcli_usage_error(CMD, "at most %d --tag options", VALORI_MAX_TAGS);
       a.tags[a.ntags++] = v;
+    } else if (strcmp(o, "--expand") == 0) {
+      if (!vcli_parse_u64(argv[++i], &v) || v > VALORI_MAX_HOPS)
+        return vcli_usage_error(CMD, "--expand must be a number of hops from 0 to %d (got '%s')", VALORI_MAX_HOPS, argv[i]);
+      a.expand = 1;
+      a.hops = (uint32_t)v;
     } else if (strcmp(o, "--json") == 0) a.json = 1;
     else return vcli_usage_error(CMD, "unknown option '%s'", o);
   }

@@ -352,6 +352,10 @@ int vimp_run(const vimp_job *j, vds_reader *r, vds_labels *lab, vimp_target *t, 
     if ((rc = t->ops->commit(t)) != VALORI_OK) goto out;
     done += got;
     imported += got;
+    if (j->stop && *j->stop) { /* SIGINT / SIGTERM: this batch is committed; stop here */
+      res->interrupted = 1;
+      break;
+    }
     if (now_s() - last >= (j->tty ? 0.25 : 2.0)) {
       progress(j, r, done - res->resumed_from, total == UINT64_MAX ? total : total - res->resumed_from, t0, 0);
       last = now_s();

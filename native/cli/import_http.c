@@ -198,8 +198,21 @@ static int get_u64(const cJSON *o, const char *key, uint64_t *out) {
   return -1;
 }
 
+/* Base64 bytes as text when they are printable UTF-8, else base64:... (valori search's table). */
+static void print_b64_text(const char *b64) {
+  size_t n = strlen(b64), i;
+  uint8_t *raw = (uint8_t *)malloc(vs_b64_max(n) + 1);
+  long k = raw ? vs_b64_decode(b64, n, raw) : -1;
+  for (i = 0; k >= 0 && i < (size_t)k; i++)
+    if (raw[i] < 0x20 || raw[i] == 0x7f) break;
+  if (k >= 0 && i == (size_t)k) printf("%.*s", (int)k, (const char *)raw);
+  else printf("base64:%s", b64);
+  free(raw);
+}
+
 int vimp_http_print_hits(vimp_http *h, int json) {
   cJSON *hits = cJSON_GetObjectItemCaseSensitive(h->json, "hits"), *it;
+  cJSON *nodes = cJSON_GetObjectItemCaseSensitive(h->json, "nodes"), *keep;
   if (json) {
     printf("%.*s\n", (int)h->resp.len, h->resp.p);
     return 0;
@@ -219,17 +232,36 @@ int vimp_http_print_hits(vimp_http *h, int json) {
     vb_json_double(&b, cJSON_IsNumber(d) ? d->valuedouble : 0);
     printf("%-10llu %-20.*s %-20llu ", (unsigned long long)id, (int)b.len, b.p ? b.p : "", (unsigned long long)tag);
     vb_free(&b);
-    if (cJSON_IsString(m)) {
-      size_t n = strlen(m->valuestring), i;
-      uint8_t *raw = (uint8_t *)malloc(vs_b64_max(n) + 1);
-      long k = raw ? vs_b64_decode(m->valuestring, n, raw) : -1;
-      for (i = 0; k >= 0 && i < (size_t)k; i++)
-        if (raw[i] < 0x20 || raw[i] == 0x7f) break;
-      if (k >= 0 && i == (size_t)k) printf("%.*s", (int)k, (const char *)raw);
-      else printf("base64:%s", m->valuestring);
-      free(raw);
-    }
+    if (cJSON_IsString(m)) print_b64_text(m->valuestring);
     printf("\n");
+  }
+  if (cJSON_IsArray(nodes)) { /* --expand: each reached node with its kind, record and label */
+    printf("\n%-10s %-6s %-10s %-6s %-10s %s\n", "node", "depth", "via", "kind", "record", "label");
+    cJSON_ArrayForEach(it, nodes) {
+      uint64_t node = 0, via = 0, rec = 0;
+      cJSON *d = cJSON_GetObjectItemCaseSensitive(it, "depth"), *k, *l;
+      char url[700], err[1400];
+      get_u64(it, "node", &node);
+      get_u64(it, "via", &via);
+      snprintf(url, sizeof url, "%s/nodes/%llu", h->base, (unsigned long long)node);
+      keep = h->json; /* the node's answer replaces the kept one: hold the search answer */
+      h->json = NULL;
+      if (request(h, "GET", url, NULL, NULL, 0, err, sizeof err) != VALORI_OK) {
+        cJSON_Delete(h->json);
+        h->json = keep;
+        fprintf(stderr, "error: %s\n", err);
+        return -1;
+      }
+      k = cJSON_GetObjectItemCaseSensitive(h->json, "kind");
+      l = cJSON_GetObjectItemCaseSensitive(h->json, "label");
+      get_u64(h->json, "record", &rec);
+      printf("%-10llu %-6d %-10llu %-6d %-10llu ", (unsigned long long)node, cJSON_IsNumber(d) ? (int)d->valuedouble : 0,
+             (unsigned long long)via, cJSON_IsNumber(k) ? (int)k->valuedouble : 0, (unsigned long long)rec);
+      if (cJSON_IsString(l)) print_b64_text(l->valuestring);
+      printf("\n");
+      cJSON_Delete(h->json);
+      h->json = keep;
+    }
   }
   return 0;
 }
@@ -244,6 +276,19 @@ void vimp_http_close(vimp_http *h) {
 }
 
 /* ---- the import target */
+
+/* A whole number |v| <= 256 (every component is within the core's range) as JSON. */
+static void put_small_int(vbuf *b, int v) {
+  char d[8];
+  int n = 0, neg = v < 0;
+  unsigned u = neg ? (unsigned)-v : (unsigned)v;
+  do {
+    d[n++] = (char)('0' + u % 10);
+    u /= 10;
+  } while (u && n < 7);
+  if (neg) d[n++] = '-';
+  while (n) vb_put(b, &d[--n], 1);
+}
 
 #define H(t) ((vimp_http *)(t)->impl)
 
@@ -378,8 +423,10 @@ static int h_insert(vimp_target *t, size_t n, const float *vecs, const uint64_t 
     for (i = 0; i < n; i++) {
       vb_puts(&b, i ? ",{\"vector\":[" : "{\"vector\":[");
       for (j = 0; j < dim; j++) {
+        float f = vecs[i * dim + j];
         if (j) vb_puts(&b, ",");
-        vb_json_double(&b, (double)vecs[i * dim + j]);
+        if (f == (float)(int)f) put_small_int(&b, (int)f); /* pixels and the like: no round-trip search */
+        else vb_json_double(&b, (double)f);
       }
       vb_puts(&b, "],\"tag\":");
       vb_json_u64str(&b, tags[i]);

@@ -4,6 +4,8 @@
 */
 #ifndef VALORI_CLI_IMPORT_RUN_H
 #define VALORI_CLI_IMPORT_RUN_H
+#include <signal.h>
+
 #include "import.h"
 #include "vds.h"
 
@@ -20,6 +22,9 @@ typedef struct vimp_job {
   int quiet, tty;  /* -q; stderr is a terminal (progress on one line) */
   const char *const *classes; /* class names by label (tag) value; others are named by their digits */
   size_t nclasses;
+  /* set (by a signal handler) to stop after the batch in progress is committed: the run then
+  ** returns VALORI_OK with vimp_result.interrupted = 1 */
+  volatile const sig_atomic_t *stop;
 } vimp_job;
 
 typedef struct vimp_result {
@@ -27,6 +32,7 @@ typedef struct vimp_result {
   uint64_t resumed_from;        /* records the collection held before (0: a fresh import) */
   uint64_t total_in_collection; /* rows of this import now in the collection */
   double seconds;
+  int interrupted; /* stopped by *job.stop before the end of the rows */
 } vimp_result;
 
 /* Runs the import; on failure t->err holds the message. lab may be NULL. */

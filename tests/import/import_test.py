@@ -23,6 +23,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
@@ -294,6 +296,29 @@ def case_fashion() -> None:
         check(CLASSES[lab[5]].encode() in labels, f"expansion from row 5's hits reached {labels}")
     finally:
         db.close()
+    # valori search --expand: the SDK's search_expand, and the same bytes from a server on the data directory
+    q = ["--row", f"{TRAIN_IMG}:5", "-k", "3", "--expand", "1"]
+    local = json.loads(run("search", str(data), "--collection", "fashion", *q, "--json").stdout)
+    db = open_db(data / "fashion")
+    try:
+        res = db.search_expand([float(x) for x in img[5]], k=3, hops=1, dir="out")
+        check([h["id"] for h in local["hits"]] == [str(h.id) for h in res.hits], "--expand: hits differ from the SDK's")
+        check([(n["node"], n["via"], n["depth"]) for n in local["nodes"]] == [(str(r.node), str(r.via), r.depth) for r in res.nodes],
+              f"--expand: nodes {local['nodes']} differ from the SDK's {res.nodes}")
+    finally:
+        db.close()
+    text = run("search", str(data), "--collection", "fashion", *q).stdout
+    check(re.search(rf"\n\d+ +1 +\d+ +1 +0 +{re.escape(CLASSES[lab[5]])}\n", text) is not None, f"--expand text: {text}")
+    proc, url = start_server(data)
+    try:
+        remote = run("search", url, "--collection", "fashion", *q, "--json").stdout
+        check(json.loads(remote) == local and remote == run("search", str(data), "--collection", "fashion", *q, "--json").stdout,
+              f"--expand through the server: {remote}")
+        check(run("search", url, "--collection", "fashion", *q).stdout == text, "--expand text through the server differs")
+    finally:
+        stop_server(proc)
+    v = run("verify", str(data / "fashion"))
+    check("ok:" in v.stdout, f"verify: {v.stdout}")
     # a rerun of the complete import adds nothing
     p = imp(str(TRAIN_IMG), "--labels", str(TRAIN_LAB), "--data", str(data), "--collection", "fashion",
               "--limit", str(n), "--graph", "--batch", "500", "-q")
@@ -368,8 +393,7 @@ def case_server() -> None:
         check("records 1..300" in out, out)
         imp(str(WORK / "s.jsonl"), "--url", f"{url}/v1/collections/j", "--token-file", str(tokens), "--batch", "30", "-q")
         for name in ("v", "j"):
-            d = json.loads(subprocess.run(["curl", "-s", "-H", "Authorization: Bearer r-import-test-token-0001",
-                                           f"{url}/v1/collections/{name}"], capture_output=True, text=True, timeout=30).stdout)
+            d = describe(url, name)
             check(d["root"] == root_of(local / name), f"{name}: server root {d['root']} differs from the local import's")
         # search through the server equals search of the local store, byte for byte
         for extra in ([], ["--exact", "--tag", "3"], ["-k", "5", "--ef", "40"]):
@@ -394,12 +418,9 @@ def case_server() -> None:
         # first_id: a batch is applied only at the id it names (what makes a resumed server import safe)
         hdr = struct.pack("<4sIIIII", b"VLVB", 1, 1, 12, 0, 0) + a[0].astype("<f4").tobytes()
         for want, status in (("5", 409), ("301", 201), ("301", 409), ("x", 400)):
-            c = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "--data-binary", "@-",
-                                "-H", "Authorization: Bearer w-import-test-token-0001", "-H",
-                                "Content-Type: application/vnd.valori.vectors",
-                                f"{url}/v1/collections/v/records/batch?first_id={want}"],
-                               input=hdr, capture_output=True, timeout=30)
-            check(c.stdout.decode() == str(status), f"first_id={want}: HTTP {c.stdout.decode()}, expected {status}")
+            got, _ = http("POST", f"{url}/v1/collections/v/records/batch?first_id={want}", hdr,
+                          {"Authorization": "Bearer w-import-test-token-0001", "Content-Type": "application/vnd.valori.vectors"})
+            check(got == status, f"first_id={want}: HTTP {got}, expected {status}")
         check(server_records(url, "v") == 301, "first_id: a refused batch was stored")
         p = imp(str(WORK / "s.fvecs"), "--url", f"{url}/v1/collections/v", "--token-file", str(tokens), "-q", want=3)
         check("EEXIST" in p.stderr and "not rows 0.." in p.stderr, p.stderr)
@@ -415,8 +436,7 @@ def case_server() -> None:
         killed = kill_during(args, lambda: server_records(url, "big"), 6000)
         out = run(*args[1:], timeout=300).stdout
         check("records 1..6000" in out, out)
-        d = json.loads(subprocess.run(["curl", "-s", "-H", "Authorization: Bearer r-import-test-token-0001",
-                                       f"{url}/v1/collections/big"], capture_output=True, text=True, timeout=30).stdout)
+        d = describe(url, "big")
         check(d["records"] == 6000 and d["next_id"] == "6001", f"after the resume: {d['records']} records, next_id {d['next_id']}")
         check(d["root"] == root_of(local / "big"), "resumed server import: root differs from the uninterrupted local import's")
         print(f"  server: roots equal the local imports', search equal, errors, resume after kill -9 at {killed} rows ok")
@@ -424,13 +444,23 @@ def case_server() -> None:
         stop_server(proc)
 
 
-def server_records(url: str, name: str) -> int:
-    p = subprocess.run(["curl", "-s", "-H", "Authorization: Bearer r-import-test-token-0001", f"{url}/v1/collections/{name}"],
-                       capture_output=True, text=True, timeout=30)
+def http(method: str, url: str, body: Optional[bytes], headers: Dict[str, str]) -> Tuple[int, bytes]:
+    """One request on loopback (standard library); returns (status, body) for any status."""
+    req = urllib.request.Request(url, data=body, method=method, headers=headers)
     try:
-        return int(json.loads(p.stdout).get("records", 0))
-    except (ValueError, AttributeError):
-        return 0
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def describe(url: str, name: str) -> dict:
+    status, body = http("GET", f"{url}/v1/collections/{name}", None, {"Authorization": "Bearer r-import-test-token-0001"})
+    return json.loads(body) if status == 200 else {}
+
+
+def server_records(url: str, name: str) -> int:
+    return int(describe(url, name).get("records", 0))
 
 
 def kill_during(args: List[str], count, total: int) -> int:
@@ -501,6 +531,21 @@ def case_resume() -> None:
         check(st["root"] == clean_root, f"trial {trial}: root {st['root']} differs from the uninterrupted import's {clean_root}")
         print(f"  trial {trial}: killed at {got} rows ({repaired} left without their graph node or edge), resumed, "
               "same root as the uninterrupted import")
+    # SIGINT: the batch in progress is committed, exit 130 with how to resume; the rerun ends at the same root
+    args = [BIN, "import", *base, "--collection", "sigint"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None and log_bytes(data / "sigint") < log_total * 0.3:
+        time.sleep(0.005)
+    check(proc.poll() is None, "SIGINT: the import ended first")
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    m = re.search(r"continue with row (\d+)", err)
+    check(proc.returncode == 130 and m is not None and f"records 1..{m.group(1)}" in out, f"SIGINT: {proc.returncode} {out} {err}")
+    check(0 < int(m.group(1)) < n and int(m.group(1)) % 100 == 0, f"SIGINT stopped at row {m.group(1)}")
+    imp(*base, "--collection", "sigint", timeout=300)
+    check(root_of(data / "sigint") == clean_root, "SIGINT then rerun: another root than the uninterrupted import's")
+    print(f"  SIGINT at row {m.group(1)}: committed, exit 130, resumed to the same root")
     # the repair itself, deterministically: records imported without --graph get their nodes and edges
     imp(*[a for a in base if a not in ("--graph",)], "--collection", "late", "--limit", "250")
     p = imp(*[a for a in base if a != "-q"], "--collection", "late", "--limit", "250")
