@@ -36,7 +36,8 @@ const demo = {
   resumedHeight: null,
   numbers: {},
   bootProgress: null, bootPhases: [], download: null, // the bootstrap's progress (follow()'s onProgress)
-  lastSearch: null, lastAdd: null, scratch: null, tamper: null, errors: [],
+  heights: [],               // [{height, t}]: when the follower reported each durable height
+  lastSearch: null, lastAdd: null, scratch: null, tamper: null, next: null, errors: [],
 };
 window.valoriDemo = demo;
 
@@ -188,7 +189,12 @@ function attachFollower(f) {
   demo.openedMs = performance.now() - T0;
   if (st0.bootstraps === 0) demo.resumedHeight = st0.height;
   f.on('status', onStatus);
-  f.on('height', () => { refreshStatus(); refreshLeader(); });
+  f.on('height', (h) => {
+    demo.heights.push({ height: h.height, t: performance.now() }); // when each durable height arrived
+    if (demo.heights.length > 200) demo.heights.shift();
+    refreshStatus();
+    refreshLeader();
+  });
   f.on('diverged', (d) => { refreshStatus(); note(`diverged at height ${d.height} (${d.reason}): ${d.message || ''} ` +
     'The follower stopped and serves nothing further as current.'); });
   onStatus();
@@ -504,11 +510,13 @@ async function addDrawn() {
     }
   }
   const ack = db.lastWrite; // {height, root} of the last acknowledged write
-  const tAck = performance.now() - t1;
+  const tAckAt = performance.now(), tAck = tAckAt - t1;
   out.textContent = `added as #${id} at leader height ${ack.height}; waiting for this browser…`;
-  const t2 = performance.now();
   for (let i = 0; i < 400 && (!demo.status || demo.status.height < ack.height); i++) { await sleep(25); refreshStatus(); }
-  const lag = performance.now() - t2;
+  // from the leader's answer to the last write reaching the page to the follower's height event
+  // for it (negative: the stream was faster than the answer)
+  const seen = demo.heights.find((x) => x.height >= ack.height);
+  const lag = seen ? seen.t - tAckAt : null;
   const st = demo.status;
   const ok = st.height >= ack.height;
   let rootThere = null;
@@ -516,10 +524,12 @@ async function addDrawn() {
   demo.lastAdd = { id: String(id), height: ack.height, root: ack.root, link, followerHeight: st.height, followerRoot: st.root,
     equal: rootThere === ack.root, writeMs: tAck, replicatedMs: lag };
   out.textContent = ok
-    ? `#${id} written (${ms(tAck)} for ${link ? 3 : 1} durable writes), in this browser ${ms(lag)} later at height ${st.height}: ` +
+    ? `#${id} written (${ms(tAck)} for ${link ? 3 : 1} durable writes), in this browser ` +
+      (lag === null ? '' : lag > 0 ? `${ms(lag)} after the leader's answer ` : `${ms(-lag)} before the leader's answer reached the page `) +
+      `at height ${st.height}: ` +
       (rootThere === null ? 'the leader moved on meanwhile' : rootThere === ack.root ? 'roots equal =' : 'ROOTS DIFFER')
     : `not replicated within 10 s (browser at ${st.height})`;
-  if (ok) setNumber('write → seen in this browser', ms(lag));
+  if (ok && lag !== null) setNumber('leader\'s write answer → height in this browser', lag > 0 ? ms(lag) : `${ms(-lag)} earlier`);
   refreshLeader();
 }
 
@@ -606,6 +616,51 @@ async function tamperRun() {
   d.textContent = `the follower is still at height ${after.height}, root ${short(after.root)} (a dry run changes nothing)`;
   out.appendChild(d);
 }
+// The leader's real next record: the follower paused at height h, one SET_META written to the
+// leader through the remote client (the record's own metadata again, so the state root stays and
+// only the height moves), its record read with follower.nextRecord() and verified as it is and with
+// one byte changed, then the follower resumed and applying it.
+async function nextRun() {
+  const out = $('next-out'), f = demo.follower;
+  out.textContent = 'pausing the follower…';
+  await f.pause();
+  const results = [];
+  let st, ack;
+  try {
+    st = f.status();
+    const id = query && query.record !== null ? query.record : 1n;
+    const rec = await demo.remote.get(id);
+    await demo.remote.setMeta(id, rec.meta);
+    ack = demo.remote.lastWrite;
+    const next = await f.nextRecord({ waitMs: 5000 });
+    if (!next) { out.textContent = `the leader has no record after height ${st.height} yet`; return; }
+    const ask = async (what, bytes) => { results.push({ what, ...(await f.verify(bytes)) }); };
+    await ask(`the leader's record ${ack.height} as it came`, next);
+    const one = next.slice();
+    one[one.length - 1] ^= 0x01;
+    await ask('one byte of its event changed (its CRC-32C catches it)', one);
+    await ask('the same byte with the CRC recomputed (the chain catches it)', await reCrc(one.slice()));
+  } finally {
+    await f.resume();
+  }
+  const t0 = performance.now();
+  for (let i = 0; i < 400 && f.status().height < ack.height; i++) await sleep(25);
+  const after = f.status();
+  demo.next = { results, heightBefore: st.height, ackHeight: ack.height, ackRoot: ack.root, heightAfter: after.height, rootAfter: after.root };
+  out.innerHTML = '';
+  results.forEach((r, i) => {
+    const d = document.createElement('div');
+    d.className = r.ok === (i === 0) ? 'ok' : 'bad';
+    d.textContent = r.ok ? `${r.what}: accepted (dry run) at height ${r.height}, root ${short(r.root)}`
+      : `${r.what}: REFUSED${r.height ? ` at height ${r.height}` : ''}: ${r.code}${r.reason ? ` (${r.reason})` : ` (${r.message})`}`;
+    out.appendChild(d);
+  });
+  const d = document.createElement('div');
+  d.textContent = `resumed: the follower applied the leader's record in ${ms(performance.now() - t0)}, now at height ${after.height}` +
+    (after.height === ack.height ? (after.root === ack.root ? ', root equal to the leader\'s' : ', ROOT DIFFERS') : '');
+  out.appendChild(d);
+}
+
 async function reCrc(rec) {
   const c = crc32c(rec.subarray(0, 4), rec.subarray(8));
   new DataView(rec.buffer, rec.byteOffset).setUint32(4, c, true);
@@ -626,6 +681,7 @@ async function main() {
   for (const id of ['filter-class', 'mode', 'ef', 'k']) $(id).addEventListener('change', () => runSearch().catch((e) => fail('search', e)));
   $('scratch-run').addEventListener('click', () => scratchRun().catch((e) => fail('scratch copy', e)));
   $('tamper-run').addEventListener('click', () => tamperRun().catch((e) => fail('verify', e)));
+  $('next-run').addEventListener('click', () => nextRun().catch((e) => fail('next record', e)));
   $('rebootstrap').addEventListener('click', () => {
     note('');
     demo.follower.rebootstrap().catch((e) => fail('rebootstrap', e));

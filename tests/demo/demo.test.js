@@ -169,6 +169,18 @@ describe('demo page', () => {
     expect(t.heightAfter).toBe(t.heightBefore);
     expect(t.rootAfter).toBe(t.rootBefore);
     expect(await page.textContent('#tamper-out')).toContain(`REFUSED at height ${h}`);
+    // the leader's real next record (the follower paused meanwhile), as it came and with one byte changed
+    await page.click('#next-run');
+    await waitDemo(page, () => window.valoriDemo.next);
+    const n = await demo(page, () => window.valoriDemo.next);
+    const nh = n.heightBefore + 1;
+    expect(n.ackHeight).toBe(nh);
+    expect(n.results[0]).toMatchObject({ ok: true, height: nh, root: n.ackRoot });
+    expect(n.results[1]).toMatchObject({ ok: false, code: 'ECORRUPT' }); // the record's own CRC
+    expect(n.results[2]).toMatchObject({ ok: false, height: nh, code: 'EDIVERGED', reason: 'chain' });
+    expect(n.heightAfter).toBe(nh);
+    expect(n.rootAfter).toBe(n.ackRoot);
+    expect(n.rootAfter).toBe((await leaderPos()).root);
     const shot = process.env.VALORI_DEMO_SCREENSHOT || path.join(ROOT, 'build/demo/screenshot.png');
     fs.mkdirSync(path.dirname(shot), { recursive: true });
     await page.screenshot({ path: shot, fullPage: true });
