@@ -343,8 +343,8 @@ export class ValoriServer {
  *  - writes resolve once the server acknowledged them, which it does once they are durable;
  *  - the server's limits apply (GET /v1: k above --max-k is EK, a batch above --max-batch ETOOBIG,
  *    a body above --max-body ETOOLARGE), and its own codes may come (RemoteCode);
- *  - stats(): nextNodeId, nextEdgeId, indexTombstones, vectorBytes, indexBytes and otherBytes are
- *    null while the server's describe does not report them;
+ *  - stats(): nextNodeId, nextEdgeId, indexTombstones, vectorBytes, indexBytes and otherBytes come
+ *    from the server's describe (the engine's own counters); null from an older server that lacks them;
  *  - check() is the server's verify (memory and files); snapshot() may take a checkpoint first;
  *    check(), checkpoint() and a snapshot() that needs a checkpoint want a write token;
  *  - flush() resolves once every call issued before it settled (writes are durable when acknowledged).
@@ -404,7 +404,7 @@ export class RemoteValori {
   describe(): Promise<CollectionInfo>;
 }
 
-/** Stats of a remote database: the fields the server does not report (yet) are null. */
+/** Stats of a remote database: the fields an older server's describe does not report are null. */
 export type RemoteStats = Omit<Stats, 'nextNodeId' | 'nextEdgeId' | 'indexTombstones' | 'vectorBytes' | 'indexBytes' | 'otherBytes'> & {
   nextNodeId: bigint | null; nextEdgeId: bigint | null; indexTombstones: number | null;
   vectorBytes: number | null; indexBytes: number | null; otherBytes: number | null;
