@@ -513,7 +513,10 @@ static int apply_update(vl_engine *e, const vl_event *x, int dry) {
   }
   if (!moves) {
     if (tag != e->rec.tag[slot]) vl_rec_commit_retag(&e->rec, slot, tag);
-    if (newvec) vl_ev_vec(x->vec, e->cfg.dim, e->rec.vec + (size_t)slot * e->cfg.dim);
+    if (newvec) {
+      vl_ev_vec(x->vec, e->cfg.dim, e->rec.vec + (size_t)slot * e->cfg.dim);
+      vl_rec_vec_changed(&e->rec, slot);
+    }
     return VALORI_OK;
   }
   meta = e->rec.meta[slot]; /* moves with the record, as does its node link */

@@ -144,11 +144,20 @@ static uint32_t next_epoch(vl_scratch *s) {
   return s->epoch;
 }
 
+/* The whole-valued kernels when both vectors are whole-valued: the same value (dist.h), faster. */
 static inline int64_t dist_slots(const vl_space *sp, uint32_t a, uint32_t b) {
-  return vl_distance(sp->metric, sp->vec + (size_t)a * sp->dim, sp->vec + (size_t)b * sp->dim, sp->dim);
+  const int32_t *x = sp->vec + (size_t)a * sp->dim, *y = sp->vec + (size_t)b * sp->dim;
+  return (sp->whole[a] & sp->whole[b]) ? vl_distance_whole(sp->metric, x, y, sp->dim) : vl_distance(sp->metric, x, y, sp->dim);
 }
 static inline int64_t dist_q(const vl_space *sp, const int32_t *q, uint32_t b) {
-  return vl_distance(sp->metric, q, sp->vec + (size_t)b * sp->dim, sp->dim);
+  const int32_t *y = sp->vec + (size_t)b * sp->dim;
+  return (sp->qwhole & sp->whole[b]) ? vl_distance_whole(sp->metric, q, y, sp->dim) : vl_distance(sp->metric, q, y, sp->dim);
+}
+/* sp with the query flag of q set (the callers' views leave it 0). */
+static inline vl_space with_query(const vl_space *sp, const int32_t *q) {
+  vl_space s = *sp;
+  s.qwhole = (uint32_t)vl_vec_whole(q, sp->dim);
+  return s;
 }
 static inline vl_cand mk(const vl_space *sp, int64_t d, uint32_t slot) {
   vl_cand c;
@@ -278,8 +287,9 @@ static void add_backlink(vl_hnsw *h, const vl_space *sp, uint32_t r, uint32_t sl
   write_links(l, out, k);
 }
 
-void vl_hnsw_insert(vl_hnsw *h, const vl_space *sp, uint32_t slot, uint32_t L, uint32_t *up, vl_scratch *s) {
-  const int32_t *q = sp->vec + (size_t)slot * sp->dim;
+void vl_hnsw_insert(vl_hnsw *h, const vl_space *sp0, uint32_t slot, uint32_t L, uint32_t *up, vl_scratch *s) {
+  const int32_t *q = sp0->vec + (size_t)slot * sp0->dim;
+  const vl_space qs = with_query(sp0, q), *sp = &qs;
   vl_cand cur;
   int32_t lc;
   if (VL_NEVER(slot >= h->cap)) return; /* vl_hnsw_reserve covers every slot the records hold */
@@ -367,13 +377,15 @@ static void relink_orphans(vl_hnsw *h, const vl_space *sp, uint32_t nslots, vl_s
   }
   for (x = 0; x < nslots; x++) {
     const int32_t *q;
+    vl_space qs;
     vl_cand cur, *sorted = s->sel;
     uint32_t nr, n, tries;
     if (h->level[x] == VL_NOT_IN_INDEX || sp->state[x] != VL_SLOT_LIVE || x == h->entry || indeg[x]) continue;
     q = sp->vec + (size_t)x * sp->dim;
-    cur = mk(sp, dist_q(sp, q, h->entry), h->entry);
-    greedy(h, sp, q, h->maxlevel, 0, &cur);
-    nr = search_layer(h, sp, q, cur, h->efc, 0, NULL, s);
+    qs = with_query(sp, q);
+    cur = mk(&qs, dist_q(&qs, q, h->entry), h->entry);
+    greedy(h, &qs, q, h->maxlevel, 0, &cur);
+    nr = search_layer(h, &qs, q, cur, h->efc, 0, NULL, s);
     while (nr > s->sel_cap / 2) vl_heap_pop(s->res, &nr, 1);
     n = nr;
     for (i = n; i > 0;) sorted[--i] = vl_heap_pop(s->res, &nr, 1);
@@ -438,11 +450,14 @@ void vl_hnsw_purge(vl_hnsw *h, const vl_space *sp, uint32_t nslots, vl_scratch *
   relink_orphans(h, sp, nslots, s);
 }
 
-uint32_t vl_hnsw_search(const vl_hnsw *h, const vl_space *sp, const int32_t *q, uint32_t k, uint32_t ef,
+uint32_t vl_hnsw_search(const vl_hnsw *h, const vl_space *sp0, const int32_t *q, uint32_t k, uint32_t ef,
                         const vl_filter *f, vl_scratch *s, vl_cand *out) {
   vl_cand cur;
   uint32_t nr, i, n;
+  vl_space qs;
+  const vl_space *sp = &qs;
   if (h->maxlevel < 0) return 0;
+  qs = with_query(sp0, q);
   if (VL_NEVER(ef < k)) ef = k;
   cur = mk(sp, dist_q(sp, q, h->entry), h->entry);
   greedy(h, sp, q, h->maxlevel, 0, &cur);
