@@ -201,8 +201,11 @@ static void greedy(const vl_hnsw *h, const vl_space *sp, const int32_t *q, int32
       if (l[0]) prefetch_vec(sp, l[1]);
       for (i = 1; i <= l[0]; i++) {
         vl_cand c;
+        int64_t d;
         if (i < l[0]) prefetch_vec(sp, l[i + 1]);
-        c = mk(sp, dist_q(sp, q, l[i]), l[i]);
+        d = dist_q(sp, q, l[i]);
+        if (d > cur->d) continue; /* not closer whatever the id: skip the id lookup */
+        c = mk(sp, d, l[i]);
         if (vl_cand_less(&c, cur)) { *cur = c; changed = 1; }
       }
     }
@@ -228,10 +231,14 @@ static uint32_t search_layer(const vl_hnsw *h, const vl_space *sp, const int32_t
     for (i = 1; i <= cnt; i++) {
       uint32_t n = l[i];
       vl_cand c;
+      int64_t d;
       if (i < cnt && s->stamp[l[i + 1]] != epoch) prefetch_vec(sp, l[i + 1]);
       if (s->stamp[n] == epoch) continue;
       s->stamp[n] = epoch;
-      c = mk(sp, dist_q(sp, q, n), n);
+      d = dist_q(sp, q, n);
+      /* Farther than the worst kept: rejected whatever the id, so the id is never looked up. */
+      if (nr >= ef && d > s->res[0].d) continue;
+      c = mk(sp, d, n);
       if (nr < ef || vl_cand_less(&c, &s->res[0])) {
         vl_heap_push(s->cand, &nc, c, 0);
         if (accept(sp, f, n)) {
