@@ -40,8 +40,8 @@ void vl_hnsw_free(vl_hnsw *h) {
 }
 
 int vl_hnsw_reserve(vl_hnsw *h, uint32_t cap) {
-  void **const arr[] = {(void **)&h->l0, (void **)&h->up, (void **)&h->level};
-  const size_t sz[] = {(size_t)(1 + h->M0) * 4, sizeof(uint32_t *), 1};
+  void **const arr[] = {(void **)&h->up, (void **)&h->level, (void **)&h->l0}; /* largest last (vl_grow_all) */
+  const size_t sz[] = {sizeof(uint32_t *), 1, (size_t)(1 + h->M0) * 4};
   uint32_t old = h->cap;
   if (cap <= h->cap) return VALORI_OK;
   VL_TRY(vl_grow_all(h->a, arr, sz, 3, old, cap));
