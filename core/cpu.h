@@ -1,6 +1,6 @@
 /*
 ** cpu.h: run-time CPU feature detection, in one place for every kernel that has a faster version
-** for some CPUs (dist.c: AVX2 / AVX-512F / AVX-512BW distances; fixed.c: AVX2 conversion; lthash.c: AVX2 fold;
+** for some CPUs (dist.c: AVX2 / AVX-512F / AVX-512BW distances; fixed.c: AVX2 conversion; lthash.c: AVX2 / AVX-512F fold;
 ** sha256.c: SHA-NI compression). Each fast kernel computes exactly its scalar reference's result,
 ** so what this reports changes speed, never state, roots or results.
 **
