@@ -175,10 +175,12 @@ static inline int accept(const vl_space *sp, const vl_filter *f, uint32_t slot) 
   return sp->state[slot] == VL_SLOT_LIVE && (!f || vl_filter_match(f, sp->tag[slot]));
 }
 
-/* Asks for every cache line of [p, p + bytes). A vector is read whole by the distance kernel, and
-** one request per line gets every line in flight at once (the hardware prefetcher would fetch
-** them one after another). Index build at 784 dimensions, where every vector read is a run of 49
-** cache misses, gained the most from it when it was introduced (bench/REPORT.md has the speeds). */
+/* Asks for every cache line of [p, p + bytes): one request per line gets every line in flight at
+** once. Used for link lists and for the vectors of neighbour selection and back-links (build only).
+** The beam search and the greedy descent ask for the first line of each neighbour's vector only
+** (prefetch_head), as hnswlib does: at 784 dimensions a whole-vector request is 49 prefetch
+** instructions per neighbour, and the hardware prefetcher follows the kernel's sequential reads;
+** measured 8-16% more queries per CPU-second and 3-13% faster builds on fmnist-l2 (20k). */
 static inline void prefetch_bytes(const void *p, size_t bytes) {
   const char *c = (const char *)p;
   size_t off;
@@ -188,6 +190,8 @@ static inline void prefetch_bytes(const void *p, size_t bytes) {
 static inline void prefetch_vec(const vl_space *sp, uint32_t slot) {
   prefetch_bytes(sp->vec + (size_t)slot * sp->dim, (size_t)sp->dim * 4);
 }
+/* The first cache line only (the hardware prefetcher follows the sequential reads of the kernel). */
+static inline void prefetch_head(const vl_space *sp, uint32_t slot) { VL_PREFETCH(sp->vec + (size_t)slot * sp->dim); }
 
 /* Greedy descent (beam 1) from *cur at levels top..bottom+1. */
 static void greedy(const vl_hnsw *h, const vl_space *sp, const int32_t *q, int32_t top, uint32_t bottom, vl_cand *cur) {
@@ -198,11 +202,11 @@ static void greedy(const vl_hnsw *h, const vl_space *sp, const int32_t *q, int32
       const uint32_t *l = vl_hnsw_links(h, cur->slot, (uint32_t)lc);
       uint32_t i;
       changed = 0;
-      if (l[0]) prefetch_vec(sp, l[1]);
+      if (l[0]) prefetch_head(sp, l[1]);
       for (i = 1; i <= l[0]; i++) {
         vl_cand c;
         int64_t d;
-        if (i < l[0]) prefetch_vec(sp, l[i + 1]);
+        if (i < l[0]) prefetch_head(sp, l[i + 1]);
         d = dist_q(sp, q, l[i]);
         if (d > cur->d) continue; /* not closer whatever the id: skip the id lookup */
         c = mk(sp, d, l[i]);
@@ -227,12 +231,12 @@ static uint32_t search_layer(const vl_hnsw *h, const vl_space *sp, const int32_t
     if (nr >= ef && vl_cand_less(&s->res[0], &cur)) break;
     l = vl_hnsw_links(h, cur.slot, lc);
     cnt = l[0];
-    if (cnt && s->stamp[l[1]] != epoch) prefetch_vec(sp, l[1]);
+    if (cnt && s->stamp[l[1]] != epoch) prefetch_head(sp, l[1]);
     for (i = 1; i <= cnt; i++) {
       uint32_t n = l[i];
       vl_cand c;
       int64_t d;
-      if (i < cnt && s->stamp[l[i + 1]] != epoch) prefetch_vec(sp, l[i + 1]);
+      if (i < cnt && s->stamp[l[i + 1]] != epoch) prefetch_head(sp, l[i + 1]);
       if (s->stamp[n] == epoch) continue;
       s->stamp[n] = epoch;
       d = dist_q(sp, q, n);
