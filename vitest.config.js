@@ -4,12 +4,16 @@
 // mode, provider @vitest/browser-playwright, Debian's /usr/bin/chromium: Playwright downloads nothing).
 import { defineConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
-import { startValori, stopValori, accessLog } from './js/test/remote-server.js';
+import { startValori, stopValori, accessLog, serverOf } from './js/test/remote-server.js';
+import { workload, state } from './tests/repl/helpers.js';
 
 // Browser tests of the remote client reach a real `valori serve` through these commands (they run
 // here, in Node): valoriStart({cors: [location.origin]}) starts one on 127.0.0.1 port 0 that lets
 // the test page's origin call it (CORS), valoriStop(id) stops it, valoriAccessLog(id) reads its
-// access log (js/test/remote*.browser.test.js).
+// access log (js/test/remote*.browser.test.js). For the follower's browser tests
+// (js/test/follow.browser.test.js): valoriWorkload(id, {collection, seed, rounds, create}) runs the
+// replication tests' seeded workload of every event kind on it (tests/repl/helpers.js; a server
+// started with tokens: false) and valoriState(id, collection) reads its height and root.
 const valoriCommands = {
   valoriStart: async (_ctx, opts = {}) => {
     const h = await startValori(opts);
@@ -17,6 +21,8 @@ const valoriCommands = {
   },
   valoriStop: async (_ctx, id) => { await stopValori(id); return null; },
   valoriAccessLog: async (_ctx, id) => accessLog(id),
+  valoriWorkload: async (_ctx, id, o) => workload(serverOf(id).srv, o.collection, o),
+  valoriState: async (_ctx, id, collection) => state(serverOf(id).srv, collection),
 };
 
 const CHROMIUM = {

@@ -2,6 +2,7 @@
 ** common.c: command line, timing, memory, filter tags and JSON output shared by the benchmark
 ** drivers (see common.h for the protocol and the tag scheme).
 */
+#define _DEFAULT_SOURCE /* statfs */
 #define _POSIX_C_SOURCE 200809L
 
 #include "common.h"
@@ -12,6 +13,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <sys/vfs.h>
+#endif
 
 #ifndef BENCH_CACHE_DIR
 #define BENCH_CACHE_DIR "bench/data"
@@ -283,3 +287,23 @@ void bench_emit(const char *fmt, ...) {
   va_end(ap);
   fflush(stdout);
 }
+
+/* The file system type of dir, for the report (a tmpfs "fsync" costs nothing). */
+const char *bench_fs_type(const char *dir) {
+#if defined(__linux__)
+  struct statfs sf;
+  if (statfs(dir, &sf) != 0) return "unknown";
+  switch ((unsigned long)sf.f_type) {
+    case 0xEF53ul: return "ext4";
+    case 0x58465342ul: return "xfs";
+    case 0x9123683Eul: return "btrfs";
+    case 0x01021994ul: return "tmpfs";
+    case 0x794C7630ul: return "overlayfs";
+    default: return "other";
+  }
+#else
+  (void)dir;
+  return "unknown";
+#endif
+}
+

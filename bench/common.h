@@ -81,6 +81,9 @@ uint64_t bench_rss_bytes(void);     /* resident set size from /proc/self/statm (
 void bench_rss_peak_reset(void);
 uint64_t bench_rss_peak_bytes(void);
 double bench_median(double *v, size_t n); /* sorts v in place */
+/* The file system type of dir ("ext4", "tmpfs", ... "other", "unknown"), for the report: a tmpfs
+** fsync costs nothing, so durable rows name where they ran. */
+const char *bench_fs_type(const char *dir);
 
 /* ---- filters (see the header comment) */
 #define BENCH_TAG_SALT 0x7461677361676c74ull

@@ -412,8 +412,7 @@ int bench_gt_cached(const char *path, const float *base, size_t n, const uint32_
 
 /* ---- datasets */
 
-int bench_dataset_load(const char *name, const char *src_dir, size_t n, size_t nq,
-                       const char *cache_dir, int threads, bench_dataset *ds) {
+int bench_dataset_load_vectors(const char *name, const char *src_dir, size_t n, size_t nq, bench_dataset *ds) {
   char path[4096];
   size_t d1, d2;
   int variant; /* 0 raw, 1 pm1, 2 ip, 3 p128 */
@@ -461,6 +460,16 @@ int bench_dataset_load(const char *name, const char *src_dir, size_t n, size_t n
   }
   fprintf(stderr, "  %s: %zu base x %zu queries x %zu-d loaded in %.2f s\n", name, ds->n, ds->nq,
           ds->dim, now_s() - t0);
+  return 0;
+fail:
+  bench_dataset_free(ds);
+  return -1;
+}
+
+int bench_dataset_load(const char *name, const char *src_dir, size_t n, size_t nq,
+                       const char *cache_dir, int threads, bench_dataset *ds) {
+  char path[4096];
+  if (bench_dataset_load_vectors(name, src_dir, n, nq, ds)) return -1;
   char *gtpath = NULL;
   if (cache_dir) {
     mkdir(cache_dir, 0777); /* best effort; a failure shows up when writing */

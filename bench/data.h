@@ -99,6 +99,9 @@ typedef struct bench_dataset {
 ** (NULL = BENCH_FMNIST_DIR), ground truth cached in cache_dir (NULL = no cache). 0 or -1. */
 int bench_dataset_load(const char *name, const char *src_dir, size_t n, size_t nq,
                        const char *cache_dir, int threads, bench_dataset *ds);
+/* The vectors of dataset `name` only (as bench_dataset_load, without ground truth: ds->gt stays
+** empty), for drivers that compare engines answer for answer rather than by recall. 0 or -1. */
+int bench_dataset_load_vectors(const char *name, const char *src_dir, size_t n, size_t nq, bench_dataset *ds);
 void bench_dataset_free(bench_dataset *ds);
 
 /* Export of a loaded dataset for drivers outside C (bench/js/): the exact float32 base and query

@@ -32,8 +32,13 @@ The JS driver (bench/js/bench.mjs) writes its own kinds, each line with "runtime
   js-identity state roots, index digests and result ids of Valori wasm vs native on the same data
 The "WebAssembly and Node peers" section joins Valori wasm's rows with valori_bench's rows of the same
 dataset, n, nq, k, M, efc (and ef) for the wasm / native ratios.
+The server driver (bench/server/server_bench: kinds server-*) and the Python SDK benchmark
+(bench/python/bench.py: kinds python-*) have their sections in report_server.py, which lists their fields.
 Plots need matplotlib (Debian python3-matplotlib, Agg backend); without it the report has tables
 only and says so. Peer ratios are Valori / hnswlib measured in the same run.
+
+--merge-into FILE --parts LIST: instead of writing a report, replaces the rows of those parts (core,
+server, python; see report_server.row_part) in FILE by those of --results (bench/run.sh --only).
 """
 import argparse
 import datetime
@@ -44,6 +49,8 @@ import platform
 import subprocess
 import sys
 from collections import defaultdict
+
+from report_server import ServerSections, merge
 
 try:
     import matplotlib
@@ -149,7 +156,7 @@ def machine_info():
     return cpu, os.cpu_count(), mem, platform.release(), rev
 
 
-class Report:
+class Report(ServerSections):
     def __init__(self, rows, mode, plots_dir, report_path):
         self.rows = rows
         self.mode = mode
@@ -166,6 +173,8 @@ class Report:
         self.engines = sorted({r["engine"] for r in rows if r["kind"] == "build"})
         self.has_valori = "valori" in self.engines
 
+    table = staticmethod(table)  # for the sections of report_server.py
+
     def of(self, kind, dataset=None, engine=None):
         rows = [r for (k, d), rs in self.by.items() if k == kind and (dataset is None or d == dataset) for r in rs]
         return [r for r in rows if engine is None or r["engine"] == engine]
@@ -181,14 +190,18 @@ class Report:
     def header(self):
         cpu, ncpu, mem, kernel, rev = machine_info()
         self.md.append(f"# Valori benchmark report ({self.mode} mode)\n")
+        rerun = any(r["kind"] == "rerun" for r in self.rows)
+        how = (f"from `bench/results-full.jsonl` at commit `{rev}` (some parts re-run with `bench/run.sh --full --only`, "
+               f"listed below; the other rows come from an earlier whole `bench/run.sh --full`)" if rerun else
+               f"by `bench/run.sh --{self.mode}` at commit `{rev}`")
         self.md.append(
-            f"Generated {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')} by `bench/run.sh --{self.mode}` "
-            f"at commit `{rev}` on {cpu}, {ncpu} cores, {mem} RAM, Linux {kernel}. Every engine runs on one "
-            f"thread; timings are the median of the runs listed per table.\n")
+            f"Generated {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')} {how} on {cpu}, {ncpu} cores, {mem} RAM, "
+            f"Linux {kernel}. Every engine runs on one thread unless a table says otherwise; timings are the median "
+            f"of the runs listed per table.\n")
         if self.mode == "quick":
             self.md.append("**Quick mode**: a small subset that checks the pipeline end to end; the numbers "
                            "are not the benchmark. See bench/REPORT.md for the full run.\n")
-        if not self.has_valori:
+        if not self.has_valori and any(r["kind"] == "build" for r in self.rows):
             self.md.append("**Valori results are absent from this run**: the Valori driver was not built "
                            "(valori_core was not part of the build). Peer numbers only.\n")
         metas = [r for r in self.rows if r["kind"] == "meta"]
@@ -507,9 +520,12 @@ class Report:
         worst = min((x for v in share.values() for x in v), default=1.0)
         busy = max((max(l["load_before"], l["load_after"]) for l in loads), default=0.0)
         if worst < 0.9 or busy > ncpu:
-            load_txt = f"load average up to {busy:.1f} on {ncpu} cores; " if loads else ""
-            self.md.append(f"**Warning: the machine was busy during this run** ({load_txt}a timed "
-                           f"single-threaded loop got as little as {worst:.0%} of a core). "
+            load_txt = f"load average up to {busy:.1f} on {ncpu} cores" if loads else ""
+            share_txt = f"a timed single-threaded loop got as little as {worst:.0%} of a core" if worst < 0.9 else ""
+            hit = sorted({l["driver"] for l in loads if max(l["load_before"], l["load_after"]) > ncpu})
+            hit_txt = f"; loaded above the core count while running: {', '.join(hit)}" if hit else ""
+            self.md.append(f"**Warning: the machine was busy during this run** "
+                           f"({'; '.join(t for t in (load_txt, share_txt) if t)}{hit_txt}). "
                            "Throughputs are lower than on a quiet machine and ratios between engines measured "
                            "at different moments are less reliable.\n")
         else:
@@ -866,8 +882,11 @@ class Report:
 
     def write(self):
         self.header()
+        self.reruns()
         self.summary()
         self.js_summary()
+        self.server_summary()
+        self.python_summary()
         for ds in self.datasets:
             self.md.append(f"## {ds}\n")
             if ds in DATASET_NOTES:
@@ -877,6 +896,8 @@ class Report:
             self.exact_section(ds)
             self.filter_section(ds)
         self.js_section()
+        self.server_section()
+        self.python_section()
         self.ingest_snapshot()
         self.ingestion()
         self.kernels()
@@ -891,13 +912,34 @@ class Report:
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--results", required=True)
-    ap.add_argument("--report", required=True)
-    ap.add_argument("--plots", required=True)
+    ap.add_argument("--report")
+    ap.add_argument("--plots")
     ap.add_argument("--mode", default="custom")
+    ap.add_argument("--merge-into", help="results file whose rows of --parts are replaced by --results")
+    ap.add_argument("--parts", default="", help="with --merge-into: comma list of core, server, python")
     a = ap.parse_args()
     rows = load(a.results)
     if not rows:
         sys.exit("report.py: no results")
+    if a.merge_into:
+        parts = {p for p in a.parts.split(",") if p}
+        if not parts or parts - {"core", "server", "python"}:
+            sys.exit("report.py: --parts: a comma list of core, server, python")
+        when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+        with open(a.merge_into) as f:
+            old = [t.rstrip("\n") for t in f]
+        with open(a.results) as f:
+            new = [t.rstrip("\n") for t in f]
+        merged = merge(old, new, parts, when, machine_info()[4])
+        tmp = a.merge_into + ".tmp"
+        with open(tmp, "w") as f:
+            for t in merged:
+                f.write(t + "\n")
+        os.replace(tmp, a.merge_into)
+        print(f"report.py: replaced the {','.join(sorted(parts))} rows of {a.merge_into}", file=sys.stderr)
+        return
+    if not a.report or not a.plots:
+        sys.exit("report.py: --report and --plots are required (unless --merge-into)")
     os.makedirs(a.plots, exist_ok=True)
     Report(rows, a.mode, a.plots, a.report).write()
     print(f"report.py: wrote {a.report}" + ("" if HAVE_MPL else " (no plots: matplotlib missing)"), file=sys.stderr)

@@ -5,12 +5,17 @@
 #                          once on a small scale. Writes only bench/out/ (results-quick.jsonl,
 #                          REPORT-quick.md, *.png). This is what the test suite runs.
 #   bench/run.sh --full    the real benchmark: 60k x 784 Fashion-MNIST, 10k queries, four dataset
-#                          variants. Writes bench/REPORT.md, bench/plots/*.png and
-#                          bench/results-full.jsonl (committed), plus bench/out/ (not committed).
+#                          variants, the server (bench/server/) and the Python SDK (bench/python/).
+#                          Writes bench/REPORT.md, bench/plots/*.png and bench/results-full.jsonl
+#                          (committed), plus bench/out/ (not committed).
 # Options: --no-build (use the existing build), --build-dir DIR (default build-bench/),
 #          --bin DIR (use the drivers already built in DIR, e.g. <build>/bench; implies --no-build;
 #          this is how ctest runs the quick mode against the project's own build),
-#          --no-js (skip the WebAssembly/Node part: bench/js/bench.mjs, see run_js below).
+#          --no-js (skip the WebAssembly/Node part: bench/js/bench.mjs, see run_js below),
+#          --only PARTS (comma list of core, server, python; core = everything but the other two):
+#          run only those parts; with --full their rows replace the same parts' rows in
+#          bench/results-full.jsonl and the report is rebuilt from the merged results (which says
+#          which parts were re-run, and when).
 #
 # The build is a Release CMake build of the repository's own project (bench/ is part of it), so the
 # drivers link the real valori_core. A missing driver or any failure of any driver stops the run with
@@ -23,6 +28,7 @@ DO_BUILD=1
 BUILD="$ROOT/build-bench"
 BIN_OVERRIDE=""
 DO_JS=1
+ONLY=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) MODE=quick ;;
@@ -31,12 +37,17 @@ while [ $# -gt 0 ]; do
     --build-dir) BUILD="$2"; shift ;;
     --bin) BIN_OVERRIDE="$2"; DO_BUILD=0; shift ;;
     --no-js) DO_JS=0 ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    --only) ONLY="$2"; shift ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
 done
 
+for part in ${ONLY//,/ }; do
+  case "$part" in core|server|python) ;; *) echo "run.sh: --only: unknown part $part (core, server, python)" >&2; exit 2 ;; esac
+done
+part() { [ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]]; } # part NAME: is it to run?
 PY=/usr/bin/python3 # Debian's python, which has numpy/matplotlib (a pyenv python3 may not)
 OUT="$ROOT/bench/out"
 JSONL="$OUT/results-$MODE.jsonl"
@@ -61,7 +72,8 @@ if command -v ninja >/dev/null && [ ! -f "$BUILD/Makefile" ]; then GEN=(-G Ninja
 if [ "$DO_BUILD" = 1 ]; then
   cmake -S "$SRC" -B "$BUILD" "${GEN[@]}" -DCMAKE_BUILD_TYPE=Release "${EXTRA[@]}" >"$OUT/cmake-$MODE.log" 2>&1 ||
     { cat "$OUT/cmake-$MODE.log" >&2; die "cmake configure failed"; }
-  TARGETS=(bench_prepare kernel_bench kernel_bench_native valori_bench)
+  TARGETS=(bench_prepare kernel_bench kernel_bench_native valori_bench server_bench valori)
+  [ "$MODE" = full ] && TARGETS+=(valori_shared) # bench/python/bench.py loads libvalori.so
   HELP="$(cmake --build "$BUILD" --target help 2>/dev/null || true)"
   grep -Eq "(^|[. ])hnswlib_bench(:|$)" <<<"$HELP" && TARGETS+=(hnswlib_bench)
   [ "$DO_JS" = 1 ] && TARGETS+=(valori_native_check)
@@ -73,6 +85,7 @@ BIN="${BIN_OVERRIDE:-$BUILD/bench}"
 
 [ -x "$BIN/valori_bench" ] || die "valori_bench was not built in $BIN"
 [ -x "$BIN/hnswlib_bench" ] || die "hnswlib_bench was not built: install libhnswlib-dev (scripts/setup.sh)"
+[ -x "$BIN/server_bench" ] || die "server_bench was not built in $BIN (needs libcurl4-openssl-dev, scripts/setup.sh)"
 
 # ---- run
 : >"$JSONL"
@@ -164,46 +177,83 @@ js_driver() { # --dataset NAME and bench.mjs options: one run of the JS driver o
     "$*" "$l0" "$(loadavg)" "$(( $(date +%s) - t0 ))" "$(nproc)" >>"$JSONL"
 }
 
+# ---- the server (bench/server/server_bench): `valori serve` under load against the same work
+# in-process; the Release build's own valori binary (../native/valori next to the driver).
+run_server() { # quick | full
+  if [ "$1" = quick ]; then
+    # seconds: 2,000 rows of the 128-d projection, every measurement small; the 784-d path once
+    run_driver server_bench --mode quick --dataset fmnist-p128-l2 --n 2000 --nq 200 --floor-n 2000 \
+      --writes 50,200,640 --inproc-writes 50 --collections 100
+    run_driver server_bench --mode quick --dataset fmnist-l2 --n 1000 --nq 100 --tests ingest,search --clients 1,2
+  else
+    run_driver server_bench --mode full --dataset fmnist-l2 --n 60000 --nq 10000 --tests ingest,search
+    run_driver server_bench --mode full --dataset fmnist-p128-l2 --n 60000 --nq 10000
+  fi
+}
+
+# ---- the Python SDK (bench/python/bench.py, --full only; tests/python/test_bench.py runs its quick
+# mode): embedded Python against the C library, remote against embedded, from the build's
+# libvalori.so, valori_bench and valori. Its JSON lines join the results. 5,000 single inserts (not
+# its default 1,000): a loop of a fraction of a second is at the mercy of any other load.
+run_python() {
+  local l0 t0 rc=0 out="$OUT/python-$MODE.jsonl" build
+  build="$(cd "$BIN/.." && pwd)"
+  l0=$(loadavg); t0=$(date +%s)
+  say "running bench/python/bench.py --build $build --ingest-n 5000 (load average $l0)"
+  "$PY" "$ROOT/bench/python/bench.py" --build "$build" --ingest-n 5000 --json "$out" >"$OUT/python-$MODE.md" || rc=$?
+  [ "$rc" = 0 ] || die "bench/python/bench.py failed (exit $rc)"
+  cat "$out" >>"$JSONL"
+  printf '{"engine":"env","kind":"load","driver":"python_bench","args":"--build %s --ingest-n 5000","load_before":%s,"load_after":%s,"wall_s":%s,"ncpu":%s}\n' \
+    "$build" "$l0" "$(loadavg)" "$(( $(date +%s) - t0 ))" "$(nproc)" >>"$JSONL"
+}
+
 if [ "$MODE" = quick ]; then
-  COMMON=(--mode quick --n 5000 --nq 200 --ef 10,40 --filter-ef 40 --filter-nq 200 --exact-nq 100
-          --ingest-n 1000 --runs 3)
-  run_driver bench_prepare --dataset fmnist-l2 "${COMMON[@]}"
-  run_driver hnswlib_bench --dataset fmnist-l2 "${COMMON[@]}"
-  run_valori --dataset fmnist-l2 "${COMMON[@]}"
-  # The inner-product path, small.
-  IPQ=(--mode quick --n 2000 --nq 100 --ef 40 --runs 1 --tests search,exact --exact-nq 50)
-  run_driver bench_prepare --dataset fmnist-ip "${IPQ[@]}" --sel 0.5 --filter-nq 10
-  run_driver hnswlib_bench --dataset fmnist-ip "${IPQ[@]}"
-  run_valori --dataset fmnist-ip "${IPQ[@]}"
-  run_driver kernel_bench --mode quick --runs 1
-  run_driver kernel_bench_native --mode quick --runs 1
-  # Ingestion and snapshots on 128-d data, small: raw append (index-less) vs HNSW by batch size,
-  # durable batches and single inserts with fsync in a temporary store directory.
-  run_valori --dataset fmnist-p128-l2 --mode quick --n 2000 --nq 50 --tests append,durable,snapshot \
-    --ingest-n 2000 --durable-single-n 10 --runs 1
-  run_js quick
+  if part core; then
+    COMMON=(--mode quick --n 5000 --nq 200 --ef 10,40 --filter-ef 40 --filter-nq 200 --exact-nq 100
+            --ingest-n 1000 --runs 3)
+    run_driver bench_prepare --dataset fmnist-l2 "${COMMON[@]}"
+    run_driver hnswlib_bench --dataset fmnist-l2 "${COMMON[@]}"
+    run_valori --dataset fmnist-l2 "${COMMON[@]}"
+    # The inner-product path, small.
+    IPQ=(--mode quick --n 2000 --nq 100 --ef 40 --runs 1 --tests search,exact --exact-nq 50)
+    run_driver bench_prepare --dataset fmnist-ip "${IPQ[@]}" --sel 0.5 --filter-nq 10
+    run_driver hnswlib_bench --dataset fmnist-ip "${IPQ[@]}"
+    run_valori --dataset fmnist-ip "${IPQ[@]}"
+    run_driver kernel_bench --mode quick --runs 1
+    run_driver kernel_bench_native --mode quick --runs 1
+    # Ingestion and snapshots on 128-d data, small: raw append (index-less) vs HNSW by batch size,
+    # durable batches and single inserts with fsync in a temporary store directory.
+    run_valori --dataset fmnist-p128-l2 --mode quick --n 2000 --nq 50 --tests append,durable,snapshot \
+      --ingest-n 2000 --durable-single-n 10 --runs 1
+    run_js quick
+  fi
+  part server && run_server quick
 else
-  FULL=(--mode full --runs 3)
-  for ds in fmnist-l2 fmnist-pm1-l2 fmnist-ip fmnist-p128-l2; do
-    run_driver bench_prepare --dataset "$ds" "${FULL[@]}"
-  done
-  # Everything on the reference set; recall/QPS, exact and filters on the variants.
-  run_driver hnswlib_bench --dataset fmnist-l2 "${FULL[@]}"
-  run_valori --dataset fmnist-l2 "${FULL[@]}"
-  for ds in fmnist-pm1-l2 fmnist-ip fmnist-p128-l2; do
-    run_driver hnswlib_bench --dataset "$ds" "${FULL[@]}" --tests search,exact,filter
-    run_valori --dataset "$ds" "${FULL[@]}" --tests search,exact,filter
-  done
-  for kb in kernel_bench kernel_bench_native; do
-    run_driver "$kb" --dataset fmnist-l2 "${FULL[@]}"
-    run_driver "$kb" --dataset fmnist-p128-l2 "${FULL[@]}"
-  done
-  # Ingestion and snapshots for 50k x 128-d (issue 6 items 5 and 6): raw append into an index-less
-  # store vs HNSW ingestion at batch sizes 1/1000/10000, durable ingestion with fsync (batches of
-  # 1000, and 300 single inserts) in a temporary store directory, in-memory and store snapshots.
-  run_valori --dataset fmnist-p128-l2 --n 50000 --nq 100 "${FULL[@]}" --tests append,durable,snapshot \
-    --ingest-n 50000 --durable-single-n 300
-  run_js full
+  if part core; then
+    FULL=(--mode full --runs 3)
+    for ds in fmnist-l2 fmnist-pm1-l2 fmnist-ip fmnist-p128-l2; do
+      run_driver bench_prepare --dataset "$ds" "${FULL[@]}"
+    done
+    # Everything on the reference set; recall/QPS, exact and filters on the variants.
+    run_driver hnswlib_bench --dataset fmnist-l2 "${FULL[@]}"
+    run_valori --dataset fmnist-l2 "${FULL[@]}"
+    for ds in fmnist-pm1-l2 fmnist-ip fmnist-p128-l2; do
+      run_driver hnswlib_bench --dataset "$ds" "${FULL[@]}" --tests search,exact,filter
+      run_valori --dataset "$ds" "${FULL[@]}" --tests search,exact,filter
+    done
+    for kb in kernel_bench kernel_bench_native; do
+      run_driver "$kb" --dataset fmnist-l2 "${FULL[@]}"
+      run_driver "$kb" --dataset fmnist-p128-l2 "${FULL[@]}"
+    done
+    # Ingestion and snapshots for 50k x 128-d (issue 6 items 5 and 6): raw append into an index-less
+    # store vs HNSW ingestion at batch sizes 1/1000/10000, durable ingestion with fsync (batches of
+    # 1000, and 300 single inserts) in a temporary store directory, in-memory and store snapshots.
+    run_valori --dataset fmnist-p128-l2 --n 50000 --nq 100 "${FULL[@]}" --tests append,durable,snapshot \
+      --ingest-n 50000 --durable-single-n 300
+    run_js full
+  fi
+  part server && run_server full
+  part python && run_python
 fi
 say "$(wc -l <"$JSONL") result lines in $JSONL"
 
@@ -212,9 +262,16 @@ if [ "$MODE" = quick ]; then
   "$PY" "$ROOT/bench/report.py" --mode quick --results "$JSONL" --report "$OUT/REPORT-quick.md" \
     --plots "$OUT" || die "report.py failed"
 else
-  cp "$JSONL" "$ROOT/bench/results-full.jsonl"
+  if [ -n "$ONLY" ]; then
+    # only some parts ran: their rows replace those parts' rows of the committed results
+    [ -f "$ROOT/bench/results-full.jsonl" ] || die "--only needs bench/results-full.jsonl from a whole --full run"
+    "$PY" "$ROOT/bench/report.py" --merge-into "$ROOT/bench/results-full.jsonl" --parts "$ONLY" --results "$JSONL" ||
+      die "report.py --merge-into failed"
+  else
+    cp "$JSONL" "$ROOT/bench/results-full.jsonl"
+  fi
   mkdir -p "$ROOT/bench/plots"
-  "$PY" "$ROOT/bench/report.py" --mode full --results "$JSONL" --report "$ROOT/bench/REPORT.md" \
+  "$PY" "$ROOT/bench/report.py" --mode full --results "$ROOT/bench/results-full.jsonl" --report "$ROOT/bench/REPORT.md" \
     --plots "$ROOT/bench/plots" || die "report.py failed"
 fi
 say "done ($MODE)"

@@ -22,7 +22,7 @@
 **                recovery used the snapshot and replayed nothing.
 */
 #define _POSIX_C_SOURCE 200809L
-#define _DEFAULT_SOURCE /* statfs */
+#define _DEFAULT_SOURCE /* mkdtemp */
 
 #include <dirent.h>
 #include <stdio.h>
@@ -30,9 +30,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#if defined(__linux__)
-#include <sys/vfs.h>
-#endif
 
 #include "fixed.h"
 #include "lthash.h"
@@ -206,25 +203,6 @@ static void cvfs_init(cvfs *c, const valori_vfs *in) {
   c->v.unlock = cv_unlock;
 }
 
-/* The file system type of dir, for the report (a tmpfs "fsync" costs nothing). */
-static const char *fs_type(const char *dir) {
-#if defined(__linux__)
-  struct statfs sf;
-  if (statfs(dir, &sf) != 0) return "unknown";
-  switch ((unsigned long)sf.f_type) {
-    case 0xEF53ul: return "ext4";
-    case 0x58465342ul: return "xfs";
-    case 0x9123683Eul: return "btrfs";
-    case 0x01021994ul: return "tmpfs";
-    case 0x794C7630ul: return "overlayfs";
-    default: return "other";
-  }
-#else
-  (void)dir;
-  return "unknown";
-#endif
-}
-
 /* Removes every file of a store directory, then the directory. */
 static void remove_store(const char *dir) {
   DIR *d = opendir(dir);
@@ -346,7 +324,7 @@ void vb_durable(const bench_opts *o, const bench_dataset *ds) {
   static const uint32_t indexes[] = {VALORI_INDEX_NONE, VALORI_INDEX_HNSW};
   int runs = o->runs > 64 ? 64 : o->runs;
   char dir[4096], head[1024];
-  const char *fs = fs_type(o->store_dir);
+  const char *fs = bench_fs_type(o->store_dir);
   for (size_t x = 0; x < 2; x++)
     for (int single = 0; single < 2; single++) {
       size_t n = single ? (o->durable_single_n < ds->n ? o->durable_single_n : ds->n) : ds->n;

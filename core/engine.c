@@ -607,6 +607,11 @@ static int dispatch(vl_engine *e, const vl_event *x, int dry, uint64_t *id) {
   }
 }
 
+/* run()'s dry modes: 0 commits; DRY_VALIDATE stops after the state checks; DRY_PREDICT after the
+** prediction of the root and its comparison with `expect` (nothing is changed in either). */
+#define DRY_VALIDATE 1
+#define DRY_PREDICT 2
+
 /* Decode, state checks, prediction of the root, the comparison with `expect` (when given), then
 ** prepare and commit; the predicted hash becomes the engine's. */
 static int run(vl_engine *e, const uint8_t *ev, size_t len, int dry, const uint8_t *expect, uint8_t *would,
@@ -617,11 +622,12 @@ static int run(vl_engine *e, const uint8_t *ev, size_t len, int dry, const uint8
   uint64_t id = 0;
   VL_TRY(vl_event_decode(ev, len, e->cfg.dim, &x));
   VL_TRY(dispatch(e, &x, 1, NULL));
-  if (dry) return VALORI_OK;
+  if (dry == DRY_VALIDATE) return VALORI_OK;
   predict(e, &x, &p);
   root_of(&e->cfg, &p, root);
   if (would) memcpy(would, root, 32);
   if (expect && memcmp(expect, root, 32) != 0) return VALORI_EDIVERGED;
+  if (dry == DRY_PREDICT) return VALORI_OK;
   VL_TRY(dispatch(e, &x, 0, &id));
   /* the commit changed exactly what the prediction says */
   (void)VL_ALWAYS(p.next_rec == e->next_rec && p.next_node == e->next_node && p.next_edge == e->next_edge &&
@@ -643,5 +649,11 @@ int vl_engine_apply_expect(vl_engine *e, const uint8_t *ev, size_t len, const ui
 }
 
 int vl_engine_validate(const vl_engine *e, const uint8_t *ev, size_t len) {
-  return run((vl_engine *)e, ev, len, 1, NULL, NULL, NULL); /* dry runs never write */
+  return run((vl_engine *)e, ev, len, DRY_VALIDATE, NULL, NULL, NULL); /* dry runs never write */
+}
+
+int vl_engine_check_expect(const vl_engine *e, const uint8_t *ev, size_t len, const uint8_t expect[32],
+                           uint8_t would[32]) {
+  /* predict() uses only the engine's scratch vector; the state is never written */
+  return run((vl_engine *)e, ev, len, DRY_PREDICT, expect, would, NULL);
 }

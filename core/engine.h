@@ -64,6 +64,11 @@ int vl_engine_apply(vl_engine *e, const uint8_t *ev, size_t len, uint64_t *out_i
 int vl_engine_apply_expect(vl_engine *e, const uint8_t *ev, size_t len, const uint8_t expect[32], uint8_t would[32],
                            uint64_t *out_id);
 
+/* vl_engine_apply_expect's checks and prediction without the commit: the same result code and
+** *would, and nothing changes (a dry run; valori_check_record). */
+int vl_engine_check_expect(const vl_engine *e, const uint8_t *ev, size_t len, const uint8_t expect[32],
+                           uint8_t would[32]);
+
 /* Validates an event against the current state without applying it. */
 int vl_engine_validate(const vl_engine *e, const uint8_t *ev, size_t len);
 

@@ -27,7 +27,9 @@ int valori_position_get(const valori_db *db, valori_position *out) {
   return VALORI_OK;
 }
 
-int valori_apply_record(valori_db *db, const uint8_t *rec, size_t len, valori_apply_result *res) {
+/* valori_apply_record's checks (steps 1 to 4, in that order); with `commit` the record is then
+** applied and logged, without it (valori_check_record) nothing is ever changed. */
+static int record_run(valori_db *db, const uint8_t *rec, size_t len, valori_apply_result *res, int commit) {
   valori_apply_result tmp;
   const uint8_t *prev;
   uint8_t chain[32];
@@ -38,7 +40,7 @@ int valori_apply_record(valori_db *db, const uint8_t *rec, size_t len, valori_ap
   memset(res, 0, sizeof *res);
   if (!db || !rec) return VALORI_EINVAL;
   if (VL_DB_POISONED(db)) return VALORI_EPOISONED;
-  if (db->readonly) return VALORI_EREADONLY;
+  if (commit && db->readonly) return VALORI_EREADONLY;
   if (!db->store && !db->chain_known) return VALORI_EINVAL; /* nothing to check the chain against */
   /* 1. the record decodes, and is exactly one record */
   if (vl_rec_decode(rec, len, &r, &what) != VALORI_OK || (size_t)VL_REC_HDR + r.len != len) return VALORI_ECORRUPT;
@@ -55,7 +57,8 @@ int valori_apply_record(valori_db *db, const uint8_t *rec, size_t len, valori_ap
     return VALORI_EDIVERGED;
   }
   /* 4. the event, refused before anything changes unless it reaches the record's root */
-  rc = vl_engine_apply_expect(db->e, r.ev, r.len, r.root, res->actual, NULL);
+  rc = commit ? vl_engine_apply_expect(db->e, r.ev, r.len, r.root, res->actual, NULL)
+              : vl_engine_check_expect(db->e, r.ev, r.len, r.root, res->actual);
   if (rc == VALORI_EDIVERGED) {
     res->reason = VALORI_DIVERGED_ROOT;
     memcpy(res->expected, r.root, 32);
@@ -69,7 +72,15 @@ int valori_apply_record(valori_db *db, const uint8_t *rec, size_t len, valori_ap
     vl_engine_root(db->e, res->actual);
     return VALORI_EDIVERGED;
   }
-  return vl_db_logged(db, r.ev, r.len, chain);
+  return commit ? vl_db_logged(db, r.ev, r.len, chain) : VALORI_OK;
+}
+
+int valori_apply_record(valori_db *db, const uint8_t *rec, size_t len, valori_apply_result *res) {
+  return record_run(db, rec, len, res, 1);
+}
+
+int valori_check_record(const valori_db *db, const uint8_t *rec, size_t len, valori_apply_result *res) {
+  return record_run((valori_db *)db, rec, len, res, 0); /* nothing is written without commit */
 }
 
 /* Checks a snapshot file completely and loads its engine (valori_bootstrap's first half). */

@@ -29,7 +29,7 @@ const char *vw_constants_json(void) { return valori_constants_json(); }
 
 
 /* Sizes and offsets are computed at run time (offsetof is not a preprocessor value). */
-static char vw_layout_buf[2048];
+static char vw_layout_buf[4096];
 
 static char *vw_put(char *p, const char *s) { while (*s) *p++ = *s++; return p; }
 static char *vw_num(char *p, unsigned long v) {
@@ -62,6 +62,15 @@ const char *vw_layout_json(void) {
   F(valori_stats, index); S(valori_stats);
   p = vw_put(p, "},\"recovery\":{"); F(valori_recovery, code); F(valori_recovery, file); F(valori_recovery, offset);
   F(valori_recovery, height); F(valori_recovery, detail); S(valori_recovery);
+  p = vw_put(p, "},\"position\":{"); F(valori_position, height); F(valori_position, root); F(valori_position, chain);
+  F(valori_position, chain_known); S(valori_position);
+  p = vw_put(p, "},\"apply_result\":{"); F(valori_apply_result, height); F(valori_apply_result, reason);
+  F(valori_apply_result, event_code); F(valori_apply_result, expected); F(valori_apply_result, actual);
+  S(valori_apply_result);
+  p = vw_put(p, "},\"frame\":{"); F(valori_frame, type); F(valori_frame, from);
+  F(valori_frame, leader_height); F(valori_frame, log_first_height); F(valori_frame, time_ms);
+  F(valori_frame, config); F(valori_frame, heartbeat_ms); F(valori_frame, root); F(valori_frame, code);
+  F(valori_frame, data); F(valori_frame, data_len); F(valori_frame, height); S(valori_frame);
   p = vw_put(p, "}}");
   *p = 0;
   return vw_layout_buf;
@@ -77,6 +86,19 @@ uint32_t vw_heap_used(void) {
 }
 
 /* ---- lifecycle */
+
+/* The store options vw_open and vw_bootstrap share: snapshot cadence, segment size and, for a
+** vfs_id, the JS backend's VFS bound to the handle. */
+static void vw_store_options(vw_handle *h, valori_options *o, uint64_t snapshot_every, uint64_t segment_bytes,
+                             int32_t vfs_id) {
+  o->snapshot_every = snapshot_every;
+  o->segment_bytes = segment_bytes;
+  if (vfs_id) {
+    vw_vfs_js_init(&h->vfs, vfs_id);
+    h->has_vfs = 1;
+    o->vfs = &h->vfs;
+  }
+}
 
 /* Opens a database. vfs_id 0 = in memory; otherwise the id of a JS storage backend registered with
 ** the module (vfs_js.c). On success *out receives a handle to pass to every other vw_ function. On
@@ -100,13 +122,7 @@ int vw_open(const char *path, uint32_t dim, uint32_t metric, uint32_t m, uint32_
   o.index = index;
   o.flags = flags;
   o.sync_mode = sync_mode;
-  o.snapshot_every = snapshot_every;
-  o.segment_bytes = segment_bytes;
-  if (vfs_id) {
-    vw_vfs_js_init(&h->vfs, vfs_id);
-    h->has_vfs = 1;
-    o.vfs = &h->vfs;
-  }
+  vw_store_options(h, &o, snapshot_every, segment_bytes, vfs_id);
   if (rep) {
     memset(rep, 0, sizeof *rep);
     rep->detail = "";
@@ -114,6 +130,29 @@ int vw_open(const char *path, uint32_t dim, uint32_t metric, uint32_t m, uint32_
   rc = vfs_id ? valori_open_report(path, &o, &h->db, rep) : valori_open(path, &o, &h->db);
   if (rc) {
     if (rep) rep->code = rc;
+    free(h);
+    return rc;
+  }
+  *out = h;
+  return VALORI_OK;
+}
+
+/* Builds a database from a leader's snapshot file (valori_bootstrap): vfs_id 0 = in memory, else a
+** new durable store in the (empty) directory of that JS backend, opened with sync_mode,
+** snapshot_every and segment_bytes as vw_open. On success *out receives a handle. */
+int vw_bootstrap(const char *path, uint32_t sync_mode, uint64_t snapshot_every, uint64_t segment_bytes, int32_t vfs_id,
+                 const uint8_t *file, uint32_t len, vw_handle **out) {
+  valori_options o;
+  vw_handle *h;
+  int rc;
+  if (!out) return VALORI_EINVAL;
+  h = (vw_handle *)calloc(1, sizeof *h);
+  if (!h) return VALORI_ENOMEM;
+  valori_options_init(&o);
+  o.sync_mode = sync_mode;
+  vw_store_options(h, &o, snapshot_every, segment_bytes, vfs_id);
+  rc = valori_bootstrap(path, &o, file, len, &h->db);
+  if (rc) {
     free(h);
     return rc;
   }
@@ -309,4 +348,22 @@ void vw_buffer_free(vw_handle *h, void *buf, uint32_t len) { valori_buffer_free(
 
 int vw_apply(vw_handle *h, const uint8_t *ev, uint32_t len, uint64_t *out_id) {
   return valori_apply(h->db, ev, len, out_id);
+}
+
+/* ---- replication (docs/REPLICATION.md) */
+
+int vw_position_get(vw_handle *h, valori_position *out) { return valori_position_get(h->db, out); }
+
+/* A RECORD payload through valori_apply_record (commit 1) or its dry run valori_check_record
+** (commit 0); *res (caller-owned) receives the details either way. */
+int vw_apply_record(vw_handle *h, const uint8_t *rec, uint32_t len, uint32_t commit, valori_apply_result *res) {
+  return commit ? valori_apply_record(h->db, rec, len, res) : valori_check_record(h->db, rec, len, res);
+}
+
+/* valori_frame_decode with a uint32 *used (the frames JS reads are far below 4 GiB). */
+int vw_frame_decode(const uint8_t *buf, uint32_t n, valori_frame *f, uint32_t *used) {
+  size_t u = 0;
+  int rc = valori_frame_decode(buf, n, f, &u);
+  if (used) *used = (uint32_t)u;
+  return rc;
 }

@@ -21,9 +21,11 @@ Python on a durable store directory (durability "full"):
   - single inserts, records/s (each one fsync embedded; remote: one request each, group commit);
   - search QPS at each ef (remote: one HTTP request per query, kept-alive connection).
 
-Prints markdown rows for bench/REPORT.md ("Python SDK") with the command line, the load average and
-CPU count; --json also writes JSON lines. Numbers are only meaningful on a quiet machine: the report
-prints the load average before and after, and the process CPU share of each timed loop.
+Prints markdown rows ("Python SDK") with the command line, the load average and CPU count; --json
+also writes JSON lines (engine "python", kinds python-meta and python-row), which `bench/run.sh
+--full` adds to the results and bench/report.py turns into the report's "Python SDK" section.
+Numbers are only meaningful on a quiet machine: the report prints the load average before and after,
+and the process CPU share of each timed loop.
 Needs NumPy (python3-numpy) for loading the data; the SDK itself does not.
 """
 
@@ -280,8 +282,8 @@ def main() -> None:
     for name, cv, pv in rows:
         cq = cv[0] if cv else float("nan")
         print(f"| {name} | {fmt(cq)} | {fmt(pv[0])} | {pv[0] / cq:.2f} | {pv[1]:.2f} |")
-        results.append({"part": "embedded-vs-c", "measure": name, "c": cq, "python": pv[0], "ratio": pv[0] / cq,
-                        "python_cpu_share": pv[1]})
+        results.append({"engine": "python", "kind": "python-row", "part": "embedded-vs-c", "measure": name, "c": cq,
+                        "python": pv[0], "ratio": pv[0] / cq, "python_cpu_share": pv[1]})
     print()
     print("| measure | Python embedded, durable store | Python remote (`valori serve`) | remote / embedded |")
     print("|---|---|---|---|")
@@ -290,16 +292,18 @@ def main() -> None:
     rows2 += [(f"search QPS, ef {ef}", dur["search"][ef], rem["search"][ef]) for ef in efs]
     for name, ev, rv in rows2:
         print(f"| {name} | {fmt(ev[0])} | {fmt(rv[0])} | {rv[0] / ev[0]:.2f} |")
-        results.append({"part": "remote-vs-embedded", "measure": name, "embedded": ev[0], "remote": rv[0],
-                        "ratio": rv[0] / ev[0]})
+        results.append({"engine": "python", "kind": "python-row", "part": "remote-vs-embedded", "measure": name,
+                        "embedded": ev[0], "remote": rv[0], "ratio": rv[0] / ev[0]})
     print(f"\nC reference: `{c['cmd'].replace(str(ROOT) + '/', '')}`; its recall against Python's answers is not "
           f"needed: the three Python rows agree with each other and the cross-host test (tests/python) shows the "
           f"core identical across hosts.")
     if a.json:
         with open(a.json, "w") as f:
-            meta = {"kind": "meta", "n": a.n, "nq": a.nq, "ingest_n": a.ingest_n, "efs": efs, "runs": a.runs,
-                    "load_before": load0, "load_after": load1, "ncpu": os.cpu_count(), "build": str(build),
-                    "same_neighbours": same, "same_root": same_root}
+            meta = {"engine": "python", "kind": "python-meta", "mode": "quick" if a.quick else "full",
+                    "dataset": "fmnist-l2", "n": a.n, "nq": a.nq, "dim": 784, "M": 16, "efc": 200,
+                    "ingest_n": a.ingest_n, "efs": efs, "runs": a.runs, "load_before": load0, "load_after": load1,
+                    "ncpu": os.cpu_count(), "build": str(build), "cmd": cmdline.strip(),
+                    "c_cmd": c["cmd"].replace(str(ROOT) + "/", ""), "same_neighbours": same, "same_root": same_root}
             f.write(json.dumps(meta) + "\n")
             for r in results:
                 f.write(json.dumps(r) + "\n")

@@ -1,6 +1,7 @@
 // bench/repl/bench.mjs: replication benchmarks (issue 13; docs/REPLICATION.md), real processes on
 // loopback: `valori serve` as the leader, `valori follow` as followers (build/native/valori, or
-// VALORI_SERVER_BIN).
+// VALORI_SERVER_BIN), and the npm package's follower (Valori.follow: the wasm core in this Node
+// process; skipped with a note when js/dist has no wasm build).
 //
 //   node bench/repl/bench.mjs --quick   ~1 min: small sizes, every measurement once (the check that
 //                                       the script runs: ctest bench_repl_quick)
@@ -11,13 +12,18 @@
 //      and durable vectors/s in batches of 1000 (binary ingest);
 //   2. follower apply rate: a follower stopped while the leader takes those writes, then started: the
 //      records it applies per second to catch up (events/s for single-record events, vectors/s for
-//      batches), next to the leader's ingest rate;
+//      batches), next to the leader's ingest rate; the same for the npm package's follower (a directory
+//      follower closed at height 0, then reopened: wasm apply + fsync per group commit);
 //   3. bootstrap time: a new follower of a collection of Fashion-MNIST vectors (60k x 784 with --full,
 //      5k with --quick; Debian's dataset-fashion-mnist), from the process start to the leader's root;
+//      and for the npm package's follower in memory (Node), and in headless Chromium (memory and
+//      idb://; playwright-core and Debian's Chromium, the page served by the leader), from
+//      Valori.follow() to its resolution;
 //   4. lag under sustained ingest at half the leader's measured single-write rate, with 1 and 3
 //      followers: for each acknowledged write (height h at t0) a read `state?min_height=h` on every
 //      follower returns at t1; t1 - t0 is the lag from the leader's durable ack to the follower's
-//      apply (plus one loopback HTTP round trip); p50 and p99 over the run.
+//      apply (plus one loopback HTTP round trip); p50 and p99 over the run; and for one npm-package
+//      follower in this process (until its waitForHeight resolves).
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -75,6 +81,25 @@ function randVec(dim, k) {
   for (let i = 0; i < dim; i++) { s = (s * 1664525 + 1013904223) >>> 0; v[i] = ((s >>> 8) % 2001 - 1000) / 64; }
   return v;
 }
+/** The npm package (js/src), or null when the wasm core is not built (js/dist). */
+async function npmValori() {
+  if (!fs.existsSync(path.join(ROOT, 'js/dist/valori.wasm'))) return null;
+  return (await import('../../js/src/index.js')).Valori;
+}
+
+/** A Node follower's catch-up from its stored height to h1: seconds from Valori.follow to h1. */
+async function jsCatchUp(V, url, dir, h1) {
+  const t0 = now();
+  const f = await V.follow(url, { path: dir });
+  await new Promise((resolve) => {
+    if (f.status().height >= h1) { resolve(); return; }
+    const off = f.on('height', ({ height }) => { if (height >= h1) { off(); resolve(); } });
+  });
+  const dt = now() - t0;
+  await f.close();
+  return dt;
+}
+
 const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
 
 /** n single-record writes by `clients` concurrent clients; resolves the rate. */
@@ -114,6 +139,8 @@ async function applyRates() {
   console.log(`\n## Follower apply rate against the leader's ingest (${P.dim}-d, HNSW M 16, ef_construction 200)\n`);
   console.log('| measure | value | unit | note |\n|---|---|---|---|');
   const l = await leader();
+  const V = await npmValori();
+  if (!V) console.log('| npm package follower | skipped | | js/dist has no wasm build (npm run build:wasm) |');
   for (const [coll, kind] of [['singles', 'single'], ['batches', 'batch']]) {
     await ok(request(l, 'POST', '/v1/collections', { body: { name: coll, dim: P.dim } }), 'create');
     const fdata = tmpDir('bench-follower');
@@ -121,6 +148,9 @@ async function applyRates() {
     const f = await follower(`${l.url}/v1/collections/${coll}`, fdata); // bootstraps at height 0
     await waitHeight(f, coll, 0);
     await stopServer(f);
+    const jdir = path.join(tmpDir('bench-jsfollower'), 'store');
+    dirs.push(path.dirname(jdir));
+    if (V) await (await V.follow(`${l.url}/v1/collections/${coll}`, { path: jdir })).close(); // bootstrapped at 0
     let rate, events;
     if (kind === 'single') {
       rate = await singles(l, coll, P.singles, P.clients, P.dim);
@@ -135,6 +165,11 @@ async function applyRates() {
     const dt = await catchUp(l, coll, fdata, h1);
     if (kind === 'single') emit({ measure: 'follower apply (catch-up), single-record events', value: (events / dt).toFixed(0), unit: 'events/s', note: `${events} events in ${dt.toFixed(2)} s incl. process start; leader ${rate.toFixed(0)}/s` });
     else emit({ measure: 'follower apply (catch-up), batches of 1000', value: ((events * 1000) / dt).toFixed(0), unit: 'vectors/s', note: `${events} events in ${dt.toFixed(2)} s incl. process start; leader ${rate.toFixed(0)}/s` });
+    if (!V) continue;
+    const jt = await jsCatchUp(V, `${l.url}/v1/collections/${coll}`, jdir, h1);
+    const native = kind === 'single' ? events / dt : (events * 1000) / dt;
+    if (kind === 'single') emit({ measure: 'npm follower (wasm, Node, directory) apply, single-record events', value: (events / jt).toFixed(0), unit: 'events/s', note: `${events} events in ${jt.toFixed(2)} s incl. reopen; native ${native.toFixed(0)}/s` });
+    else emit({ measure: 'npm follower (wasm, Node, directory) apply, batches of 1000', value: ((events * 1000) / jt).toFixed(0), unit: 'vectors/s', note: `${events} events in ${jt.toFixed(2)} s incl. reopen; native ${native.toFixed(0)}/s` });
   }
   await stopServer(l);
 }
@@ -154,7 +189,7 @@ async function bootstrap() {
   console.log('| measure | value | unit | note |\n|---|---|---|---|');
   const d = fmnist(P.boot);
   const data = d || { v: new Float32Array(P.boot * 784).map((_, i) => (i * 7919) % 256), n: P.boot, dim: 784 };
-  const l = await leader();
+  const l = await leader(['--static', ROOT]);
   await ok(request(l, 'POST', '/v1/collections', { body: { name: 'fmnist', dim: data.dim } }), 'create');
   for (let i = 0; i < data.n; i += 1000) {
     const m = Math.min(1000, data.n - i);
@@ -171,14 +206,69 @@ async function bootstrap() {
   emit({ measure: `bootstrap, ${data.n} x ${data.dim}${d ? ' Fashion-MNIST' : ' synthetic (no dataset-fashion-mnist)'}`, value: dt.toFixed(2), unit: 's',
     note: `snapshot ${(snap.body.length / 1048576).toFixed(1)} MiB; from process start to the leader's root` });
   await stopServer(f);
+  const V = await npmValori();
+  if (V) {
+    const j0 = now();
+    const jf = await V.follow(`${l.url}/v1/collections/fmnist`);
+    const jdt = now() - j0;
+    const root = jf.status().root;
+    await jf.close();
+    if (root !== cp.root) throw new Error('the npm follower\'s bootstrapped root differs from the leader\'s');
+    emit({ measure: `bootstrap, npm follower (wasm, Node, memory), ${data.n} x ${data.dim}`, value: jdt.toFixed(2), unit: 's',
+      note: 'from Valori.follow() to its resolution at the leader\'s root (download + valori_bootstrap)' });
+    await chromiumBootstrap(l, cp, data);
+  }
   await stopServer(l);
 }
 
-async function lag(nfollowers, rate, l, coll) {
+/** The npm package's follower in headless Chromium: bootstrap time in memory and into IndexedDB. */
+async function chromiumBootstrap(l, cp, data) {
+  const exe = process.env.CHROMIUM || '/usr/bin/chromium';
+  let chromium;
+  try { ({ chromium } = await import('playwright-core')); } catch { chromium = null; }
+  if (!chromium || !fs.existsSync(exe)) {
+    console.log('| bootstrap, npm follower in Chromium | skipped | | no playwright-core or no Chromium |');
+    return;
+  }
+  const browser = await chromium.launch({ executablePath: exe, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${l.url}/js/test/fixtures/follow-page.html`);
+    await page.waitForFunction(() => window.ready === true);
+    for (const where of [':memory:', 'idb://bench-bootstrap']) {
+      const r = await page.evaluate(async ([u, p]) => {
+        const t0 = performance.now();
+        const s = await window.startFollower(u, p);
+        const dt = (performance.now() - t0) / 1000;
+        await window.f.close();
+        return { dt, root: s.root };
+      }, [`${l.url}/v1/collections/fmnist`, where]);
+      if (r.root !== cp.root) throw new Error(`the Chromium follower's root (${where}) differs from the leader's`);
+      emit({ measure: `bootstrap, npm follower (wasm, Chromium, ${where === ':memory:' ? 'memory' : 'idb://'}), ${data.n} x ${data.dim}`,
+        value: r.dt.toFixed(2), unit: 's', note: 'from Valori.follow() to its resolution at the leader\'s root, in the page' });
+    }
+  } finally {
+    await browser.close();
+  }
+}
+
+/**
+ * Lag with `nfollowers` native followers, or (V given) one npm-package follower in this process
+ * (a directory store; the lag is until its 'height' event, no HTTP round trip).
+ */
+async function lag(nfollowers, rate, l, coll, V = null) {
   const fs2 = [];
   for (let i = 0; i < nfollowers; i++) fs2.push(await follower(`${l.url}/v1/collections/${coll}`));
   const h = (await ok(request(l, 'GET', `/v1/collections/${coll}/state`), 'state')).height;
   for (const f of fs2) await waitHeight(f, coll, h);
+  let js = null;
+  if (V) {
+    const d = tmpDir('bench-jslag');
+    dirs.push(d);
+    js = await V.follow(`${l.url}/v1/collections/${coll}`, { path: path.join(d, 'store') });
+    await js.waitForHeight(h, { waitMs: 30000 });
+    fs2.push({ js });
+  }
   const lags = [];
   const interval = 1 / rate;
   const t0 = now();
@@ -195,14 +285,16 @@ async function lag(nfollowers, rate, l, coll) {
       const w = await ok(request(l, 'POST', `/v1/collections/${coll}/records`, { body: { vector: randVec(P.dim, 1e6 + k) } }), 'insert');
       const ta = now();
       await Promise.all(fs2.map(async (f) => {
-        await waitHeight(f, coll, w.height, 60);
+        if (f.js) await f.js.waitForHeight(w.height, { waitMs: 30000 });
+        else await waitHeight(f, coll, w.height, 60);
         lags.push(now() - ta);
       }));
       active--;
     })());
   }
   await Promise.all(inflight);
-  for (const f of fs2) await stopServer(f);
+  for (const f of fs2) if (!f.js) await stopServer(f);
+  if (js) await js.close();
   return { p50: pct(lags, 0.5), p99: pct(lags, 0.99), n: lags.length, writes: k };
 }
 
@@ -217,6 +309,12 @@ async function lagRuns() {
     const r = await lag(n, rate, l, 'lag');
     emit({ measure: `lag p50, ${n} follower${n > 1 ? 's' : ''}`, value: (r.p50 * 1000).toFixed(2), unit: 'ms', note: `${r.writes} writes at ${rate.toFixed(0)}/s (half of ${max.toFixed(0)}/s)` });
     emit({ measure: `lag p99, ${n} follower${n > 1 ? 's' : ''}`, value: (r.p99 * 1000).toFixed(2), unit: 'ms', note: `${r.n} samples; goal < 100 ms` });
+  }
+  const V = await npmValori();
+  if (V) {
+    const r = await lag(0, rate, l, 'lag', V);
+    emit({ measure: 'lag p50, 1 npm follower (wasm, Node, directory)', value: (r.p50 * 1000).toFixed(2), unit: 'ms', note: `${r.writes} writes at ${rate.toFixed(0)}/s; until its waitForHeight (no HTTP round trip: often it had the record before the ack reached the client)` });
+    emit({ measure: 'lag p99, 1 npm follower (wasm, Node, directory)', value: (r.p99 * 1000).toFixed(2), unit: 'ms', note: `${r.n} samples; goal < 100 ms` });
   }
   await stopServer(l);
 }

@@ -705,6 +705,13 @@ typedef struct valori_apply_result {
 ** res (may be NULL) receives the details, also on success (height). rec is borrowed. */
 int valori_apply_record(valori_db *db, const uint8_t *rec, size_t len, valori_apply_result *res);
 
+/* A dry run of valori_apply_record: the same checks in the same order with the same results (code
+** and *res, the would-be root in res->actual on success), and the record is never applied: height,
+** root, chain, log and snapshots stay as they were whatever the bytes. A read-only database may
+** check records too (no VALORI_EREADONLY). For showing that a record would be refused (or
+** accepted) without touching the replica. rec is borrowed. */
+int valori_check_record(const valori_db *db, const uint8_t *rec, size_t len, valori_apply_result *res);
+
 /* Builds a database whose state is a snapshot file (docs/FORMAT.md "Snapshot file": 128-byte
 ** header with height, root and chain, then the engine snapshot), as a leader serves it for
 ** bootstrap. Everything is checked before anything is written: header and payload CRCs, the

@@ -13,7 +13,7 @@ import { errorFromCode, errorNamed } from './errors.js';
 const TWO32 = 4294967296;
 
 /** Reusable, growable buffers in the wasm heap, one set per database. */
-class Scratch {
+export class Scratch {
   constructor(core) { this.core = core; this.slots = new Map(); }
   /** A buffer of at least `size` bytes (never 0: a zero-length array still gets a real pointer). */
   get(slot, size) {
@@ -85,6 +85,29 @@ export class Binding {
       const rc = m._vw_snapshot_load(p + 8, bytes.length, p);
       if (rc) throw errorFromCode(core, rc, 'fromSnapshot');
       return new Binding(core, m.HEAPU32[p >> 2], null);
+    } finally {
+      m._free(p);
+    }
+  }
+
+  /**
+   * Builds a database from a leader's snapshot file (vw_bootstrap, valori_bootstrap): vfsId 0 = in
+   * memory, else a new durable store in the (empty) directory of that backend. `o`: { sync,
+   * snapshotEvery (bigint), segmentBytes (bigint) }. Throws ValoriError (ECORRUPT, EVERSION for a
+   * damaged or foreign file; EEXIST for a directory that holds a store).
+   */
+  static bootstrap(core, label, o, vfsId, backend, bytes) {
+    const m = core.m;
+    const n = m.lengthBytesUTF8(label) + 1;
+    const p = m._malloc(8 + n + Math.max(1, bytes.length));
+    if (!p) throw errorNamed(core, 'ENOMEM', 'bootstrap');
+    try {
+      const out = p, str = p + 8, file = p + 8 + n;
+      m.stringToUTF8(label, str, n);
+      m.HEAPU8.set(bytes, file);
+      const rc = m._vw_bootstrap(str, o.sync, o.snapshotEvery, o.segmentBytes, vfsId, file, bytes.length, out);
+      if (rc) throw errorFromCode(core, rc, `bootstrap ${label}`, causeOf(backend));
+      return new Binding(core, m.HEAPU32[out >> 2], backend);
     } finally {
       m._free(p);
     }
@@ -385,6 +408,42 @@ export class Binding {
 
   flush() { this.check(this.m._vw_flush(this.h), 'flush'); }
 
+  // ---- replication
+
+  /** valori_position_get: { height (number), root, chain (Uint8Array(32) each), chainKnown }. */
+  position() {
+    const L = this.core.L.position, m = this.m;
+    const p = this.scratch.get('pos', L.size);
+    this.check(m._vw_position_get(this.h, p), 'position');
+    return {
+      height: Number(m.HEAPU64[(p + L.height) >> 3]),
+      root: m.HEAPU8.slice(p + L.root, p + L.root + 32),
+      chain: m.HEAPU8.slice(p + L.chain, p + L.chain + 32),
+      chainKnown: m.HEAPU32[(p + L.chain_known) >> 2] !== 0,
+    };
+  }
+
+  /**
+   * One RECORD payload (Uint8Array) through valori_apply_record (commit) or its dry run
+   * valori_check_record. Never throws for the record's sake: returns { rc, height, reason,
+   * eventCode, expected, actual } (valori_apply_result; reason 0 unless rc is EDIVERGED).
+   */
+  applyRecord(rec, commit) {
+    const L = this.core.L.apply_result, m = this.m;
+    const pr = this.scratch.get('record', rec.length);
+    const res = this.scratch.get('applyres', L.size);
+    m.HEAPU8.set(rec, pr);
+    const rc = m._vw_apply_record(this.h, pr, rec.length, commit ? 1 : 0, res);
+    return {
+      rc,
+      height: Number(m.HEAPU64[(res + L.height) >> 3]),
+      reason: m.HEAPU32[(res + L.reason) >> 2],
+      eventCode: m.HEAP32[(res + L.event_code) >> 2],
+      expected: m.HEAPU8.slice(res + L.expected, res + L.expected + 32),
+      actual: m.HEAPU8.slice(res + L.actual, res + L.actual + 32),
+    };
+  }
+
   /** Closes the handle and frees the scratch; returns the close error (a ValoriError) or null. */
   close() {
     const rc = this.m._vw_close(this.h);
@@ -393,4 +452,76 @@ export class Binding {
     this.h = 0;
     return err;
   }
+}
+
+/**
+ * Splits a replication stream (docs/REPLICATION.md section 5) into frames with the core's decoder
+ * (vw_frame_decode: CRC, type, version, lengths; the header is judged before its payload is
+ * buffered). push(bytes) returns the whole frames those bytes completed, as plain objects (RECORD
+ * and ERROR data copied out of the wasm heap); a damaged frame throws the core's ValoriError
+ * (ECORRUPT, EVERSION). Bytes of an incomplete frame wait for the next push.
+ */
+export class FrameReader {
+  constructor(core) {
+    this.core = core;
+    this.m = core.m;
+    this.scratch = new Scratch(core);
+    this.pending = new Uint8Array(0);
+  }
+
+  push(chunk) {
+    const m = this.m, L = this.core.L.frame;
+    let buf = chunk;
+    if (this.pending.length) {
+      buf = new Uint8Array(this.pending.length + chunk.length);
+      buf.set(this.pending);
+      buf.set(chunk, this.pending.length);
+    }
+    const frames = [];
+    const p = this.scratch.get('stream', buf.length);
+    const fp = this.scratch.get('frame', L.size + 8);
+    const up = fp + L.size;
+    m.HEAPU8.set(buf, p);
+    let off = 0;
+    while (off < buf.length) {
+      const rc = m._vw_frame_decode(p + off, buf.length - off, fp, up);
+      if (rc) throw errorFromCode(this.core, rc, 'a damaged replication frame');
+      const used = m.HEAPU32[up >> 2];
+      if (!used) break;
+      frames.push(this.frame(fp, L));
+      off += used;
+    }
+    this.pending = buf.slice(off);
+    return frames;
+  }
+
+  frame(fp, L) {
+    const m = this.m, C = this.core.C.frame;
+    const u64 = (f) => Number(m.HEAPU64[(fp + L[f]) >> 3]);
+    const type = m.HEAPU32[(fp + L.type) >> 2];
+    const f = { type };
+    if (type === C.HELLO || type === C.HEARTBEAT) {
+      f.leaderHeight = u64('leader_height');
+      f.timeMs = u64('time_ms');
+      f.root = m.HEAPU8.slice(fp + L.root, fp + L.root + 32);
+    }
+    if (type === C.HELLO) {
+      f.from = u64('from');
+      f.logFirstHeight = u64('log_first_height');
+      f.config = Array.from(m.HEAPU32.subarray((fp + L.config) >> 2, ((fp + L.config) >> 2) + 5));
+      f.heartbeatMs = m.HEAPU32[(fp + L.heartbeat_ms) >> 2];
+    }
+    if (type === C.RECORD || type === C.ERROR) {
+      const d = m.HEAPU32[(fp + L.data) >> 2], n = u64('data_len');
+      f.data = m.HEAPU8.slice(d, d + n);
+      if (type === C.RECORD) f.height = u64('height');
+      else f.code = m.HEAPU32[(fp + L.code) >> 2];
+    }
+    return f;
+  }
+
+  /** Drops the bytes of an incomplete frame (a new connection starts at a frame boundary). */
+  reset() { this.pending = new Uint8Array(0); }
+
+  free() { this.scratch.free(); }
 }

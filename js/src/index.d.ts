@@ -343,8 +343,8 @@ export class ValoriServer {
  *  - writes resolve once the server acknowledged them, which it does once they are durable;
  *  - the server's limits apply (GET /v1: k above --max-k is EK, a batch above --max-batch ETOOBIG,
  *    a body above --max-body ETOOLARGE), and its own codes may come (RemoteCode);
- *  - stats(): nextNodeId, nextEdgeId, indexTombstones, vectorBytes, indexBytes and otherBytes are
- *    null while the server's describe does not report them;
+ *  - stats(): nextNodeId, nextEdgeId, indexTombstones, vectorBytes, indexBytes and otherBytes come
+ *    from the server's describe (the engine's own counters); null from an older server that lacks them;
  *  - check() is the server's verify (memory and files); snapshot() may take a checkpoint first;
  *    check(), checkpoint() and a snapshot() that needs a checkpoint want a write token;
  *  - flush() resolves once every call issued before it settled (writes are durable when acknowledged).
@@ -404,11 +404,137 @@ export class RemoteValori {
   describe(): Promise<CollectionInfo>;
 }
 
-/** Stats of a remote database: the fields the server does not report (yet) are null. */
+/** Stats of a remote database: the fields an older server's describe does not report are null. */
 export type RemoteStats = Omit<Stats, 'nextNodeId' | 'nextEdgeId' | 'indexTombstones' | 'vectorBytes' | 'indexBytes' | 'otherBytes'> & {
   nextNodeId: bigint | null; nextEdgeId: bigint | null; indexTombstones: number | null;
   vectorBytes: number | null; indexBytes: number | null; otherBytes: number | null;
 };
+
+export interface FollowOptions {
+  /** ':memory:' (default), 'idb://name' (browser) or a directory (Node), as in OpenOptions. */
+  path?: string;
+  /** A read token of the leader (sent as Authorization: Bearer). */
+  token?: string;
+  /** The name the leader's metrics list this follower under (X-Valori-Follower; 1-64 of A-Z a-z 0-9 . _ : -). */
+  followerId?: string;
+  /** The heartbeat interval assumed until the leader's HELLO says its own (ms; default 1000). */
+  heartbeatMs?: number;
+  /** 'stream' (default: one long response, fetch with a streaming body) or 'poll' (the long poll). */
+  transport?: 'stream' | 'poll';
+  /** The long poll's wait_ms (default 10000, at most 30000). */
+  pollWaitMs?: number;
+  /** Timeout of each request (the snapshot download included; ms, default 60000). */
+  timeoutMs?: number;
+  /** How long follow() retries the first bootstrap before it rejects (ms, default 60000). */
+  bootstrapTimeoutMs?: number;
+  /** At most one ack of the durable height per this many ms (default 1000; 0 = never). */
+  ackIntervalMs?: number;
+  /** The fetch to use (default: globalThis.fetch). */
+  fetch?: typeof fetch;
+  /** Store options of a persistent follower, as in OpenOptions. */
+  segmentBytes?: U64;
+  snapshotEvery?: U64;
+  wasmBinary?: ArrayBuffer | Uint8Array;
+  locateFile?: (name: string, prefix: string) => string;
+}
+
+/** Why a follower stopped applying (docs/REPLICATION.md section 8). */
+export interface Divergence {
+  height: number;
+  reason: 'chain' | 'root' | 'event' | 'history' | 'config';
+  /** 64 hex digits: the record's chain or root, or the leader's chain (history); zeros for config. */
+  expected: string;
+  /** 64 hex digits: what this follower computes. */
+  actual: string;
+  message: string;
+}
+
+export type FollowerState = 'bootstrapping' | 'catching-up' | 'live' | 'diverged' | 'stopped';
+
+/** ValoriFollower.status(): docs/REPLICATION.md sections 3 and 8. */
+export interface FollowerStatus {
+  state: FollowerState;
+  /** The durable height of the local copy, and its root and chain (64 hex digits). */
+  height: number;
+  root: string;
+  chain: string;
+  /** The leader's collection URL. */
+  leader: string;
+  /** The leader's durable height, as last heard (HELLO, HEARTBEAT). */
+  leaderHeight: number;
+  /** leaderHeight - height (0 when not behind). */
+  lagEvents: number;
+  /** 0 when caught up; else how long (by this host's clock) a leader height has been known and not applied. */
+  lagSeconds: number;
+  /** A stream (or long poll) is open and its HELLO was received. */
+  connected: boolean;
+  /** The last failed attempt (cleared by a HELLO), or null. */
+  lastError: { code: string; message: string } | null;
+  diverged: Divergence | null;
+  /** Bootstraps by this instance (0 after resuming a persistent follower). */
+  bootstraps: number;
+  /** Streams opened after the first one. */
+  reconnects: number;
+  /** Records applied by this instance. */
+  recordsApplied: number;
+}
+
+/** What verify() found (a dry run of valori_check_record: nothing changes). */
+export type VerifyResult =
+  | { ok: true; height: number; root: string }
+  | { ok: false; code: ValoriCode; reason: 'chain' | 'root' | 'event' | null; height: number;
+      expected: string | null; actual: string | null; message: string };
+
+/** Read-your-writes on a follower: wait until its durable height is at least minHeight (waitMs, default 2000, at most 30000), else ETIMEOUT. */
+export interface FollowerReadOptions {
+  minHeight?: U64;
+  waitMs?: number;
+}
+
+export interface FollowerEvents {
+  /** Each durable height change. */
+  height: { height: number; root: string };
+  /** Each state change. */
+  status: FollowerStatus;
+  /** The follower diverged (then stays so until rebootstrap()). */
+  diverged: Divergence;
+}
+
+/**
+ * A read-only database replicating a leader's collection (Valori.follow; a type only: the class
+ * lives in src/follow.js, loaded on the first Valori.follow). Every read takes
+ * FollowerReadOptions as well; a diverged follower's reads reject with EDIVERGED; every write
+ * rejects with EREADONLY, whose `leader` names the leader's URL.
+ */
+export interface ValoriFollower extends Valori {
+  /** The leader's collection URL. */
+  readonly leader: string;
+  status(): FollowerStatus;
+  /** Subscribes; returns the function that unsubscribes. */
+  on<K extends keyof FollowerEvents>(name: K, fn: (ev: FollowerEvents[K]) => void): () => void;
+  off<K extends keyof FollowerEvents>(name: K, fn: (ev: FollowerEvents[K]) => void): void;
+  /** Discards the local copy and bootstraps again (the way out of 'diverged'); resolves at once. */
+  rebootstrap(): Promise<void>;
+  /** Stops replicating until resume(): the stream closes, the copy keeps its height and serves reads. */
+  pause(): Promise<void>;
+  /** Replicates again after pause(), from the durable height. */
+  resume(): Promise<void>;
+  /** The leader's record after this follower's durable height (RECORD payload bytes), or null when there is none yet (waitMs, default 0). Applies nothing. */
+  nextRecord(opts?: { waitMs?: number }): Promise<Uint8Array | null>;
+  /** Dry-runs one RECORD payload (88-byte header + event) at the current position; changes nothing. */
+  verify(record: Uint8Array): Promise<VerifyResult>;
+  /** Resolves with the durable height once it is at least h; ETIMEOUT after waitMs (default 2000). */
+  waitForHeight(h: U64, opts?: { waitMs?: number }): Promise<number>;
+  get(id: U64, opts?: FollowerReadOptions): Promise<ValoriRecord | null>;
+  search(query: Vector, opts?: SearchOptions & FollowerReadOptions): Promise<Hit[]>;
+  searchExpand(query: Vector, opts?: SearchOptions & ExpandOptions & FollowerReadOptions): Promise<{ hits: Hit[]; nodes: Reach[] }>;
+  getNode(id: U64, opts?: FollowerReadOptions): Promise<GraphNode | null>;
+  nodeOfRecord(recordId: U64, opts?: FollowerReadOptions): Promise<bigint | null>;
+  neighbors(node: U64, opts?: { dir?: 'out' | 'in' | 'both'; kind?: number } & FollowerReadOptions): Promise<Edge[]>;
+  expand(seeds: U64[], opts?: ExpandOptions & FollowerReadOptions): Promise<Reach[]>;
+  stats(opts?: FollowerReadOptions): Promise<Stats>;
+  stateRoot(opts?: FollowerReadOptions): Promise<string>;
+}
 
 export class Valori {
   /** Opens or creates a database. Rejects with ValoriError (ELOCKED: another writer holds the store). */
@@ -422,6 +548,12 @@ export class Valori {
   static connect(url: string, options?: ConnectOptions): Promise<RemoteValori>;
   /** A server handle: list, describe, create and delete collections, connect to one. */
   static server(url: string, options?: ServerOptions): Promise<ValoriServer>;
+  /**
+   * Follows a collection of a `valori serve` leader (js/README.md, "Followers"; docs/REPLICATION.md,
+   * "The npm package's follower"): `url` is http(s)://host:port/v1/collections/NAME. Resolves once
+   * the follower has a state to serve (its store reopened, or the first bootstrap done).
+   */
+  static follow(url: string, options?: FollowOptions): Promise<ValoriFollower>;
   /** Decodes snapshot bytes (from snapshot()) into a new in-memory database. */
   static fromSnapshot(bytes: Uint8Array, options?: Pick<OpenOptions, 'wasmBinary' | 'locateFile'>): Promise<Valori>;
   /** Bytes in use on the WebAssembly heap (shared by all databases of this JS realm). */

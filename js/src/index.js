@@ -9,7 +9,8 @@
 //   errors.js   ValoriError
 //   index.js    this file: options, paths and backends, the Valori class
 // The remote face, Valori.connect(url), is remote.js (over http.js): the same methods against a
-// collection of a `valori serve` server.
+// collection of a `valori serve` server. The follower face, Valori.follow(url, {path}), is follow.js
+// (imported on first use): a read-only database replicating a leader's collection.
 // Storage backends are chosen from the path: ':memory:' (default), 'idb://name' (browser IndexedDB,
 // backend-idb.js) or a filesystem path / file:// URL (Node, backend-node.js + node-lock.js); they are
 // imported lazily so a browser never loads the Node one.
@@ -34,7 +35,7 @@ const isNode = typeof process == 'object' && !!process.versions && !!process.ver
 const RELAXED_COMMIT_MS = 50;
 
 /** Resolves `path` to a backend kind. */
-function parsePath(core, path) {
+export function parsePath(core, path) {
   if (path === undefined || path === null || path === ':memory:' || path === 'memory://') return { kind: 'memory' };
   if (typeof path != 'string' || path === '') throw errorNamed(core, 'EINVAL', 'path must be a string');
   if (path.startsWith('idb://')) {
@@ -50,7 +51,7 @@ function parsePath(core, path) {
 }
 
 /** The wasm loading options of open() / fromSnapshot(). */
-function wasmOptions(o) {
+export function wasmOptions(o) {
   return o && typeof o == 'object' ? { wasmBinary: o.wasmBinary, locateFile: o.locateFile } : {};
 }
 
@@ -141,6 +142,18 @@ export class Valori {
    */
   static connect(url, options = {}) {
     return connectRemote(Valori, url, options);
+  }
+
+  /**
+   * Follows a collection of a `valori serve` leader (follow.js; docs/REPLICATION.md, "The npm
+   * package's follower"): a read-only database persisted to `path` (a directory, idb://name or
+   * memory) that replicates the leader and proves its state root at every height. `url` is the
+   * collection's: http(s)://host:port/v1/collections/NAME.
+   * @returns {Promise<import('./follow.js').ValoriFollower>}
+   */
+  static async follow(url, options = {}) {
+    const { follow } = await import('./follow.js');
+    return follow(url, options);
   }
 
   /**
@@ -494,7 +507,7 @@ export class Valori {
 }
 
 let persistAsked = false;
-function requestPersistence() {
+export function requestPersistence() {
   if (persistAsked) return;
   persistAsked = true;
   try {

@@ -626,8 +626,7 @@ export class RemoteValori {
       .catch((e) => { if (e instanceof ValoriError && e.code === 'ENOTFOUND') return undefined; throw e; });
     check.catch(noop);
     return this._read(async () => {
-      const local = await check;
-      if (!s.length) return local; // no seeds: nothing to expand, whatever the collection holds
+      await check;
       const r = await this._t.request('POST', `${this._p}/expand`, {
         json: { seeds: Array.from(s, String), hops: x.hops, dir: x.dir, max_nodes: x.maxNodes }, query: { min_height: mh } });
       return reachOf(this._t, r.json.nodes);
@@ -637,8 +636,8 @@ export class RemoteValori {
   // ---- state
 
   /**
-   * The embedded stats' fields. Those the server's describe does not report (docs/HTTP.md, section
-   * 5: nextNodeId, nextEdgeId, indexTombstones and the three byte counts) are null.
+   * The embedded stats' fields, from the server's describe (docs/HTTP.md, section 5). An older server
+   * without nextNodeId, nextEdgeId, indexTombstones and the three byte counts gives them as null.
    */
   async stats(opts) {
     this._live();

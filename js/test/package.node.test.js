@@ -63,7 +63,7 @@ describe('the npm package (js/)', () => {
   it('packs its sources, types and the wasm, and nothing of the repository around it', () => {
     expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'dist/valori.mjs', 'dist/valori.wasm',
       'src/index.js', 'src/index.d.ts', 'src/binding.js', 'src/convert.js', 'src/queue.js', 'src/errors.js',
-      'src/module.js', 'src/backend-node.js', 'src/backend-idb.js', 'src/node-lock.js']));
+      'src/module.js', 'src/backend-node.js', 'src/backend-idb.js', 'src/node-lock.js', 'src/follow.js']));
     expect(files.filter((f) => !/^(src\/|dist\/valori\.(mjs|wasm)$|package\.json$|README\.md$)/.test(f))).toEqual([]);
     const pkg = JSON.parse(fs.readFileSync(path.join(PKG, 'package.json'), 'utf8'));
     expect([pkg.name, pkg.type, pkg.exports['.'].types, pkg.exports['.'].default]).toEqual(['valori', 'module', './src/index.d.ts', './src/index.js']);
@@ -121,5 +121,17 @@ await db.close();
     expect([...declared].sort()).toEqual(own.sort());
     const ownStatic = Object.getOwnPropertyNames(Valori).filter((n) => typeof Valori[n] == 'function' && !['length', 'name', 'prototype'].includes(n));
     expect([...statics].sort()).toEqual(ownStatic.sort());
+  });
+
+  it('declares in index.d.ts exactly the methods ValoriFollower adds or overrides', async () => {
+    const { ValoriFollower } = await import('../src/follow.js');
+    const dts = fs.readFileSync(path.join(PKG, 'src', 'index.d.ts'), 'utf8');
+    const start = dts.indexOf('export interface ValoriFollower extends Valori {');
+    const body = dts.slice(start, dts.indexOf('\n}\n', start));
+    const declared = new Set([...body.matchAll(/^ {2}([a-zA-Z]+)(<[^>]*>)?\(/gm)].map((m) => m[1]));
+    const writes = ['insert', 'insertBatch', 'delete', 'update', 'setMeta', 'createNode', 'deleteNode', 'createEdge', 'deleteEdge', 'apply'];
+    const own = Object.getOwnPropertyNames(ValoriFollower.prototype).filter((n) => n !== 'constructor' && !n.startsWith('_')
+      && !writes.includes(n) && n !== 'close'); // the writes reject (EREADONLY) and close keeps Valori's signature
+    expect([...declared].sort()).toEqual(own.sort());
   });
 });

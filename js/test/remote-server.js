@@ -60,6 +60,13 @@ export function accessLog(id) {
   return file && fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
 }
 
+/** The handle of running server `id` (for the browser commands that act on it from Node). */
+export function serverOf(id) {
+  const h = running.get(id);
+  if (!h) throw new Error(`no running valori server ${id}`);
+  return h;
+}
+
 export function stopValori(id) {
   const h = running.get(id);
   return h ? h.stop() : Promise.resolve(null);

@@ -330,6 +330,9 @@ int vs_coll_acquire(vs_registry *r, const char *name, vs_coll **out, vs_err *e) 
   vs_coll *c;
   int rc;
   valori_recovery rep;
+  /* an invalid name can never be a collection: EINVAL, as when creating one (the name is not echoed:
+  ** it may be anything the path held) */
+  if (!vs_name_valid(name)) return vs_fail(e, VALORI_EINVAL, "collection name: " VS_NAME_RULE);
   pthread_mutex_lock(&r->mu);
   for (;;) {
     c = find(r, name);
@@ -842,7 +845,7 @@ int vs_coll_create(vs_registry *r, const vs_create_req *req, vs_summary *out, vs
   valori_options o = req->opt;
   int rc;
   if (!vs_name_valid(req->name))
-    return vs_fail(e, VALORI_EINVAL, "name: 1 to 64 characters from A-Z a-z 0-9 _ -, starting with a letter or digit");
+    return vs_fail(e, VALORI_EINVAL, "name: " VS_NAME_RULE);
   c = coll_new(req->name);
   if (!c) return vs_fail(e, VALORI_ENOMEM, "out of memory");
   c->state = CS_CREATING;
@@ -932,6 +935,7 @@ int vs_coll_delete(vs_registry *r, const char *name, vs_err *e) {
   char from[4400], to[4400];
   vs_coll *c;
   int rc, was_open;
+  if (!vs_name_valid(name)) return vs_fail(e, VALORI_EINVAL, "collection name: " VS_NAME_RULE);
   pthread_mutex_lock(&r->mu);
   c = drain(r, name);
   if (!c) {

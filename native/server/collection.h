@@ -74,6 +74,7 @@ int vs_reg_open(const vs_reg_opts *o, vs_registry **out, vs_err *e);
 int vs_reg_close(vs_registry *r);
 
 int vs_coll_create(vs_registry *r, const vs_create_req *req, vs_summary *out, vs_err *e);
+/* EINVAL for an invalid name (vs_name_valid), VS_ENOCOLLECTION for a valid unknown one. */
 int vs_coll_delete(vs_registry *r, const char *name, vs_err *e);
 /* Calls cb for up to `limit` collections with names after `after` (NULL: from the start), sorted;
 ** *more = 1 when more follow. */
@@ -82,8 +83,9 @@ int vs_reg_list(vs_registry *r, const char *after, uint32_t limit, void (*cb)(vo
 /* Counts: known collections, open ones. */
 void vs_reg_counts(vs_registry *r, uint64_t *collections, uint64_t *open);
 
-/* A reference to an open collection (opens it, possibly closing an idle one). VS_ENOCOLLECTION,
-** VS_EUNAVAILABLE (every slot busy), or the open's error (ECORRUPT, ELOCKED...). */
+/* A reference to an open collection (opens it, possibly closing an idle one). EINVAL for an invalid
+** name, VS_ENOCOLLECTION for a valid unknown one, VS_EUNAVAILABLE (every slot busy), or the open's
+** error (ECORRUPT, ELOCKED...). */
 int vs_coll_acquire(vs_registry *r, const char *name, vs_coll **out, vs_err *e);
 void vs_coll_release(vs_registry *r, vs_coll *c);
 

@@ -261,13 +261,15 @@ int vs_decode_create(const cJSON *j, const vs_limits *lim, vs_create_req *out, v
   v = field(j, "name");
   if (!v) return vs_fail(e, VALORI_EINVAL, "name: required");
   if (!cJSON_IsString(v) || !vs_name_valid(v->valuestring))
-    return vs_fail(e, VALORI_EINVAL, "name: 1 to 64 characters from A-Z a-z 0-9 _ -, starting with a letter or digit");
+    return vs_fail(e, VALORI_EINVAL, "name: " VS_NAME_RULE);
   strcpy(out->name, v->valuestring);
   v = field(j, "dim");
   if (!v) return vs_fail(e, VALORI_EINVAL, "dim: required");
-  VS_TRY(get_u32(v, "dim", 1, UINT32_MAX, VALORI_EINVAL, &out->opt.dim, e));
-  if (out->opt.dim > lim->max_dim)
-    return vs_fail(e, VALORI_ETOOBIG, "dim: %u is above the limit %u", out->opt.dim, lim->max_dim);
+  /* A dimension outside 1..--max-dim is EDIM, the core's code for a dimension outside 1..VALORI_MAX_DIM
+  ** (valori_open), so a client sees one code whichever limit refused it (docs/HTTP.md section 13). */
+  VS_TRY(get_u32(v, "dim", 0, UINT32_MAX, VALORI_EINVAL, &out->opt.dim, e));
+  if (out->opt.dim < 1 || out->opt.dim > lim->max_dim)
+    return vs_fail(e, VALORI_EDIM, "dim: %u is outside 1..%u (--max-dim)", out->opt.dim, lim->max_dim);
   if ((v = field(j, "metric")) != NULL) {
     if (cJSON_IsString(v) && strcmp(v->valuestring, "l2") == 0) out->opt.metric = VALORI_METRIC_L2;
     else if (cJSON_IsString(v) && strcmp(v->valuestring, "ip") == 0) out->opt.metric = VALORI_METRIC_IP;
@@ -606,9 +608,9 @@ int vs_decode_expand(const cJSON *j, vs_expand_req *out, vs_err *e) {
   if (!(v = field(j, "seeds"))) return vs_fail(e, VALORI_EINVAL, "seeds: required");
   if (!cJSON_IsArray(v)) return vs_fail(e, VALORI_EINVAL, "seeds: expected an array of u64");
   n = (size_t)cJSON_GetArraySize(v);
-  if (n == 0) return vs_fail(e, VALORI_EINVAL, "seeds: at least one seed");
+  /* no seeds is no expansion: an empty answer, as valori_expand and search-then-expand give */
   if (n > out->max_nodes) return vs_fail(e, VALORI_EINVAL, "seeds: %zu seeds is more than max_nodes %u", n, out->max_nodes);
-  out->seeds = (uint64_t *)malloc(n * sizeof(uint64_t));
+  out->seeds = (uint64_t *)malloc((n ? n : 1) * sizeof(uint64_t));
   if (!out->seeds) return vs_fail(e, VALORI_ENOMEM, "out of memory");
   for (it = v->child; it && rc == VALORI_OK; it = it->next, i++) {
     char name[24];

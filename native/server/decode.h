@@ -31,7 +31,8 @@ typedef struct vs_limits {
 ** VS_EJSON on failure. *out is freed by the caller with cJSON_Delete. */
 int vs_json_parse(const char *body, size_t len, cJSON **out, vs_err *e);
 
-/* 1..64 characters from A-Z a-z 0-9 _ -, first a letter or digit. */
+/* 1..64 characters from A-Z a-z 0-9 _ -, first a letter or digit (VS_NAME_RULE, the error text). */
+#define VS_NAME_RULE "1 to 64 characters from A-Z a-z 0-9 _ -, starting with a letter or digit"
 int vs_name_valid(const char *s);
 
 typedef struct vs_create_req {

@@ -166,10 +166,18 @@ static void write_describe(vbuf *b, const vs_summary *s, uint64_t disk) {
   vb_printf(b, ",\"records\":%llu,\"nodes\":%llu,\"edges\":%llu,\"next_id\":", (unsigned long long)st->records,
             (unsigned long long)st->nodes, (unsigned long long)st->edges);
   vb_json_u64str(b, st->next_record_id);
+  vb_puts(b, ",\"next_node_id\":");
+  vb_json_u64str(b, st->next_node_id);
+  vb_puts(b, ",\"next_edge_id\":");
+  vb_json_u64str(b, st->next_edge_id);
   vb_printf(b, ",\"height\":%llu,\"root\":", (unsigned long long)st->height);
   vb_json_hex(b, s->root, 32);
-  vb_printf(b, ",\"durable_height\":%llu,\"snapshot_height\":%llu,\"disk_bytes\":%llu}",
+  vb_printf(b, ",\"durable_height\":%llu,\"snapshot_height\":%llu,\"disk_bytes\":%llu",
             (unsigned long long)s->durable_height, (unsigned long long)s->snapshot_height, (unsigned long long)disk);
+  /* valori_stats' index and memory counters, as the embedded stats report them */
+  vb_printf(b, ",\"index_tombstones\":%llu,\"vector_bytes\":%llu,\"index_bytes\":%llu,\"other_bytes\":%llu}",
+            (unsigned long long)st->index_tombstones, (unsigned long long)st->vector_bytes,
+            (unsigned long long)st->index_bytes, (unsigned long long)st->other_bytes);
 }
 
 static void h_coll_create(vs_req *q) {

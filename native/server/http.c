@@ -206,7 +206,7 @@ static enum MHD_Result send_answer(vs_req *q) {
   MHD_add_response_header(r, "Cache-Control", "no-store");
   if (q->cors_origin) {
     MHD_add_response_header(r, "Access-Control-Allow-Origin", q->cors_origin);
-    MHD_add_response_header(r, "Access-Control-Expose-Headers", "X-Valori-Height, X-Valori-Root");
+    MHD_add_response_header(r, "Access-Control-Expose-Headers", "X-Valori-Height, X-Valori-Root, X-Valori-Chain");
     MHD_add_response_header(r, "Vary", "Origin");
   }
   for (i = 0; i < q->nh; i++) MHD_add_response_header(r, q->hname[i], q->hval[i]);
@@ -405,7 +405,7 @@ static int first_checks(vs_req *q) {
     q->status = 204;
     if (q->cors_origin) {
       vs_header(q, "Access-Control-Allow-Methods", "GET, HEAD, POST, PATCH, DELETE");
-      vs_header(q, "Access-Control-Allow-Headers", "Authorization, Content-Type");
+      vs_header(q, "Access-Control-Allow-Headers", "Authorization, Content-Type, X-Valori-Follower");
       vs_header(q, "Access-Control-Max-Age", "600");
     } else {
       vs_header(q, "Allow", "GET, HEAD, POST, PATCH, DELETE, OPTIONS");

@@ -267,6 +267,16 @@ def _name(name: str) -> str:
     return urllib.parse.quote(name, safe="")
 
 
+# valori_stats' counters the describe reports besides CollectionInfo's fields (docs/HTTP.md section
+# 5); None from an older server without them.
+_ENGINE_COUNTERS = ("next_node_id", "next_edge_id", "index_tombstones", "vector_bytes", "index_bytes", "other_bytes")
+
+
+def _opt_int(j: Dict[str, Any], k: str) -> Optional[int]:
+    v = j.get(k)
+    return None if v is None else int(v)
+
+
 def _info(j: Dict[str, Any]) -> CollectionInfo:
     def opt_int(k: str) -> Optional[int]:
         v = j.get(k)
@@ -566,6 +576,7 @@ class Remote:
             hnsw_m=int(h.get("m", 0)), hnsw_ef_construction=int(h.get("ef_construction", 0)),
             hnsw_ef_search=int(h.get("ef_search", 0)), durable_height=info.durable_height or 0,
             snapshot_height=info.snapshot_height or 0, disk_bytes=info.disk_bytes,
+            **{k: _opt_int(info.extra, k) for k in _ENGINE_COUNTERS},
         )
 
     def state_root(self) -> str:

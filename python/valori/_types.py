@@ -80,9 +80,9 @@ class SearchExpandResult:
 class Stats:
     """Counters and configuration of a database.
 
-    Fields that only one mode can report are None in the other: the byte counts, tombstones and
-    node/edge id counters come from the C engine (embedded), ``disk_bytes`` is measured in both
-    for persistent stores (None in memory).
+    The byte counts, tombstones and node/edge id counters come from the C engine, embedded or
+    through the server's describe (None from an older server that does not report them);
+    ``disk_bytes`` is measured in both modes for persistent stores (None in memory).
     """
 
     height: int

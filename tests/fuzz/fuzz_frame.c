@@ -3,8 +3,9 @@
 ** docs/REPLICATION.md section 5) and what a follower does with what it decodes: the input is read as
 ** a stream body, frame after frame; every frame that decodes must encode back to exactly its own
 ** bytes; a HELLO with a small configuration (re)creates an in-memory follower of that configuration
-** and every RECORD goes through valori_apply_record (decode, height, chain, predicted root: any
-** refusal must leave the follower's position unchanged). Must never crash, leak or break a property.
+** and every RECORD goes through valori_check_record (a dry run: position unchanged) and then
+** valori_apply_record, which must give the same code and result (decode, height, chain, predicted
+** root: any refusal must leave the follower's position unchanged). Must never crash, leak or break a property.
 */
 #include <stdint.h>
 #include <stdlib.h>
@@ -49,7 +50,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       valori_apply_result res;
       if (!db) db = follower_for(dflt);
       if (db && valori_position_get(db, &before) == VALORI_OK) {
+        valori_position mid;
+        valori_apply_result dry;
+        int drc = valori_check_record(db, f.data, (size_t)f.data_len, &dry);
+        if (valori_position_get(db, &mid) != VALORI_OK || memcmp(&mid, &before, sizeof mid) != 0) abort(); /* a dry run */
         rc = valori_apply_record(db, f.data, (size_t)f.data_len, &res);
+        if (rc != drc || memcmp(&dry, &res, sizeof dry) != 0) abort(); /* the dry run said what the apply did */
         if (valori_position_get(db, &after) != VALORI_OK) abort();
         if (rc != VALORI_OK && (after.height != before.height || memcmp(after.root, before.root, 32) != 0 ||
                                 memcmp(after.chain, before.chain, 32) != 0))

@@ -213,6 +213,7 @@ def test_graph_nodes_edges_neighbors_expand(make_db: Any) -> None:
     assert db.neighbors(n2, dir="both", kind=6) == [Edge(e2, n2, n3, 6, None)]
     assert db.expand([n1], hops=2) == [Reach(n1, 0, 0), Reach(n2, e1, 1), Reach(n3, e2, 2)]
     assert db.expand([n1], hops=0) == [Reach(n1, 0, 0)]
+    assert db.expand([], hops=2) == []  # no seeds: no expansion (remote: the server answers an empty list)
     assert db.expand([n1], hops=5, max_nodes=2) == [Reach(n1, 0, 0), Reach(n2, e1, 1)]
     res = db.search_expand([0.1, 0.1], k=1, hops=1)
     assert isinstance(res, SearchExpandResult)
@@ -259,6 +260,9 @@ def test_state_root_index_digest_stats(make_db: Any) -> None:
     assert (s.height, s.records, s.dim, s.metric, s.index) == (1, 1, 3, "l2", "hnsw")
     assert (s.hnsw_m, s.hnsw_ef_construction, s.hnsw_ef_search) == (8, 50, 20)
     assert s.durable_height == 1 and s.disk_bytes and s.disk_bytes > 0
+    # the engine's counters, in both modes (remote: the server's describe)
+    assert (s.next_node_id, s.next_edge_id, s.index_tombstones) == (1, 1, 0)
+    assert s.vector_bytes and s.index_bytes and s.other_bytes
     db.check()
     # the root depends on the logical state only: delete + reinsert elsewhere gives a new root,
     # the same events in another database the same root

@@ -61,6 +61,9 @@ def test_server_limits_and_codes(server: Any) -> None:
         for bad in ("bad name!", ".hidden", "", "x" * 65, "a/b"):
             assert err(lambda: Valori(remote=server.url, collection=bad)).code == "EINVAL", bad
         assert err(lambda: Valori(remote=server.url, read_only=True)).code == "EINVAL"
+        for dim in (0, 5000):  # EDIM as embedded (test_embedded.py); the server's code too (tests/server)
+            e = err(lambda: Valori(remote=server.url, collection=f"dim{dim}-{os.getpid()}", dim=dim))
+            assert e.code == "EDIM", dim
         assert err(lambda: Valori(remote=server.url, durability="relaxed")).code == "EINVAL"
         codes = db.constants()["server_codes"]
         assert codes["EJSON"] == 100 and codes["EUNAVAILABLE"] == 113

@@ -122,7 +122,7 @@ describe('a server with tokens, small limits and short timeouts', () => {
     expect(k.status).toBe(400);
     expect(k.json.error.code).toBe('EK');
     const dim = await request(srv, 'POST', '/v1/collections', { token: W, body: { name: 'big', dim: 4097 } });
-    expect(dim.json.error.code).toBe('ETOOBIG');
+    expect(dim.json.error.code).toBe('EDIM'); // the core's code for a dimension above VALORI_MAX_DIM
     expect((await request(srv, 'GET', '/v1/collections/a/state', { token: R })).json).toEqual(st);
   });
 
@@ -141,7 +141,8 @@ describe('a server with tokens, small limits and short timeouts', () => {
     }
     const pre = await request(srv, 'OPTIONS', '/v1/collections/a/records', { headers: { Origin: 'http://app.example', 'Access-Control-Request-Method': 'POST' } });
     expect(pre.status).toBe(204);
-    expect(pre.headers['access-control-allow-headers']).toBe('Authorization, Content-Type');
+    expect(pre.headers['access-control-allow-headers']).toBe('Authorization, Content-Type, X-Valori-Follower');
+    expect(ok.headers['access-control-expose-headers']).toBe('X-Valori-Height, X-Valori-Root, X-Valori-Chain');
     expect((await request(srv, 'OPTIONS', '/v1', { headers: { Origin: 'http://evil.example' } })).status).toBe(403);
   });
 

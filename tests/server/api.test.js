@@ -39,7 +39,8 @@ describe('collections', () => {
   it('create validates every field', async () => {
     const cases = [
       [{ dim: 3 }, 400, 'EINVAL'], [{ name: 'x' }, 400, 'EINVAL'], [{ name: 'x', dim: '3' }, 400, 'EINVAL'],
-      [{ name: 'x', dim: 0 }, 400, 'EINVAL'], [{ name: 'x', dim: 3.5 }, 400, 'EINVAL'], [{ name: 'x', dim: 65 }, 400, 'ETOOBIG'],
+      [{ name: 'x', dim: 0 }, 400, 'EDIM'], [{ name: 'x', dim: 3.5 }, 400, 'EINVAL'], [{ name: 'x', dim: 65 }, 400, 'EDIM'],
+      [{ name: 'x', dim: -1 }, 400, 'EINVAL'], [{ name: 'x', dim: 4097 }, 400, 'EDIM'], [{ name: 'x', dim: 2 ** 32 }, 400, 'EINVAL'],
       [{ name: 'x', dim: 3, metric: 'cos' }, 400, 'EINVAL'], [{ name: 'x', dim: 3, index: 'ivf' }, 400, 'EINVAL'],
       [{ name: 'x', dim: 3, index: 'none', hnsw: { m: 8 } }, 400, 'EINVAL'], [{ name: 'x', dim: 3, hnsw: { m: 1 } }, 400, 'EINVAL'],
       [{ name: 'x', dim: 3, hnsw: { m: 65 } }, 400, 'EINVAL'], [{ name: 'x', dim: 3, hnsw: { mm: 8 } }, 400, 'EINVAL'],
@@ -73,6 +74,44 @@ describe('collections', () => {
     expectError(await post('/v1/collections/gone/records', { vector: [1, 2] }), 404, 'ENOCOLLECTION');
     expectError(await get('/v1/collections/gone/state'), 404, 'ENOCOLLECTION');
     expectError(await get('/v1/collections/no_such'), 404, 'ENOCOLLECTION');
+  });
+
+  it('an invalid collection name in a path is EINVAL on every method; a valid unknown one ENOCOLLECTION', async () => {
+    const before = await state('c3');
+    for (const name of ['-x', '.hidden', '%2E%2E', 'a%20b', '_a', 'x'.repeat(65), 'caf%C3%A9']) {
+      expectError(await get(`/v1/collections/${name}`), 400, 'EINVAL');
+      expectError(await request(srv, 'DELETE', `/v1/collections/${name}`), 400, 'EINVAL');
+      expectError(await get(`/v1/collections/${name}/state`), 400, 'EINVAL');
+      expectError(await post(`/v1/collections/${name}/records`, { vector: [1, 2, 3] }), 400, 'EINVAL');
+      expectError(await post(`/v1/collections/${name}/search`, { vector: [1, 2, 3] }), 400, 'EINVAL');
+    }
+    for (const name of ['x'.repeat(64), 'a_b-c', '0']) {
+      expectError(await get(`/v1/collections/${name}`), 404, 'ENOCOLLECTION');
+      expectError(await request(srv, 'DELETE', `/v1/collections/${name}`), 404, 'ENOCOLLECTION');
+    }
+    expect(await state('c3')).toEqual(before);
+    expect(fs.readdirSync(path.join(dir, 'db')).filter((n) => n.startsWith('.'))).toEqual([]);
+  });
+
+  it('describe reports the engine counters of valori_stats: next node/edge ids, tombstones, bytes', async () => {
+    const c = '/v1/collections/counters';
+    const d0 = (await post('/v1/collections', { name: 'counters', dim: 2 })).json;
+    expect([d0.next_node_id, d0.next_edge_id, d0.index_tombstones, d0.vector_bytes, d0.index_bytes]).toEqual(['1', '1', 0, 0, 0]);
+    expect(d0.other_bytes).toEqual(expect.any(Number));
+    for (const v of [[1, 1], [2, 1], [3, 1]]) expect((await post(`${c}/records`, { vector: v })).status).toBe(201);
+    const n1 = (await post(`${c}/nodes`, { record: '1' })).json.id;
+    const n2 = (await post(`${c}/nodes`, {})).json.id;
+    expect((await post(`${c}/edges`, { from: n1, to: n2, kind: 1 })).status).toBe(201);
+    expect((await request(srv, 'DELETE', `${c}/records/3`)).status).toBe(200);
+    const d = (await get(c)).json;
+    expect([d.records, d.nodes, d.edges, d.next_id, d.next_node_id, d.next_edge_id, d.index_tombstones])
+      .toEqual([2, 2, 1, '4', '3', '2', 1]);
+    expect(d.vector_bytes).toBeGreaterThanOrEqual(2 * 2 * 4);
+    expect(d.index_bytes).toBeGreaterThan(0);
+    expect(d.other_bytes).toBeGreaterThan(d0.other_bytes);
+    const flat = (await get('/v1/collections/flat')).json;
+    expect([flat.index_tombstones, flat.index_bytes]).toEqual([0, 0]); // no index
+    expect((await request(srv, 'DELETE', c)).status).toBe(200);
   });
 });
 
@@ -256,7 +295,7 @@ describe('search and graph', () => {
       [post(`${c}/edges`, { from: n1.json.id, to: '999' }), 404, 'ENOTFOUND'], [post(`${c}/edges`, { to: n1.json.id }), 400, 'EINVAL'],
       [post(`${c}/edges`, { from: n1.json.id, to: n2.json.id, weight: 300 }), 400, 'ERANGE'],
       [post(`${c}/edges`, { from: n1.json.id, to: n2.json.id, weight: '1' }), 400, 'EINVAL'],
-      [post(`${c}/expand`, { seeds: [] }), 400, 'EINVAL'], [post(`${c}/expand`, { seeds: ['999'] }), 404, 'ENOTFOUND'],
+      [post(`${c}/expand`, { seeds: {} }), 400, 'EINVAL'], [post(`${c}/expand`, { seeds: ['999'] }), 404, 'ENOTFOUND'],
       [post(`${c}/expand`, { seeds: [n1.json.id], hops: 17 }), 400, 'EINVAL'],
       [get(`${c}/nodes/999`), 404, 'ENOTFOUND'], [get(`${c}/nodes/999/neighbors`), 404, 'ENOTFOUND'],
       [get(`${c}/nodes/${n1.json.id}/neighbors?limit=0`), 400, 'EINVAL'], [get(`${c}/nodes/${n1.json.id}/neighbors?kind=x`), 400, 'EINVAL'],
@@ -270,6 +309,16 @@ describe('search and graph', () => {
     expect((await get(`${c}/nodes/${n1.json.id}/neighbors?kind=4`)).json).toEqual({ edges: [], total: 0, height: before.height });
     const x = await post(`${c}/search`, { vector: [1, 0], k: 1, expand: { hops: 1, dir: 'out', max_nodes: 10 } });
     expect(x.json.nodes.map((n) => n.node)).toEqual([n1.json.id, n2.json.id]);
+    // no seeds, no expansion: an empty list (as valori_expand), never an error; likewise a search
+    // whose hits have no node (the record at [0, 1] has none)
+    for (const body of [{ seeds: [] }, { seeds: [], hops: 3, dir: 'both', max_nodes: 1 }]) {
+      const e0 = await post(`${c}/expand`, body);
+      expect([e0.status, e0.json]).toEqual([200, { nodes: [], visited: 0, height: before.height }]);
+    }
+    const r2 = (await post(`${c}/records`, { vector: [0, 1] })).json.id;
+    const bare = await post(`${c}/search`, { vector: [0, 1], k: 1, expand: { hops: 2 } });
+    expect([bare.status, bare.json.hits.map((h) => h.id), bare.json.nodes]).toEqual([200, [r2], []]);
+    await request(srv, 'DELETE', `${c}/records/${r2}`);
     // deleting the record deletes its node and the node's edges
     await request(srv, 'DELETE', `${c}/records/${r1}`);
     expectError(await get(`${c}/nodes/${n1.json.id}`), 404, 'ENOTFOUND');

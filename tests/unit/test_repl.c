@@ -2,7 +2,8 @@
 ** test_repl.c: the core's replication support (valori.h "Replication", docs/REPLICATION.md) over the
 ** in-memory fault VFS: the log cursor (from every height, bounded by max_height, following
 ** rotation, beside a live writer, across pruning, over damage), the chain at a height, positions of
-** every kind of database, valori_apply_record (followers in memory and on disk, full and relaxed
+** every kind of database, valori_apply_record and its dry run valori_check_record (the same
+** results, nothing changed; followers in memory and on disk, full and relaxed
 ** sync, the follower's log equal to the leader's record for record; every kind of mismatch refused
 ** with nothing changed), valori_bootstrap (disk and memory; every truncation and bit flip of the
 ** file; a non-empty directory; an altered chain) and the frame codec.
@@ -480,6 +481,20 @@ static void fstate_same(valori_db *db, fv_fs *fs, const fstate *a) {
 
 /* Every kind of bad record against a follower at height h (durable or in memory): refused with the
 ** documented code and reason, nothing changed; then the good record applies. */
+/* valori_check_record first (a dry run: the same code and result, and nothing changed, as st
+** says), then valori_apply_record; returns the latter's code. */
+static int check_then_apply(valori_db *f, fv_fs *ffs, const fstate *st, const uint8_t *rec, size_t n,
+                            valori_apply_result *res) {
+  valori_apply_result dry;
+  int rc = valori_check_record(f, rec, n, &dry);
+  fstate_same(f, ffs, st);
+  VT_EQ_INT(valori_check_record(f, rec, n, NULL), rc);
+  *res = dry;
+  VT_EQ_INT(valori_apply_record(f, rec, n, res), rc);
+  VT_CHECK(memcmp(&dry, res, sizeof dry) == 0);
+  return rc;
+}
+
 static void mismatches(valori_db *f, fv_fs *ffs, const recs *r, int h) {
   const uint8_t *good = r->p[h];
   size_t n = r->n[h];
@@ -495,23 +510,23 @@ static void mismatches(valori_db *f, fv_fs *ffs, const recs *r, int h) {
   /* damaged frame: any flipped bit is ECORRUPT (the record CRC) */
   memcpy(bad, good, n);
   bad[n / 2] ^= 4;
-  VT_EQ_INT(valori_apply_record(f, bad, n, &res), VALORI_ECORRUPT);
+  VT_EQ_INT(check_then_apply(f, ffs, &st, bad, n, &res), VALORI_ECORRUPT);
   fstate_same(f, ffs, &st);
-  VT_EQ_INT(valori_apply_record(f, good, n - 1, &res), VALORI_ECORRUPT);
+  VT_EQ_INT(check_then_apply(f, ffs, &st, good, n - 1, &res), VALORI_ECORRUPT);
   memcpy(bad, good, n);
   bad[n] = 0;
-  VT_EQ_INT(valori_apply_record(f, bad, n + 1, &res), VALORI_ECORRUPT); /* not exactly one record */
+  VT_EQ_INT(check_then_apply(f, ffs, &st, bad, n + 1, &res), VALORI_ECORRUPT); /* not exactly one record */
   fstate_same(f, ffs, &st);
   /* wrong height: the one after, and the one before (a repeat) */
-  VT_EQ_INT(valori_apply_record(f, r->p[h + 1], r->n[h + 1], &res), VALORI_EHEIGHT);
+  VT_EQ_INT(check_then_apply(f, ffs, &st, r->p[h + 1], r->n[h + 1], &res), VALORI_EHEIGHT);
   VT_EQ_INT(res.height, h + 2);
-  if (h > 0) VT_EQ_INT(valori_apply_record(f, r->p[h - 1], r->n[h - 1], &res), VALORI_EHEIGHT);
+  if (h > 0) VT_EQ_INT(check_then_apply(f, ffs, &st, r->p[h - 1], r->n[h - 1], &res), VALORI_EHEIGHT);
   fstate_same(f, ffs, &st);
   /* another history: the event changed, CRC recomputed, chain left: the chain tells */
   memcpy(bad, good, n);
   bad[n - 1] ^= 1;
   fix_crc(bad, n);
-  VT_EQ_INT(valori_apply_record(f, bad, n, &res), VALORI_EDIVERGED);
+  VT_EQ_INT(check_then_apply(f, ffs, &st, bad, n, &res), VALORI_EDIVERGED);
   VT_EQ_INT(res.reason, VALORI_DIVERGED_CHAIN);
   VT_CHECK(memcmp(res.expected, good + VL_REC_OFF_CHAIN, 32) == 0);
   fstate_same(f, ffs, &st);
@@ -521,7 +536,7 @@ static void mismatches(valori_db *f, fv_fs *ffs, const recs *r, int h) {
   vl_chain_next(prev, (uint64_t)h + 1, bad + VL_REC_OFF_ROOT, bad + VL_REC_HDR, evlen, chain);
   memcpy(bad + VL_REC_OFF_CHAIN, chain, 32);
   fix_crc(bad, n);
-  VT_EQ_INT(valori_apply_record(f, bad, n, &res), VALORI_EDIVERGED);
+  VT_EQ_INT(check_then_apply(f, ffs, &st, bad, n, &res), VALORI_EDIVERGED);
   VT_EQ_INT(res.reason, VALORI_DIVERGED_ROOT);
   VT_CHECK(memcmp(res.expected, bad + VL_REC_OFF_ROOT, 32) == 0);
   VT_CHECK(memcmp(res.actual, good + VL_REC_OFF_ROOT, 32) == 0); /* what the event really gives */
@@ -538,15 +553,15 @@ static void mismatches(valori_db *f, fv_fs *ffs, const recs *r, int h) {
     vl_chain_next(prev, (uint64_t)h + 1, del + VL_REC_OFF_ROOT, del + VL_REC_HDR, 16, chain);
     memcpy(del + VL_REC_OFF_CHAIN, chain, 32);
     fix_crc(del, sizeof del);
-    VT_EQ_INT(valori_apply_record(f, del, sizeof del, &res), VALORI_EDIVERGED);
+    VT_EQ_INT(check_then_apply(f, ffs, &st, del, sizeof del, &res), VALORI_EDIVERGED);
     VT_EQ_INT(res.reason, VALORI_DIVERGED_EVENT);
     VT_EQ_INT(res.event_code, VALORI_ENOTFOUND);
     VT_CHECK(memcmp(res.actual, pos.root, 32) == 0);
     fstate_same(f, ffs, &st);
   }
-  VT_EQ_INT(valori_apply_record(f, NULL, n, &res), VALORI_EINVAL);
+  VT_EQ_INT(check_then_apply(f, ffs, &st, NULL, n, &res), VALORI_EINVAL);
   /* and the leader's own record still applies */
-  VT_EQ_INT(valori_apply_record(f, good, n, &res), VALORI_OK);
+  VT_EQ_INT(check_then_apply(f, ffs, &st, good, n, &res), VALORI_OK);
   VT_EQ_INT(res.height, h + 1);
   valori_buffer_free(f, st.snap, st.nsnap);
   free(bad);
@@ -581,6 +596,13 @@ static void test_apply_mismatch_changes_nothing(void) {
       o.flags = VALORI_OPEN_READONLY;
       VT_REQUIRE(valori_open("f", &o, &ro) == VALORI_OK);
       VT_EQ_INT(valori_apply_record(ro, r.p[h], r.n[h], NULL), VALORI_EREADONLY);
+      {
+        /* a read-only database still checks records (the dry run writes nothing) */
+        valori_apply_result res;
+        VT_EQ_INT(valori_check_record(ro, r.p[h], r.n[h], &res), VALORI_OK);
+        VT_CHECK(memcmp(res.actual, r.p[h] + VL_REC_OFF_ROOT, 32) == 0);
+        VT_EQ_INT(valori_check_record(ro, r.p[h + 1], r.n[h + 1], &res), VALORI_EHEIGHT);
+      }
       valori_close(ro);
       o.flags = 0;
       o.sync_mode = VALORI_SYNC_FULL;
@@ -588,6 +610,7 @@ static void test_apply_mismatch_changes_nothing(void) {
       fv_fail(ffs, FV_SYNC, 1, 1, VALORI_EIO);
       VT_EQ_INT(valori_apply_record(f, r.p[h], r.n[h], NULL), VALORI_EIO);
       VT_EQ_INT(valori_apply_record(f, r.p[h + 1], r.n[h + 1], NULL), VALORI_EPOISONED);
+      VT_EQ_INT(valori_check_record(f, r.p[h + 1], r.n[h + 1], NULL), VALORI_EPOISONED);
       fv_fail(ffs, FV_SYNC, 0, 0, 0);
     }
     valori_close(f);
