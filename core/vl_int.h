@@ -110,6 +110,12 @@ static inline int vl_grow_all(const valori_allocator *a, void **const *arr, cons
 }
 
 /* ---- Little-endian codec (byte by byte: independent of host endianness and alignment). */
+/* VL_HOST_LE: the compiler says the host is little-endian, so an array of int32 in host order has
+** exactly the bytes of its little-endian encoding and bulk copies (memcpy) may replace the
+** per-component codec below; other hosts keep the byte-by-byte loops. */
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define VL_HOST_LE 1
+#endif
 static inline void vl_put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
 static inline void vl_put32(uint8_t *p, uint32_t v) {
   p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
