@@ -30,11 +30,52 @@ static const vcli_opt vcli_replay_opts[] = {
   {"--to", "HEIGHT", "replay up to this height (default: the end of the log)"},
   {NULL, NULL, NULL}};
 
+static const vcli_opt vcli_import_opts[] = {
+  {"--format", "F", "fvecs, bvecs, ivecs, npy, idx or jsonl (default: from the file name; .gz is read too)"},
+  {"--labels", "FILE", "tags from a labels file (idx1 or 1-D .npy), metadata {\"class\":NAME,\"index\":ROW}"},
+  {"--classes", "LIST", "names of the label values: fashion-mnist (default), none, or NAME,NAME,..."},
+  {"--data", "DIR", "data directory of collections, as valori serve's (default: valori_db)"},
+  {"--collection", "NAME", "target collection DIR/NAME, created when missing"},
+  {"--store", "DIR", "target: a store directory of its own (instead of --collection)"},
+  {"--url", "URL", "target: a server collection http://HOST:PORT/v1/collections/NAME (binary ingest)"},
+  {"--token-file", "FILE", "with --url: the server's token file (its first write token is sent)"},
+  {"--dim", "N", "check that the file's rows have N components"},
+  {"--metric", "l2|ip", "a new collection's metric (default: l2)"},
+  {"--index", "hnsw|none", "a new collection's index (default: hnsw)"},
+  {"--m", "M", "a new collection's HNSW M, 2..64 (default: 16)"},
+  {"--ef-construction", "N", "a new collection's HNSW ef_construction (default: 200)"},
+  {"--limit", "N", "import rows until the collection holds N of them (default: all)"},
+  {"--offset", "N", "start at row N of the file, counted from 0 (default: 0)"},
+  {"--batch", "N", "rows per atomic batch, 1..100000 (default: 1000)"},
+  {"--graph", NULL, "one node per class and per record, edge record -> class (docs/IMPORT.md)"},
+  {"-q", NULL, "no progress on stderr"},
+  {"--quiet", NULL, "the same as -q"},
+  {NULL, NULL, NULL}};
+
+static const vcli_opt vcli_search_opts[] = {
+  {"--collection", "NAME", "the collection DIR/NAME (or URL/v1/collections/NAME); without it DIR is a store, URL a collection's"},
+  {"--vector", "JSON", "the query, a JSON array of numbers: '[0.5, 1, 2]'"},
+  {"--row", "FILE:ROW", "the query is row ROW (from 0) of a data file valori import reads"},
+  {"-k", "K", "hits wanted, 1..10000 (default: 10; a server allows up to its --max-k)"},
+  {"--ef", "EF", "HNSW beam width (default: 0, the collection's ef_search)"},
+  {"--exact", NULL, "exact search (brute force)"},
+  {"--hnsw", NULL, "the index only, even for narrow filters"},
+  {"--tag", "T", "only records with tag T; repeat for a set of tags"},
+  {"--expand", "HOPS", "then expand the graph HOPS steps out from the hits' nodes (0..16; up to 1000 nodes)"},
+  {"--json", NULL, "print the answer as JSON (the server's search answer, metadata in base64)"},
+  {"--token-file", "FILE", "with a URL: the server's token file (its first read token is sent)"},
+  {NULL, NULL, NULL}};
+
 static const vcli_cmd vcli_cmds[] = {
   {"demo", vcli_demo, "[--dir DIR] [--n N] [--queries Q] [--ef EF] [--data DIR]", "build a store from Fashion-MNIST and answer searches", vcli_demo_opts},
   {"inspect", vcli_inspect, "DIR", "list a store's files with their state, and what an open recovers", vcli_no_opts},
   {"verify", vcli_verify, "DIR", "check checksums, the chain, HEAD and every snapshot by replaying from the oldest kept state; report the height the store can prove", vcli_no_opts},
   {"replay", vcli_replay, "DIR [--to HEIGHT]", "replay the store to a height and print its root and counts", vcli_replay_opts},
+  {"import", vcli_import, "FILE (--collection NAME [--data DIR] | --store DIR | --url URL) [--labels FILE] [--graph] [--limit N] ...",
+   "load vectors from fvecs/bvecs/ivecs, npy, idx or JSON lines into a collection, resumably (docs/IMPORT.md)",
+   vcli_import_opts},
+  {"search", vcli_search, "DIR|URL [--collection NAME] (--vector '[...]' | --row FILE:ROW) [-k K] [--ef EF] [--exact] [--tag T] [--expand HOPS] [--json]",
+   "the nearest records of a collection: id, distance, tag, metadata (docs/IMPORT.md)", vcli_search_opts},
   {"follow", vcli_follow, "LEADER-URL[/v1/collections/NAME] [--data DIR] [--listen ADDR:PORT] [--token-file F] [--rebootstrap] ...",
    "replicate a leader into a read-only server (follow --help; docs/REPLICATION.md)", NULL},
   {"serve", vcli_serve, "[--listen ADDR:PORT] [--data DIR] [--token-file FILE] ...", "serve collections over HTTP (serve --help lists every option; docs/HTTP.md)", NULL},

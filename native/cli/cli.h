@@ -49,6 +49,8 @@ int vcli_verify(int argc, char **argv);
 int vcli_replay(int argc, char **argv);
 int vcli_serve(int argc, char **argv);
 int vcli_follow(int argc, char **argv);
+int vcli_import(int argc, char **argv);
+int vcli_search(int argc, char **argv);
 
 /* Prints 32 bytes as 64 lowercase hex digits. */
 void vcli_hex(FILE *f, const uint8_t b[32]);

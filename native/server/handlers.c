@@ -273,10 +273,21 @@ static void h_coll_delete(vs_req *q) {
 
 /* ---- records */
 
-static void insert_records(vs_req *q, vs_coll *c, vs_records *r, int single) {
+/* want_first (batches; 0 = any): apply only if the batch's first id would be want_first, so that
+** a client resuming an import can never add a batch twice (docs/HTTP.md section 7, `first_id`). */
+static void insert_records(vs_req *q, vs_coll *c, vs_records *r, int single, uint64_t want_first) {
   uint64_t first = 0;
   int rc;
   vs_coll_wrlock(c);
+  if (want_first) {
+    valori_stats st;
+    if (valori_stats_get(vs_coll_db(c), &st) == VALORI_OK && st.next_record_id != want_first) {
+      vs_coll_unlock(c);
+      vs_reply_code(q, VALORI_EEXIST, "first_id: the batch would get ids from %llu, not %llu",
+                    (unsigned long long)st.next_record_id, (unsigned long long)want_first);
+      return;
+    }
+  }
   if (single)
     rc = valori_insert(vs_coll_db(c), r->vecs, r->tags[0], r->metas ? r->metas[0] : NULL, r->meta_lens ? r->meta_lens[0] : 0,
                        &first);
@@ -319,7 +330,7 @@ static void h_rec_insert(vs_req *q) {
   if (vs_decode_insert(j, coll_dim(c), &r, &e) != VALORI_OK) {
     vs_reply_error(q, &e);
   } else {
-    insert_records(q, c, &r, 1);
+    insert_records(q, c, &r, 1, 0);
     vs_records_free(&r);
   }
   cJSON_Delete(j);
@@ -327,12 +338,22 @@ static void h_rec_insert(vs_req *q) {
 }
 
 static void h_rec_batch(vs_req *q) {
+  static const char *const allowed[] = {"first_id", NULL};
+  const char *want = vs_query(q, "first_id");
+  uint64_t want_first = 0;
   vs_coll *c;
   vs_records r;
   vs_err e;
   int rc;
   cJSON *j = NULL;
-  if (!no_query(q)) return;
+  if (vs_query_check(q, allowed, &e) != VALORI_OK) {
+    vs_reply_error(q, &e);
+    return;
+  }
+  if (want && (!vs_parse_u64_text(want, strlen(want), &want_first) || want_first == 0)) {
+    vs_reply_code(q, VALORI_EINVAL, "first_id: expected a decimal number in 1..18446744073709551615");
+    return;
+  }
   if (q->body_kind == VS_BODY_JSON && !parse_body(q, &j)) return;
   if (!acquire(q, &c)) {
     cJSON_Delete(j);
@@ -344,7 +365,7 @@ static void h_rec_batch(vs_req *q) {
   cJSON_Delete(j);
   if (rc != VALORI_OK) vs_reply_error(q, &e);
   else {
-    insert_records(q, c, &r, 0);
+    insert_records(q, c, &r, 0, want_first);
     vs_records_free(&r);
   }
   release(q, c);

@@ -25,7 +25,7 @@ commands() { "$bin" --help | sed -n 's/^  valori \([a-z][a-z-]*\) .*/\1/p; s/^  
 case $case_name in
   help)
     run 0 "$bin" --help; has "usage:"; has "exit codes:"
-    for c in demo inspect verify replay; do has "valori $c "; done
+    for c in demo inspect verify replay import search; do has "valori $c "; done
     run 0 "$bin" -h; has "usage:"
     run 2 "$bin"; has "usage:"                      # no command: usage on stderr, usage error
     run 0 "$bin" --version; has "valori "
