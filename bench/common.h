@@ -76,6 +76,10 @@ double bench_now(void);             /* monotonic seconds */
 ** by other load on the machine (CPU/wall well below 1 for a single-threaded loop). */
 double bench_cpu_now(void);
 uint64_t bench_rss_bytes(void);     /* resident set size from /proc/self/statm (0 if unknown) */
+/* Peak resident set size since the last bench_rss_peak_reset (VmHWM of /proc/self/status; the
+** reset writes 5 to /proc/self/clear_refs, Linux 4.0+). 0 if unknown. */
+void bench_rss_peak_reset(void);
+uint64_t bench_rss_peak_bytes(void);
 double bench_median(double *v, size_t n); /* sorts v in place */
 /* The file system type of dir ("ext4", "tmpfs", ... "other", "unknown"), for the report: a tmpfs
 ** fsync costs nothing, so durable rows name where they ran. */

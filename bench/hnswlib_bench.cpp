@@ -160,6 +160,7 @@ int main(int argc, char **argv) {
   else space.reset(new hnswlib::L2Space(dim));
 
   /* ---- build */
+  bench_rss_peak_reset();
   uint64_t rss0 = bench_rss_bytes();
   double t0 = bench_now(), tp = t0, c0 = bench_cpu_now();
   std::unique_ptr<Hnsw> h(new Hnsw(space.get(), n, o.M, o.efc, 100));
@@ -171,17 +172,19 @@ int main(int argc, char **argv) {
     }
   }
   double build_s = bench_now() - t0, build_cpu_s = bench_cpu_now() - c0;
-  uint64_t rss_delta = bench_rss_bytes() - rss0;
+  uint64_t rss_delta = bench_rss_bytes() - rss0, peak = bench_rss_peak_bytes();
+  uint64_t peak_delta = peak > rss0 ? peak - rss0 : 0;
   HnswMem mem = hnsw_memory(*h);
-  fprintf(stderr, "  build: %.2f s, %.0f vectors/s, %.0f bytes/vector (rss +%.1f MB)\n", build_s,
-          (double)n / build_s, (double)mem.total / (double)n, (double)rss_delta / 1e6);
+  fprintf(stderr, "  build: %.2f s, %.0f vectors/s, %.0f bytes/vector (rss +%.1f MB, peak +%.1f MB)\n", build_s,
+          (double)n / build_s, (double)mem.total / (double)n, (double)rss_delta / 1e6, (double)peak_delta / 1e6);
   bench_json_head(head, sizeof head, &o, &ds, "hnswlib", "build");
   bench_emit("%s,\"build_s\":%.4f,\"cpu_s\":%.4f,\"vectors_per_s\":%.1f,\"vector_bytes\":%llu,\"graph_bytes\":%llu,"
              "\"other_bytes\":%llu,\"total_bytes\":%llu,\"bytes_per_vector\":%.1f,\"rss_delta_bytes\":%llu,"
-             "\"max_level\":%d}\n",
+             "\"peak_rss_delta_bytes\":%llu,\"max_level\":%d}\n",
              head, build_s, build_cpu_s, (double)n / build_s, (unsigned long long)mem.vectors,
              (unsigned long long)mem.graph, (unsigned long long)mem.other, (unsigned long long)mem.total,
-             (double)mem.total / (double)n, (unsigned long long)rss_delta, h->maxlevel_);
+             (double)mem.total / (double)n, (unsigned long long)rss_delta, (unsigned long long)peak_delta,
+             h->maxlevel_);
 
   std::vector<std::vector<uint32_t>> res(nq);
   std::vector<double> times((size_t)o.runs), ctimes((size_t)o.runs);

@@ -7,7 +7,7 @@ Input: one JSON object per line, as written by bench/{hnswlib,valori,kernel}_ben
 bench/common.h. Every line has engine, kind, mode, dataset, metric, n, nq, dim, M, efc; per kind:
   meta      version, compiler, flags (core_flags for Valori)
   build     build_s, vectors_per_s, vector_bytes, graph_bytes, other_bytes, total_bytes,
-            bytes_per_vector, rss_delta_bytes
+            bytes_per_vector, rss_delta_bytes, peak_rss_delta_bytes
   search    ef, k, qps, recall (tie-aware recall@k, see data.h), runs
   exact     k, exact_nq, qps, recall
   filter    variant (functor | auto | hnsw), selectivity, matching, ef, filter_nq, qps, recall,
@@ -251,10 +251,16 @@ class Report(ServerSections):
         for b in builds:
             rows.append([b["engine"], b["n"], b["build_s"], b["vectors_per_s"], b["bytes_per_vector"],
                          b["vector_bytes"] / 1e6, b["graph_bytes"] / 1e6, b["other_bytes"] / 1e6,
-                         b["rss_delta_bytes"] / 1e6])
+                         b["rss_delta_bytes"] / 1e6,
+                         b["peak_rss_delta_bytes"] / 1e6 if "peak_rss_delta_bytes" in b else None,
+                         b["peak_rss_delta_bytes"] / b["rss_delta_bytes"]
+                         if b.get("peak_rss_delta_bytes") and b.get("rss_delta_bytes") else None])
         self.md.append(f"### Build (M={builds[0]['M']}, ef_construction={builds[0]['efc']})\n")
         self.md.append(table(["engine", "vectors", "seconds", "vectors/s", "bytes/vector", "vectors MB",
-                              "graph MB", "other MB", "RSS delta MB"], rows))
+                              "graph MB", "other MB", "RSS delta MB", "peak RSS delta MB", "peak / after"], rows))
+        self.md.append("Peak RSS delta: the most the process held above its size before the build, at any "
+                       "moment of the build (VmHWM, reset before it); 'peak / after' is its ratio to the RSS "
+                       "delta after the build.\n")
         checks = self.of("check", ds)
         if checks:
             self.md.append(f"`valori_check` (full invariant and state-root recomputation) after the build: "

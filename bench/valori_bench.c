@@ -153,26 +153,28 @@ static void bench_build(run *R) {
   size_t max_batch = (VALORI_MAX_EVENT / 2) / (R->ds.dim * sizeof(float) + 64);
   if (batch > VALORI_MAX_BATCH) batch = VALORI_MAX_BATCH;
   if (batch > max_batch) batch = max_batch;
+  bench_rss_peak_reset();
   uint64_t rss0 = bench_rss_bytes();
   double t0 = bench_now(), c0 = bench_cpu_now();
   R->db = open_db(R);
   R->first_id = vb_insert_rows(R->db, &R->ds, n, batch, 1);
   double build_s = bench_now() - t0, build_cpu_s = bench_cpu_now() - c0;
-  uint64_t rss_delta = bench_rss_bytes() - rss0;
+  uint64_t rss_delta = bench_rss_bytes() - rss0, peak = bench_rss_peak_bytes();
+  uint64_t peak_delta = peak > rss0 ? peak - rss0 : 0; /* the most the build held at once */
   valori_stats st;
   CHECK(valori_stats_get(R->db, &st));
   if (st.records != n) vb_fail("stats.records differs from the number of inserted rows");
   uint64_t total = st.vector_bytes + st.index_bytes + st.other_bytes;
-  fprintf(stderr, "  build: %.2f s, %.0f vectors/s, %.0f bytes/vector (rss +%.1f MB)\n", build_s,
-          (double)n / build_s, (double)total / (double)n, (double)rss_delta / 1e6);
+  fprintf(stderr, "  build: %.2f s, %.0f vectors/s, %.0f bytes/vector (rss +%.1f MB, peak +%.1f MB)\n", build_s,
+          (double)n / build_s, (double)total / (double)n, (double)rss_delta / 1e6, (double)peak_delta / 1e6);
   bench_json_head(R->head, sizeof R->head, &R->o, &R->ds, "valori", "build");
   bench_emit("%s,\"build_s\":%.4f,\"cpu_s\":%.4f,\"vectors_per_s\":%.1f,\"batch\":%zu,\"vector_bytes\":%llu,"
              "\"graph_bytes\":%llu,\"other_bytes\":%llu,\"total_bytes\":%llu,\"bytes_per_vector\":%.1f,"
-             "\"rss_delta_bytes\":%llu,\"height\":%llu}\n",
+             "\"rss_delta_bytes\":%llu,\"peak_rss_delta_bytes\":%llu,\"height\":%llu}\n",
              R->head, build_s, build_cpu_s, (double)n / build_s, batch, (unsigned long long)st.vector_bytes,
              (unsigned long long)st.index_bytes, (unsigned long long)st.other_bytes,
              (unsigned long long)total, (double)total / (double)n, (unsigned long long)rss_delta,
-             (unsigned long long)st.height);
+             (unsigned long long)peak_delta, (unsigned long long)st.height);
   CHECK(valori_searcher_create(R->db, &R->s));
 }
 

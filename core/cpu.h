@@ -1,6 +1,6 @@
 /*
 ** cpu.h: run-time CPU feature detection, in one place for every kernel that has a faster version
-** for some CPUs (dist.c: AVX2 / AVX-512F distances; fixed.c: AVX2 conversion; lthash.c: AVX2 fold;
+** for some CPUs (dist.c: AVX2 / AVX-512F / AVX-512BW distances; fixed.c: AVX2 conversion; lthash.c: AVX2 / AVX-512F fold;
 ** sha256.c: SHA-NI compression). Each fast kernel computes exactly its scalar reference's result,
 ** so what this reports changes speed, never state, roots or results.
 **
@@ -21,6 +21,8 @@
 #define VL_CPU_DISPATCH 1
 static inline int vl_cpu_avx2(void) { return __builtin_cpu_supports("avx2") != 0; }
 static inline int vl_cpu_avx512f(void) { return __builtin_cpu_supports("avx512f") != 0; }
+/* AVX-512BW (512-bit 16-bit multiply-adds, the whole-valued distance kernels) implies AVX-512F. */
+static inline int vl_cpu_avx512bw(void) { return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw"); }
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11
 #define VL_CPU_SHA_DISPATCH 1
 /* The SHA extensions and what the SHA-NI kernel also uses (SSE4.1 blends, SSSE3 shuffles). */

@@ -40,6 +40,19 @@ int64_t vl_dot_scalar(const int32_t *a, const int32_t *b, uint32_t dim) {
   return s;
 }
 
+int vl_vec_whole(const int32_t *v, uint32_t dim) {
+  uint32_t i, m = 0;
+  for (i = 0; i < dim; i++) m |= (uint32_t)v[i];
+  return (m & 0xFFFFu) == 0;
+}
+
+/* Whole-valued kernels (dist.h): x = h * 2^16 with |h| <= 2^8, so the 32-bit lane x read as two
+** 16-bit halves is (low 0, high h), and so is x - y = (hx - hy) * 2^16 with |hx - hy| <= 2^9. A
+** multiply-add of 16-bit pairs into a 32-bit lane (pmaddwd, vmlal_s16, i32x4.dot_i16x8_s) gives
+** 0 * 0 + hx * hy, or (hx - hy)^2, exactly; the 32-bit sums are bounded by 2^28 (dot) and 2^30
+** (L2) for dim <= 2^12, so they never overflow, and the result is that sum times 2^32. */
+#define VL_TIMES_2_32(s) ((int64_t)(s) * ((int64_t)1 << 32))
+
 #if defined(VL_AVX)
 __attribute__((target("avx2"))) static int64_t l2sq_avx2(const int32_t *a, const int32_t *b, uint32_t dim) {
   __m256i acc0 = _mm256_setzero_si256(), acc1 = _mm256_setzero_si256();
@@ -68,6 +81,33 @@ __attribute__((target("avx2"))) static int64_t dot_avx2(const int32_t *a, const 
   _mm256_storeu_si256((__m256i *)t, _mm256_add_epi64(acc0, acc1));
   return (int64_t)(t[0] + t[1] + t[2] + t[3]) + vl_dot_scalar(a + i, b + i, dim - i);
 }
+__attribute__((target("avx2"))) static int64_t l2sq_whole_avx2(const int32_t *a, const int32_t *b, uint32_t dim) {
+  __m256i acc0 = _mm256_setzero_si256(), acc1 = _mm256_setzero_si256();
+  uint32_t i = 0;
+  int32_t t[8];
+  for (; i + 16 <= dim; i += 16) {
+    __m256i d0 = _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(a + i)), _mm256_loadu_si256((const __m256i *)(b + i)));
+    __m256i d1 = _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(a + i + 8)),
+                                  _mm256_loadu_si256((const __m256i *)(b + i + 8)));
+    acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(d0, d0));
+    acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(d1, d1));
+  }
+  _mm256_storeu_si256((__m256i *)t, _mm256_add_epi32(acc0, acc1));
+  return VL_TIMES_2_32(t[0] + t[1] + t[2] + t[3] + t[4] + t[5] + t[6] + t[7]) + vl_l2sq_scalar(a + i, b + i, dim - i);
+}
+__attribute__((target("avx2"))) static int64_t dot_whole_avx2(const int32_t *a, const int32_t *b, uint32_t dim) {
+  __m256i acc0 = _mm256_setzero_si256(), acc1 = _mm256_setzero_si256();
+  uint32_t i = 0;
+  int32_t t[8];
+  for (; i + 16 <= dim; i += 16) {
+    acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(a + i)),
+                                                    _mm256_loadu_si256((const __m256i *)(b + i))));
+    acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(a + i + 8)),
+                                                    _mm256_loadu_si256((const __m256i *)(b + i + 8))));
+  }
+  _mm256_storeu_si256((__m256i *)t, _mm256_add_epi32(acc0, acc1));
+  return VL_TIMES_2_32(t[0] + t[1] + t[2] + t[3] + t[4] + t[5] + t[6] + t[7]) + vl_dot_scalar(a + i, b + i, dim - i);
+}
 /* AVX-512F: 16 lanes per step, otherwise as the AVX2 kernels. */
 __attribute__((target("avx512f"))) static int64_t l2sq_avx512(const int32_t *a, const int32_t *b, uint32_t dim) {
   __m512i acc0 = _mm512_setzero_si512(), acc1 = _mm512_setzero_si512();
@@ -90,6 +130,40 @@ __attribute__((target("avx512f"))) static int64_t dot_avx512(const int32_t *a, c
     acc1 = _mm512_add_epi64(acc1, _mm512_mul_epi32(_mm512_srli_epi64(x, 32), _mm512_srli_epi64(y, 32)));
   }
   return (int64_t)_mm512_reduce_add_epi64(_mm512_add_epi64(acc0, acc1)) + vl_dot_scalar(a + i, b + i, dim - i);
+}
+/* vpmaddwd on 512 bits is AVX-512BW. */
+__attribute__((target("avx512f,avx512bw"))) static int64_t l2sq_whole_avx512(const int32_t *a, const int32_t *b, uint32_t dim) {
+  __m512i acc0 = _mm512_setzero_si512(), acc1 = _mm512_setzero_si512();
+  uint32_t i = 0;
+  for (; i + 32 <= dim; i += 32) {
+    __m512i d0 = _mm512_sub_epi32(_mm512_loadu_si512((const void *)(a + i)), _mm512_loadu_si512((const void *)(b + i)));
+    __m512i d1 = _mm512_sub_epi32(_mm512_loadu_si512((const void *)(a + i + 16)),
+                                  _mm512_loadu_si512((const void *)(b + i + 16)));
+    acc0 = _mm512_add_epi32(acc0, _mm512_madd_epi16(d0, d0));
+    acc1 = _mm512_add_epi32(acc1, _mm512_madd_epi16(d1, d1));
+  }
+  if (i + 16 <= dim) {
+    __m512i d0 = _mm512_sub_epi32(_mm512_loadu_si512((const void *)(a + i)), _mm512_loadu_si512((const void *)(b + i)));
+    acc0 = _mm512_add_epi32(acc0, _mm512_madd_epi16(d0, d0));
+    i += 16;
+  }
+  return VL_TIMES_2_32(_mm512_reduce_add_epi32(_mm512_add_epi32(acc0, acc1))) + vl_l2sq_scalar(a + i, b + i, dim - i);
+}
+__attribute__((target("avx512f,avx512bw"))) static int64_t dot_whole_avx512(const int32_t *a, const int32_t *b, uint32_t dim) {
+  __m512i acc0 = _mm512_setzero_si512(), acc1 = _mm512_setzero_si512();
+  uint32_t i = 0;
+  for (; i + 32 <= dim; i += 32) {
+    acc0 = _mm512_add_epi32(acc0, _mm512_madd_epi16(_mm512_loadu_si512((const void *)(a + i)),
+                                                    _mm512_loadu_si512((const void *)(b + i))));
+    acc1 = _mm512_add_epi32(acc1, _mm512_madd_epi16(_mm512_loadu_si512((const void *)(a + i + 16)),
+                                                    _mm512_loadu_si512((const void *)(b + i + 16))));
+  }
+  if (i + 16 <= dim) {
+    acc0 = _mm512_add_epi32(acc0, _mm512_madd_epi16(_mm512_loadu_si512((const void *)(a + i)),
+                                                    _mm512_loadu_si512((const void *)(b + i))));
+    i += 16;
+  }
+  return VL_TIMES_2_32(_mm512_reduce_add_epi32(_mm512_add_epi32(acc0, acc1))) + vl_dot_scalar(a + i, b + i, dim - i);
 }
 #endif
 
@@ -131,27 +205,67 @@ static int64_t dot_sse2(const int32_t *a, const int32_t *b, uint32_t dim) {
   _mm_storeu_si128((__m128i *)t, acc);
   return (int64_t)(t[0] + t[1]) + vl_dot_scalar(a + i, b + i, dim - i);
 }
-static const vl_kernel k_sse2 = {"sse2", l2sq_sse2, dot_sse2};
+static int64_t l2sq_whole_sse2(const int32_t *a, const int32_t *b, uint32_t dim) {
+  __m128i acc0 = _mm_setzero_si128(), acc1 = _mm_setzero_si128();
+  uint32_t i = 0;
+  int32_t t[4];
+  for (; i + 8 <= dim; i += 8) {
+    __m128i d0 = _mm_sub_epi32(_mm_loadu_si128((const __m128i *)(a + i)), _mm_loadu_si128((const __m128i *)(b + i)));
+    __m128i d1 = _mm_sub_epi32(_mm_loadu_si128((const __m128i *)(a + i + 4)), _mm_loadu_si128((const __m128i *)(b + i + 4)));
+    acc0 = _mm_add_epi32(acc0, _mm_madd_epi16(d0, d0));
+    acc1 = _mm_add_epi32(acc1, _mm_madd_epi16(d1, d1));
+  }
+  _mm_storeu_si128((__m128i *)t, _mm_add_epi32(acc0, acc1));
+  return VL_TIMES_2_32(t[0] + t[1] + t[2] + t[3]) + vl_l2sq_scalar(a + i, b + i, dim - i);
+}
+static int64_t dot_whole_sse2(const int32_t *a, const int32_t *b, uint32_t dim) {
+  __m128i acc0 = _mm_setzero_si128(), acc1 = _mm_setzero_si128();
+  uint32_t i = 0;
+  int32_t t[4];
+  for (; i + 8 <= dim; i += 8) {
+    acc0 = _mm_add_epi32(acc0, _mm_madd_epi16(_mm_loadu_si128((const __m128i *)(a + i)), _mm_loadu_si128((const __m128i *)(b + i))));
+    acc1 = _mm_add_epi32(acc1, _mm_madd_epi16(_mm_loadu_si128((const __m128i *)(a + i + 4)),
+                                              _mm_loadu_si128((const __m128i *)(b + i + 4))));
+  }
+  _mm_storeu_si128((__m128i *)t, _mm_add_epi32(acc0, acc1));
+  return VL_TIMES_2_32(t[0] + t[1] + t[2] + t[3]) + vl_dot_scalar(a + i, b + i, dim - i);
+}
+static const vl_kernel k_sse2 = {"sse2", l2sq_sse2, dot_sse2, l2sq_whole_sse2, dot_whole_sse2};
 #if defined(VL_AVX)
-static const vl_kernel k_avx2 = {"avx2", l2sq_avx2, dot_avx2};
-static const vl_kernel k_avx512 = {"avx512", l2sq_avx512, dot_avx512};
+static const vl_kernel k_avx2 = {"avx2", l2sq_avx2, dot_avx2, l2sq_whole_avx2, dot_whole_avx2};
+static const vl_kernel k_avx512 = {"avx512", l2sq_avx512, dot_avx512, l2sq_whole_avx512, dot_whole_avx512};
 int64_t vl_l2sq(const int32_t *a, const int32_t *b, uint32_t dim) {
   return vl_cpu_avx512f() ? l2sq_avx512(a, b, dim) : vl_cpu_avx2() ? l2sq_avx2(a, b, dim) : l2sq_sse2(a, b, dim);
 }
 int64_t vl_dot(const int32_t *a, const int32_t *b, uint32_t dim) {
   return vl_cpu_avx512f() ? dot_avx512(a, b, dim) : vl_cpu_avx2() ? dot_avx2(a, b, dim) : dot_sse2(a, b, dim);
 }
+int64_t vl_l2sq_whole(const int32_t *a, const int32_t *b, uint32_t dim) {
+  return vl_cpu_avx512bw() ? l2sq_whole_avx512(a, b, dim) : vl_cpu_avx2() ? l2sq_whole_avx2(a, b, dim) : l2sq_whole_sse2(a, b, dim);
+}
+int64_t vl_dot_whole(const int32_t *a, const int32_t *b, uint32_t dim) {
+  return vl_cpu_avx512bw() ? dot_whole_avx512(a, b, dim) : vl_cpu_avx2() ? dot_whole_avx2(a, b, dim) : dot_whole_sse2(a, b, dim);
+}
 const char *vl_dist_kernel(void) { return vl_cpu_avx512f() ? "avx512" : vl_cpu_avx2() ? "avx2" : "sse2"; }
 static size_t simd_kernels(vl_kernel *out) {
   size_t n = 0;
   out[n++] = k_sse2;
   if (vl_cpu_avx2()) out[n++] = k_avx2;
-  if (vl_cpu_avx512f()) out[n++] = k_avx512;
+  if (vl_cpu_avx512f()) {
+    out[n] = k_avx512;
+    if (!vl_cpu_avx512bw()) { /* the whole-valued kernels need AVX-512BW: AVX2 ones, as vl_l2sq_whole uses */
+      out[n].l2sq_whole = l2sq_whole_avx2;
+      out[n].dot_whole = dot_whole_avx2;
+    }
+    n++;
+  }
   return n;
 }
 #else
 int64_t vl_l2sq(const int32_t *a, const int32_t *b, uint32_t dim) { return l2sq_sse2(a, b, dim); }
 int64_t vl_dot(const int32_t *a, const int32_t *b, uint32_t dim) { return dot_sse2(a, b, dim); }
+int64_t vl_l2sq_whole(const int32_t *a, const int32_t *b, uint32_t dim) { return l2sq_whole_sse2(a, b, dim); }
+int64_t vl_dot_whole(const int32_t *a, const int32_t *b, uint32_t dim) { return dot_whole_sse2(a, b, dim); }
 const char *vl_dist_kernel(void) { return "sse2"; }
 static size_t simd_kernels(vl_kernel *out) { out[0] = k_sse2; return 1; }
 #endif
@@ -176,9 +290,31 @@ int64_t vl_dot(const int32_t *a, const int32_t *b, uint32_t dim) {
   }
   return vaddvq_s64(vaddq_s64(acc0, acc1)) + vl_dot_scalar(a + i, b + i, dim - i);
 }
+/* The high 16-bit halves of eight 32-bit lanes (little-endian: the odd 16-bit elements). */
+static inline int16x8_t hi16(int32x4_t x, int32x4_t y) { return vuzp2q_s16(vreinterpretq_s16_s32(x), vreinterpretq_s16_s32(y)); }
+int64_t vl_l2sq_whole(const int32_t *a, const int32_t *b, uint32_t dim) {
+  int32x4_t acc0 = vdupq_n_s32(0), acc1 = vdupq_n_s32(0);
+  uint32_t i = 0;
+  for (; i + 8 <= dim; i += 8) {
+    int16x8_t d = hi16(vsubq_s32(vld1q_s32(a + i), vld1q_s32(b + i)), vsubq_s32(vld1q_s32(a + i + 4), vld1q_s32(b + i + 4)));
+    acc0 = vmlal_s16(acc0, vget_low_s16(d), vget_low_s16(d));
+    acc1 = vmlal_high_s16(acc1, d, d);
+  }
+  return VL_TIMES_2_32(vaddvq_s32(vaddq_s32(acc0, acc1))) + vl_l2sq_scalar(a + i, b + i, dim - i);
+}
+int64_t vl_dot_whole(const int32_t *a, const int32_t *b, uint32_t dim) {
+  int32x4_t acc0 = vdupq_n_s32(0), acc1 = vdupq_n_s32(0);
+  uint32_t i = 0;
+  for (; i + 8 <= dim; i += 8) {
+    int16x8_t x = hi16(vld1q_s32(a + i), vld1q_s32(a + i + 4)), y = hi16(vld1q_s32(b + i), vld1q_s32(b + i + 4));
+    acc0 = vmlal_s16(acc0, vget_low_s16(x), vget_low_s16(y));
+    acc1 = vmlal_high_s16(acc1, x, y);
+  }
+  return VL_TIMES_2_32(vaddvq_s32(vaddq_s32(acc0, acc1))) + vl_dot_scalar(a + i, b + i, dim - i);
+}
 const char *vl_dist_kernel(void) { return "neon"; }
 static size_t simd_kernels(vl_kernel *out) {
-  static const vl_kernel k = {"neon", vl_l2sq, vl_dot};
+  static const vl_kernel k = {"neon", vl_l2sq, vl_dot, vl_l2sq_whole, vl_dot_whole};
   out[0] = k;
   return 1;
 }
@@ -206,21 +342,49 @@ int64_t vl_dot(const int32_t *a, const int32_t *b, uint32_t dim) {
   acc0 = wasm_i64x2_add(acc0, acc1);
   return wasm_i64x2_extract_lane(acc0, 0) + wasm_i64x2_extract_lane(acc0, 1) + vl_dot_scalar(a + i, b + i, dim - i);
 }
+int64_t vl_l2sq_whole(const int32_t *a, const int32_t *b, uint32_t dim) {
+  v128_t acc0 = wasm_i32x4_splat(0), acc1 = wasm_i32x4_splat(0);
+  uint32_t i = 0;
+  for (; i + 8 <= dim; i += 8) {
+    v128_t d0 = wasm_i32x4_sub(wasm_v128_load(a + i), wasm_v128_load(b + i));
+    v128_t d1 = wasm_i32x4_sub(wasm_v128_load(a + i + 4), wasm_v128_load(b + i + 4));
+    acc0 = wasm_i32x4_add(acc0, wasm_i32x4_dot_i16x8(d0, d0));
+    acc1 = wasm_i32x4_add(acc1, wasm_i32x4_dot_i16x8(d1, d1));
+  }
+  acc0 = wasm_i32x4_add(acc0, acc1);
+  return VL_TIMES_2_32(wasm_i32x4_extract_lane(acc0, 0) + wasm_i32x4_extract_lane(acc0, 1) +
+                       wasm_i32x4_extract_lane(acc0, 2) + wasm_i32x4_extract_lane(acc0, 3)) +
+         vl_l2sq_scalar(a + i, b + i, dim - i);
+}
+int64_t vl_dot_whole(const int32_t *a, const int32_t *b, uint32_t dim) {
+  v128_t acc0 = wasm_i32x4_splat(0), acc1 = wasm_i32x4_splat(0);
+  uint32_t i = 0;
+  for (; i + 8 <= dim; i += 8) {
+    acc0 = wasm_i32x4_add(acc0, wasm_i32x4_dot_i16x8(wasm_v128_load(a + i), wasm_v128_load(b + i)));
+    acc1 = wasm_i32x4_add(acc1, wasm_i32x4_dot_i16x8(wasm_v128_load(a + i + 4), wasm_v128_load(b + i + 4)));
+  }
+  acc0 = wasm_i32x4_add(acc0, acc1);
+  return VL_TIMES_2_32(wasm_i32x4_extract_lane(acc0, 0) + wasm_i32x4_extract_lane(acc0, 1) +
+                       wasm_i32x4_extract_lane(acc0, 2) + wasm_i32x4_extract_lane(acc0, 3)) +
+         vl_dot_scalar(a + i, b + i, dim - i);
+}
 const char *vl_dist_kernel(void) { return "wasm-simd128"; }
 static size_t simd_kernels(vl_kernel *out) {
-  static const vl_kernel k = {"wasm-simd128", vl_l2sq, vl_dot};
+  static const vl_kernel k = {"wasm-simd128", vl_l2sq, vl_dot, vl_l2sq_whole, vl_dot_whole};
   out[0] = k;
   return 1;
 }
 #else
 int64_t vl_l2sq(const int32_t *a, const int32_t *b, uint32_t dim) { return vl_l2sq_scalar(a, b, dim); }
 int64_t vl_dot(const int32_t *a, const int32_t *b, uint32_t dim) { return vl_dot_scalar(a, b, dim); }
+int64_t vl_l2sq_whole(const int32_t *a, const int32_t *b, uint32_t dim) { return vl_l2sq_scalar(a, b, dim); }
+int64_t vl_dot_whole(const int32_t *a, const int32_t *b, uint32_t dim) { return vl_dot_scalar(a, b, dim); }
 const char *vl_dist_kernel(void) { return "scalar"; }
 static size_t simd_kernels(vl_kernel *out) { VL_UNUSED(out); return 0; }
 #endif
 
 size_t vl_dist_kernels(vl_kernel *out) {
-  static const vl_kernel scalar = {"scalar", vl_l2sq_scalar, vl_dot_scalar};
+  static const vl_kernel scalar = {"scalar", vl_l2sq_scalar, vl_dot_scalar, vl_l2sq_scalar, vl_dot_scalar};
   out[0] = scalar;
   return 1 + simd_kernels(out + 1);
 }

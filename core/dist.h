@@ -13,11 +13,15 @@
 
 typedef int64_t (*vl_dist_fn)(const int32_t *a, const int32_t *b, uint32_t dim);
 
-/* One kernel family: squared L2 and the plain (not negated) dot product. */
+/* One kernel family: squared L2 and the plain (not negated) dot product, and the same two for
+** whole-valued vectors (below): l2sq_whole / dot_whole equal l2sq / dot whenever both inputs are
+** whole-valued (vl_vec_whole), and are not to be called otherwise. */
 typedef struct vl_kernel {
   const char *name; /* "scalar", "sse2", "avx2", "avx512", "neon", "wasm-simd128" */
   vl_dist_fn l2sq;
   vl_dist_fn dot;
+  vl_dist_fn l2sq_whole;
+  vl_dist_fn dot_whole;
 } vl_kernel;
 
 /* The kernels compiled in that this CPU can run: out[0] is the scalar reference, the last one is
@@ -29,11 +33,23 @@ int64_t vl_dot_scalar(const int32_t *a, const int32_t *b, uint32_t dim);
 /* The best kernel for this CPU. */
 int64_t vl_l2sq(const int32_t *a, const int32_t *b, uint32_t dim);
 int64_t vl_dot(const int32_t *a, const int32_t *b, uint32_t dim);
+/* Whole-valued vectors: every component has its low 16 bits zero (x = h * 2^16, the binary32
+** input was an integer, as for pixel data), which vl_vec_whole tests exactly. For two such vectors
+** vl_l2sq_whole / vl_dot_whole return exactly vl_l2sq / vl_dot with 16-bit multiply-adds into
+** 32-bit lanes (docs/DETERMINISM.md, rule 2); for any other input their value is unspecified.
+** Scalar-only builds use the scalar reference for both. */
+int vl_vec_whole(const int32_t *v, uint32_t dim);
+int64_t vl_l2sq_whole(const int32_t *a, const int32_t *b, uint32_t dim);
+int64_t vl_dot_whole(const int32_t *a, const int32_t *b, uint32_t dim);
 /* Name of the kernel vl_l2sq / vl_dot use. */
 const char *vl_dist_kernel(void);
 
 /* The store's distance: L2 -> squared L2; IP -> negated inner product (smaller is closer). */
 static inline int64_t vl_distance(uint32_t metric, const int32_t *a, const int32_t *b, uint32_t dim) {
   return metric == VALORI_METRIC_IP ? -vl_dot(a, b, dim) : vl_l2sq(a, b, dim);
+}
+/* The same for two whole-valued vectors (exactly equal to vl_distance for them). */
+static inline int64_t vl_distance_whole(uint32_t metric, const int32_t *a, const int32_t *b, uint32_t dim) {
+  return metric == VALORI_METRIC_IP ? -vl_dot_whole(a, b, dim) : vl_l2sq_whole(a, b, dim);
 }
 #endif

@@ -25,12 +25,17 @@ void vl_digest_record(uint64_t id, uint64_t tag, const int32_t *vec, uint32_t di
   vl_put32(b + 17, dim);
   vl_sha256_init(&s);
   vl_sha256_update(&s, b, 21);
+#if defined(VL_HOST_LE)
+  VL_UNUSED(i);
+  vl_sha256_update(&s, vec, (size_t)dim * 4); /* host order is the LE encoding */
+#else
   while (i < dim) { /* components as LE int32, 64 at a time */
     uint32_t j, n = VL_MIN(64u, dim - i);
     for (j = 0; j < n; j++) vl_put32(b + 4 * j, (uint32_t)vec[i + j]);
     vl_sha256_update(&s, b, (size_t)n * 4);
     i += n;
   }
+#endif
   vl_put32(b, meta_len);
   vl_sha256_update(&s, b, 4);
   vl_sha256_update(&s, meta, meta_len);
@@ -513,7 +518,10 @@ static int apply_update(vl_engine *e, const vl_event *x, int dry) {
   }
   if (!moves) {
     if (tag != e->rec.tag[slot]) vl_rec_commit_retag(&e->rec, slot, tag);
-    if (newvec) vl_ev_vec(x->vec, e->cfg.dim, e->rec.vec + (size_t)slot * e->cfg.dim);
+    if (newvec) {
+      vl_ev_vec(x->vec, e->cfg.dim, e->rec.vec + (size_t)slot * e->cfg.dim);
+      vl_rec_vec_changed(&e->rec, slot);
+    }
     return VALORI_OK;
   }
   meta = e->rec.meta[slot]; /* moves with the record, as does its node link */

@@ -43,8 +43,10 @@ static inline vl_space vl_engine_space(const vl_engine *e) {
   sp.id = e->rec.id;
   sp.tag = e->rec.tag;
   sp.state = e->rec.state;
+  sp.whole = e->rec.whole;
   sp.dim = e->cfg.dim;
   sp.metric = e->cfg.metric;
+  sp.qwhole = 0;
   return sp;
 }
 

@@ -14,8 +14,12 @@ static int check_vec(const uint8_t *p, uint32_t dim) {
 }
 
 void vl_ev_vec(const uint8_t *p, uint32_t dim, int32_t *out) {
+#if defined(VL_HOST_LE)
+  memcpy(out, p, (size_t)dim * 4);
+#else
   uint32_t i;
   for (i = 0; i < dim; i++) out[i] = (int32_t)vl_get32(p + 4u * i);
+#endif
 }
 
 void vl_ev_rec_next(const uint8_t **cursor, uint32_t dim, vl_ev_rec *r) {
@@ -144,7 +148,12 @@ int vl_ev_put_vec(vl_buf *b, const float *vec, uint32_t dim) {
   for (i = 0; i < dim; i += n) { /* chunks in order: the first bad component decides the code */
     n = dim - i < 64 ? dim - i : 64;
     VL_TRY(vl_vec_from_f32(vec + i, n, tmp));
+#if defined(VL_HOST_LE)
+    VL_UNUSED(j);
+    memcpy(p + (size_t)i * 4, tmp, (size_t)n * 4);
+#else
     for (j = 0; j < n; j++) vl_put32(p + (size_t)(i + j) * 4, (uint32_t)tmp[j]);
+#endif
   }
   b->len += (size_t)dim * 4;
   return VALORI_OK;

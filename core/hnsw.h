@@ -30,7 +30,9 @@ typedef struct vl_space {
   const uint64_t *id;
   const uint64_t *tag;
   const uint8_t *state; /* VL_SLOT_* */
+  const uint8_t *whole; /* per slot: the vector is whole-valued (dist.h), so the _whole kernels apply */
   uint32_t dim, metric;
+  uint32_t qwhole;      /* set inside hnsw.c for the query at hand: it is whole-valued */
 } vl_space;
 
 /* Optional tag filter: a record matches when its tag is one of tags[0..n-1] (sorted ascending). */

@@ -8,7 +8,8 @@
 ** compute several blocks at once, one block per vector lane ("word-sliced": vector i holds state
 ** word i of 4 or 8 consecutive blocks), then transpose 4x4 words so that each block's keystream
 ** lands on its own 32 lanes: SSE2 (x86 and, through Emscripten's SSE2 mapping, WebAssembly SIMD128)
-** 4 blocks at a time, and AVX2 8 blocks at a time where the CPU has it (chosen at run time). The
+** 4 blocks at a time, AVX2 8 and AVX-512F 16 blocks at a time where the CPU has them (chosen at
+** run time). The
 ** ChaCha20 rounds are the same 32-bit additions, xors and rotations, and a lane-wise 16-bit add of
 ** a little-endian word vector is exactly the lane update above (SSE2 and wasm are little-endian), so
 ** every version gives the scalar one's lanes bit for bit; test_lthash.c compares them on random
@@ -229,13 +230,75 @@ __attribute__((target("avx2"))) static void lt_fold_avx2(vl_lthash *h, const uin
 #undef VL_LT_QR8
 #undef VL_LT_ROTL8
 
-/* Exposed for the tests; only call it where vl_lthash_kernel() says "avx2". */
+/* AVX-512F: as the AVX2 fold, 16 blocks at a time, with the native 32-bit rotation (vprold). The
+** 512-bit unpacks work within each 128-bit quarter, so the 4x4 transpose yields blocks 4j..4j+3
+** in quarter j. */
+#define VL_LT_QR16(a, b, c, d)                                                                        \
+  do {                                                                                                \
+    a = _mm512_add_epi32(a, b); d = _mm512_xor_si512(d, a); d = _mm512_rol_epi32(d, 16);            \
+    c = _mm512_add_epi32(c, d); b = _mm512_xor_si512(b, c); b = _mm512_rol_epi32(b, 12);            \
+    a = _mm512_add_epi32(a, b); d = _mm512_xor_si512(d, a); d = _mm512_rol_epi32(d, 8);             \
+    c = _mm512_add_epi32(c, d); b = _mm512_xor_si512(b, c); b = _mm512_rol_epi32(b, 7);             \
+  } while (0)
+
+__attribute__((target("avx512f"))) static void lt_put16_avx512(uint16_t *lane, const __m512i *w, uint32_t q, int sign) {
+  __m512i t0 = _mm512_unpacklo_epi32(w[0], w[1]), t1 = _mm512_unpacklo_epi32(w[2], w[3]);
+  __m512i t2 = _mm512_unpackhi_epi32(w[0], w[1]), t3 = _mm512_unpackhi_epi32(w[2], w[3]);
+  __m512i b[4];
+  int k;
+  b[0] = _mm512_unpacklo_epi64(t0, t1);
+  b[1] = _mm512_unpackhi_epi64(t0, t1);
+  b[2] = _mm512_unpacklo_epi64(t2, t3);
+  b[3] = _mm512_unpackhi_epi64(t2, t3);
+  for (k = 0; k < 4; k++) {
+    __m128i q0 = _mm512_extracti32x4_epi32(b[k], 0), q1 = _mm512_extracti32x4_epi32(b[k], 1);
+    __m128i q2 = _mm512_extracti32x4_epi32(b[k], 2), q3 = _mm512_extracti32x4_epi32(b[k], 3);
+    __m128i *p0 = (__m128i *)(void *)(lane + 32 * k + 2 * q), *p1 = (__m128i *)(void *)(lane + 32 * (k + 4) + 2 * q);
+    __m128i *p2 = (__m128i *)(void *)(lane + 32 * (k + 8) + 2 * q), *p3 = (__m128i *)(void *)(lane + 32 * (k + 12) + 2 * q);
+    __m128i x0 = _mm_loadu_si128(p0), x1 = _mm_loadu_si128(p1), x2 = _mm_loadu_si128(p2), x3 = _mm_loadu_si128(p3);
+    _mm_storeu_si128(p0, sign ? _mm_sub_epi16(x0, q0) : _mm_add_epi16(x0, q0));
+    _mm_storeu_si128(p1, sign ? _mm_sub_epi16(x1, q1) : _mm_add_epi16(x1, q1));
+    _mm_storeu_si128(p2, sign ? _mm_sub_epi16(x2, q2) : _mm_add_epi16(x2, q2));
+    _mm_storeu_si128(p3, sign ? _mm_sub_epi16(x3, q3) : _mm_add_epi16(x3, q3));
+  }
+}
+
+__attribute__((target("avx512f"))) static void lt_fold_avx512(vl_lthash *h, const uint8_t digest[32], int sign) {
+  static const uint8_t zero_nonce[12] = {0};
+  uint32_t st[16], blk;
+  __m512i in[16], x[16];
+  int i, r;
+  vl_chacha20_setup(st, digest, 0, zero_nonce);
+  for (i = 0; i < 16; i++) in[i] = _mm512_set1_epi32((int)st[i]);
+  for (blk = 0; blk < VL_LTHASH_BYTES / 64; blk += 16) {
+    in[12] = _mm512_add_epi32(_mm512_set1_epi32((int)blk),
+                              _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0));
+    for (i = 0; i < 16; i++) x[i] = in[i];
+    for (r = 0; r < 10; r++) {
+      VL_LT_QR16(x[0], x[4], x[8], x[12]);
+      VL_LT_QR16(x[1], x[5], x[9], x[13]);
+      VL_LT_QR16(x[2], x[6], x[10], x[14]);
+      VL_LT_QR16(x[3], x[7], x[11], x[15]);
+      VL_LT_QR16(x[0], x[5], x[10], x[15]);
+      VL_LT_QR16(x[1], x[6], x[11], x[12]);
+      VL_LT_QR16(x[2], x[7], x[8], x[13]);
+      VL_LT_QR16(x[3], x[4], x[9], x[14]);
+    }
+    for (i = 0; i < 16; i++) x[i] = _mm512_add_epi32(x[i], in[i]);
+    for (i = 0; i < 16; i += 4) lt_put16_avx512(h->lane + 32 * blk, x + i, (uint32_t)i, sign);
+  }
+}
+#undef VL_LT_QR16
+
+/* Exposed for the tests; only call them where the CPU has AVX2 / AVX-512F (cpu.h). */
 void vl_lthash_fold_avx2(vl_lthash *h, const uint8_t digest[32], int sign) { lt_fold_avx2(h, digest, sign); }
+void vl_lthash_fold_avx512(vl_lthash *h, const uint8_t digest[32], int sign) { lt_fold_avx512(h, digest, sign); }
 static void vl_lthash_fold(vl_lthash *h, const uint8_t digest[32], int sign) {
-  if (vl_cpu_avx2()) lt_fold_avx2(h, digest, sign);
+  if (vl_cpu_avx512f()) lt_fold_avx512(h, digest, sign);
+  else if (vl_cpu_avx2()) lt_fold_avx2(h, digest, sign);
   else vl_lthash_fold_sse2(h, digest, sign);
 }
-const char *vl_lthash_kernel(void) { return vl_cpu_avx2() ? "avx2" : "sse2"; }
+const char *vl_lthash_kernel(void) { return vl_cpu_avx512f() ? "avx512" : vl_cpu_avx2() ? "avx2" : "sse2"; }
 #elif defined(VL_LT_SSE2)
 static void vl_lthash_fold(vl_lthash *h, const uint8_t digest[32], int sign) { vl_lthash_fold_sse2(h, digest, sign); }
 const char *vl_lthash_kernel(void) { return "sse2"; }

@@ -29,14 +29,16 @@ void vl_lthash_sub(vl_lthash *h, const uint8_t digest[32]);
 void vl_lthash_serialize(const vl_lthash *h, uint8_t out[VL_LTHASH_BYTES]);
 void vl_lthash_deserialize(vl_lthash *h, const uint8_t in[VL_LTHASH_BYTES]);
 
-/* The fold kernel add/sub use: "avx2", "sse2" (x86, WebAssembly SIMD) or "scalar". */
+/* The fold kernel add/sub use: "avx512", "avx2", "sse2" (x86, WebAssembly SIMD) or "scalar". */
 const char *vl_lthash_kernel(void);
 /* The folds themselves (sign 0: add, 1: subtract), exposed for the tests: every one must give the
-** scalar reference's lanes. vl_lthash_fold_sse2 exists on SSE2 builds, vl_lthash_fold_avx2 on x86
-** GCC/Clang builds (call it only where vl_lthash_kernel() is "avx2"). */
+** scalar reference's lanes. vl_lthash_fold_sse2 exists on SSE2 builds, vl_lthash_fold_avx2 and
+** vl_lthash_fold_avx512 on x86 GCC/Clang builds (call them only where the CPU has AVX2 / AVX-512F:
+** vl_cpu_avx2 / vl_cpu_avx512f in cpu.h). */
 void vl_lthash_fold_scalar(vl_lthash *h, const uint8_t digest[32], int sign);
 void vl_lthash_fold_sse2(vl_lthash *h, const uint8_t digest[32], int sign);
 void vl_lthash_fold_avx2(vl_lthash *h, const uint8_t digest[32], int sign);
+void vl_lthash_fold_avx512(vl_lthash *h, const uint8_t digest[32], int sign);
 
 /* The ChaCha20 block function of RFC 8439 section 2.3 (20 rounds, 32-bit block counter, 96-bit
 ** nonce): writes the 64-byte keystream block. Exposed for its test vector. */

@@ -2,6 +2,7 @@
 ** records.c: slot storage, id map and tag postings (see records.h for the model).
 */
 #include "records.h"
+#include "dist.h"
 
 void vl_rec_init(vl_records *r, const valori_allocator *a, uint32_t dim) {
   memset(r, 0, sizeof *r);
@@ -24,6 +25,7 @@ void vl_rec_free(vl_records *r) {
   vl_free(a, r->meta_len, (size_t)r->cap * 4);
   vl_free(a, r->tagpos, (size_t)r->cap * 4);
   vl_free(a, r->state, r->cap);
+  vl_free(a, r->whole, r->cap);
   vl_free(a, r->freel, (size_t)r->free_cap * 4);
   vl_free(a, r->post, (size_t)r->post_cap * sizeof(vl_posting));
   vl_map_free(&r->ids, a);
@@ -34,9 +36,10 @@ void vl_rec_free(vl_records *r) {
 /* Grows every per-slot array to ncap, all or nothing. */
 static int grow_slots(vl_records *r, uint32_t ncap) {
   void **const arr[] = {(void **)&r->id, (void **)&r->tag, (void **)&r->node, (void **)&r->meta, (void **)&r->meta_len,
-                        (void **)&r->tagpos, (void **)&r->state, (void **)&r->freel, (void **)&r->vec};
-  const size_t sz[] = {8, 8, 8, sizeof(uint8_t *), 4, 4, 1, 4, (size_t)r->dim * 4};
-  VL_TRY(vl_grow_all(r->a, arr, sz, 9, r->cap, ncap));
+                        (void **)&r->tagpos, (void **)&r->state, (void **)&r->whole, (void **)&r->freel,
+                        (void **)&r->vec};
+  const size_t sz[] = {8, 8, 8, sizeof(uint8_t *), 4, 4, 1, 1, 4, (size_t)r->dim * 4};
+  VL_TRY(vl_grow_all(r->a, arr, sz, 10, r->cap, ncap));
   r->cap = r->free_cap = ncap;
   return VALORI_OK;
 }
@@ -139,6 +142,7 @@ static void posting_remove(vl_records *r, uint32_t slot) {
 uint32_t vl_rec_commit_insert(vl_records *r, uint64_t id, uint64_t tag, const int32_t *vec, uint8_t *meta, uint32_t meta_len) {
   uint32_t slot = r->nfree ? r->freel[--r->nfree] : r->nslots++;
   memcpy(r->vec + (size_t)slot * r->dim, vec, (size_t)r->dim * 4);
+  r->whole[slot] = (uint8_t)vl_vec_whole(vec, r->dim);
   r->id[slot] = id;
   r->tag[slot] = tag;
   r->node[slot] = 0;
@@ -168,8 +172,13 @@ void vl_rec_commit_release(vl_records *r, uint32_t slot) {
   r->id[slot] = 0;
   r->tag[slot] = 0;
   memset(r->vec + (size_t)slot * r->dim, 0, (size_t)r->dim * 4);
+  r->whole[slot] = 1;
   r->freel[r->nfree++] = slot;
   r->dead--;
+}
+
+void vl_rec_vec_changed(vl_records *r, uint32_t slot) {
+  r->whole[slot] = (uint8_t)vl_vec_whole(r->vec + (size_t)slot * r->dim, r->dim);
 }
 
 void vl_rec_commit_retag(vl_records *r, uint32_t slot, uint64_t tag) {
@@ -186,7 +195,7 @@ const vl_posting *vl_rec_posting(const vl_records *r, uint64_t tag) {
 size_t vl_rec_bytes_vectors(const vl_records *r) { return (size_t)r->cap * r->dim * 4; }
 
 size_t vl_rec_bytes_other(const vl_records *r) {
-  size_t b = (size_t)r->cap * (8 + 8 + 8 + sizeof(uint8_t *) + 4 + 4 + 1 + 4);
+  size_t b = (size_t)r->cap * (8 + 8 + 8 + sizeof(uint8_t *) + 4 + 4 + 1 + 1 + 4);
   uint32_t i;
   for (i = 0; i < r->nslots; i++) b += r->meta_len[i];
   for (i = 0; i < r->npost; i++) b += (size_t)r->post[i].cap * 4;
@@ -197,6 +206,7 @@ size_t vl_rec_bytes_other(const vl_records *r) {
 int vl_rec_restore(vl_records *r, uint32_t slot, uint8_t state, uint64_t id, uint64_t tag, uint64_t node,
                    const int32_t *vec, uint8_t *meta, uint32_t meta_len) {
   memcpy(r->vec + (size_t)slot * r->dim, vec, (size_t)r->dim * 4);
+  r->whole[slot] = (uint8_t)vl_vec_whole(vec, r->dim);
   r->id[slot] = id;
   r->tag[slot] = tag;
   r->node[slot] = node;

@@ -37,6 +37,7 @@ typedef struct vl_records {
   uint32_t *meta_len;
   uint32_t *tagpos;    /* position of the slot in its tag's posting list */
   uint8_t *state;
+  uint8_t *whole;      /* per slot: 1 when the slot's vector is whole-valued (dist.h, vl_vec_whole) */
   uint32_t *freel;     /* stack of FREE slots below nslots */
   uint32_t nfree, free_cap;
   vl_map ids;          /* record id -> slot (LIVE only) */
@@ -64,6 +65,8 @@ uint32_t vl_rec_commit_insert(vl_records *r, uint64_t id, uint64_t tag, const in
 void vl_rec_commit_kill(vl_records *r, uint32_t slot);
 /* Commit: DEAD -> FREE (frees metadata, pushes the slot on the free stack). */
 void vl_rec_commit_release(vl_records *r, uint32_t slot);
+/* Recomputes whole[slot] after the slot's vector was written in place. */
+void vl_rec_vec_changed(vl_records *r, uint32_t slot);
 /* Commit: changes a LIVE slot's tag (posting reserved for the new tag). */
 void vl_rec_commit_retag(vl_records *r, uint32_t slot, uint64_t tag);
 

@@ -70,22 +70,36 @@ static inline int vl_grow(const valori_allocator *a, void **p, size_t old_n, siz
 }
 
 /* Grows k parallel arrays from old_n to new_n elements all or nothing: new blocks are allocated
-** first, and only when every one succeeded are contents copied and old blocks freed. So a failure
-** leaves every array (and the caller's capacity field) exactly as it was. sz[i] is the element
-** size of array i; new tails are zeroed. */
+** for arrays 0..k-2 first, then the last array is grown with the allocator's realloc, and only
+** when all of that succeeded are the other contents copied and their old blocks freed. A failed
+** realloc keeps its block, so a failure leaves every array (and the caller's capacity field)
+** exactly as it was. Callers put their largest array last: realloc may grow it in place (glibc
+** moves large blocks with mremap), so a growth never holds two copies of it. sz[i] is the
+** element size of array i; new tails are zeroed. */
 static inline int vl_grow_all(const valori_allocator *a, void **const *arr, const size_t *sz, int k, size_t old_n,
                               size_t new_n) {
   void *nb[12];
   size_t bytes[12], ob;
   int i, j;
-  if (k > 12) return VALORI_EINVAL;
+  if (k > 12 || k < 1) return VALORI_EINVAL;
   for (i = 0; i < k; i++) {
-    if (!vl_mul_ok(new_n, sz[i], &bytes[i]) || !(nb[i] = a->alloc(a->ctx, bytes[i] ? bytes[i] : 1))) {
-      for (j = 0; j < i; j++) a->free(a->ctx, nb[j], bytes[j] ? bytes[j] : 1);
-      return VALORI_ENOMEM;
+    if (!vl_mul_ok(new_n, sz[i], &bytes[i]) || !vl_mul_ok(old_n, sz[i], &ob)) break;
+    if (i == k - 1) { /* the last (largest) array: realloc */
+      nb[i] = *arr[i] ? a->realloc(a->ctx, *arr[i], ob ? ob : 1, bytes[i] ? bytes[i] : 1)
+                      : a->alloc(a->ctx, bytes[i] ? bytes[i] : 1);
+    } else {
+      nb[i] = a->alloc(a->ctx, bytes[i] ? bytes[i] : 1);
     }
+    if (!nb[i]) break;
   }
-  for (i = 0; i < k; i++) {
+  if (i < k) {
+    for (j = 0; j < i; j++) a->free(a->ctx, nb[j], bytes[j] ? bytes[j] : 1);
+    return VALORI_ENOMEM;
+  }
+  ob = old_n * sz[k - 1];
+  memset((uint8_t *)nb[k - 1] + ob, 0, bytes[k - 1] - ob);
+  *arr[k - 1] = nb[k - 1];
+  for (i = 0; i < k - 1; i++) {
     ob = old_n * sz[i];
     if (*arr[i]) memcpy(nb[i], *arr[i], ob);
     memset((uint8_t *)nb[i] + ob, 0, bytes[i] - ob);
@@ -96,6 +110,12 @@ static inline int vl_grow_all(const valori_allocator *a, void **const *arr, cons
 }
 
 /* ---- Little-endian codec (byte by byte: independent of host endianness and alignment). */
+/* VL_HOST_LE: the compiler says the host is little-endian, so an array of int32 in host order has
+** exactly the bytes of its little-endian encoding and bulk copies (memcpy) may replace the
+** per-component codec below; other hosts keep the byte-by-byte loops. */
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define VL_HOST_LE 1
+#endif
 static inline void vl_put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
 static inline void vl_put32(uint8_t *p, uint32_t v) {
   p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);

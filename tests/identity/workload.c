@@ -11,12 +11,16 @@
 
 /* ---- golden configurations */
 const wl_config wl_golden_configs[] = {
-    /* name, seed, dim, metric, M, ef_construction, events, checkpoint interval, index */
-    {"seed1", 1, 24, VALORI_METRIC_L2, 0, 0, 5000, 1000, VALORI_INDEX_HNSW}, /* the default index parameters */
-    {"seed2", 2, 24, VALORI_METRIC_IP, 0, 64, 5000, 1000, VALORI_INDEX_HNSW}, /* inner product */
-    {"seed3", 3, 24, VALORI_METRIC_L2, 6, 48, 5000, 1000, VALORI_INDEX_HNSW}, /* small M: deeper graphs, more pruning */
-    {"seed4", 4, 784, VALORI_METRIC_L2, 0, 64, 1500, 500, VALORI_INDEX_HNSW}, /* Fashion-MNIST width */
-    {"seed5", 5, 24, VALORI_METRIC_L2, 0, 0, 5000, 1000, VALORI_INDEX_NONE}, /* index-less: exact only */
+    /* name, seed, dim, metric, M, ef_construction, events, checkpoint interval, index, whole % */
+    {"seed1", 1, 24, VALORI_METRIC_L2, 0, 0, 5000, 1000, VALORI_INDEX_HNSW, 0}, /* the default index parameters */
+    {"seed2", 2, 24, VALORI_METRIC_IP, 0, 64, 5000, 1000, VALORI_INDEX_HNSW, 0}, /* inner product */
+    {"seed3", 3, 24, VALORI_METRIC_L2, 6, 48, 5000, 1000, VALORI_INDEX_HNSW, 0}, /* small M: deeper graphs, more pruning */
+    {"seed4", 4, 784, VALORI_METRIC_L2, 0, 64, 1500, 500, VALORI_INDEX_HNSW, 0}, /* Fashion-MNIST width */
+    {"seed5", 5, 24, VALORI_METRIC_L2, 0, 0, 5000, 1000, VALORI_INDEX_NONE, 0}, /* index-less: exact only */
+    /* mostly whole-valued vectors (docs/DETERMINISM.md: the whole-valued kernels), dim 40 = 2 x 16 + 8:
+    ** every SIMD width's main loop and tail */
+    {"seed6", 6, 40, VALORI_METRIC_L2, 0, 64, 3000, 1000, VALORI_INDEX_HNSW, 90},
+    {"seed7", 7, 40, VALORI_METRIC_IP, 0, 64, 3000, 1000, VALORI_INDEX_HNSW, 90},
 };
 const unsigned wl_golden_count = sizeof wl_golden_configs / sizeof wl_golden_configs[0];
 
@@ -181,6 +185,7 @@ typedef struct wl_gen {
   const valori_allocator *a;
   uint32_t dim;
   int flat; /* index-less store: searches in mode HNSW are refused (EINVAL) */
+  uint32_t whole; /* wl_config.whole */
   int oom;
   /* records: ids 1..next_rec-1 */
   uint64_t next_rec;
@@ -343,7 +348,10 @@ static void gen_vec(wl_gen *g, uint32_t *v, int remember) {
     memcpy(v, g->ring + (size_t)below(&g->r, g->ring_n) * g->dim, (size_t)g->dim * 4);
     return;
   }
-  for (i = 0; i < g->dim; i++) v[i] = gen_comp(&g->r);
+  if (g->whole && below(&g->r, 100) < g->whole) /* whole-valued: integers -256..256 */
+    for (i = 0; i < g->dim; i++) v[i] = q16bits(((int32_t)below(&g->r, 513) - 256) * 65536);
+  else
+    for (i = 0; i < g->dim; i++) v[i] = gen_comp(&g->r);
   if (remember) {
     memcpy(g->ring + (size_t)g->ring_next * g->dim, v, (size_t)g->dim * 4);
     g->ring_next = (g->ring_next + 1) % WL_RING;
@@ -971,6 +979,7 @@ int wl_run_store(const wl_config *cfg, const valori_allocator *a, unsigned flags
   R->g.a = a;
   R->g.dim = cfg->dim;
   R->g.flat = cfg->index == VALORI_INDEX_NONE;
+  R->g.whole = cfg->whole;
   R->g.r.s = cfg->seed;
   R->g.next_rec = R->g.next_node = R->g.next_edge = 1;
   R->g.ring = (uint32_t *)xalloc(R, (size_t)WL_RING * cfg->dim * 4);
@@ -990,6 +999,7 @@ int wl_run_store(const wl_config *cfg, const valori_allocator *a, unsigned flags
     ls(&l, " efc="); lu(&l, cfg->hnsw_efc ? cfg->hnsw_efc : 200);
   }
   ls(&l, " events="); lu(&l, cfg->events);
+  if (cfg->whole) { ls(&l, " whole="); lu(&l, cfg->whole); }
   emit(R, &l);
   if (!R->g.ring || !R->g.vbits || !R->g.meta || !R->fvec || !R->raw) {
     l.n = 0;

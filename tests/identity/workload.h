@@ -35,6 +35,8 @@ typedef struct wl_config {
   uint32_t events;
   uint32_t every;        /* checkpoint interval (1000) */
   uint32_t index;        /* VALORI_INDEX_HNSW (0) or VALORI_INDEX_NONE (then M and efc must be 0) */
+  uint32_t whole;        /* percent of fresh vectors whose components are all integers (-256..256),
+                            so both distance kernels (general and whole-valued) run; 0 = none */
 } wl_config;
 
 /* The golden configurations (tests/golden/identity-<name>.txt). */

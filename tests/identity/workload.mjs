@@ -22,6 +22,9 @@ export const golden = {
   seed3: { name: 'seed3', seed: 3n, dim: 24, metric: 'L2', m: 6, efc: 48, events: 5000, every: 1000 },
   seed4: { name: 'seed4', seed: 4n, dim: 784, metric: 'L2', m: 0, efc: 64, events: 1500, every: 500 },
   seed5: { name: 'seed5', seed: 5n, dim: 24, metric: 'L2', m: 0, efc: 0, events: 5000, every: 1000, index: 'none' },
+  // mostly whole-valued vectors (workload.c): both distance kernels
+  seed6: { name: 'seed6', seed: 6n, dim: 40, metric: 'L2', m: 0, efc: 64, events: 3000, every: 1000, whole: 90 },
+  seed7: { name: 'seed7', seed: 7n, dim: 40, metric: 'IP', m: 0, efc: 64, events: 3000, every: 1000, whole: 90 },
 };
 
 export const KINDS = ['?', 'insert', 'insert_raw', 'batch', 'delete', 'update', 'set_meta', 'node_create',
@@ -103,6 +106,7 @@ export class Generator {
     this.cfg = cfg;
     this.dim = cfg.dim;
     this.flat = cfg.index === 'none'; // index-less store: searches in mode HNSW are refused (EINVAL)
+    this.whole = cfg.whole || 0; // percent of fresh vectors with integer components -256..256
     this.r = new Rng(cfg.seed);
     this.nextRec = 1; this.nextNode = 1; this.nextEdge = 1;
     this.recs = new LiveList(); this.recNode = new Map();
@@ -162,7 +166,11 @@ export class Generator {
   genVec(remember) { // -> Uint32Array(dim)
     if (this.ring.length && this.r.below(100) < 5) return this.ring[this.r.below(this.ring.length)].slice();
     const v = new Uint32Array(this.dim);
-    for (let i = 0; i < this.dim; i++) v[i] = genComp(this.r);
+    if (this.whole && this.r.below(100) < this.whole) {
+      for (let i = 0; i < this.dim; i++) v[i] = q16bits((this.r.below(513) - 256) * 65536);
+    } else {
+      for (let i = 0; i < this.dim; i++) v[i] = genComp(this.r);
+    }
     if (remember) {
       this.ring[this.ringNext] = v.slice();
       this.ringNext = (this.ringNext + 1) % RING;

@@ -1,7 +1,10 @@
 /*
 ** test_dist.c: every distance kernel this CPU can run (vl_dist_kernels: SSE2, AVX2, AVX-512F,
 ** NEON or wasm SIMD128) and the dispatched one return exactly the scalar reference, for random and extreme vectors of every dimension 1..130 and
-** 4096, including the documented worst case that reaches 2^62.
+** 4096, including the documented worst case that reaches 2^62. The whole-valued kernels
+** (l2sq_whole / dot_whole, vl_l2sq_whole / vl_dot_whole) likewise on every whole-valued input
+** kind (random h * 2^16 for |h| <= 256, the extremes +-2^24, small values, mixed signs), and
+** vl_vec_whole is exact: any set low bit anywhere makes a vector not whole-valued.
 */
 #include "dist.h"
 #include "vt.h"
@@ -16,6 +19,98 @@ static void fill(uint64_t *s, int32_t *v, uint32_t n, int mode) {
     else if (mode == 1) v[i] = (r & 1) ? (1 << 24) : -(1 << 24);
     else v[i] = (int32_t)(r % 7) - 3;
   }
+}
+
+/* Whole-valued vectors: h * 2^16 with |h| <= 256. */
+static void fill_whole(uint64_t *s, int32_t *v, uint32_t n, int mode) {
+  uint32_t i;
+  for (i = 0; i < n; i++) {
+    uint64_t r = vt_rand(s);
+    int32_t h;
+    if (mode == 0) h = (int32_t)(r % 513) - 256;
+    else if (mode == 1) h = (r & 1) ? 256 : -256;
+    else if (mode == 2) h = (int32_t)(r % 7) - 3;
+    else h = (int32_t)(r % 256); /* pixels: 0..255 */
+    v[i] = h * 65536;
+  }
+}
+
+static void test_whole_kernels_match_scalar(void) {
+  vl_kernel ks[8];
+  size_t nk = vl_dist_kernels(ks), k;
+  uint64_t s = 7;
+  uint32_t dim;
+  int mode, rep;
+  long bad = 0, checked = 0;
+  for (mode = 0; mode < 4; mode++)
+    for (rep = 0; rep < 20; rep++)
+      for (dim = 1; dim <= 130; dim++) {
+        int64_t l, d;
+        fill_whole(&s, a, dim, mode);
+        fill_whole(&s, b, dim, (mode + rep) % 4);
+        if (!vl_vec_whole(a, dim) || !vl_vec_whole(b, dim)) bad++;
+        l = vl_l2sq_scalar(a, b, dim);
+        d = vl_dot_scalar(a, b, dim);
+        if (vl_l2sq_whole(a, b, dim) != l || vl_dot_whole(a, b, dim) != d) bad++;
+        if (vl_distance_whole(VALORI_METRIC_L2, a, b, dim) != vl_distance(VALORI_METRIC_L2, a, b, dim)) bad++;
+        if (vl_distance_whole(VALORI_METRIC_IP, a, b, dim) != vl_distance(VALORI_METRIC_IP, a, b, dim)) bad++;
+        for (k = 0; k < nk; k++) {
+          if (ks[k].l2sq_whole(a, b, dim) != l || ks[k].dot_whole(a, b, dim) != d) bad++;
+          checked++;
+        }
+      }
+  for (dim = 4090; dim <= 4096; dim++)
+    for (mode = 0; mode < 4; mode++) {
+      fill_whole(&s, a, dim, mode);
+      fill_whole(&s, b, dim, 3 - mode);
+      for (k = 0; k < nk; k++)
+        if (ks[k].l2sq_whole(a, b, dim) != vl_l2sq_scalar(a, b, dim) ||
+            ks[k].dot_whole(a, b, dim) != vl_dot_scalar(a, b, dim))
+          bad++;
+    }
+  VT_CHECK(checked > 0);
+  VT_EQ_INT(bad, 0);
+}
+
+static void test_whole_worst_case(void) {
+  vl_kernel ks[8];
+  size_t nk = vl_dist_kernels(ks), k;
+  uint32_t i;
+  /* The largest 32-bit partial sums: (2^9)^2 per component over 4096 = 2^30 (L2); 2^16 per
+  ** component = 2^28 (dot, both signs). */
+  for (i = 0; i < 4096; i++) { a[i] = 1 << 24; b[i] = -(1 << 24); }
+  VT_CHECK(vl_vec_whole(a, 4096) && vl_vec_whole(b, 4096));
+  for (k = 0; k < nk; k++) {
+    VT_CHECK(ks[k].l2sq_whole(a, b, 4096) == (int64_t)1 << 62);
+    VT_CHECK(ks[k].dot_whole(a, b, 4096) == -((int64_t)1 << 60));
+    VT_CHECK(ks[k].dot_whole(a, a, 4096) == (int64_t)1 << 60);
+    VT_CHECK(ks[k].dot_whole(b, b, 4096) == (int64_t)1 << 60);
+    VT_CHECK(ks[k].l2sq_whole(a, a, 4096) == 0);
+  }
+  VT_CHECK(vl_l2sq_whole(a, b, 4096) == (int64_t)1 << 62);
+  VT_CHECK(vl_dot_whole(a, b, 4096) == -((int64_t)1 << 60));
+}
+
+static void test_vec_whole_rule(void) {
+  uint32_t i, bit, dim = 37;
+  long bad = 0;
+  for (i = 0; i < dim; i++) a[i] = ((int32_t)i - 18) * 65536;
+  VT_CHECK(vl_vec_whole(a, dim));
+  VT_CHECK(vl_vec_whole(a, 0));
+  for (i = 0; i < dim; i++)
+    for (bit = 0; bit < 16; bit++) {
+      int32_t keep = a[i];
+      a[i] += (int32_t)(1u << bit);
+      if (vl_vec_whole(a, dim)) bad++;
+      a[i] = keep - (int32_t)(1u << bit);
+      if (vl_vec_whole(a, dim)) bad++;
+      a[i] = keep;
+    }
+  VT_EQ_INT(bad, 0);
+  a[0] = -(1 << 24);
+  a[1] = 1 << 24;
+  a[2] = -65536;
+  VT_CHECK(vl_vec_whole(a, dim));
 }
 
 static void test_kernels_match_scalar(void) {
@@ -65,5 +160,8 @@ static void test_worst_case_bounds(void) {
 int main(void) {
   VT_RUN(test_kernels_match_scalar);
   VT_RUN(test_worst_case_bounds);
+  VT_RUN(test_whole_kernels_match_scalar);
+  VT_RUN(test_whole_worst_case);
+  VT_RUN(test_vec_whole_rule);
   return VT_DONE();
 }
