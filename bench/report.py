@@ -898,6 +898,7 @@ class Report(ServerSections):
         self.js_section()
         self.server_section()
         self.python_section()
+        self.repl_section()
         self.ingest_snapshot()
         self.ingestion()
         self.kernels()
@@ -916,15 +917,15 @@ def main():
     ap.add_argument("--plots")
     ap.add_argument("--mode", default="custom")
     ap.add_argument("--merge-into", help="results file whose rows of --parts are replaced by --results")
-    ap.add_argument("--parts", default="", help="with --merge-into: comma list of core, server, python")
+    ap.add_argument("--parts", default="", help="with --merge-into: comma list of core, server, python, repl")
     a = ap.parse_args()
     rows = load(a.results)
     if not rows:
         sys.exit("report.py: no results")
     if a.merge_into:
         parts = {p for p in a.parts.split(",") if p}
-        if not parts or parts - {"core", "server", "python"}:
-            sys.exit("report.py: --parts: a comma list of core, server, python")
+        if not parts or parts - {"core", "server", "python", "repl"}:
+            sys.exit("report.py: --parts: a comma list of core, server, python, repl")
         when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
         with open(a.merge_into) as f:
             old = [t.rstrip("\n") for t in f]

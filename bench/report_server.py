@@ -42,15 +42,18 @@ GOAL_WRITES_64 = 10.0
 # Which rows belong to a part of bench/run.sh (for --only and --merge-into).
 SERVER_DRIVERS = ("server_bench",)
 PYTHON_DRIVERS = ("python_bench",)
+REPL_DRIVERS = ("repl_bench",)
 
 
 def row_part(r):
-    """core, server or python: the bench/run.sh part that produced a result line."""
+    """core, server, python or repl: the bench/run.sh part that produced a result line."""
     k = r.get("kind", "")
     if k.startswith("server-") or (k == "load" and r.get("driver") in SERVER_DRIVERS):
         return "server"
     if k.startswith("python-") or (k == "load" and r.get("driver") in PYTHON_DRIVERS):
         return "python"
+    if k.startswith("repl-") or (k == "load" and r.get("driver") in REPL_DRIVERS):
+        return "repl"
     if k == "rerun":
         return "rerun"
     return "core"
@@ -290,6 +293,32 @@ class ServerSections:
                        f"({r['dim']}-d, HNSW) and written (one record each, so each is open) by 16 clients; resident "
                        f"memory (VmRSS) and open descriptors of the server process before and after; `/metrics` "
                        f"confirms all of them open.\n")
+
+    def repl_section(self):
+        rows = self._srv("repl-row")
+        if not rows:
+            return
+        loads = [r for r in self.rows if r.get("kind") == "load" and r.get("driver") in REPL_DRIVERS]
+        self.md.append("## Replication: followers against the leader (bench/repl/bench.mjs)\n")
+        cond = ""
+        if loads:
+            l = loads[-1]
+            cond = (f" Load average {l['load_before']:.2f} before, {l['load_after']:.2f} after, {l['ncpu']} CPUs, "
+                    f"{l['wall_s']} s.")
+        self.md.append("`node bench/repl/bench.mjs --full` (from `bench/run.sh --full`): real `valori serve` and "
+                       "`valori follow` processes on loopback and the npm package's follower (wasm) in Node and in "
+                       "headless Chromium; every follower must reach the leader's state root before its time counts "
+                       "(docs/REPLICATION.md section 13)." + cond + "\n")
+        sections = []
+        for r in rows:
+            if r.get("section", "") not in sections:
+                sections.append(r.get("section", ""))
+        for sec in sections:
+            if sec:
+                self.md.append(f"### {sec}\n")
+            self.md.append(self.table(["measure", "value", "unit", "note"],
+                                      [[r["measure"], r["value"], r["unit"], r.get("note", "")]
+                                       for r in rows if r.get("section", "") == sec]))
 
     def python_section(self):
         metas = self._srv("python-meta")

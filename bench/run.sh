@@ -5,14 +5,15 @@
 #                          once on a small scale. Writes only bench/out/ (results-quick.jsonl,
 #                          REPORT-quick.md, *.png). This is what the test suite runs.
 #   bench/run.sh --full    the real benchmark: 60k x 784 Fashion-MNIST, 10k queries, four dataset
-#                          variants, the server (bench/server/) and the Python SDK (bench/python/).
+#                          variants, the server (bench/server/), the Python SDK (bench/python/)
+#                          and replication (bench/repl/).
 #                          Writes bench/REPORT.md, bench/plots/*.png and bench/results-full.jsonl
 #                          (committed), plus bench/out/ (not committed).
 # Options: --no-build (use the existing build), --build-dir DIR (default build-bench/),
 #          --bin DIR (use the drivers already built in DIR, e.g. <build>/bench; implies --no-build;
 #          this is how ctest runs the quick mode against the project's own build),
 #          --no-js (skip the WebAssembly/Node part: bench/js/bench.mjs, see run_js below),
-#          --only PARTS (comma list of core, server, python; core = everything but the other two):
+#          --only PARTS (comma list of core, server, python, repl; core = everything but the others):
 #          run only those parts; with --full their rows replace the same parts' rows in
 #          bench/results-full.jsonl and the report is rebuilt from the merged results (which says
 #          which parts were re-run, and when).
@@ -45,7 +46,7 @@ while [ $# -gt 0 ]; do
 done
 
 for part in ${ONLY//,/ }; do
-  case "$part" in core|server|python) ;; *) echo "run.sh: --only: unknown part $part (core, server, python)" >&2; exit 2 ;; esac
+  case "$part" in core|server|python|repl) ;; *) echo "run.sh: --only: unknown part $part (core, server, python, repl)" >&2; exit 2 ;; esac
 done
 part() { [ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]]; } # part NAME: is it to run?
 PY=/usr/bin/python3 # Debian's python, which has numpy/matplotlib (a pyenv python3 may not)
@@ -207,6 +208,21 @@ run_python() {
     "$build" "$l0" "$(loadavg)" "$(( $(date +%s) - t0 ))" "$(nproc)" >>"$JSONL"
 }
 
+# ---- replication (bench/repl/bench.mjs, --full only; ctest bench_repl_quick runs its quick mode):
+# follower apply rates, bootstrap times and lag, with the build's own `valori` and the npm package's
+# follower (js/dist: the wasm core, built here). Its rows join the results as kind repl-row.
+run_repl() {
+  local l0 t0 rc=0 out="$OUT/repl-full.jsonl"
+  l0=$(loadavg); t0=$(date +%s)
+  bash "$ROOT/scripts/build-wasm.sh" >/dev/null || die "wasm build failed"
+  say "running bench/repl/bench.mjs --full (load average $l0)"
+  VALORI_SERVER_BIN="$(cd "$BIN/.." && pwd)/native/valori" node "$ROOT/bench/repl/bench.mjs" --full >"$OUT/repl-full.md" || rc=$?
+  [ "$rc" = 0 ] || die "bench/repl/bench.mjs failed (exit $rc; its output: bench/out/repl-full.md)"
+  cat "$out" >>"$JSONL"
+  printf '{"engine":"env","kind":"load","driver":"repl_bench","args":"--full","load_before":%s,"load_after":%s,"wall_s":%s,"ncpu":%s}\n' \
+    "$l0" "$(loadavg)" "$(( $(date +%s) - t0 ))" "$(nproc)" >>"$JSONL"
+}
+
 if [ "$MODE" = quick ]; then
   if part core; then
     COMMON=(--mode quick --n 5000 --nq 200 --ef 10,40 --filter-ef 40 --filter-nq 200 --exact-nq 100
@@ -254,6 +270,7 @@ else
   fi
   part server && run_server full
   part python && run_python
+  part repl && run_repl
 fi
 say "$(wc -l <"$JSONL") result lines in $JSONL"
 

@@ -43,8 +43,13 @@ const now = () => Number(process.hrtime.bigint()) / 1e9;
 const dirs = [];
 const procs = [];
 
-function emit(row) {
-  fs.appendFileSync(JSONL, JSON.stringify({ mode: MODE, ...row }) + '\n');
+let SECTION = '';
+function section(title) { // a heading on stdout, and the section of every row emitted after it
+  SECTION = title;
+  console.log(`\n## ${title}\n`);
+}
+function emit(row) { // engine/kind/section: the result line bench/run.sh --full joins (bench/report_server.py)
+  fs.appendFileSync(JSONL, JSON.stringify({ engine: 'valori', kind: 'repl-row', mode: MODE, section: SECTION, ...row }) + '\n');
   console.log(`| ${row.measure} | ${row.value} | ${row.unit} | ${row.note || ''} |`);
 }
 
@@ -136,7 +141,7 @@ async function catchUp(l, coll, fdata, h1) {
 }
 
 async function applyRates() {
-  console.log(`\n## Follower apply rate against the leader's ingest (${P.dim}-d, HNSW M 16, ef_construction 200)\n`);
+  section(`Follower apply rate against the leader's ingest (${P.dim}-d, HNSW M 16, ef_construction 200)`);
   console.log('| measure | value | unit | note |\n|---|---|---|---|');
   const l = await leader();
   const V = await npmValori();
@@ -185,7 +190,7 @@ function fmnist(n) {
 }
 
 async function bootstrap() {
-  console.log('\n## Bootstrap of a new follower\n');
+  section('Bootstrap of a new follower');
   console.log('| measure | value | unit | note |\n|---|---|---|---|');
   const d = fmnist(P.boot);
   const data = d || { v: new Float32Array(P.boot * 784).map((_, i) => (i * 7919) % 256), n: P.boot, dim: 784 };
@@ -307,7 +312,7 @@ async function lag(nfollowers, rate, l, coll, V = null) {
 }
 
 async function lagRuns() {
-  console.log('\n## Lag under sustained ingest (leader durable ack to follower apply)\n');
+  section('Lag under sustained ingest (leader durable ack to follower apply)');
   console.log('| measure | value | unit | note |\n|---|---|---|---|');
   const l = await leader();
   await ok(request(l, 'POST', '/v1/collections', { body: { name: 'lag', dim: P.dim } }), 'create');
