@@ -20,10 +20,13 @@
 //      idb://; playwright-core and Debian's Chromium, the page served by the leader), from
 //      Valori.follow() to its resolution;
 //   4. lag under sustained ingest at half the leader's measured single-write rate, with 1 and 3
-//      followers: for each acknowledged write (height h at t0) a read `state?min_height=h` on every
-//      follower returns at t1; t1 - t0 is the lag from the leader's durable ack to the follower's
-//      apply (plus one loopback HTTP round trip); p50 and p99 over the run; and for one npm-package
-//      follower in this process (until its waitForHeight resolves).
+//      followers: for each acknowledged write (height h, its acknowledgement reaching this client at
+//      t0) the moment t1 record h arrives on the follower's own replication stream (a follower
+//      streams only records it holds durable); t1 - t0 (0 when the follower had it first) is the lag
+//      from the leader's durable ack to the follower's durable apply, plus one loopback hop; p50 and
+//      p99 over the run; and for one npm-package follower in this process (until its waitForHeight
+//      resolves). One stream per follower, no request per write: the client measures, it does not
+//      load the followers.
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -269,11 +272,40 @@ async function chromiumBootstrap(l, cp, data) {
  * Lag with `nfollowers` native followers, or (V given) one npm-package follower in this process
  * (a directory store; the lag is until its 'height' event, no HTTP round trip).
  */
+/** When each RECORD frame arrives on a server's own replication stream: a follower streams only what
+ * it holds durable, so the arrival of height h is the moment h is applied and durable on it (plus one
+ * loopback hop), measured without a request per write. Returns {arrivals: Map height -> time, stop}. */
+async function watchStream(srv, coll) {
+  const pos = await ok(request(srv, 'GET', `/v1/collections/${coll}/replication`), 'position');
+  const ctl = new AbortController();
+  const res = await fetch(`${srv.url}/v1/collections/${coll}/replication/stream?from=${pos.height + 1}&chain=${pos.chain}`,
+    { signal: ctl.signal, headers: { 'X-Valori-Follower': 'bench-lag' } });
+  if (res.status !== 200) throw new Error(`stream of ${srv.url}: ${res.status} ${await res.text()}`);
+  const arrivals = new Map();
+  const done = (async () => {
+    let buf = Buffer.alloc(0);
+    try {
+      for await (const chunk of res.body) {
+        const t = now();
+        buf = buf.length ? Buffer.concat([buf, chunk]) : Buffer.from(chunk);
+        while (buf.length >= 8) { // frame = type, version, flags, len | payload | crc (REPLICATION.md section 5)
+          const len = buf.readUInt32LE(4);
+          if (buf.length < 12 + len) break;
+          if (buf[0] === 2) arrivals.set(Number(buf.readBigUInt64LE(8 + 8)), t); // RECORD: the record's height
+          buf = buf.subarray(12 + len);
+        }
+      }
+    } catch (e) { if (e.name !== 'AbortError') throw e; }
+  })();
+  return { arrivals, stop: async () => { ctl.abort(); await done.catch(() => undefined); } };
+}
+
 async function lag(nfollowers, rate, l, coll, V = null) {
   const fs2 = [];
   for (let i = 0; i < nfollowers; i++) fs2.push(await follower(`${l.url}/v1/collections/${coll}`));
   const h = (await ok(request(l, 'GET', `/v1/collections/${coll}/state`), 'state')).height;
   for (const f of fs2) await waitHeight(f, coll, h);
+  for (const f of fs2) f.watch = await watchStream(f, coll);
   let js = null;
   if (V) {
     const d = tmpDir('bench-jslag');
@@ -283,6 +315,7 @@ async function lag(nfollowers, rate, l, coll, V = null) {
     fs2.push({ js });
   }
   const lags = [];
+  const acks = []; // [height, time the leader's acknowledgement reached the client]
   const interval = 1 / rate;
   const t0 = now();
   let k = 0;
@@ -297,16 +330,28 @@ async function lag(nfollowers, rate, l, coll, V = null) {
     inflight.push((async () => {
       const w = await ok(request(l, 'POST', `/v1/collections/${coll}/records`, { body: { vector: randVec(P.dim, 1e6 + k) } }), 'insert');
       const ta = now();
-      await Promise.all(fs2.map(async (f) => {
-        if (f.js) await f.js.waitForHeight(w.height, { waitMs: 30000 });
-        else await waitHeight(f, coll, w.height, 60);
+      acks.push([w.height, ta]);
+      if (js) {
+        await js.waitForHeight(w.height, { waitMs: 30000 });
         lags.push(now() - ta);
-      }));
+      }
       active--;
     })());
   }
   await Promise.all(inflight);
-  for (const f of fs2) if (!f.js) await stopServer(f);
+  for (const f of fs2) {
+    if (f.js) continue;
+    const top = Math.max(...acks.map((a) => a[0]));
+    const until = now() + 60;
+    while (!f.watch.arrivals.has(top) && now() < until) await new Promise((r) => setTimeout(r, 20));
+    for (const [hh, ta] of acks) {
+      const t = f.watch.arrivals.get(hh);
+      if (t === undefined) throw new Error(`height ${hh} never reached the follower's stream`);
+      lags.push(Math.max(0, t - ta)); // 0: the follower had it before the ack reached the client
+    }
+    await f.watch.stop();
+    await stopServer(f);
+  }
   if (js) await js.close();
   return { p50: pct(lags, 0.5), p99: pct(lags, 0.99), n: lags.length, writes: k };
 }
