@@ -407,14 +407,14 @@ class Replicator {
       } catch (e) {
         hello = !!(e && e.hello);
         if (this.stopping) break;
-        this.handleFailure(e);
+        if (!this.rebootstrapAsked) this.handleFailure(e); // else: the request rebootstrap() aborted
       }
       this.connected = false;
       if (this.stopping) break;
       if (this.diverged || this.paused) continue;
       this.refreshState();
       if (hello) wait = BACKOFF_MIN_MS;
-      if (this.needBootstrap) continue;
+      if (this.needBootstrap || this.rebootstrapAsked) continue;
       await this.idle(wait);
       wait = Math.min(wait * 2, BACKOFF_MAX_MS);
     }
@@ -539,6 +539,9 @@ class Replicator {
     await this.db._queue.drain(); // resume from the durable position
     if (this.db._poison) throw this.db._poisoned();
     this.updatePosition(true);
+    // rebootstrap() asked while the queue drained found no request to abort: the loop acts on it now
+    // (no await between this check and this.ctl, so a later ask aborts this stream)
+    if (this.rebootstrapAsked) return false;
     const ctl = new AbortController();
     this.ctl = ctl;
     this.halt = null;
@@ -560,7 +563,7 @@ class Replicator {
           r = await body.read();
         } catch (e) {
           if (this.halt) throw this.halt;
-          if (this.stopping || this.paused) return st.hello;
+          if (this.stopping || this.paused || this.rebootstrapAsked) return st.hello;
           if (st.dead) throw transportError(this.C.codes.EIO, `no frame from the leader for ${3 * this.heartbeatMs} ms: reconnecting`);
           throw transportError(CLIENT_CODES.ECONNECT, `the stream broke: ${(e && e.message) || e}`, e);
         }
@@ -590,6 +593,7 @@ class Replicator {
       await this.db._queue.drain();
       if (this.db._poison) throw this.db._poisoned();
       this.updatePosition(true);
+      if (this.rebootstrapAsked) return hello; // as in streamOnce
       const ctl = new AbortController();
       this.ctl = ctl;
       this.halt = null;

@@ -422,6 +422,15 @@ describe('Valori.follow in Node', () => {
     await insert(leader, 3);
     await caughtUp(leader, f);
     await f.close();
+    // rebootstrap() at once after follow() resolves, before the first stream is open: acted on
+    for (let round = 0; round < 3; round++) {
+      const fr = await follow(leader.url);
+      const b0 = fr.status().bootstraps;
+      await fr.rebootstrap();
+      await until(() => fr.status().bootstraps === b0 + 1 && fr.status().state === 'live' && fr.status(), 'the early rebootstrap', 15_000);
+      expect(fr.status().lastError).toBe(null);
+      await fr.close();
+    }
     sameLog(path.join(leader.data, C), d);
   });
 
