@@ -52,11 +52,12 @@ static uint32_t below(wl_rng *r, uint32_t n) { return (uint32_t)(rnext(r) % n); 
 #define F_EINF 2
 #define F_ERANGE 3
 
-/* bits of sign * m * 2^e for 1 <= m < 2^24 (exactly representable, normal range) */
+/* bits of sign * m * 2^e for 1 <= m <= 2^24 (exactly representable, normal range; m = 2^24, from
+** q = +-2^24 = +-256.0, has p = 24: its mantissa bits are shifted right, not by a negative count) */
 static uint32_t fbits(uint32_t sign, uint32_t m, int e) {
   int p = 0;
   while ((m >> p) > 1u) p++;
-  return (sign << 31) | ((uint32_t)(p + e + 127) << 23) | ((m << (23 - p)) & 0x7FFFFFu);
+  return (sign << 31) | ((uint32_t)(p + e + 127) << 23) | ((p <= 23 ? m << (23 - p) : m >> (p - 23)) & 0x7FFFFFu);
 }
 /* bits of q / 65536 for |q| <= 2^24 */
 static uint32_t q16bits(int32_t q) {

@@ -50,7 +50,7 @@ class Rng {
 function fbits(sign, m, e) {
   let p = 0;
   while ((m >>> p) > 1) p++;
-  return ((sign << 31) | ((p + e + 127) << 23) | ((m << (23 - p)) & 0x7FFFFF)) >>> 0;
+  return ((sign << 31) | ((p + e + 127) << 23) | ((p <= 23 ? m << (23 - p) : m >>> (p - 23)) & 0x7FFFFF)) >>> 0;
 }
 function q16bits(q) {
   const a = Math.abs(q);
