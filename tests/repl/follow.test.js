@@ -124,12 +124,16 @@ describe('replication endpoints', () => {
     r = await request(leader, 'GET', `/v1/collections/a/replication/stream?from=1&chain=${ZERO}`, { headers: { 'X-Valori-Follower': 'bad id!' } });
     expect(r.status).toBe(400);
     // three streams open: the fourth is refused
-    const open = [0, 1, 2].map(() => readStream(leader, `/v1/collections/a/replication/stream?from=${st.height + 1}&chain=${pos.chain}`, { stop: (fr) => fr.length >= 2, timeoutMs: 5000 }));
-    await sleep(300);
+    let release = false; // the three streams stay open (heartbeats) until the fourth has been refused
+    const open = [0, 1, 2].map(() => readStream(leader, `/v1/collections/a/replication/stream?from=${st.height + 1}&chain=${pos.chain}`, { stop: (fr) => release && fr.length >= 2, timeoutMs: 20_000 }));
+    // wait until the leader counts the three (a fixed sleep lost the race on a busy machine, and a
+    // fourth request admitted as a stream never ends)
+    await until(async () => (await request(leader, 'GET', '/metrics')).text.includes('valori_replication_streams{collection="a"} 3\n'), 'three streams open', 10_000, 10);
     r = await request(leader, 'GET', `/v1/collections/a/replication/stream?from=1&chain=${ZERO}`);
     expect(r.status).toBe(429);
     expect(r.json.error.code).toBe('ETOOMANY');
-    await Promise.all(open);
+    release = true;
+    for (const x of await Promise.all(open)) expect(x.timedOut).toBeUndefined();
     await until(async () => (await request(leader, 'GET', `/v1/collections/a/replication/log?from=1&chain=${ZERO}&wait_ms=0`)).status === 200, 'the streams to close');
   });
 
