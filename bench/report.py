@@ -243,6 +243,65 @@ class Report(ServerSections):
             self.md.append("QPS at a recall target is interpolated (log QPS, linear in recall) between the "
                            "measured ef points; '-' means the curve never reached the target.\n")
 
+    def goals(self):
+        """Issue 15: each performance goal, its measured ratio and whether it is met, in one table.
+        Every number is read from rows of this run; a goal without rows says so."""
+        if not self.has_valori:
+            return
+        out = []
+
+        def row(goal, data, measure, mine, ref, ratio, target, ok):
+            out.append([goal, data, measure, mine, ref, ratio, target,
+                        "-" if ok is None else ("met" if ok else "**not met**")])
+
+        for ds in self.datasets:
+            vs, hs = self.of("search", ds, "valori"), self.of("search", ds, "hnswlib")
+            for t in (0.95, 0.99):
+                qv, qh = qps_at_recall(vs, t), qps_at_recall(hs, t)
+                if qv and qh:
+                    row("1 search", ds, f"QPS at recall@10 >= {t} / hnswlib", qv, qh, qv / qh, ">= 1.0", qv >= qh)
+            for e in sorted({r["engine"] for r in self.of("search", ds)} - {"valori", "hnswlib"}):
+                if not e.startswith("valori-"):
+                    continue
+                qc = qps_at_recall(self.of("search", ds, e), 0.95)
+                qh = qps_at_recall(hs, 0.95)
+                if qc and qh:
+                    row("2 compact traversal", ds, f"{e}: QPS at recall@10 >= 0.95 / hnswlib", qc, qh, qc / qh,
+                        ">= 1.5", qc >= 1.5 * qh)
+                cb = self.of("build", ds, e)
+                if cb:
+                    row("2 compact traversal", ds, f"{e}: bytes/vector (hnswlib's for reference)",
+                        cb[0]["bytes_per_vector"], (self.of("build", ds, "hnswlib") or [{}])[0].get("bytes_per_vector"),
+                        None, "report", None)
+            vb, hb = self.of("build", ds, "valori"), self.of("build", ds, "hnswlib")
+            if vb and hb:
+                v, h = vb[0], hb[0]
+                row("3 build", ds, "build vectors/s / hnswlib", v["vectors_per_s"], h["vectors_per_s"],
+                    v["vectors_per_s"] / h["vectors_per_s"], ">= 1.0", v["vectors_per_s"] >= h["vectors_per_s"])
+                if v.get("peak_rss_delta_bytes") and v.get("rss_delta_bytes"):
+                    pr = v["peak_rss_delta_bytes"] / v["rss_delta_bytes"]
+                    row("3 build memory", ds, "peak RSS delta / RSS delta after the build (MB)",
+                        v["peak_rss_delta_bytes"] / 1e6, v["rss_delta_bytes"] / 1e6, pr, "<= 1.2", pr <= 1.2)
+        raw = [r for r in self.of("append") if r["index"] == "none" and r["batch"] == 1000]
+        for r in raw:
+            row("4 raw append", f"{r['dataset']} ({r['dim']}-d)", "vectors/s, batches of 1,000, index-less, memory",
+                r["vectors_per_s"], 1.24e6, r["vectors_per_s"] / 1.24e6, ">= 1.24M/s", r["vectors_per_s"] >= 1.24e6)
+        for g in self.js_groups():
+            native, _, _ = self.js_ratio_rows(g)
+            for name, w, nat, _ in native:
+                if name in ("QPS at recall@10 >= 0.95", "QPS at recall@10 >= 0.99") and w and nat:
+                    row("5 wasm", f"{g[0]} ({g[1]:,})", f"wasm (Node) {name} / native", w, nat, w / nat, ">= 0.6",
+                        w >= 0.6 * nat)
+        out.sort(key=lambda r: r[0].split()[0])  # by goal number, data order kept within a goal
+        if out:
+            self.md.append("## Issue 15 goals: measured against their targets, same run\n")
+            self.md.append(table(["goal", "data", "measure", "Valori", "reference", "ratio", "target", "status"], out))
+            self.md.append("Goal numbers as in the issue: 1 search >= 1.0x hnswlib at recall 0.95 and 0.99; 2 a compact "
+                           "traversal copy >= 1.5x hnswlib at recall 0.95 (engines named `valori-<traversal>`); 3 build "
+                           ">= 1.0x hnswlib's vectors/s and peak <= 1.2x the memory after the build; 4 raw append >= "
+                           "1.24M vectors/s; 5 wasm search >= 0.6x native in Node. Each row's numbers come from the "
+                           "sections below.\n")
+
     def build_section(self, ds):
         builds = self.of("build", ds)
         if not builds:
@@ -884,6 +943,7 @@ class Report(ServerSections):
         self.header()
         self.reruns()
         self.summary()
+        self.goals()
         self.js_summary()
         self.server_summary()
         self.python_summary()
