@@ -15,7 +15,12 @@
 // FS.syncfs(true) still loads them. One commit is one IndexedDB transaction writing the changed files
 // whole: only the tail log segment (small: segment_bytes) and new snapshots change per commit.
 // The write queue (index.js) never runs a core write while a commit is in flight, so every commit
-// captures a state that the core reached between two whole events.
+// captures a state that the core reached between two whole events. Commits are serialized here as
+// well: one starts only after the previous one's transaction completed or aborted, and each takes
+// (and clears) the set of changed files when it starts, so a file changed while a commit is in
+// flight is written by the next one, and a failed commit puts its files back in the set. A commit
+// resolves only on the transaction's complete event (with strict durability: on disk), which is
+// what lets a caller report the state it captured as durable (the follower's height, follow.js).
 //
 // Single writer across tabs: a Web Lock "valori:<name>" taken with ifAvailable before the core opens;
 // held until close. A second writer gets ELOCKED.
@@ -39,6 +44,8 @@ export class IdbBackend {
     this.lastError = null;
     this.release = null;
     this.mounted = false;
+    this.committing = Promise.resolve(); // settles when the last commit started has settled
+    this.inFlight = 0; // commits started and not settled
   }
 
   fail(name, cause, detail) { return { vcode: this.core.C.codes[name], cause, detail }; }
@@ -138,11 +145,35 @@ export class IdbBackend {
    * failure the transaction is aborted (nothing of it is stored) and the promise rejects with a
    * {vcode} object (ENOSPC for QuotaExceededError, EIO otherwise).
    */
-  async commit() {
+  commit() {
+    // none in flight: start at once (the files are read now, synchronously); else after it
+    const run = this.inFlight ? this.committing.then(() => this.commitNow()) : this.commitNow();
+    this.inFlight++;
+    const settled = run.catch(() => undefined).then(() => { this.inFlight--; });
+    this.committing = settled;
+    return run;
+  }
+
+  async commitNow() {
     if (!this.dirty.size && !this.removed.size) return;
+    const dirty = [...this.dirty], removed = [...this.removed];
+    this.dirty.clear();
+    this.removed.clear();
+    try {
+      await this.transact(dirty, removed);
+    } catch (e) {
+      // nothing of it was stored: its files are still to write, unless changed again meanwhile
+      for (const n of dirty) if (!this.removed.has(n)) this.dirty.add(n);
+      for (const n of removed) if (!this.dirty.has(n)) this.removed.add(n);
+      throw e;
+    }
+  }
+
+  /** One IndexedDB transaction writing the files `dirty` whole and deleting `removed`. */
+  transact(dirty, removed) {
     const FS = this.FS;
     const puts = [];
-    for (const name of this.dirty) {
+    for (const name of dirty) {
       const full = this.full(name);
       if (!this.exists(full)) continue;
       const node = FS.lookupPath(full).node;
@@ -150,8 +181,8 @@ export class IdbBackend {
       const contents = node.contents ? Uint8Array.prototype.slice.call(node.contents, 0, used) : new Uint8Array(0);
       puts.push([full, { timestamp: new Date(node.timestamp), mode: node.mode, contents }]);
     }
-    const dels = [...this.removed].map((n) => this.full(n));
-    await new Promise((resolve, reject) => {
+    const dels = removed.map((n) => this.full(n));
+    return new Promise((resolve, reject) => {
       let tx;
       let failed = null;
       try {
@@ -175,8 +206,6 @@ export class IdbBackend {
         try { tx.abort(); } catch { reject(this.fail(isQuota(e) ? 'ENOSPC' : 'EIO', e)); }
       }
     });
-    this.dirty.clear();
-    this.removed.clear();
   }
 
   /** Unmounts (dropping the in-memory copy) and releases the Web Lock. */

@@ -13,7 +13,11 @@
 // Durability: records are applied through the database's write queue (queue.js), one queue entry
 // per network read, so a commit (fsync in Node, one IndexedDB transaction in a browser) covers every
 // record that arrived while the previous commit ran: the embedded database's group commit. The
-// height the follower reports (status, 'height' events, acks, minHeight) is the committed one.
+// height the follower reports (status, 'height' events, acks, minHeight) is the committed one: the
+// position the core had when a commit began, taken once that commit has completed (in a browser:
+// the IndexedDB transaction's complete event), never the core's live position, which may already
+// hold the next batch's records while their commit is in flight (ValoriFollower._commit,
+// Replicator.committed). The stream itself resumes after the core's (applied) position.
 //
 // Storage: the path rules of Valori.open (':memory:', 'idb://name', a directory). A persistent
 // follower holds the store's writer lock (flock in Node, a Web Lock in a browser) from follow() to
@@ -137,7 +141,8 @@ class Replicator {
     this.vfsId = 0;
     this.db = null;
     this.state = 'catching-up';
-    this.pos = null; // the durable position: { height, root, chain } (hex)
+    this.pos = null; // the reported position: { height, root, chain } (hex), = this.durable
+    this.durable = null; // the position the last completed commit covers (hex)
     this.leaderHeight = 0;
     this.connected = false;
     this.lastError = null;
@@ -191,6 +196,9 @@ class Replicator {
     }
     let bind = persistent ? this.openLocal() : null;
     if (!bind) bind = await this.firstBootstrap();
+    // what the store holds: reopened from storage (IndexedDB: loaded by prepare()), or the first
+    // bootstrap, committed before firstBootstrap() returned
+    this.durable = hexPosition(bind.position());
     this.db = new ValoriFollower(core, bind, this.backend, this.vfsId, { durability: 'full', path: this.label }, this);
     this.updatePosition(false);
     if (this.diverged) this.setState('diverged');
@@ -440,8 +448,8 @@ class Replicator {
       return;
     }
     if (e instanceof ValoriError && e.status === 409 && e.code === 'EDIVERGED') {
-      const h = this.pos.height;
-      this.diverge({ height: h, reason: 'history', expected: e.chain || ZERO, actual: this.pos.chain,
+      const { height: h, chain } = this.applied(); // the position the request named
+      this.diverge({ height: h, reason: 'history', expected: e.chain || ZERO, actual: chain,
         message: `the leader's history does not contain this follower's position (height ${h}): ${e.message}` });
       return;
     }
@@ -496,6 +504,7 @@ class Replicator {
     if (!bind) { this.needBootstrap = true; throw transportError(this.C.codes.EPOISONED, 'the local store failed a commit and must bootstrap again'); }
     db._b = bind;
     db._poison = null;
+    this.durable = hexPosition(bind.position()); // what storage holds: the reopened files
     this.updatePosition(true);
   }
 
@@ -530,8 +539,12 @@ class Replicator {
     throw err;
   }
 
+  /** The core's position: the records applied (committed or not): where the stream goes on. */
+  applied() { return hexPosition(this.db._b.position()); }
+
   query() {
-    return `from=${this.pos.height + 1}&chain=${this.pos.chain}`;
+    const p = this.applied();
+    return `from=${p.height + 1}&chain=${p.chain}`;
   }
 
   /** One stream: resolves true when a HELLO was received (the backoff restarts), false otherwise. */
@@ -546,7 +559,7 @@ class Replicator {
     this.ctl = ctl;
     this.halt = null;
     this.reader.reset();
-    const from = this.pos.height + 1;
+    const from = this.applied().height + 1;
     const res = await this.open('stream', this.query(), ctl, this.o.timeoutMs);
     const st = { from, hello: false, ctl };
     let dead = null;
@@ -597,7 +610,7 @@ class Replicator {
       const ctl = new AbortController();
       this.ctl = ctl;
       this.halt = null;
-      const st = { from: this.pos.height + 1, hello: false, ctl, poll: true };
+      const st = { from: this.applied().height + 1, hello: false, ctl, poll: true };
       const wait = Math.min(this.o.pollWaitMs, MAX_WAIT_MS);
       try {
         const res = await this.open('log', `${this.query()}&max=${POLL_MAX}&wait_ms=${wait}`, ctl, wait + this.o.timeoutMs);
@@ -661,7 +674,8 @@ class Replicator {
     this.refreshState();
   }
 
-  /** Queues the records' apply (one queue entry: one group commit); its end updates the position. */
+  /** Queues the records' apply (one queue entry, joining a group commit); the commit's completion
+   * moves the reported position (committed()). */
   applyQueued(recs) {
     const db = this.db;
     this.queued += recs.length;
@@ -681,11 +695,10 @@ class Replicator {
       }
       return applied;
     });
-    p.then((applied) => { if (applied) this.updatePosition(true); },
-      (e) => {
-        if (!this.halt) this.halt = this.asValoriError(e, 'commit');
-        if (this.ctl) this.ctl.abort(); // the stream notices at once, then the store is reopened
-      });
+    p.catch((e) => {
+      if (!this.halt) this.halt = this.asValoriError(e, 'commit');
+      if (this.ctl) this.ctl.abort(); // the stream notices at once, then the store is reopened
+    });
     return p;
   }
 
@@ -729,10 +742,20 @@ class Replicator {
     this.leaderHeight = h;
   }
 
-  /** Reads the durable position from the core; emits 'height' when it moved (and `notify`). */
+  /**
+   * A commit of the local database completed (ValoriFollower._commit): `p` (the core's position when
+   * it began) is durable. Not after a bootstrap whose store could not be written (`staged`: the
+   * in-memory copy serves reads, the store is bootstrapped again).
+   */
+  committed(p) {
+    if (this.staged) return;
+    this.durable = hexPosition(p);
+    if (this.db) this.updatePosition(true);
+  }
+
+  /** Takes the durable position as the reported one; emits 'height' when it moved (and `notify`). */
   updatePosition(notify) {
-    const p = this.db._b.position();
-    const pos = { height: p.height, root: hex(p.root), chain: hex(p.chain) };
+    const pos = { ...this.durable };
     const moved = !this.pos || this.pos.height !== pos.height || this.pos.root !== pos.root;
     this.pos = pos;
     while (this.seen.length && this.seen[0][0] <= pos.height) this.seen.shift();
@@ -888,6 +911,9 @@ class Replicator {
   }
 }
 
+/** A core position (binding.js) with root and chain in hex. */
+function hexPosition(p) { return { height: p.height, root: hex(p.root), chain: hex(p.chain) }; }
+
 /** The options of a read that may name a minimum height: { minHeight, waitMs }. */
 function minHeightOf(core, o) {
   if (!o || typeof o != 'object' || o.minHeight === undefined) return null;
@@ -918,6 +944,13 @@ export class ValoriFollower extends Valori {
       if (!this._b.h) throw errorNamed(this._core, 'EPOISONED', `${this.path}: the local copy is being reopened`);
       return fn();
     });
+  }
+
+  /** The group commit (index.js), then the position it made durable is the follower's to report. */
+  async _commit() {
+    const p = this._b.position();
+    await super._commit();
+    this._rep.committed(p);
   }
 
   async _at(o) {
