@@ -6,6 +6,7 @@
 //   node bench/repl/bench.mjs --quick   ~1 min: small sizes, every measurement once (the check that
 //                                       the script runs: ctest bench_repl_quick)
 //   node bench/repl/bench.mjs --full    the numbers for bench/REPORT.md: run on a quiet machine
+//   ... --only bootstrap                only some of the parts below (apply, bootstrap, lag; comma-separated)
 //
 // Measures, each printed as a markdown row and written as JSON lines to bench/out/repl-MODE.jsonl:
 //   1. leader ingest: durable single-record writes/s with --clients concurrent clients (group commit),
@@ -34,6 +35,10 @@ import { BIN, ROOT, request, startValori, stopServer, tmpDir, vectorsBody } from
 
 const args = process.argv.slice(2);
 const MODE = args.includes('--full') ? 'full' : 'quick';
+// --only apply,bootstrap,lag: run only those parts (all three by default)
+const ONLY = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : null;
+for (const w of ONLY || []) if (!['apply', 'bootstrap', 'lag'].includes(w)) throw new Error(`--only: unknown part ${w} (apply, bootstrap, lag)`);
+const want = (part) => !ONLY || ONLY.includes(part);
 const opt = (name, def) => { const i = args.indexOf(name); return i >= 0 ? Number(args[i + 1]) : def; };
 const P = MODE === 'full'
   ? { singles: opt('--singles', 5000), batches: opt('--batches', 50), dim: 128, boot: 60000, lagSeconds: opt('--lag-seconds', 30), clients: opt('--clients', 16) }
@@ -229,6 +234,8 @@ async function bootstrap() {
   await stopServer(l);
 }
 
+const mib = (n) => (n / 1048576).toFixed(0);
+
 /** The npm package's follower in headless Chromium: bootstrap time in memory and into IndexedDB. */
 async function chromiumBootstrap(l, cp, data) {
   const exe = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -246,22 +253,23 @@ async function chromiumBootstrap(l, cp, data) {
       await page.goto(`${l.url}/js/test/fixtures/follow-page.html`);
       await page.waitForFunction(() => window.ready === true);
       const r = await page.evaluate(async ([u, p]) => {
+        const { Valori } = await import('/js/src/index.js');
         const t0 = performance.now();
         try {
           const s = await window.startFollower(u, p);
           const dt = (performance.now() - t0) / 1000;
           await window.f.close();
-          return { dt, root: s.root };
-        } catch (e) { return { error: `${e.code || ''} ${e.message}` }; }
+          return { dt, root: s.root, heap: await Valori.memoryBytes() };
+        } catch (e) { return { error: `${e.code || ''} ${e.message}`, heap: await Valori.memoryBytes() }; }
       }, [`${l.url}/v1/collections/fmnist`, where]);
       await page.close();
       const measure = `bootstrap, npm follower (wasm, Chromium, ${where === ':memory:' ? 'memory' : 'idb://'}), ${data.n} x ${data.dim}`;
       if (r.error) { // reported as a row, not hidden: the report says what failed and why
-        emit({ measure, value: 'failed', unit: '', note: r.error.slice(0, 200) });
+        emit({ measure, value: 'failed', unit: '', note: `${r.error.slice(0, 200)}; wasm memory ${mib(r.heap)} MiB` });
         continue;
       }
       if (r.root !== cp.root) throw new Error(`the Chromium follower's root (${where}) differs from the leader's`);
-      emit({ measure, value: r.dt.toFixed(2), unit: 's', note: 'from Valori.follow() to its resolution at the leader\'s root, in the page' });
+      emit({ measure, value: r.dt.toFixed(2), unit: 's', note: `from Valori.follow() to its resolution at the leader's root, in the page; wasm memory afterwards ${mib(r.heap)} MiB (Valori.memoryBytes())` });
     }
   } finally {
     await browser.close();
@@ -388,9 +396,9 @@ async function lagRuns() {
 try {
   if (!fs.existsSync(BIN)) throw new Error(`no valori binary at ${BIN}: build it first`);
   console.log(`# Replication benchmark (${MODE}), ${new Date().toISOString()}, load ${fs.readFileSync('/proc/loadavg', 'utf8').trim()}`);
-  await applyRates();
-  await bootstrap();
-  await lagRuns();
+  if (want('apply')) await applyRates();
+  if (want('bootstrap')) await bootstrap();
+  if (want('lag')) await lagRuns();
   console.log(`\nresults: ${path.relative(ROOT, JSONL)}`);
 } finally {
   for (const p of procs) await stopServer(p, 'SIGKILL');

@@ -1,6 +1,6 @@
 // backend-idb.js: the browser storage backend (`idb://name`): the store's files live in the
 // Emscripten FS under an IDBFS mount at /idb/<name> (IndexedDB database "/idb/<name>", the IDBFS
-// format, loaded with FS.syncfs(true) on open) and the core's log/snapshot code works on them through
+// format, loaded by load() on open) and the core's log/snapshot code works on them through
 // a JS valori_vfs (wasm/vfs_js.c).
 //
 // Durability. A write is acknowledged only after the IndexedDB transaction that covers it completed.
@@ -11,6 +11,15 @@
 //     failed commit leaves IndexedDB exactly as the previous commit left it (nothing half-written);
 //   - finds changed files by mtime with 1 ms resolution, which can miss a change made in the same
 //     millisecond as the previous sync: we track changed and removed files ourselves.
+// It replaces the read direction (FS.syncfs(true)) with `load()` too, because one IndexedDB value
+// has a size limit: Chromium refuses a value over 133,169,152 bytes (127 MiB; "The serialized keys
+// and/or value are too large"), and a bootstrap's snapshot file (185 MiB for 60000 x 784) is larger.
+// A file of at most IdbBackend.chunkBytes (64 MiB) is one record in IDBFS's format ({timestamp,
+// mode, contents} under the full path); a larger one is its first chunkBytes in that record, which
+// also says {size, chunks}, and its other chunks in records {offset, contents} under the path
+// followed by "\0" and the chunk's number (sorted right after the file's record, never a file name).
+// load() checks that every chunk is there and fills the file in place (the file plus one chunk in
+// memory at a time).
 // The stored records keep IDBFS's format ({timestamp, mode, contents} under the full path), so
 // FS.syncfs(true) still loads them. One commit is one IndexedDB transaction writing the changed files
 // whole: only the tail log segment (small: segment_bytes) and new snapshots change per commit.
@@ -26,6 +35,7 @@
 // held until close. A second writer gets ELOCKED.
 
 const STORE = 'FILE_DATA';
+const CHUNK_SEP = '\u0000';
 
 export class IdbBackend {
   constructor(core, name) {
@@ -46,6 +56,7 @@ export class IdbBackend {
     this.mounted = false;
     this.committing = Promise.resolve(); // settles when the last commit started has settled
     this.inFlight = 0; // commits started and not settled
+    this.chunked = new Set(); // files stored in more than one record (their chunks must go with them)
   }
 
   fail(name, cause, detail) { return { vcode: this.core.C.codes[name], cause, detail }; }
@@ -73,14 +84,72 @@ export class IdbBackend {
       try { FS.mkdirTree(this.mount); } catch { /* exists */ }
       try { FS.mount(this.IDBFS, {}, this.mount); } catch (e) { throw this.fail('ELOCKED', e); }
       this.mounted = true;
-      await new Promise((resolve, reject) => FS.syncfs(true, (err) => (err ? reject(err) : resolve())));
       this.db = await new Promise((resolve, reject) =>
         this.IDBFS.getDB(this.mount, (err, db) => (err ? reject(err) : resolve(db))));
+      await this.load();
     } catch (e) {
       await this.dispose();
       throw (e && typeof e.vcode == 'number') ? e : this.fail(isQuota(e) ? 'ENOSPC' : 'EIO', e);
     }
   }
+
+  /**
+   * Loads every file of the store from IndexedDB into the mount (one read-only transaction, walked
+   * with a cursor: a chunked file is filled in place, chunk by chunk). Throws {vcode: EIO} for a
+   * chunked file with a missing or misplaced chunk (never written that way: a damaged database).
+   */
+  async load() {
+    const FS = this.FS, prefix = this.mount + '/';
+    const files = new Map(); // full path -> {name, data, mode, timestamp, chunks, seen, filled}
+    await new Promise((resolve, reject) => {
+      let tx;
+      try { tx = this.db.transaction([STORE], 'readonly'); } catch (e) { reject(e); return; }
+      const req = tx.objectStore(STORE).openCursor();
+      req.onerror = () => reject(req.error);
+      tx.onabort = () => reject(tx.error || new Error('IndexedDB read aborted'));
+      req.onsuccess = () => {
+        const cur = req.result;
+        if (!cur) { resolve(); return; }
+        const key = String(cur.key), v = cur.value || {};
+        const sep = key.indexOf(CHUNK_SEP);
+        if (sep < 0) {
+          const f = { name: key.slice(prefix.length), mode: v.mode, timestamp: v.timestamp, chunks: v.chunks || 1, seen: 1 };
+          if (v.chunks) {
+            f.data = new Uint8Array(v.size);
+            f.data.set(v.contents, 0);
+            f.filled = v.contents.length;
+          } else {
+            f.data = v.contents;
+            f.filled = v.contents ? v.contents.length : 0;
+          }
+          files.set(key, f);
+        } else {
+          const f = files.get(key.slice(0, sep));
+          if (!f || !(f.chunks > 1) || !v.contents || v.offset + v.contents.length > f.data.length) {
+            reject(this.fail('EIO', null, `IndexedDB record ${JSON.stringify(key)} is a chunk of no file it fits`));
+            return;
+          }
+          f.data.set(v.contents, v.offset);
+          f.seen++;
+          f.filled += v.contents.length;
+        }
+        cur.continue();
+      };
+    });
+    for (const [full, f] of files) {
+      if (!full.startsWith(prefix) || f.name.includes('/')) continue; // not a file of this store
+      if (FS.isDir(f.mode)) continue;
+      if (f.seen !== f.chunks || f.filled !== (f.data ? f.data.length : 0)) {
+        throw this.fail('EIO', null, `IndexedDB holds ${f.seen} of the ${f.chunks} chunks of ${f.name}`);
+      }
+      FS.writeFile(full, f.data || new Uint8Array(0), { canOwn: true });
+      if (typeof f.mode == 'number') FS.chmod(full, f.mode);
+      const t = f.timestamp instanceof Date ? f.timestamp.getTime() : Number(f.timestamp) || Date.now();
+      FS.utime(full, t, t);
+      if (f.chunks > 1) this.chunked.add(f.name);
+    }
+  }
+
 
   full(name) { return this.mount + '/' + name; }
   exists(full) { return this.FS.analyzePath(full).exists; }
@@ -171,17 +240,16 @@ export class IdbBackend {
 
   /** One IndexedDB transaction writing the files `dirty` whole and deleting `removed`. */
   transact(dirty, removed) {
-    const FS = this.FS;
+    const FS = this.FS, chunk = IdbBackend.chunkBytes;
+    // [name, node]: each file is copied out (chunk by chunk) by the puts below, synchronously here,
+    // so the transaction holds the state of this moment and a large file is never copied whole twice
     const puts = [];
     for (const name of dirty) {
       const full = this.full(name);
       if (!this.exists(full)) continue;
-      const node = FS.lookupPath(full).node;
-      const used = node.usedBytes || 0;
-      const contents = node.contents ? Uint8Array.prototype.slice.call(node.contents, 0, used) : new Uint8Array(0);
-      puts.push([full, { timestamp: new Date(node.timestamp), mode: node.mode, contents }]);
+      puts.push([name, FS.lookupPath(full).node]);
     }
-    const dels = removed.map((n) => this.full(n));
+    const chunked = new Set(this.chunked); // what IndexedDB will hold once this transaction completed
     return new Promise((resolve, reject) => {
       let tx;
       let failed = null;
@@ -191,7 +259,7 @@ export class IdbBackend {
         reject(this.fail(isQuota(e) ? 'ENOSPC' : 'EIO', e));
         return;
       }
-      tx.oncomplete = () => resolve();
+      tx.oncomplete = () => { this.chunked = chunked; resolve(); };
       tx.onabort = () => {
         const e = failed || tx.error;
         reject(this.fail(isQuota(e) ? 'ENOSPC' : 'EIO', e || new Error('IndexedDB transaction aborted')));
@@ -199,8 +267,33 @@ export class IdbBackend {
       tx.onerror = (ev) => { failed = failed || (ev.target && ev.target.error) || tx.error; };
       try {
         const st = tx.objectStore(STORE);
-        for (const [k, v] of puts) st.put(v, k);
-        for (const k of dels) st.delete(k);
+        const dropChunks = (name) => { // the chunks of an earlier (longer) version of the file
+          if (!chunked.delete(name)) return;
+          const full = this.full(name);
+          st.delete(IDBKeyRange.bound(full + CHUNK_SEP, full + '\u0001', false, true));
+        };
+        for (const [name, node] of puts) {
+          const full = this.full(name), used = node.usedBytes || 0, c = node.contents;
+          const rec = { timestamp: new Date(node.timestamp), mode: node.mode };
+          dropChunks(name);
+          if (used <= chunk) {
+            // put() copies the value at once (structured clone): the slice is garbage right after
+            st.put({ ...rec, contents: c ? Uint8Array.prototype.slice.call(c, 0, used) : new Uint8Array(0) }, full);
+            continue;
+          }
+          const n = Math.ceil(used / chunk);
+          st.put({ ...rec, size: used, chunks: n, contents: Uint8Array.prototype.slice.call(c, 0, chunk) }, full);
+          for (let i = 1; i < n; i++) {
+            const off = i * chunk;
+            st.put({ offset: off, contents: Uint8Array.prototype.slice.call(c, off, Math.min(used, off + chunk)) },
+              full + CHUNK_SEP + i);
+          }
+          chunked.add(name);
+        }
+        for (const name of removed) {
+          dropChunks(name);
+          st.delete(this.full(name));
+        }
       } catch (e) {
         failed = e;
         try { tx.abort(); } catch { reject(this.fail(isQuota(e) ? 'ENOSPC' : 'EIO', e)); }
@@ -248,3 +341,7 @@ async function acquireWebLock(name) {
 }
 
 export class LockedError extends Error {}
+
+/** The largest file stored as one IndexedDB record; larger ones are split in records of this size
+ * (under Chromium's limit of 133,169,152 bytes per value). Tests set it lower. */
+IdbBackend.chunkBytes = 64 * 1048576;

@@ -266,12 +266,21 @@ class Replicator {
     let wait = BACKOFF_MIN_MS;
     for (;;) {
       try {
-        const bytes = await this.download();
-        this.progress('check', bytes.length, bytes.length);
+        let bytes = await this.download();
+        const n = bytes.length;
+        this.progress('check', n, n);
         const bind = this.install(null, bytes);
+        bytes = null; // the download's buffer is garbage from here: not held through the commit
         if (this.backend) {
-          this.progress('store', bytes.length, bytes.length);
-          await this.backend.commit();
+          this.progress('store', n, n);
+          try {
+            await this.backend.commit();
+          } catch (e) {
+            // the database is closed before the retry: left open, each retry kept one more engine
+            // in the heap until the next bootstrap failed with ENOMEM in place of this error
+            bind.close();
+            throw e;
+          }
         }
         return bind;
       } catch (e) {
@@ -482,7 +491,9 @@ class Replicator {
     if (e instanceof ValoriError) { e.message = `${ctx}: ${e.message}`; return e; }
     const code = this.codeOf(e);
     const errno = this.C.codes[code] ?? CLIENT_CODES[code] ?? (e && typeof e.vcode == 'number' ? e.vcode : -1);
-    return new ValoriError(code, errno, `${ctx}: ${e && e.message ? e.message : e}`, { cause: (e && e.cause) || e });
+    // a backend's failure is {vcode, cause, detail}: its message is the detail or the cause's
+    const msg = e && (e.message || e.detail || (e.cause && (e.cause.message || String(e.cause))));
+    return new ValoriError(code, errno, `${ctx}: ${msg || (typeof e.vcode == 'number' ? code : e)}`, { cause: (e && e.cause) || e });
   }
 
   /** A poisoned local store (a failed commit): reopened from its files (recovery). */

@@ -65,6 +65,9 @@ export function parseServerUrl(url) {
 async function readWithProgress(res, onProgress) {
   const len = Number(res.headers.get('content-length'));
   const total = Number.isSafeInteger(len) && len >= 0 ? len : null;
+  // With a Content-Length the body is read into one buffer of that size (no second copy of a large
+  // snapshot); without one, or past it, the parts are joined at the end.
+  let out = total !== null ? new Uint8Array(total) : null;
   const parts = [];
   let n = 0;
   const reader = res.body.getReader();
@@ -72,14 +75,19 @@ async function readWithProgress(res, onProgress) {
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
-    parts.push(value);
+    if (out && n + value.length <= out.length) out.set(value, n);
+    else {
+      if (out) { parts.push(out.subarray(0, n)); out = null; }
+      parts.push(value);
+    }
     n += value.length;
     onProgress(n, total);
   }
-  const out = new Uint8Array(n);
+  if (out) return n === out.length ? out : out.subarray(0, n);
+  const joined = new Uint8Array(n);
   let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
-  return out;
+  for (const p of parts) { joined.set(p, o); o += p.length; }
+  return joined;
 }
 
 export class Transport {

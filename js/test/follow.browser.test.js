@@ -4,7 +4,8 @@
 // workload of every event kind reaches the leader's height and root, a second workload streams live,
 // a reopened follower resumes from its own height without a bootstrap, and IndexedDB quota errors
 // (ENOSPC) poison the local copy, which is reopened at its last commit and converges; a second
-// follower of the same store gets ELOCKED; verify() of the leader's next record and of a tampered one.
+// follower of the same store gets ELOCKED; a first bootstrap whose commit fails is retried without
+// keeping the failed attempt's database (ENOSPC reported, the heap as before); verify() of the leader's next record and of a tampered one.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { commands } from 'vitest/browser';
 import { Valori } from '../src/index.js';
@@ -65,6 +66,31 @@ it('IndexedDB quota errors: ENOSPC in lastError, the copy reopened from IndexedD
   want = await commands.valoriState(srv.id, 'quota');
   const s = await reached(f, want);
   expect(s.bootstraps).toBe(1);
+  await f.close();
+});
+
+it('a first bootstrap whose IndexedDB commit fails is retried without keeping its database: ENOSPC (not ENOMEM), the heap back where it was', async () => {
+  await commands.valoriWorkload(srv.id, { collection: 'bootfail', seed: 57, rounds: 2 });
+  const url = `${srv.url}/v1/collections/bootfail`;
+  const path = `idb://bootfail-${Date.now()}`;
+  const before = await Valori.heapUsed();
+  const put = IDBObjectStore.prototype.put;
+  let calls = 0;
+  IDBObjectStore.prototype.put = function () { calls++; throw new DOMException('The quota has been exceeded.', 'QuotaExceededError'); };
+  let e;
+  try {
+    e = await Valori.follow(url, { path, bootstrapTimeoutMs: 2000 }).then(() => null, (x) => x);
+  } finally {
+    IDBObjectStore.prototype.put = put;
+  }
+  expect(calls).toBeGreaterThan(2); // several attempts, each one a failed commit
+  expect(e && e.code).toBe('ENOSPC');
+  expect(e.message).toMatch(/quota/);
+  // every attempt's database was closed: before the fix each one stayed in the heap (an engine each)
+  expect(await Valori.heapUsed()).toBeLessThanOrEqual(before + 1024);
+  const f = await Valori.follow(url, { path }); // the marker left by the failed attempts: bootstraps again
+  const want = await commands.valoriState(srv.id, 'bootfail');
+  expect(f.status()).toMatchObject({ height: want.height, root: want.root, bootstraps: 1 });
   await f.close();
 });
 
