@@ -47,6 +47,7 @@ static inline vl_space vl_engine_space(const vl_engine *e) {
   sp.dim = e->cfg.dim;
   sp.metric = e->cfg.metric;
   sp.qwhole = 0;
+  sp.qp = NULL;
   return sp;
 }
 

@@ -33,6 +33,8 @@ typedef struct vl_space {
   const uint8_t *whole; /* per slot: the vector is whole-valued (dist.h), so the _whole kernels apply */
   uint32_t dim, metric;
   uint32_t qwhole;      /* set inside hnsw.c for the query at hand: it is whole-valued */
+  const int16_t *qp;    /* set inside hnsw.c where dist.h's VL_QPACK is defined: the query packed
+                        ** (vl_qpack) when qwhole, else NULL */
 } vl_space;
 
 /* Optional tag filter: a record matches when its tag is one of tags[0..n-1] (sorted ascending). */
