@@ -62,7 +62,7 @@ int valori_open(const char *path, const valori_options *opt, valori_db **out) {
   int rc;
   (void)path;
   if (!opt || !out || opt->sync_mode > VALORI_SYNC_RELAXED) return VALORI_EINVAL;
-  if (opt->flags & ~(uint32_t)(VALORI_OPEN_CREATE | VALORI_OPEN_READONLY)) return VALORI_EINVAL;
+  if (opt->flags & ~(uint32_t)(VALORI_OPEN_CREATE | VALORI_OPEN_READONLY | VALORI_OPEN_THREADS)) return VALORI_EINVAL;
   a = opt->allocator ? opt->allocator : valori_libc_allocator();
   if (!a) return VALORI_EINVAL;
   VL_TRY(vl_config_from_options(opt, &c));
@@ -76,7 +76,9 @@ int valori_open(const char *path, const valori_options *opt, valori_db **out) {
     vl_store_opts_resolve(opt, &so);
     rc = vl_store_open(a, opt->vfs, &c, &so, &db->store, &db->e);
   }
+  if (!rc && (opt->flags & VALORI_OPEN_THREADS)) rc = vl_engine_set_threads(db->e, 1);
   if (rc) {
+    if (db->store) (void)vl_store_close(db->store); /* opened, then no memory for the threads */
     vl_db_free(db);
     return rc;
   }
@@ -511,6 +513,7 @@ int valori_snapshot_load(const uint8_t *buf, size_t len, const valori_options *o
   db->chain_known = 0; /* an engine snapshot carries no chain */
   rc = vl_engine_snapshot_load(a, buf, len, &db->e);
   if (!rc) rc = vl_engine_verify_content(db->e); /* bytes from outside: the content must hash to the root */
+  if (!rc && opt && (opt->flags & VALORI_OPEN_THREADS)) rc = vl_engine_set_threads(db->e, 1);
   if (rc) {
     vl_db_free(db);
     return rc;

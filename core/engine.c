@@ -178,6 +178,35 @@ static void pred_sub_node(const vl_engine *e, const vl_gnode *n, vl_pred *p) {
   p->nnodes--;
 }
 
+/* A run of an insert event's records folded into an accumulator (predict; one half of a batch on
+** each thread when threads are on: each half has its own scratch vector and accumulator and reads
+** only the event bytes, which nothing writes meanwhile). */
+/* Batches below twice this many records are folded on one thread even with threads on (starting
+** a thread costs tens of microseconds, a record's digest and fold about one). */
+#define VL_PAR_MIN_RECORDS 32
+
+typedef struct pred_part {
+  uint32_t dim, n;
+  uint64_t first_id;
+  const uint8_t *recs;
+  int32_t *vec;
+  vl_lthash *acc;
+} pred_part;
+
+static void pred_records(void *arg) {
+  const pred_part *t = (const pred_part *)arg;
+  const uint8_t *cur = t->recs;
+  uint8_t d[32];
+  vl_ev_rec r;
+  uint32_t i;
+  for (i = 0; i < t->n; i++) {
+    vl_ev_rec_next(&cur, t->dim, &r);
+    vl_ev_vec(r.vec, t->dim, t->vec);
+    vl_digest_record(t->first_id + i, r.tag, t->vec, t->dim, r.meta, r.meta_len, d);
+    vl_lthash_add(t->acc, d);
+  }
+}
+
 /* The prediction for an event that passed the state checks (run's dry pass): p starts as the
 ** present state and receives exactly the elements the commit will add and remove. Uses the
 ** engine's tmpvec (writer scratch) for decoded vectors. */
@@ -190,13 +219,34 @@ static void predict(vl_engine *e, const vl_event *x, vl_pred *p) {
   switch (x->op) {
     case VALORI_OP_INSERT:
     case VALORI_OP_INSERT_BATCH: {
-      const uint8_t *cur = x->recs;
-      vl_ev_rec r;
-      for (i = 0; i < x->count; i++) {
-        vl_ev_rec_next(&cur, dim, &r);
-        vl_ev_vec(r.vec, dim, e->tmpvec);
-        vl_digest_record(e->next_rec + i, r.tag, e->tmpvec, dim, r.meta, r.meta_len, d);
-        vl_lthash_add(&p->acc, d);
+      pred_part a;
+      a.dim = dim;
+      a.first_id = e->next_rec;
+      a.recs = x->recs;
+      a.n = x->count;
+      a.vec = e->tmpvec;
+      a.acc = &p->acc;
+      if (e->threads && x->count >= 2 * VL_PAR_MIN_RECORDS) {
+        /* records [0, h) into p->acc here, [h, n) into a zero accumulator on the second thread,
+        ** then added: lane-wise sums mod 2^16, so the same lanes as one pass in any schedule */
+        pred_part b;
+        vl_lthash acc2s, *acc2 = &acc2s;
+        const uint8_t *cur = x->recs;
+        vl_ev_rec r;
+        const uint32_t h = x->count / 2;
+        for (i = 0; i < h; i++) vl_ev_rec_next(&cur, dim, &r);
+        a.n = h;
+        b.dim = dim;
+        b.first_id = e->next_rec + h;
+        b.recs = cur;
+        b.n = x->count - h;
+        b.vec = e->tmpvec2;
+        b.acc = acc2;
+        vl_lthash_zero(acc2);
+        vl_par2(pred_records, &a, &b);
+        vl_lthash_combine(&p->acc, acc2);
+      } else {
+        pred_records(&a);
       }
       p->next_rec += x->count;
       p->live += x->count;
@@ -334,7 +384,17 @@ void vl_engine_free(vl_engine *e) {
   vl_graph_free(&e->graph);
   vl_scratch_free(&e->scratch, a);
   vl_free(a, e->tmpvec, (size_t)e->cfg.dim * 4);
+  vl_free(a, e->tmpvec2, (size_t)e->cfg.dim * 4);
   vl_free(a, e, sizeof *e);
+}
+
+int vl_engine_set_threads(vl_engine *e, int on) {
+  if (on && !e->tmpvec2) {
+    e->tmpvec2 = (int32_t *)vl_calloc(e->a, e->cfg.dim, 4);
+    if (!e->tmpvec2) return VALORI_ENOMEM;
+  }
+  e->threads = on != 0;
+  return VALORI_OK;
 }
 
 const vl_config *vl_engine_config(const vl_engine *e) { return &e->cfg; }
@@ -354,7 +414,8 @@ void vl_engine_stats(const vl_engine *e, valori_stats *o) {
   o->index_tombstones = e->rec.dead;
   o->vector_bytes = vl_rec_bytes_vectors(&e->rec);
   o->index_bytes = vl_hnsw_bytes(&e->hnsw);
-  o->other_bytes = vl_rec_bytes_other(&e->rec) + vl_graph_bytes(&e->graph) + sizeof *e + (size_t)e->cfg.dim * 4 +
+  o->other_bytes = vl_rec_bytes_other(&e->rec) + vl_graph_bytes(&e->graph) + sizeof *e +
+                   (size_t)e->cfg.dim * 4 * (e->tmpvec2 ? 2u : 1u) +
                    vl_scratch_bytes(&e->scratch);
   o->dim = e->cfg.dim;
   o->metric = e->cfg.metric;

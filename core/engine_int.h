@@ -24,6 +24,8 @@ struct vl_engine {
   uint8_t root[32];    /* root of the current state, refreshed after every event */
   vl_scratch scratch;  /* for inserts and purges (writer only) */
   int32_t *tmpvec;     /* dim components */
+  int32_t *tmpvec2;    /* dim components, the second half's (threads on only) */
+  int threads;         /* vl_engine_set_threads */
 };
 
 /* 1 when the store maintains an HNSW index (configuration M != 0), 0 for an index-less store,
