@@ -4,7 +4,8 @@
 **   append       valori_insert_batch into a fresh in-memory database, index-less
 **                (VALORI_INDEX_NONE: raw append into an exact-search store) and HNSW (M and
 **                ef_construction from the options), batch sizes 1 (valori_insert), 1000 and 10000,
-**                --ingest-n records: vectors/s, median of --runs;
+**                --ingest-n records: vectors/s, median of --runs; the index-less batches also with
+**                VALORI_OPEN_THREADS ("threads":2, whose state root must equal the serial one);
 **   append_cost  what one raw-appended record costs, part by part, timed on the same rows outside
 **                the engine: the float -> Q16.16 conversion, the record digest (SHA-256 of its
 **                canonical encoding) and the LtHash16 update (a 2 KiB ChaCha20 keystream folded
@@ -47,13 +48,14 @@ static const char *index_name(uint32_t index) { return index == VALORI_INDEX_NON
 /* ---- in memory: raw append vs HNSW ingestion */
 
 /* One fresh database, n rows in batches of `batch` (0 = single inserts); returns the wall seconds. */
-static double append_once(const bench_opts *o, const bench_dataset *ds, uint32_t index, size_t n, size_t batch,
-                          double *cpu, valori_stats *st, int check) {
-  valori_db *db = vb_open_mem(o, ds, index);
+static double append_once(const bench_opts *o, const bench_dataset *ds, uint32_t index, uint32_t flags, size_t n,
+                          size_t batch, double *cpu, valori_stats *st, int check, uint8_t root[32]) {
+  valori_db *db = vb_open_mem_flags(o, ds, index, flags);
   double t0 = bench_now(), c0 = bench_cpu_now();
   vb_insert_rows(db, ds, n, batch, 0);
   double el = bench_now() - t0;
   *cpu = bench_cpu_now() - c0;
+  CHECK(valori_state_root(db, root));
   CHECK(valori_stats_get(db, st));
   if (st->records != n) vb_fail("stats.records differs from the rows appended");
   if (index == VALORI_INDEX_NONE && (st->index_bytes || st->index_tombstones)) vb_fail("index-less store holds an index");
@@ -132,28 +134,40 @@ static void append_cost(const bench_opts *o, const bench_dataset *ds, size_t n, 
 
 void vb_append(const bench_opts *o, const bench_dataset *ds) {
   static const size_t batches[] = {1, 1000, 10000};
-  static const uint32_t indexes[] = {VALORI_INDEX_NONE, VALORI_INDEX_HNSW};
+  /* index-less serial, index-less with VALORI_OPEN_THREADS (batches only: a single insert is never
+  ** split), HNSW */
+  static const struct { uint32_t index, flags; } cfgs[] = {
+      {VALORI_INDEX_NONE, 0}, {VALORI_INDEX_NONE, VALORI_OPEN_THREADS}, {VALORI_INDEX_HNSW, 0}};
   size_t n = o->ingest_n && o->ingest_n < ds->n ? o->ingest_n : ds->n;
   int runs = o->runs > 64 ? 64 : o->runs;
   double flat_big_ns = 0;
+  uint8_t serial_root[sizeof batches / sizeof batches[0]][32];
   char head[1024];
-  for (size_t x = 0; x < 2; x++)
+  for (size_t x = 0; x < sizeof cfgs / sizeof cfgs[0]; x++)
     for (size_t b = 0; b < sizeof batches / sizeof batches[0]; b++) {
       double t[64], c[64];
       valori_stats st;
+      uint8_t root[32];
+      const int threads = (cfgs[x].flags & VALORI_OPEN_THREADS) ? 2 : 1;
       if (batches[b] > n && b > 0) continue; /* a batch size the row count cannot fill */
-      for (int r = 0; r < runs; r++) t[r] = append_once(o, ds, indexes[x], n, batches[b] == 1 ? 0 : batches[b], &c[r], &st, r == 0);
+      if (threads > 1 && batches[b] == 1) continue;
+      for (int r = 0; r < runs; r++)
+        t[r] = append_once(o, ds, cfgs[x].index, cfgs[x].flags, n, batches[b] == 1 ? 0 : batches[b], &c[r], &st,
+                           r == 0, root);
+      if (x == 0) memcpy(serial_root[b], root, 32);
+      else if (cfgs[x].index == VALORI_INDEX_NONE && memcmp(root, serial_root[b], 32))
+        vb_fail("VALORI_OPEN_THREADS changed the state root of the raw append");
       double med = bench_median(t, (size_t)runs), cpu = bench_median(c, (size_t)runs);
       double bpv = (double)(st.vector_bytes + st.index_bytes + st.other_bytes) / (double)n;
-      if (indexes[x] == VALORI_INDEX_NONE) flat_big_ns = cpu * 1e9 / (double)n; /* the largest batch wins */
-      fprintf(stderr, "  append %zu x %zu-d, index %s, batch %5zu: %10.0f vectors/s (%.0f bytes/vector)\n", n, ds->dim,
-              index_name(indexes[x]), batches[b], (double)n / med, bpv);
+      if (x == 0) flat_big_ns = cpu * 1e9 / (double)n; /* serial index-less: the largest batch wins */
+      fprintf(stderr, "  append %zu x %zu-d, index %s, batch %5zu, %d thread%s: %10.0f vectors/s (%.0f bytes/vector)\n",
+              n, ds->dim, index_name(cfgs[x].index), batches[b], threads, threads > 1 ? "s" : " ", (double)n / med, bpv);
       bench_json_head(head, sizeof head, o, ds, "valori", "append");
-      bench_emit("%s,\"index\":\"%s\",\"batch\":%zu,\"api\":\"%s\",\"records\":%zu,\"median_s\":%.4f,\"cpu_s\":%.4f,"
-                 "\"vectors_per_s\":%.1f,\"bytes_per_vector\":%.1f,\"index_bytes\":%llu,\"runs\":%d,"
+      bench_emit("%s,\"index\":\"%s\",\"batch\":%zu,\"api\":\"%s\",\"threads\":%d,\"records\":%zu,\"median_s\":%.4f,"
+                 "\"cpu_s\":%.4f,\"vectors_per_s\":%.1f,\"bytes_per_vector\":%.1f,\"index_bytes\":%llu,\"runs\":%d,"
                  "\"storage\":\"memory\"}\n",
-                 head, index_name(indexes[x]), batches[b], batches[b] == 1 ? "valori_insert" : "valori_insert_batch", n,
-                 med, cpu, (double)n / med, bpv, (unsigned long long)st.index_bytes, runs);
+                 head, index_name(cfgs[x].index), batches[b], batches[b] == 1 ? "valori_insert" : "valori_insert_batch",
+                 threads, n, med, cpu, (double)n / med, bpv, (unsigned long long)st.index_bytes, runs);
     }
   { /* where the time of a raw append goes */
     valori_db *db = vb_open_mem(o, ds, VALORI_INDEX_NONE);

@@ -113,12 +113,32 @@ int valori_flush(valori_db *db) {
   return rc;
 }
 
+/* The chain value after an event, computed alongside the engine's commit (VALORI_OPEN_THREADS):
+** it needs the event's root and the chain before it, which the commit does not touch. */
+typedef struct chain_job {
+  const uint8_t *prev, *ev;
+  size_t len;
+  uint64_t height;
+  uint8_t out[32];
+} chain_job;
+
+static void chain_side(void *arg, const uint8_t root[32]) {
+  chain_job *j = (chain_job *)arg;
+  vl_chain_next(j->prev, j->height, root, j->ev, j->len, j->out);
+}
+
 int vl_db_submit(valori_db *db, const uint8_t *ev, size_t len, uint64_t *out_id) {
   uint64_t id = 0;
+  chain_job cj;
+  int ran = 0;
   if (VL_DB_POISONED(db)) return VALORI_EPOISONED;
   if (db->readonly) return VALORI_EREADONLY;
-  VL_TRY(vl_engine_apply(db->e, ev, len, &id));
-  VL_TRY(vl_db_logged(db, ev, len, NULL));
+  cj.prev = db->store ? vl_store_chain(db->store, NULL) : db->chain_known ? db->chain : NULL;
+  cj.ev = ev;
+  cj.len = len;
+  cj.height = vl_engine_height(db->e) + 1;
+  VL_TRY(vl_engine_apply_side(db->e, ev, len, &id, cj.prev ? chain_side : NULL, &cj, &ran));
+  VL_TRY(vl_db_logged(db, ev, len, ran ? cj.out : NULL));
   if (out_id) *out_id = id;
   return VALORI_OK;
 }

@@ -678,14 +678,34 @@ static int dispatch(vl_engine *e, const vl_event *x, int dry, uint64_t *id) {
 #define DRY_VALIDATE 1
 #define DRY_PREDICT 2
 
+/* The two jobs of a commit with side work (vl_par2 runs one function on both: kind selects). */
+typedef struct par_commit {
+  int kind; /* 0: the commit (dispatch), 1: the side work */
+  vl_engine *e;
+  const vl_event *x;
+  uint64_t id;
+  int rc;
+  vl_side_fn fn;
+  void *arg;
+  const uint8_t *root;
+} par_commit;
+
+static void par_commit_run(void *p) {
+  par_commit *j = (par_commit *)p;
+  if (j->kind == 0) j->rc = dispatch(j->e, j->x, 0, &j->id);
+  else j->fn(j->arg, j->root);
+}
+
 /* Decode, state checks, prediction of the root, the comparison with `expect` (when given), then
-** prepare and commit; the predicted hash becomes the engine's. */
-static int run(vl_engine *e, const uint8_t *ev, size_t len, int dry, const uint8_t *expect, uint8_t *would,
-               uint64_t *out_id) {
+** prepare and commit (alongside the side work fn, when given and worth a thread: *ran = 1); the
+** predicted hash becomes the engine's. */
+static int run_side(vl_engine *e, const uint8_t *ev, size_t len, int dry, const uint8_t *expect, uint8_t *would,
+                    uint64_t *out_id, vl_side_fn fn, void *arg, int *ran) {
   vl_event x;
   vl_pred p;
   uint8_t root[32];
   uint64_t id = 0;
+  if (ran) *ran = 0;
   VL_TRY(vl_event_decode(ev, len, e->cfg.dim, &x));
   VL_TRY(dispatch(e, &x, 1, NULL));
   if (dry == DRY_VALIDATE) return VALORI_OK;
@@ -694,7 +714,19 @@ static int run(vl_engine *e, const uint8_t *ev, size_t len, int dry, const uint8
   if (would) memcpy(would, root, 32);
   if (expect && memcmp(expect, root, 32) != 0) return VALORI_EDIVERGED;
   if (dry == DRY_PREDICT) return VALORI_OK;
-  VL_TRY(dispatch(e, &x, 0, &id));
+  if (fn && e->threads && len >= VL_PAR_MIN_SIDE_BYTES) {
+    par_commit c, w;
+    memset(&c, 0, sizeof c);
+    c.kind = 0, c.e = e, c.x = &x;
+    w = c;
+    w.kind = 1, w.fn = fn, w.arg = arg, w.root = root;
+    vl_par2(par_commit_run, &c, &w);
+    *ran = 1;
+    VL_TRY(c.rc);
+    id = c.id;
+  } else {
+    VL_TRY(dispatch(e, &x, 0, &id));
+  }
   /* the commit changed exactly what the prediction says */
   (void)VL_ALWAYS(p.next_rec == e->next_rec && p.next_node == e->next_node && p.next_edge == e->next_edge &&
                   p.live == e->rec.live && p.nnodes == e->graph.nnodes && p.nedges == e->graph.nedges);
@@ -705,8 +737,18 @@ static int run(vl_engine *e, const uint8_t *ev, size_t len, int dry, const uint8
   return VALORI_OK;
 }
 
+static int run(vl_engine *e, const uint8_t *ev, size_t len, int dry, const uint8_t *expect, uint8_t *would,
+               uint64_t *out_id) {
+  return run_side(e, ev, len, dry, expect, would, out_id, NULL, NULL, NULL);
+}
+
 int vl_engine_apply(vl_engine *e, const uint8_t *ev, size_t len, uint64_t *out_id) {
   return run(e, ev, len, 0, NULL, NULL, out_id);
+}
+
+int vl_engine_apply_side(vl_engine *e, const uint8_t *ev, size_t len, uint64_t *out_id, vl_side_fn fn, void *arg,
+                         int *ran) {
+  return run_side(e, ev, len, 0, NULL, NULL, out_id, fn, arg, ran);
 }
 
 int vl_engine_apply_expect(vl_engine *e, const uint8_t *ev, size_t len, const uint8_t expect[32], uint8_t would[32],
