@@ -14,8 +14,30 @@
 
 /* ---- state hash */
 
+/* 'R' | id | tag | dim | the components as LE int32 (vec_le: exactly those bytes, as an event holds
+** them) | meta_len | meta. */
+void vl_digest_record_le(uint64_t id, uint64_t tag, const uint8_t *vec_le, uint32_t dim, const uint8_t *meta,
+                         uint32_t meta_len, uint8_t out[32]) {
+  vl_sha256_ctx s;
+  uint8_t b[21];
+  b[0] = 'R';
+  vl_put64(b + 1, id);
+  vl_put64(b + 9, tag);
+  vl_put32(b + 17, dim);
+  vl_sha256_init(&s);
+  vl_sha256_update(&s, b, 21);
+  vl_sha256_update(&s, vec_le, (size_t)dim * 4);
+  vl_put32(b, meta_len);
+  vl_sha256_update(&s, b, 4);
+  vl_sha256_update(&s, meta, meta_len);
+  vl_sha256_final(&s, out);
+}
+
 void vl_digest_record(uint64_t id, uint64_t tag, const int32_t *vec, uint32_t dim, const uint8_t *meta,
                       uint32_t meta_len, uint8_t out[32]) {
+#if defined(VL_HOST_LE)
+  vl_digest_record_le(id, tag, (const uint8_t *)vec, dim, meta, meta_len, out); /* host order is the LE encoding */
+#else
   vl_sha256_ctx s;
   uint8_t b[256];
   uint32_t i = 0;
@@ -25,21 +47,17 @@ void vl_digest_record(uint64_t id, uint64_t tag, const int32_t *vec, uint32_t di
   vl_put32(b + 17, dim);
   vl_sha256_init(&s);
   vl_sha256_update(&s, b, 21);
-#if defined(VL_HOST_LE)
-  VL_UNUSED(i);
-  vl_sha256_update(&s, vec, (size_t)dim * 4); /* host order is the LE encoding */
-#else
   while (i < dim) { /* components as LE int32, 64 at a time */
     uint32_t j, n = VL_MIN(64u, dim - i);
     for (j = 0; j < n; j++) vl_put32(b + 4 * j, (uint32_t)vec[i + j]);
     vl_sha256_update(&s, b, (size_t)n * 4);
     i += n;
   }
-#endif
   vl_put32(b, meta_len);
   vl_sha256_update(&s, b, 4);
   vl_sha256_update(&s, meta, meta_len);
   vl_sha256_final(&s, out);
+#endif
 }
 
 void vl_digest_node(const vl_gnode *n, uint8_t out[32]) {
@@ -179,8 +197,8 @@ static void pred_sub_node(const vl_engine *e, const vl_gnode *n, vl_pred *p) {
 }
 
 /* A run of an insert event's records folded into an accumulator (predict; one half of a batch on
-** each thread when threads are on: each half has its own scratch vector and accumulator and reads
-** only the event bytes, which nothing writes meanwhile). */
+** each thread when threads are on: each half has its own accumulator and reads only the event
+** bytes and the configuration, which nothing writes meanwhile). */
 /* Batches below twice this many records are folded on one thread even with threads on (starting
 ** a thread costs tens of microseconds, a record's digest and fold about one). */
 #define VL_PAR_MIN_RECORDS 32
@@ -189,7 +207,6 @@ typedef struct pred_part {
   uint32_t dim, n;
   uint64_t first_id;
   const uint8_t *recs;
-  int32_t *vec;
   vl_lthash *acc;
 } pred_part;
 
@@ -199,10 +216,9 @@ static void pred_records(void *arg) {
   uint8_t d[32];
   vl_ev_rec r;
   uint32_t i;
-  for (i = 0; i < t->n; i++) {
+  for (i = 0; i < t->n; i++) { /* the event's vector bytes are the digest's encoding: no decode */
     vl_ev_rec_next(&cur, t->dim, &r);
-    vl_ev_vec(r.vec, t->dim, t->vec);
-    vl_digest_record(t->first_id + i, r.tag, t->vec, t->dim, r.meta, r.meta_len, d);
+    vl_digest_record_le(t->first_id + i, r.tag, r.vec, t->dim, r.meta, r.meta_len, d);
     vl_lthash_add(t->acc, d);
   }
 }
@@ -224,7 +240,6 @@ static void predict(vl_engine *e, const vl_event *x, vl_pred *p) {
       a.first_id = e->next_rec;
       a.recs = x->recs;
       a.n = x->count;
-      a.vec = e->tmpvec;
       a.acc = &p->acc;
       if (e->threads && x->count >= 2 * VL_PAR_MIN_RECORDS) {
         /* records [0, h) into p->acc here, [h, n) into a zero accumulator on the second thread,
@@ -240,7 +255,6 @@ static void predict(vl_engine *e, const vl_event *x, vl_pred *p) {
         b.first_id = e->next_rec + h;
         b.recs = cur;
         b.n = x->count - h;
-        b.vec = e->tmpvec2;
         b.acc = acc2;
         vl_lthash_zero(acc2);
         vl_par2(pred_records, &a, &b);
@@ -384,15 +398,10 @@ void vl_engine_free(vl_engine *e) {
   vl_graph_free(&e->graph);
   vl_scratch_free(&e->scratch, a);
   vl_free(a, e->tmpvec, (size_t)e->cfg.dim * 4);
-  vl_free(a, e->tmpvec2, (size_t)e->cfg.dim * 4);
   vl_free(a, e, sizeof *e);
 }
 
 int vl_engine_set_threads(vl_engine *e, int on) {
-  if (on && !e->tmpvec2) {
-    e->tmpvec2 = (int32_t *)vl_calloc(e->a, e->cfg.dim, 4);
-    if (!e->tmpvec2) return VALORI_ENOMEM;
-  }
   e->threads = on != 0;
   return VALORI_OK;
 }
@@ -415,7 +424,7 @@ void vl_engine_stats(const vl_engine *e, valori_stats *o) {
   o->vector_bytes = vl_rec_bytes_vectors(&e->rec);
   o->index_bytes = vl_hnsw_bytes(&e->hnsw);
   o->other_bytes = vl_rec_bytes_other(&e->rec) + vl_graph_bytes(&e->graph) + sizeof *e +
-                   (size_t)e->cfg.dim * 4 * (e->tmpvec2 ? 2u : 1u) +
+                   (size_t)e->cfg.dim * 4 +
                    vl_scratch_bytes(&e->scratch);
   o->dim = e->cfg.dim;
   o->metric = e->cfg.metric;
@@ -503,8 +512,7 @@ static int apply_insert(vl_engine *e, const vl_event *x, int dry, uint64_t *out_
       uint64_t id = e->next_rec + i;
       uint32_t slot;
       vl_ev_rec_next(&cur, dim, &r);
-      vl_ev_vec(r.vec, dim, e->tmpvec);
-      slot = vl_rec_commit_insert(&e->rec, id, r.tag, e->tmpvec, metas[i], r.meta_len);
+      slot = vl_rec_commit_insert_le(&e->rec, id, r.tag, r.vec, metas[i], r.meta_len); /* decoded into its slot */
       if (idx) vl_hnsw_insert(&e->hnsw, &sp, slot, vl_hnsw_level(id, e->cfg.hnsw_m), ups[i], &e->scratch);
     }
     if (out_id) *out_id = e->next_rec;

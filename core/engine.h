@@ -51,8 +51,8 @@ int vl_engine_new(const valori_allocator *a, const vl_config *c, vl_engine **out
 void vl_engine_free(vl_engine *e);
 /* on != 0: the state hash of a large insert batch is computed in two halves, the second on another
 ** thread (vl_par2), and the halves' accumulators are added; the root, the log bytes and everything
-** else are the same as with on == 0 (docs/DETERMINISM.md, "Threads"). VALORI_ENOMEM if the second
-** half's scratch vector cannot be allocated (the engine is then unchanged). */
+** else are the same as with on == 0 (docs/DETERMINISM.md, "Threads"). Returns VALORI_OK (the
+** halves need no memory of their own beyond the stack). */
 int vl_engine_set_threads(vl_engine *e, int on);
 
 const vl_config *vl_engine_config(const vl_engine *e);

@@ -145,6 +145,13 @@ int vl_ev_put_vec(vl_buf *b, const float *vec, uint32_t dim) {
   uint8_t *p;
   VL_TRY(vl_buf_reserve(b, (size_t)dim * 4));
   p = b->p + b->len;
+#if defined(VL_HOST_LE)
+  if (((uintptr_t)p & 3u) == 0) { /* aligned (no metadata before it): converted in place, no copy */
+    VL_TRY(vl_vec_from_f32(vec, dim, (int32_t *)(void *)p));
+    b->len += (size_t)dim * 4;
+    return VALORI_OK;
+  }
+#endif
   for (i = 0; i < dim; i += n) { /* chunks in order: the first bad component decides the code */
     n = dim - i < 64 ? dim - i : 64;
     VL_TRY(vl_vec_from_f32(vec + i, n, tmp));
