@@ -11,8 +11,9 @@
 **                canonical encoding) and the LtHash16 update (a 2 KiB ChaCha20 keystream folded
 **                into the state hash). The parts are proven to be the engine's work: the state root
 **                rebuilt from them equals the index-less database's. The rest of the measured append
-**                is the API's event encoding, the engine's decoding and validation, copies, the id
-**                map and the tag postings;
+**                is the log chain (SHA-256 of each whole event, hashed in memory too), the API's
+**                event encoding, the engine's decoding and validation, copies, the id map and the
+**                tag postings;
 **   durable      a real store directory (native POSIX VFS, VALORI_SYNC_FULL, no automatic
 **                snapshots) made with mkdtemp under --store-dir and removed afterwards: the whole
 **                base in batches of 1000, and --durable-single-n single inserts, index-less and HNSW:
@@ -124,7 +125,7 @@ static void append_cost(const bench_opts *o, const bench_dataset *ds, size_t n, 
     bench_emit("%s,\"part\":\"%s\",\"records\":%zu,\"ns_per_record\":%.1f,\"share\":%.4f,\"runs\":%d}\n", head,
                parts[p].part, n, parts[p].ns, parts[p].ns / total_ns, runs);
   }
-  fprintf(stderr, "  raw append cost: %-22s %8.0f CPU ns/record (%4.1f%%): event encode/decode, copies, maps\n", "rest",
+  fprintf(stderr, "  raw append cost: %-22s %8.0f CPU ns/record (%4.1f%%): chain SHA-256, event encode/decode, copies, maps\n", "rest",
           total_ns - sum, 100.0 * (total_ns - sum) / total_ns);
   bench_json_head(head, headcap, o, ds, "valori", "append_cost");
   bench_emit("%s,\"part\":\"rest\",\"records\":%zu,\"ns_per_record\":%.1f,\"share\":%.4f,\"runs\":%d}\n", head, n,
