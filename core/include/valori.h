@@ -153,9 +153,11 @@ typedef struct valori_vfs {
 
 #define VALORI_OPEN_CREATE 1   /* create the store if it does not exist */
 #define VALORI_OPEN_READONLY 2 /* no writes; no lock taken */
-/* Use a second thread for the state hash of large insert batches (64 records or more): the same
-** roots, log bytes and results as without it (docs/DETERMINISM.md, "Threads"). Builds without
-** thread support (WebAssembly, freestanding, VALORI_THREADS=OFF) accept it and stay serial. */
+/* Use a second thread for large insert batches (64 records or more: the float conversion and the
+** state hash in two halves) and large events (32 KiB or more: the log chain hashed while the
+** records are committed): the same roots, log bytes, results and error codes as without it
+** (docs/DETERMINISM.md, "Threads"). Builds without thread support (WebAssembly, freestanding,
+** VALORI_THREADS=OFF) accept it and stay serial. */
 #define VALORI_OPEN_THREADS 4
 
 /* Index of a store (valori_options.index). Fixed at creation and recorded with the configuration.

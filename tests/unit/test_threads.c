@@ -7,6 +7,8 @@
 ** threshold of the two-way split (63, 64, 65 records) and carry metadata and tags, so both halves
 ** see records of every shape. Run under -fsanitize=thread as well (docs/DETERMINISM.md, "Threads").
 */
+#include <math.h>
+
 #include "fault_vfs.h"
 #include "log.h"
 #include "vl_int.h"
@@ -190,9 +192,52 @@ static void test_follower_expect(void) {
   fv_free(fs);
 }
 
+/* Bad batches: the threaded encoder (records split in two halves) must refuse with the code the
+** serial one gives, the first failure in record order, and change nothing. */
+static void test_bad_batch_codes(void) {
+  static uint8_t big[VALORI_MAX_META + 1];
+  valori_db *a = open_db(NULL, 0), *b = open_db(NULL, 1);
+  const float nan = (float)NAN, inf = (float)INFINITY;
+  struct {
+    size_t at1;
+    float v1;
+    size_t at2;
+    float v2;
+    int meta_kind; /* 0 none, 1 NULL with a length, 2 too long */
+    size_t meta_at;
+  } cases[] = {
+      {10, nan, 0, 0, 0, 0},       {150, inf, 0, 0, 0, 0},    {150, nan, 10, 1e9f, 0, 0},
+      {130, nan, 0, 0, 1, 120},    {120, nan, 0, 0, 1, 120},  {60, nan, 0, 0, 2, 50},
+      {50, -inf, 0, 0, 2, 50},     {199, nan, 0, 0, 0, 0},    {0, 0, 0, 0, 1, 199},
+      {0, 0, 0, 0, 2, 0},          {100, 3e7f, 99, 0, 0, 0},  {0, 0, 0, 0, 0, 0}};
+  size_t c;
+  VT_REQUIRE(a && b);
+  for (c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    const size_t n = 200;
+    int ra, rb;
+    valori_position pa, pb;
+    (void)batch_of(4); /* 1000 rows with tags and metadata; the first 200 are used */
+    if (cases[c].v1 != 0) vecs[cases[c].at1 * DIM + 3] = cases[c].v1;
+    if (cases[c].v2 != 0) vecs[cases[c].at2 * DIM + 7] = cases[c].v2;
+    if (cases[c].meta_kind == 1) meta_lens[cases[c].meta_at] = 5, metas[cases[c].meta_at] = NULL;
+    if (cases[c].meta_kind == 2) meta_lens[cases[c].meta_at] = sizeof big, metas[cases[c].meta_at] = big;
+    ra = valori_insert_batch(a, n, vecs, tags, metas, meta_lens, NULL);
+    rb = valori_insert_batch(b, n, vecs, tags, metas, meta_lens, NULL);
+    VT_EQ_INT(rb, ra);
+    VT_CHECK(c == sizeof cases / sizeof cases[0] - 1 ? ra == VALORI_OK : ra != VALORI_OK);
+    VT_EQ_INT(valori_position_get(a, &pa), VALORI_OK);
+    VT_EQ_INT(valori_position_get(b, &pb), VALORI_OK);
+    VT_EQ_INT(pa.height, pb.height);
+    VT_CHECK(memcmp(pa.root, pb.root, 32) == 0 && memcmp(pa.chain, pb.chain, 32) == 0);
+  }
+  VT_EQ_INT(valori_close(a), VALORI_OK);
+  VT_EQ_INT(valori_close(b), VALORI_OK);
+}
+
 int main(void) {
   VT_RUN(test_memory_same_roots);
   VT_RUN(test_durable_same_bytes);
   VT_RUN(test_follower_expect);
+  VT_RUN(test_bad_batch_codes);
   return VT_DONE();
 }
