@@ -2,9 +2,10 @@
 ** fcoll.c: one followed collection (docs/REPLICATION.md sections 4-8): its thread bootstraps the
 ** local copy from the leader's snapshot when it has none (or was told EHEIGHT, or asked to), then
 ** streams from its own durable height: every HTTP read's records are applied with
-** valori_apply_record under the collection's write lock and made durable by one group commit before
-** more is read. A damaged frame, a wrong height or a cut connection is a transport error (reconnect
-** with backoff, 100 ms doubling to 5 s, reset by a HELLO); a chain, root, event or configuration
+** valori_apply_record under the collection's write lock and handed to one group commit, without
+** waiting for it (apply_batch); acks go out from a second thread per stream (ack_main). A
+** damaged frame, a wrong height or a cut connection is a transport error (reconnect with backoff,
+** 100 ms doubling to 5 s, reset by a HELLO); a chain, root, event or configuration
 ** mismatch, or a leader refusing the position with EDIVERGED, is divergence: recorded in the file
 ** DIVERGED of the collection's directory, reads refused, nothing applied until a re-bootstrap.
 */
