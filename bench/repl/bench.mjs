@@ -354,7 +354,12 @@ async function lag(nfollowers, rate, l, coll, V = null) {
       active--;
     })());
   }
-  await Promise.all(inflight);
+  try {
+    await Promise.all(inflight);
+  } catch (e) { // the npm follower fell behind (ETIMEOUT): closed before the row reports it
+    if (js) await js.close().catch(() => undefined);
+    throw e;
+  }
   const top = Math.max(...acks.map((a) => a[0]));
   for (const f of fs2) {
     if (f.js) continue;
