@@ -427,3 +427,7 @@ try {
   for (const p of procs) await stopServer(p, 'SIGKILL');
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 }
+// The results are written and every process is stopped: end here. A lag run the npm follower lost
+// (ETIMEOUT) can leave a load-generator request to the stopped leader pending, which would keep this
+// process (and bench/run.sh --full) waiting for nothing.
+process.exit(0);
