@@ -15,6 +15,7 @@
 ** vl_engine_search owns everything around the plan: the refusal of mode HNSW without an index, the
 ** query's conversion, ef (resolved here only) and the sizing of the caller's scratch.
 */
+#include "compact.h"
 #include "dist.h"
 #include "engine_int.h"
 #include "fixed.h"
@@ -229,6 +230,13 @@ int vl_engine_check(const vl_engine *e) {
       VL_CHECK(idx && L != VL_NOT_IN_INDEX); /* without an index a delete frees the slot at once */
     } else {
       VL_CHECK(r->state[i] == VL_SLOT_FREE && L == VL_NOT_IN_INDEX);
+    }
+    if (r->trav && r->state[i] != VL_SLOT_FREE) { /* the compact copy is the rule applied to the vector (compact.h) */
+      const int32_t *v = vl_rec_vec(r, i);
+      const int8_t *c = r->cvec + (size_t)i * r->dim;
+      uint32_t j, sh = vl_trav_shift(r->trav);
+      int32_t ce = vl_trav_center(r->trav);
+      for (j = 0; j < r->dim; j++) VL_CHECK(c[j] == vl_trav_q(v[j], sh, ce));
     }
     if (L == VL_NOT_IN_INDEX) continue;
     for (lc = 0; lc <= h->level[i]; lc++) {
