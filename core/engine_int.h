@@ -50,6 +50,7 @@ static inline vl_space vl_engine_space(const vl_engine *e) {
   sp.metric = e->cfg.metric;
   sp.qwhole = 0;
   sp.qc = NULL;
+  sp.qbuf = NULL;
   return sp;
 }
 

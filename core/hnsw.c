@@ -475,14 +475,12 @@ uint32_t vl_hnsw_search(const vl_hnsw *h, const vl_space *sp0, const int32_t *q,
   uint32_t nr, i, n;
   vl_space qs;
   const vl_space *sp = &qs;
-  int8_t qc[VALORI_MAX_DIM];
   if (h->maxlevel < 0) return 0;
   qs = with_query(sp0, q);
   if (VL_NEVER(ef < k)) ef = k;
-  if (sp0->cvec && VL_NEVER(sp0->dim > VALORI_MAX_DIM)) return 0;
-  if (sp0->cvec) {
-    vl_trav_quantize(q, sp0->dim, sp0->trav, qc);
-    qs.qc = qc;
+  if (sp0->cvec && !VL_NEVER(!sp0->qbuf)) { /* the engine passes the buffer (search.c) */
+    vl_trav_quantize(q, sp0->dim, sp0->trav, sp0->qbuf);
+    qs.qc = sp0->qbuf;
   }
   cur = mk(sp, dist_q(sp, q, h->entry), h->entry);
   greedy(h, sp, q, h->maxlevel, 0, &cur);

@@ -37,6 +37,7 @@ typedef struct vl_space {
   uint32_t qwhole;      /* set inside hnsw.c for the query at hand: it is whole-valued */
   const int8_t *qc;     /* set inside vl_hnsw_search: the query's compact copy, so distances that
                         ** steer the walk use the copies; NULL = exact distances (always for builds) */
+  int8_t *qbuf;         /* dim bytes for that copy, given by the caller of vl_hnsw_search when cvec */
 } vl_space;
 
 /* Optional tag filter: a record matches when its tag is one of tags[0..n-1] (sorted ascending). */
