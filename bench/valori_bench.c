@@ -14,6 +14,8 @@
 **              of an index-less one holding the same base, with each loaded copy checked for the
 **              same state root, index digest and search results;
 **   check      valori_check time (full invariant check) after the build;
+**   --traversal int8: the HNSW database keeps the compact int8 traversal copy (valori.h,
+**              valori_traversal_int8 over the base data's [min, max]); every row says so;
 **   append, durable (opt-in, valori_ingest.c): raw append into index-less stores vs HNSW ingestion,
 **              and durable ingestion and store snapshots in a real directory.
 ** The driver also enforces the API contract it relies on and exits nonzero when it is broken
@@ -70,6 +72,14 @@ valori_db *vb_open_mem(const bench_opts *o, const bench_dataset *ds, uint32_t in
   if (index == VALORI_INDEX_HNSW) {
     opt.hnsw_m = o->M;
     opt.hnsw_ef_construction = o->efc;
+  }
+  if (index == VALORI_INDEX_HNSW && !strcmp(o->traversal, "int8")) { /* over the base data's range */
+    float lo = ds->base[0], hi = ds->base[0];
+    for (size_t i = 1; i < ds->n * ds->dim; i++) {
+      lo = ds->base[i] < lo ? ds->base[i] : lo;
+      hi = ds->base[i] > hi ? ds->base[i] : hi;
+    }
+    CHECK(valori_traversal_int8(lo, hi, &opt.traversal));
   }
   opt.flags = VALORI_OPEN_CREATE;
   opt.vfs = NULL; /* in memory */
