@@ -197,6 +197,12 @@ __attribute__((target("avx2"))) static int64_t l2sq_i8_avx2(const int8_t *a, con
     acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(d0, d0));
     acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(d1, d1));
   }
+  if (i + 16 <= dim) { /* 784 = 24 x 32 + 16 */
+    __m256i d0 = _mm256_sub_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(a + i))),
+                                  _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + i))));
+    acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(d0, d0));
+    i += 16;
+  }
   _mm256_storeu_si256((__m256i *)t, _mm256_add_epi32(acc0, acc1));
   return (int64_t)(t[0] + t[1] + t[2] + t[3] + t[4] + t[5] + t[6] + t[7]) + vl_l2sq_i8_scalar(a + i, b + i, dim - i);
 }
@@ -210,6 +216,11 @@ __attribute__((target("avx2"))) static int64_t dot_i8_avx2(const int8_t *a, cons
     acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(a + i + 16))),
                                                     _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + i + 16)))));
   }
+  if (i + 16 <= dim) {
+    acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(a + i))),
+                                                    _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + i)))));
+    i += 16;
+  }
   _mm256_storeu_si256((__m256i *)t, _mm256_add_epi32(acc0, acc1));
   return (int64_t)(t[0] + t[1] + t[2] + t[3] + t[4] + t[5] + t[6] + t[7]) + vl_dot_i8_scalar(a + i, b + i, dim - i);
 }
@@ -221,6 +232,12 @@ __attribute__((target("avx512f,avx512bw"))) static int64_t l2sq_i8_avx512(const 
                                  _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(b + i))));
     acc = _mm512_add_epi32(acc, _mm512_madd_epi16(d, d));
   }
+  if (i + 16 <= dim) { /* a 256-bit step (AVX-512F implies AVX2) */
+    __m256i d = _mm256_sub_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(a + i))),
+                                 _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + i))));
+    acc = _mm512_add_epi32(acc, _mm512_zextsi256_si512(_mm256_madd_epi16(d, d)));
+    i += 16;
+  }
   return (int64_t)_mm512_reduce_add_epi32(acc) + vl_l2sq_i8_scalar(a + i, b + i, dim - i);
 }
 __attribute__((target("avx512f,avx512bw"))) static int64_t dot_i8_avx512(const int8_t *a, const int8_t *b, uint32_t dim) {
@@ -229,6 +246,12 @@ __attribute__((target("avx512f,avx512bw"))) static int64_t dot_i8_avx512(const i
   for (; i + 32 <= dim; i += 32)
     acc = _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(a + i))),
                                                   _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(b + i)))));
+  if (i + 16 <= dim) {
+    __m256i p = _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(a + i))),
+                                  _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + i))));
+    acc = _mm512_add_epi32(acc, _mm512_zextsi256_si512(p));
+    i += 16;
+  }
   return (int64_t)_mm512_reduce_add_epi32(acc) + vl_dot_i8_scalar(a + i, b + i, dim - i);
 }
 #endif
