@@ -416,7 +416,7 @@ typedef struct valori_stats {
   uint64_t next_edge_id;
   uint64_t index_tombstones; /* deleted records still referenced by the HNSW graph (bounded; 0
                              ** without an index) */
-  uint64_t vector_bytes;   /* bytes held by vectors */
+  uint64_t vector_bytes;   /* bytes held by vectors (with their compact traversal copies, if any) */
   uint64_t index_bytes;    /* bytes held by the HNSW graph (0 without an index) */
   uint64_t other_bytes;    /* ids, tags, metadata, graph, hash tables, scratch */
   uint32_t dim, metric, hnsw_m, hnsw_ef_construction, hnsw_ef_search; /* recorded configuration */
