@@ -488,8 +488,11 @@ uint32_t vl_hnsw_search(const vl_hnsw *h, const vl_space *sp0, const int32_t *q,
   if (qs.qc) { /* exact re-rank of the ef results the compact walk kept (s->sel holds 2 * (ef + 1)) */
     vl_cand *r = s->sel;
     qs.qc = NULL;
+    /* every pool vector's first line in flight at once, then each whole vector one step ahead */
+    for (i = 0; i < nr; i++) prefetch_head(sp, s->res[i].slot);
+    if (nr) prefetch_vec(sp, s->res[0].slot);
     for (i = 0; i < nr; i++) {
-      if (i + 1 < nr) prefetch_head(sp, s->res[i + 1].slot);
+      if (i + 1 < nr) prefetch_vec(sp, s->res[i + 1].slot);
       r[i] = mk(sp, dist_q(sp, q, s->res[i].slot), s->res[i].slot);
     }
     vl_sort(r, nr, sizeof(vl_cand), vl_cand_cmp);
