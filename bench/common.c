@@ -283,7 +283,7 @@ void bench_json_head(char *buf, size_t cap, const bench_opts *o, const bench_dat
            engine, kind, o->mode, ds ? ds->name : o->dataset,
            ds ? (ds->metric == BENCH_IP ? "ip" : "l2") : "", ds ? ds->n : o->n,
            ds ? ds->nq : o->nq, ds ? ds->dim : 0, o->M, o->efc);
-  if (strcmp(o->traversal, "none") && strcmp(o->traversal, "ab")) { /* only when set: default rows stay as they were */
+  if (o->traversal && strcmp(o->traversal, "none") && strcmp(o->traversal, "ab")) { /* only when set: default rows stay as they were */
     size_t len = strlen(buf);
     snprintf(buf + len, cap > len ? cap - len : 0, ",\"traversal\":\"%s\"", o->traversal);
   }
