@@ -66,6 +66,8 @@ typedef struct bench_opts {
   unsigned tests;   /* --tests search,filter,exact,ingest,snapshot,check,kernel,append,durable */
   size_t durable_single_n; /* --durable-single-n 200: durable single inserts (one fsync each) */
   const char *store_dir;   /* --store-dir: parent of the temporary store directories ($TMPDIR or /tmp) */
+  const char *traversal;   /* --traversal none|int8 (valori_bench only): the HNSW store's compact
+                           ** traversal copy, int8 over the base data's [min, max] (valori_traversal_int8) */
 } bench_opts;
 
 /* Parses argv into *o (defaults first). Prints usage and returns -1 on a bad or --help argument. */

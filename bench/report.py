@@ -79,9 +79,12 @@ def load(path):
             if not line:
                 continue
             try:
-                rows.append(json.loads(line))
+                r = json.loads(line)
             except json.JSONDecodeError as e:
                 sys.exit(f"report.py: {path}:{i}: not JSON ({e})")
+            if r.get("engine") == "valori" and r.get("traversal"):
+                r["engine"] = f"valori-{r['traversal']}"  # a store with a compact traversal copy: its own curve
+            rows.append(r)
     return rows
 
 

@@ -4,6 +4,7 @@
 ** engine apply (validates first; a rejected event changes nothing and is never logged), then log
 ** append and, in full sync mode, sync before the call returns. Reads go straight to the engine.
 */
+#include "compact.h"
 #include "db.h"
 #include "engine_int.h"
 #include "event.h"
@@ -36,6 +37,13 @@ void valori_options_init(valori_options *o) {
   o->metric = VALORI_METRIC_L2;
   o->index = VALORI_INDEX_HNSW;
   o->sync_mode = VALORI_SYNC_FULL;
+}
+
+int valori_traversal_int8(float lo, float hi, uint32_t *out) {
+  int32_t l, h;
+  if (!out || valori_f32_to_q16(lo, &l) || valori_f32_to_q16(hi, &h) || l > h) return VALORI_EINVAL;
+  *out = vl_trav_for_range(l, h);
+  return VALORI_OK;
 }
 
 int vl_db_new(const valori_allocator *a, valori_db **out) {

@@ -8,6 +8,7 @@
 ** refused with nothing changed, and the commit itself never touches the hash (O(1) per event,
 ** independent of the store size).
 */
+#include "compact.h"
 #include "engine_int.h"
 #include "event.h"
 #include "sha256.h"
@@ -97,7 +98,7 @@ typedef struct vl_pred {
 static void root_of(const vl_config *c, const vl_pred *p, uint8_t out[32]) {
   static const char domain[16] = "valori.state.v1";
   vl_sha256_ctx s;
-  uint8_t b[68], acc[VL_LTHASH_BYTES];
+  uint8_t b[72], acc[VL_LTHASH_BYTES];
   vl_put32(b, c->dim);
   vl_put32(b + 4, c->metric);
   vl_put32(b + 8, c->hnsw_m);
@@ -109,10 +110,12 @@ static void root_of(const vl_config *c, const vl_pred *p, uint8_t out[32]) {
   vl_put64(b + 44, p->live);
   vl_put64(b + 52, p->nnodes);
   vl_put64(b + 60, p->nedges);
+  vl_put32(b + 68, c->traversal);
   vl_lthash_serialize(&p->acc, acc);
   vl_sha256_init(&s);
   vl_sha256_update(&s, domain, sizeof domain);
-  vl_sha256_update(&s, b, sizeof b);
+  /* the traversal word only when set: every store without one keeps the root it always had */
+  vl_sha256_update(&s, b, c->traversal ? sizeof b : sizeof b - 4);
   vl_sha256_update(&s, acc, sizeof acc);
   vl_sha256_final(&s, out);
 }
@@ -343,8 +346,9 @@ static void predict(vl_engine *e, const vl_event *x, vl_pred *p) {
 int vl_config_check(const vl_config *c) {
   if (c->dim == 0 || c->dim > VALORI_MAX_DIM) return VALORI_EDIM;
   if (c->metric != VALORI_METRIC_L2 && c->metric != VALORI_METRIC_IP) return VALORI_EINVAL;
-  if (c->hnsw_m == 0) /* index-less: no HNSW parameter may be set */
-    return c->hnsw_ef_construction == 0 && c->hnsw_ef_search == 0 ? VALORI_OK : VALORI_EINVAL;
+  if (vl_trav_check(c->traversal)) return VALORI_EINVAL;
+  if (c->hnsw_m == 0) /* index-less: no HNSW parameter may be set, nor a traversal copy */
+    return c->hnsw_ef_construction == 0 && c->hnsw_ef_search == 0 && c->traversal == 0 ? VALORI_OK : VALORI_EINVAL;
   if (c->hnsw_m < 2 || c->hnsw_m > VALORI_HNSW_MAX_M) return VALORI_EINVAL;
   if (c->hnsw_ef_construction < 1 || c->hnsw_ef_construction > VALORI_MAX_EF) return VALORI_EINVAL;
   if (c->hnsw_ef_search < 1 || c->hnsw_ef_search > VALORI_MAX_EF) return VALORI_EINVAL;
@@ -354,8 +358,10 @@ int vl_config_check(const vl_config *c) {
 int vl_config_from_options(const valori_options *o, vl_config *c) {
   c->dim = o->dim;
   c->metric = o->metric;
+  c->traversal = o->traversal;
+  if (o->reserved || vl_trav_check(o->traversal)) return VALORI_EINVAL;
   if (o->index == VALORI_INDEX_NONE) {
-    if (o->hnsw_m || o->hnsw_ef_construction || o->hnsw_ef_search) return VALORI_EINVAL;
+    if (o->hnsw_m || o->hnsw_ef_construction || o->hnsw_ef_search || o->traversal) return VALORI_EINVAL;
     c->hnsw_m = c->hnsw_ef_construction = c->hnsw_ef_search = 0;
     return VALORI_OK;
   }
@@ -374,7 +380,7 @@ int vl_engine_new(const valori_allocator *a, const vl_config *c, vl_engine **out
   e->a = a;
   e->cfg = *c;
   e->next_rec = e->next_node = e->next_edge = 1;
-  vl_rec_init(&e->rec, a, c->dim);
+  vl_rec_init(&e->rec, a, c->dim, c->traversal);
   vl_hnsw_init(&e->hnsw, a, c->hnsw_m, c->hnsw_ef_construction);
   vl_graph_init(&e->graph, a);
   vl_lthash_zero(&e->acc);

@@ -25,6 +25,7 @@ typedef struct vl_config {
   uint32_t hnsw_m;
   uint32_t hnsw_ef_construction;
   uint32_t hnsw_ef_search;
+  uint32_t traversal; /* the traversal word (valori.h, valori_traversal_int8): 0 = exact traversal */
 } vl_config;
 
 typedef struct vl_engine vl_engine;
@@ -42,9 +43,14 @@ int vl_config_from_options(const valori_options *o, vl_config *c);
 ** (hnsw_m = 0). A library that predates index-less stores thus refuses them with VALORI_EVERSION
 ** instead of calling them damaged, and every file of an HNSW store stays readable by it. Readers
 ** accept versions 1..VL_FORMAT_VERSION_MAX and require the version to be the one the file's own
-** configuration calls for (else VALORI_ECORRUPT). */
-#define VL_FORMAT_VERSION_MAX 2u
-static inline uint32_t vl_config_format_version(const vl_config *c) { return c->hnsw_m == 0 ? 2u : 1u; }
+** configuration calls for (else VALORI_ECORRUPT).
+** Version 3: an HNSW store with a compact traversal copy (traversal word != 0, docs/FORMAT.md);
+** its files carry the word where versions 1 and 2 hold zero bytes, so older libraries refuse them
+** with VALORI_EVERSION. */
+#define VL_FORMAT_VERSION_MAX 3u
+static inline uint32_t vl_config_format_version(const vl_config *c) {
+  return c->traversal ? 3u : c->hnsw_m == 0 ? 2u : 1u;
+}
 
 /* Creates an empty engine (height 0). The allocator must outlive the engine. */
 int vl_engine_new(const valori_allocator *a, const vl_config *c, vl_engine **out);

@@ -45,9 +45,13 @@ static inline vl_space vl_engine_space(const vl_engine *e) {
   sp.tag = e->rec.tag;
   sp.state = e->rec.state;
   sp.whole = e->rec.whole;
+  sp.cvec = e->rec.cvec;
+  sp.trav = e->cfg.traversal;
   sp.dim = e->cfg.dim;
   sp.metric = e->cfg.metric;
   sp.qwhole = 0;
+  sp.qc = NULL;
+  sp.qbuf = NULL;
   return sp;
 }
 

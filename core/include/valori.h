@@ -189,7 +189,21 @@ typedef struct valori_options {
   uint64_t segment_bytes;        /* log segment rotation size; 0 = default (VALORI_DEFAULT_SEGMENT_BYTES) */
   const valori_allocator *allocator; /* NULL = valori_libc_allocator() */
   const valori_vfs *vfs;             /* NULL = in-memory database (nothing persisted) */
+  uint32_t traversal;            /* compact traversal copy: 0 = none (default, exact traversal), else
+                                 ** a word from valori_traversal_int8 (HNSW stores only, else
+                                 ** VALORI_EINVAL); recorded in the configuration and the state root */
+  uint32_t reserved;             /* 0 */
 } valori_options;
+
+/* The traversal word of an int8 compact traversal copy for component values in [lo, hi]
+** (docs/DETERMINISM.md, "Compact traversal copy"). HNSW searches then walk the graph on int8
+** copies of the vectors (1 byte per component: q = clamp(rha(v / 2^s) - c, -128, 127), v the Q16.16
+** component, rha rounding half away from zero, s and c integers chosen here from lo and hi) and
+** re-rank the ef candidates they found with the exact distance, so results keep the exact order and
+** distances. Values outside [lo, hi] still work (they clamp; traversal is then coarser). For pixel
+** data, [0, 255] gives s = 16, c = 128: the copy is exact and so is the traversal. Writes the word
+** to *out; VALORI_EINVAL when lo or hi is not finite, lo > hi, or either is outside the Q16.16 range. */
+int valori_traversal_int8(float lo, float hi, uint32_t *out);
 
 /* Fills *opt with the defaults: dim 0, L2, an HNSW index with the default parameters (M 16,
 ** ef_construction 200, ef_search 64, left as 0 = default in the hnsw_* fields), full sync. */
@@ -408,7 +422,7 @@ typedef struct valori_stats {
   uint64_t next_edge_id;
   uint64_t index_tombstones; /* deleted records still referenced by the HNSW graph (bounded; 0
                              ** without an index) */
-  uint64_t vector_bytes;   /* bytes held by vectors */
+  uint64_t vector_bytes;   /* bytes held by vectors (with their compact traversal copies, if any) */
   uint64_t index_bytes;    /* bytes held by the HNSW graph (0 without an index) */
   uint64_t other_bytes;    /* ids, tags, metadata, graph, hash tables, scratch */
   uint32_t dim, metric, hnsw_m, hnsw_ef_construction, hnsw_ef_search; /* recorded configuration */

@@ -234,10 +234,42 @@ static void test_bad_batch_codes(void) {
   VT_EQ_INT(valori_close(b), VALORI_OK);
 }
 
+/* An HNSW store with the int8 traversal copy: threads change neither root nor index digest. */
+static void test_hnsw_same_index(void) {
+  valori_db *db[2] = {NULL, NULL};
+  uint8_t ra[32], rb[32], da[32], dbb[32];
+  int t, k;
+  for (t = 0; t < 2; t++) {
+    valori_options o;
+    valori_options_init(&o);
+    o.dim = DIM;
+    o.hnsw_m = 8;
+    o.hnsw_ef_construction = 32;
+    o.flags = VALORI_OPEN_CREATE | (t ? VALORI_OPEN_THREADS : 0u);
+    VT_REQUIRE(valori_traversal_int8(-10.0f, 10.0f, &o.traversal) == VALORI_OK);
+    VT_REQUIRE(valori_open(":memory:", &o, &db[t]) == VALORI_OK);
+  }
+  for (k = 0; k < 6; k++) {
+    size_t n = batch_of(k);
+    VT_EQ_INT(valori_insert_batch(db[0], n, vecs, tags, metas, meta_lens, NULL), VALORI_OK);
+    VT_EQ_INT(valori_insert_batch(db[1], n, vecs, tags, metas, meta_lens, NULL), VALORI_OK);
+  }
+  VT_EQ_INT(valori_state_root(db[0], ra), VALORI_OK);
+  VT_EQ_INT(valori_state_root(db[1], rb), VALORI_OK);
+  VT_EQ_INT(valori_index_digest(db[0], da), VALORI_OK);
+  VT_EQ_INT(valori_index_digest(db[1], dbb), VALORI_OK);
+  VT_CHECK(memcmp(ra, rb, 32) == 0);
+  VT_CHECK(memcmp(da, dbb, 32) == 0);
+  VT_EQ_INT(valori_check(db[1]), VALORI_OK);
+  VT_EQ_INT(valori_close(db[0]), VALORI_OK);
+  VT_EQ_INT(valori_close(db[1]), VALORI_OK);
+}
+
 int main(void) {
   VT_RUN(test_memory_same_roots);
   VT_RUN(test_durable_same_bytes);
   VT_RUN(test_follower_expect);
   VT_RUN(test_bad_batch_codes);
+  VT_RUN(test_hnsw_same_index);
   return VT_DONE();
 }
