@@ -35,6 +35,12 @@ double bench_cpu_now(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+double bench_thread_cpu_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 uint64_t bench_rss_bytes(void) {
   unsigned long size = 0, rss = 0;
   FILE *f = fopen("/proc/self/statm", "r");

@@ -77,6 +77,8 @@ double bench_now(void);             /* monotonic seconds */
 /* CPU seconds used by this process. Next to wall time it shows whether a measurement was disturbed
 ** by other load on the machine (CPU/wall well below 1 for a single-threaded loop). */
 double bench_cpu_now(void);
+/* CPU seconds of the calling thread alone (a library's helper threads not counted). */
+double bench_thread_cpu_now(void);
 uint64_t bench_rss_bytes(void);     /* resident set size from /proc/self/statm (0 if unknown) */
 /* Peak resident set size since the last bench_rss_peak_reset (VmHWM of /proc/self/status; the
 ** reset writes 5 to /proc/self/clear_refs, Linux 4.0+). 0 if unknown. */

@@ -64,6 +64,10 @@ typedef struct run {
 } run;
 
 valori_db *vb_open_mem(const bench_opts *o, const bench_dataset *ds, uint32_t index) {
+  return vb_open_mem_flags(o, ds, index, 0);
+}
+
+valori_db *vb_open_mem_flags(const bench_opts *o, const bench_dataset *ds, uint32_t index, uint32_t flags) {
   valori_options opt;
   valori_db *db = NULL;
   valori_options_init(&opt);
@@ -82,7 +86,7 @@ valori_db *vb_open_mem(const bench_opts *o, const bench_dataset *ds, uint32_t in
     }
     CHECK(valori_traversal_int8(lo, hi, &opt.traversal));
   }
-  opt.flags = VALORI_OPEN_CREATE;
+  opt.flags = VALORI_OPEN_CREATE | flags;
   opt.vfs = NULL; /* in memory */
   CHECK(valori_open(":memory:", &opt, &db));
   return db;

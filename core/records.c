@@ -148,9 +148,9 @@ static void posting_remove(vl_records *r, uint32_t slot) {
   }
 }
 
-uint32_t vl_rec_commit_insert(vl_records *r, uint64_t id, uint64_t tag, const int32_t *vec, uint8_t *meta, uint32_t meta_len) {
-  uint32_t slot = r->nfree ? r->freel[--r->nfree] : r->nslots++;
-  memcpy(r->vec + (size_t)slot * r->dim, vec, (size_t)r->dim * 4);
+/* The commit of an insert whose vector is already in r->vec at slot. */
+static uint32_t commit_slot(vl_records *r, uint32_t slot, uint64_t id, uint64_t tag, uint8_t *meta, uint32_t meta_len) {
+  const int32_t *vec = r->vec + (size_t)slot * r->dim;
   r->whole[slot] = (uint8_t)vl_vec_whole(vec, r->dim);
   if (r->trav) vl_trav_quantize(vec, r->dim, r->trav, r->cvec + (size_t)slot * r->dim);
   r->id[slot] = id;
@@ -163,6 +163,25 @@ uint32_t vl_rec_commit_insert(vl_records *r, uint64_t id, uint64_t tag, const in
   posting_add(r, slot, tag);
   r->live++;
   return slot;
+}
+
+uint32_t vl_rec_commit_insert(vl_records *r, uint64_t id, uint64_t tag, const int32_t *vec, uint8_t *meta, uint32_t meta_len) {
+  uint32_t slot = r->nfree ? r->freel[--r->nfree] : r->nslots++;
+  memcpy(r->vec + (size_t)slot * r->dim, vec, (size_t)r->dim * 4);
+  return commit_slot(r, slot, id, tag, meta, meta_len);
+}
+
+uint32_t vl_rec_commit_insert_le(vl_records *r, uint64_t id, uint64_t tag, const uint8_t *vec_le, uint8_t *meta,
+                                 uint32_t meta_len) {
+  uint32_t slot = r->nfree ? r->freel[--r->nfree] : r->nslots++;
+  int32_t *v = r->vec + (size_t)slot * r->dim;
+#if defined(VL_HOST_LE)
+  memcpy(v, vec_le, (size_t)r->dim * 4);
+#else
+  uint32_t i;
+  for (i = 0; i < r->dim; i++) v[i] = (int32_t)vl_get32(vec_le + 4u * i);
+#endif
+  return commit_slot(r, slot, id, tag, meta, meta_len);
 }
 
 void vl_rec_commit_kill(vl_records *r, uint32_t slot) {

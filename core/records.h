@@ -64,6 +64,10 @@ void vl_rec_unreserve_all(vl_records *r);
 
 /* Commit: takes the next slot and makes it LIVE with the given content (meta ownership passes). */
 uint32_t vl_rec_commit_insert(vl_records *r, uint64_t id, uint64_t tag, const int32_t *vec, uint8_t *meta, uint32_t meta_len);
+/* The same with the vector given as dim LE int32 (an event's bytes, any alignment), decoded
+** straight into the slot. */
+uint32_t vl_rec_commit_insert_le(vl_records *r, uint64_t id, uint64_t tag, const uint8_t *vec_le, uint8_t *meta,
+                                 uint32_t meta_len);
 /* Commit: LIVE -> DEAD (removed from id map and posting list; vector kept for the index). */
 void vl_rec_commit_kill(vl_records *r, uint32_t slot);
 /* Commit: DEAD -> FREE (frees metadata, pushes the slot on the free stack). */

@@ -153,6 +153,12 @@ typedef struct valori_vfs {
 
 #define VALORI_OPEN_CREATE 1   /* create the store if it does not exist */
 #define VALORI_OPEN_READONLY 2 /* no writes; no lock taken */
+/* Use a second thread for large insert batches (64 records or more: the float conversion and the
+** state hash in two halves) and large events (32 KiB or more: the log chain hashed while the
+** records are committed): the same roots, log bytes, results and error codes as without it
+** (docs/DETERMINISM.md, "Threads"). Builds without thread support (WebAssembly, freestanding,
+** VALORI_THREADS=OFF) accept it and stay serial. */
+#define VALORI_OPEN_THREADS 4
 
 /* Index of a store (valori_options.index). Fixed at creation and recorded with the configuration.
 ** VALORI_INDEX_NONE: an index-less ("flat") store for exact search only: inserts build no graph
@@ -445,7 +451,7 @@ void valori_buffer_free(const valori_db *db, void *buf, size_t len);
 ** never a crash: the structure is checked before memory is committed, and the content (every
 ** record, node and edge) is re-hashed and must match the snapshot's state root, O(n). A valid
 ** snapshot needs memory for every slot it describes, free slots included. opt may be NULL; only
-** opt->allocator is used. */
+** opt->allocator and the VALORI_OPEN_THREADS flag are used. */
 int valori_snapshot_load(const uint8_t *buf, size_t len, const valori_options *opt, valori_db **out);
 
 /* ---- Events. Every mutation above is encoded as one event and passed through the same path as
