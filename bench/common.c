@@ -35,6 +35,12 @@ double bench_cpu_now(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+double bench_thread_cpu_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 uint64_t bench_rss_bytes(void) {
   unsigned long size = 0, rss = 0;
   FILE *f = fopen("/proc/self/statm", "r");
@@ -95,6 +101,8 @@ static void usage(const char *prog) {
           "                   (default: all but append,durable; 'all' = every one)\n"
           "  --durable-single-n N  durable single inserts, one fsync each (200)\n"
           "  --store-dir DIR  where temporary store directories are made ($TMPDIR or /tmp)\n"
+          "  --traversal T    valori_bench: none | int8 (compact traversal copy over the data's range) |\n"
+          "                   ab (search: a default and an int8 store, timed passes alternating) (none)\n"
           "  --mode LABEL     label for the JSON lines (custom)\n"
           "  --src DIR        Fashion-MNIST directory (%s)\n"
           "  --cache DIR      ground-truth cache directory (%s)\n",
@@ -161,6 +169,7 @@ int bench_opts_parse(int argc, char **argv, bench_opts *o, const char *prog) {
   o->runs = 3, o->threads = 2, o->tests = BENCH_T_DEFAULT;
   o->durable_single_n = 200;
   o->store_dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+  o->traversal = "none";
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     int bad = 0;
@@ -195,6 +204,8 @@ int bench_opts_parse(int argc, char **argv, bench_opts *o, const char *prog) {
     else if (!strcmp(a, "--tests")) bad = parse_tests(v, &o->tests);
     else if (!strcmp(a, "--durable-single-n")) o->durable_single_n = strtoul(v, NULL, 10);
     else if (!strcmp(a, "--store-dir")) o->store_dir = v;
+    else if (!strcmp(a, "--traversal"))
+      bad = (o->traversal = v, strcmp(v, "none") && ((strcmp(v, "int8") && strcmp(v, "ab")) || strcmp(prog, "valori_bench")));
     else {
       fprintf(stderr, "%s: unknown option %s\n", prog, a);
       usage(prog);
@@ -278,6 +289,10 @@ void bench_json_head(char *buf, size_t cap, const bench_opts *o, const bench_dat
            engine, kind, o->mode, ds ? ds->name : o->dataset,
            ds ? (ds->metric == BENCH_IP ? "ip" : "l2") : "", ds ? ds->n : o->n,
            ds ? ds->nq : o->nq, ds ? ds->dim : 0, o->M, o->efc);
+  if (o->traversal && strcmp(o->traversal, "none") && strcmp(o->traversal, "ab")) { /* only when set: default rows stay as they were */
+    size_t len = strlen(buf);
+    snprintf(buf + len, cap > len ? cap - len : 0, ",\"traversal\":\"%s\"", o->traversal);
+  }
 }
 
 void bench_emit(const char *fmt, ...) {

@@ -66,6 +66,8 @@ typedef struct bench_opts {
   unsigned tests;   /* --tests search,filter,exact,ingest,snapshot,check,kernel,append,durable */
   size_t durable_single_n; /* --durable-single-n 200: durable single inserts (one fsync each) */
   const char *store_dir;   /* --store-dir: parent of the temporary store directories ($TMPDIR or /tmp) */
+  const char *traversal;   /* --traversal none|int8 (valori_bench only): the HNSW store's compact
+                           ** traversal copy, int8 over the base data's [min, max] (valori_traversal_int8) */
 } bench_opts;
 
 /* Parses argv into *o (defaults first). Prints usage and returns -1 on a bad or --help argument. */
@@ -75,6 +77,8 @@ double bench_now(void);             /* monotonic seconds */
 /* CPU seconds used by this process. Next to wall time it shows whether a measurement was disturbed
 ** by other load on the machine (CPU/wall well below 1 for a single-threaded loop). */
 double bench_cpu_now(void);
+/* CPU seconds of the calling thread alone (a library's helper threads not counted). */
+double bench_thread_cpu_now(void);
 uint64_t bench_rss_bytes(void);     /* resident set size from /proc/self/statm (0 if unknown) */
 /* Peak resident set size since the last bench_rss_peak_reset (VmHWM of /proc/self/status; the
 ** reset writes 5 to /proc/self/clear_refs, Linux 4.0+). 0 if unknown. */

@@ -79,9 +79,12 @@ def load(path):
             if not line:
                 continue
             try:
-                rows.append(json.loads(line))
+                r = json.loads(line)
             except json.JSONDecodeError as e:
                 sys.exit(f"report.py: {path}:{i}: not JSON ({e})")
+            if r.get("engine") == "valori" and r.get("traversal"):
+                r["engine"] = f"valori-{r['traversal']}"  # a store with a compact traversal copy: its own curve
+            rows.append(r)
     return rows
 
 
@@ -284,7 +287,9 @@ class Report(ServerSections):
                         v["peak_rss_delta_bytes"] / 1e6, v["rss_delta_bytes"] / 1e6, pr, "<= 1.2", pr <= 1.2)
         raw = [r for r in self.of("append") if r["index"] == "none" and r["batch"] == 1000]
         for r in raw:
-            row("4 raw append", f"{r['dataset']} ({r['dim']}-d)", "vectors/s, batches of 1,000, index-less, memory",
+            th = r.get("threads", 1)
+            row("4 raw append", f"{r['dataset']} ({r['dim']}-d)",
+                f"vectors/s, batches of 1,000, index-less, memory, {th} thread{'s' if th > 1 else ''}",
                 r["vectors_per_s"], 1.24e6, r["vectors_per_s"] / 1.24e6, ">= 1.24M/s", r["vectors_per_s"] >= 1.24e6)
         for g in self.js_groups():
             native, _, _ = self.js_ratio_rows(g)
@@ -455,29 +460,32 @@ class Report(ServerSections):
         self.md.append("## Ingestion: raw append (index-less store) vs HNSW, in memory and durable\n")
         rows = []
         for r in app:
-            rows.append([r["dataset"], r["records"], "memory", r["index"], r["batch"], r["api"], r["vectors_per_s"],
-                         r["bytes_per_vector"], None, None])
+            rows.append([r["dataset"], r["records"], "memory", r["index"], r["batch"], r["api"], r.get("threads", 1),
+                         r["vectors_per_s"], r["bytes_per_vector"], None, None])
         for r in dur:
             rows.append([r["dataset"], r["records"], f"file ({r.get('fs', '?')}, fsync)", r["index"], r["batch"],
-                         r["api"], r["vectors_per_s"], None, r["fsyncs"], r["fsyncs_per_s"]])
-        self.md.append(table(["dataset", "records", "storage", "index", "batch", "API", "vectors/s", "bytes/vector",
-                              "fsyncs", "fsyncs/s"], rows))
+                         r["api"], 1, r["vectors_per_s"], None, r["fsyncs"], r["fsyncs_per_s"]])
+        self.md.append(table(["dataset", "records", "storage", "index", "batch", "API", "threads", "vectors/s",
+                              "bytes/vector", "fsyncs", "fsyncs/s"], rows))
         self.md.append("`index none` is a store opened with `VALORI_INDEX_NONE` (exact search only): an insert "
                        "converts, encodes, validates and hashes the record into the state root but builds no graph. "
                        f"`hnsw` builds the index as it goes (M={(app or dur)[0]['M']}, "
                        f"ef_construction={(app or dur)[0]['efc']}). Durable rows write a real store directory with "
                        "`VALORI_SYNC_FULL`: every batch (or single insert) is acknowledged after its fsync; fsyncs "
-                       "count file and directory syncs. Medians of the runs listed in the JSON lines.\n")
+                       "count file and directory syncs. `threads` 2: opened with `VALORI_OPEN_THREADS` (the state hash of a batch "
+                       "in two halves on two threads; same state root, checked by the driver). Medians of the runs "
+                       "listed in the JSON lines.\n")
         best = max((r for r in app if r["index"] == "none"), key=lambda r: r["vectors_per_s"], default=None)
         if best:
+            th = best.get("threads", 1)
             self.md.append(f"The original project claims 1.24M vectors/s for raw append; this run measured "
                            f"{best['vectors_per_s']:,.0f} vectors/s ({best['vectors_per_s'] / 1.24e6:.2f}x the claim; "
-                           f"batches of {best['batch']}, {best['dim']}-d).\n")
+                           f"batches of {best['batch']}, {best['dim']}-d, {th} thread{'s' if th > 1 else ''}).\n")
         if cost:
             total = sum(c["ns_per_record"] for c in cost)
             self.md.append("What one raw append costs (CPU ns per record; the parts are timed alone on the same rows, "
                            "and the state root rebuilt from them must equal the store's; `rest` is the whole append's "
-                           "CPU time minus the parts: the API's event encoding, the engine's decoding and validation, "
+                           "CPU time minus the parts: the log chain's SHA-256 of each event, the API's event encoding, the engine's decoding and validation, "
                            "copies, the id map and tag postings):\n")
             self.md.append(table(["part", "ns/record", "share"],
                                  [[c["part"], c["ns_per_record"], c["share"]] for c in cost] + [["total", total, 1.0]]))
@@ -495,7 +503,7 @@ class Report(ServerSections):
             series = sorted({("memory", r["index"]) for r in app} | {("durable", r["index"]) for r in dur})
             for st, ix in series:
                 src = app if st == "memory" else dur
-                pts = sorted((r["batch"], r["vectors_per_s"]) for r in src if r["index"] == ix)
+                pts = sorted((r["batch"], r["vectors_per_s"]) for r in src if r["index"] == ix and r.get("threads", 1) == 1)
                 ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", color="C3" if ix == "none" else "C0",
                         linestyle="-" if st == "memory" else "--",
                         label=f"{'raw append (no index)' if ix == 'none' else 'HNSW'}, {st}")

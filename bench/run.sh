@@ -229,7 +229,7 @@ if [ "$MODE" = quick ]; then
             --ingest-n 1000 --runs 3)
     run_driver bench_prepare --dataset fmnist-l2 "${COMMON[@]}"
     run_driver hnswlib_bench --dataset fmnist-l2 "${COMMON[@]}"
-    run_valori --dataset fmnist-l2 "${COMMON[@]}"
+    run_valori --dataset fmnist-l2 "${COMMON[@]}" --traversal ab
     # The inner-product path, small.
     IPQ=(--mode quick --n 2000 --nq 100 --ef 40 --runs 1 --tests search,exact --exact-nq 50)
     run_driver bench_prepare --dataset fmnist-ip "${IPQ[@]}" --sel 0.5 --filter-nq 10
@@ -252,7 +252,11 @@ else
     done
     # Everything on the reference set; recall/QPS, exact and filters on the variants.
     run_driver hnswlib_bench --dataset fmnist-l2 "${FULL[@]}"
-    run_valori --dataset fmnist-l2 "${FULL[@]}"
+    # --traversal ab: the search rows of a default store and of one with the int8 compact traversal
+    # copy (issue 15 goal 2), their timed passes alternating; then the int8 store's build row alone
+    # (its memory per vector).
+    run_valori --dataset fmnist-l2 "${FULL[@]}" --traversal ab
+    run_valori --dataset fmnist-l2 "${FULL[@]}" --traversal int8 --tests none
     for ds in fmnist-pm1-l2 fmnist-ip fmnist-p128-l2; do
       run_driver hnswlib_bench --dataset "$ds" "${FULL[@]}" --tests search,exact,filter
       run_valori --dataset "$ds" "${FULL[@]}" --tests search,exact,filter

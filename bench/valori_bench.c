@@ -14,6 +14,9 @@
 **              of an index-less one holding the same base, with each loaded copy checked for the
 **              same state root, index digest and search results;
 **   check      valori_check time (full invariant check) after the build;
+**   --traversal int8: the HNSW database keeps the compact int8 traversal copy (valori.h,
+**              valori_traversal_int8 over the base data's [min, max]); every row says so;
+**              --traversal ab: search compares a default store and an int8 one, passes alternating;
 **   append, durable (opt-in, valori_ingest.c): raw append into index-less stores vs HNSW ingestion,
 **              and durable ingestion and store snapshots in a real directory.
 ** The driver also enforces the API contract it relies on and exits nonzero when it is broken
@@ -61,6 +64,10 @@ typedef struct run {
 } run;
 
 valori_db *vb_open_mem(const bench_opts *o, const bench_dataset *ds, uint32_t index) {
+  return vb_open_mem_flags(o, ds, index, 0);
+}
+
+valori_db *vb_open_mem_flags(const bench_opts *o, const bench_dataset *ds, uint32_t index, uint32_t flags) {
   valori_options opt;
   valori_db *db = NULL;
   valori_options_init(&opt);
@@ -71,7 +78,15 @@ valori_db *vb_open_mem(const bench_opts *o, const bench_dataset *ds, uint32_t in
     opt.hnsw_m = o->M;
     opt.hnsw_ef_construction = o->efc;
   }
-  opt.flags = VALORI_OPEN_CREATE;
+  if (index == VALORI_INDEX_HNSW && !strcmp(o->traversal, "int8")) { /* over the base data's range */
+    float lo = ds->base[0], hi = ds->base[0];
+    for (size_t i = 1; i < ds->n * ds->dim; i++) {
+      lo = ds->base[i] < lo ? ds->base[i] : lo;
+      hi = ds->base[i] > hi ? ds->base[i] : hi;
+    }
+    CHECK(valori_traversal_int8(lo, hi, &opt.traversal));
+  }
+  opt.flags = VALORI_OPEN_CREATE | flags;
   opt.vfs = NULL; /* in memory */
   CHECK(valori_open(":memory:", &opt, &db));
   return db;
@@ -132,15 +147,20 @@ static double mean_recall(const run *R, const bench_gt *gt, size_t nq) {
 /* Runs nq queries --runs times with params p (filter modulus m, 0 = none); returns the median wall
 ** seconds and stores the median CPU seconds in *cpu. Results of the last run stay in R->ids and
 ** R->nres. */
+/* One timed pass of nq queries on db (results into R->ids / R->nres); *cpu gets its CPU seconds. */
+static double timed_pass(run *R, const valori_db *db, valori_searcher *sr, size_t nq, const valori_search_params *p,
+                         uint32_t m, double *cpu) {
+  double ts = bench_now(), cs = bench_cpu_now();
+  for (size_t q = 0; q < nq; q++)
+    R->nres[q] = search_one(R, db, sr, R->ds.queries + q * R->ds.dim, p, m, R->ids + q * R->o.k);
+  *cpu = bench_cpu_now() - cs;
+  return bench_now() - ts;
+}
+
 static double timed_queries(run *R, size_t nq, const valori_search_params *p, uint32_t m, double *cpu) {
   double t[64], c[64];
   int runs = R->o.runs > 64 ? 64 : R->o.runs;
-  for (int r = 0; r < runs; r++) {
-    double ts = bench_now(), cs = bench_cpu_now();
-    for (size_t q = 0; q < nq; q++)
-      R->nres[q] = search_one(R, R->db, R->s, R->ds.queries + q * R->ds.dim, p, m, R->ids + q * R->o.k);
-    t[r] = bench_now() - ts, c[r] = bench_cpu_now() - cs;
-  }
+  for (int r = 0; r < runs; r++) t[r] = timed_pass(R, R->db, R->s, nq, p, m, &c[r]);
   *cpu = bench_median(c, (size_t)runs);
   return bench_median(t, (size_t)runs);
 }
@@ -187,8 +207,53 @@ static void bench_check(run *R) {
   bench_emit("%s,\"check_s\":%.4f}\n", R->head, el);
 }
 
+/* --traversal ab: the same base in a second store with the int8 traversal copy, and for each ef
+** the two stores' timed passes alternate (default, int8, default, ...), so both medians see the
+** same machine; rows for both, the int8 ones marked "traversal":"int8", and the ratio on stderr. */
+static void bench_search_ab(run *R) {
+  const size_t nq = R->ds.nq;
+  bench_opts o8 = R->o;
+  valori_db *db8;
+  valori_searcher *s8 = NULL;
+  o8.traversal = "int8";
+  db8 = vb_open_mem(&o8, &R->ds, VALORI_INDEX_HNSW);
+  size_t batch = R->o.batch, max_batch = (VALORI_MAX_EVENT / 2) / (R->ds.dim * sizeof(float) + 64);
+  if (batch > VALORI_MAX_BATCH) batch = VALORI_MAX_BATCH;
+  if (batch > max_batch) batch = max_batch; /* as bench_build */
+  if (vb_insert_rows(db8, &R->ds, R->ds.n, batch, 1) != R->first_id)
+    vb_fail("the int8 store's ids differ from the default store's");
+  CHECK(valori_searcher_create(db8, &s8));
+  for (size_t e = 0; e < R->o.nef; e++) {
+    valori_search_params p = {R->o.k, R->o.efs[e], VALORI_SEARCH_HNSW, 0, NULL};
+    double t[2][64], c[2][64], med[2], cpu[2], rec[2];
+    int runs = R->o.runs > 64 ? 64 : R->o.runs;
+    for (int r = 0; r < runs; r++)
+      for (int v = 0; v < 2; v++) {
+        t[v][r] = timed_pass(R, v ? db8 : R->db, v ? s8 : R->s, nq, &p, 0, &c[v][r]);
+        if (r == runs - 1) rec[v] = mean_recall(R, &R->ds.gt, nq);
+      }
+    for (int v = 0; v < 2; v++) {
+      med[v] = bench_median(t[v], (size_t)runs);
+      cpu[v] = bench_median(c[v], (size_t)runs);
+      bench_json_head(R->head, sizeof R->head, v ? &o8 : &R->o, &R->ds, "valori", "search");
+      bench_emit("%s,\"ef\":%u,\"k\":%u,\"qps\":%.1f,\"recall\":%.5f,\"runs\":%d,\"median_s\":%.4f,"
+                 "\"cpu_s\":%.4f,\"ab\":true}\n", R->head, R->o.efs[e], R->o.k, (double)nq / med[v], rec[v], runs,
+                 med[v], cpu[v]);
+    }
+    fprintf(stderr, "  ef %4u: recall@%u %.4f / int8 %.4f, %8.0f / int8 %8.0f QPS (x%.2f; per CPU-second x%.2f)\n",
+            R->o.efs[e], R->o.k, rec[0], rec[1], (double)nq / med[0], (double)nq / med[1], med[0] / med[1],
+            cpu[0] / cpu[1]);
+  }
+  valori_searcher_free(s8);
+  CHECK(valori_close(db8));
+}
+
 static void bench_search(run *R) {
   const size_t nq = R->ds.nq;
+  if (!strcmp(R->o.traversal, "ab")) {
+    bench_search_ab(R);
+    return;
+  }
   for (size_t e = 0; e < R->o.nef; e++) {
     valori_search_params p = {R->o.k, R->o.efs[e], VALORI_SEARCH_HNSW, 0, NULL};
     double cpu, med = timed_queries(R, nq, &p, 0, &cpu);

@@ -34,6 +34,8 @@ uint64_t vb_insert_rows(valori_db *db, const bench_dataset *ds, size_t n, size_t
 
 /* In-memory valori_open for ds with M/efc from o, or index-less (VALORI_INDEX_NONE). */
 valori_db *vb_open_mem(const bench_opts *o, const bench_dataset *ds, uint32_t index);
+/* The same with extra VALORI_OPEN_* flags (VALORI_OPEN_THREADS). */
+valori_db *vb_open_mem_flags(const bench_opts *o, const bench_dataset *ds, uint32_t index, uint32_t flags);
 
 /* kind "append" and "append_cost" (valori_ingest.c). */
 void vb_append(const bench_opts *o, const bench_dataset *ds);

@@ -4,14 +4,18 @@
 **   append       valori_insert_batch into a fresh in-memory database, index-less
 **                (VALORI_INDEX_NONE: raw append into an exact-search store) and HNSW (M and
 **                ef_construction from the options), batch sizes 1 (valori_insert), 1000 and 10000,
-**                --ingest-n records: vectors/s, median of --runs;
+**                --ingest-n records: vectors/s, median of --runs; the index-less batches also with
+**                VALORI_OPEN_THREADS ("threads":2, whose state root must equal the serial one;
+**                "caller_cpu_s" is the calling thread's CPU time alone, the part of the work a
+**                second core cannot take: n / caller_cpu_s bounds what an idle second core allows);
 **   append_cost  what one raw-appended record costs, part by part, timed on the same rows outside
 **                the engine: the float -> Q16.16 conversion, the record digest (SHA-256 of its
 **                canonical encoding) and the LtHash16 update (a 2 KiB ChaCha20 keystream folded
 **                into the state hash). The parts are proven to be the engine's work: the state root
 **                rebuilt from them equals the index-less database's. The rest of the measured append
-**                is the API's event encoding, the engine's decoding and validation, copies, the id
-**                map and the tag postings;
+**                is the log chain (SHA-256 of each whole event, hashed in memory too), the API's
+**                event encoding, the engine's decoding and validation, copies, the id map and the
+**                tag postings;
 **   durable      a real store directory (native POSIX VFS, VALORI_SYNC_FULL, no automatic
 **                snapshots) made with mkdtemp under --store-dir and removed afterwards: the whole
 **                base in batches of 1000, and --durable-single-n single inserts, index-less and HNSW:
@@ -47,13 +51,16 @@ static const char *index_name(uint32_t index) { return index == VALORI_INDEX_NON
 /* ---- in memory: raw append vs HNSW ingestion */
 
 /* One fresh database, n rows in batches of `batch` (0 = single inserts); returns the wall seconds. */
-static double append_once(const bench_opts *o, const bench_dataset *ds, uint32_t index, size_t n, size_t batch,
-                          double *cpu, valori_stats *st, int check) {
-  valori_db *db = vb_open_mem(o, ds, index);
-  double t0 = bench_now(), c0 = bench_cpu_now();
+static double append_once(const bench_opts *o, const bench_dataset *ds, uint32_t index, uint32_t flags, size_t n,
+                          size_t batch, double *cpu, double *caller_cpu, valori_stats *st, int check,
+                          uint8_t root[32]) {
+  valori_db *db = vb_open_mem_flags(o, ds, index, flags);
+  double t0 = bench_now(), c0 = bench_cpu_now(), k0 = bench_thread_cpu_now();
   vb_insert_rows(db, ds, n, batch, 0);
   double el = bench_now() - t0;
   *cpu = bench_cpu_now() - c0;
+  *caller_cpu = bench_thread_cpu_now() - k0;
+  CHECK(valori_state_root(db, root));
   CHECK(valori_stats_get(db, st));
   if (st->records != n) vb_fail("stats.records differs from the rows appended");
   if (index == VALORI_INDEX_NONE && (st->index_bytes || st->index_tombstones)) vb_fail("index-less store holds an index");
@@ -122,7 +129,7 @@ static void append_cost(const bench_opts *o, const bench_dataset *ds, size_t n, 
     bench_emit("%s,\"part\":\"%s\",\"records\":%zu,\"ns_per_record\":%.1f,\"share\":%.4f,\"runs\":%d}\n", head,
                parts[p].part, n, parts[p].ns, parts[p].ns / total_ns, runs);
   }
-  fprintf(stderr, "  raw append cost: %-22s %8.0f CPU ns/record (%4.1f%%): event encode/decode, copies, maps\n", "rest",
+  fprintf(stderr, "  raw append cost: %-22s %8.0f CPU ns/record (%4.1f%%): chain SHA-256, event encode/decode, copies, maps\n", "rest",
           total_ns - sum, 100.0 * (total_ns - sum) / total_ns);
   bench_json_head(head, headcap, o, ds, "valori", "append_cost");
   bench_emit("%s,\"part\":\"rest\",\"records\":%zu,\"ns_per_record\":%.1f,\"share\":%.4f,\"runs\":%d}\n", head, n,
@@ -132,28 +139,44 @@ static void append_cost(const bench_opts *o, const bench_dataset *ds, size_t n, 
 
 void vb_append(const bench_opts *o, const bench_dataset *ds) {
   static const size_t batches[] = {1, 1000, 10000};
-  static const uint32_t indexes[] = {VALORI_INDEX_NONE, VALORI_INDEX_HNSW};
+  /* index-less serial, index-less with VALORI_OPEN_THREADS (batches only: a single insert is never
+  ** split), HNSW */
+  static const struct { uint32_t index, flags; } cfgs[] = {
+      {VALORI_INDEX_NONE, 0}, {VALORI_INDEX_NONE, VALORI_OPEN_THREADS}, {VALORI_INDEX_HNSW, 0}};
   size_t n = o->ingest_n && o->ingest_n < ds->n ? o->ingest_n : ds->n;
   int runs = o->runs > 64 ? 64 : o->runs;
   double flat_big_ns = 0;
+  uint8_t serial_root[sizeof batches / sizeof batches[0]][32];
   char head[1024];
-  for (size_t x = 0; x < 2; x++)
+  for (size_t x = 0; x < sizeof cfgs / sizeof cfgs[0]; x++)
     for (size_t b = 0; b < sizeof batches / sizeof batches[0]; b++) {
-      double t[64], c[64];
+      double t[64], c[64], k[64];
       valori_stats st;
+      uint8_t root[32];
+      const int threads = (cfgs[x].flags & VALORI_OPEN_THREADS) ? 2 : 1;
       if (batches[b] > n && b > 0) continue; /* a batch size the row count cannot fill */
-      for (int r = 0; r < runs; r++) t[r] = append_once(o, ds, indexes[x], n, batches[b] == 1 ? 0 : batches[b], &c[r], &st, r == 0);
+      if (threads > 1 && batches[b] == 1) continue;
+      for (int r = 0; r < runs; r++)
+        t[r] = append_once(o, ds, cfgs[x].index, cfgs[x].flags, n, batches[b] == 1 ? 0 : batches[b], &c[r], &k[r],
+                           &st, r == 0, root);
+      if (x == 0) memcpy(serial_root[b], root, 32);
+      else if (cfgs[x].index == VALORI_INDEX_NONE && memcmp(root, serial_root[b], 32))
+        vb_fail("VALORI_OPEN_THREADS changed the state root of the raw append");
       double med = bench_median(t, (size_t)runs), cpu = bench_median(c, (size_t)runs);
+      double kcpu = bench_median(k, (size_t)runs);
       double bpv = (double)(st.vector_bytes + st.index_bytes + st.other_bytes) / (double)n;
-      if (indexes[x] == VALORI_INDEX_NONE) flat_big_ns = cpu * 1e9 / (double)n; /* the largest batch wins */
-      fprintf(stderr, "  append %zu x %zu-d, index %s, batch %5zu: %10.0f vectors/s (%.0f bytes/vector)\n", n, ds->dim,
-              index_name(indexes[x]), batches[b], (double)n / med, bpv);
+      if (x == 0) flat_big_ns = cpu * 1e9 / (double)n; /* serial index-less: the largest batch wins */
+      fprintf(stderr, "  append %zu x %zu-d, index %s, batch %5zu, %d thread%s: %10.0f vectors/s (%.0f bytes/vector)\n",
+              n, ds->dim, index_name(cfgs[x].index), batches[b], threads, threads > 1 ? "s" : " ", (double)n / med, bpv);
+      if (threads > 1)
+        fprintf(stderr, "    (the calling thread's share: %.0f vectors per CPU-second of it; CPU/wall %.2f)\n",
+                (double)n / kcpu, cpu / med);
       bench_json_head(head, sizeof head, o, ds, "valori", "append");
-      bench_emit("%s,\"index\":\"%s\",\"batch\":%zu,\"api\":\"%s\",\"records\":%zu,\"median_s\":%.4f,\"cpu_s\":%.4f,"
-                 "\"vectors_per_s\":%.1f,\"bytes_per_vector\":%.1f,\"index_bytes\":%llu,\"runs\":%d,"
+      bench_emit("%s,\"index\":\"%s\",\"batch\":%zu,\"api\":\"%s\",\"threads\":%d,\"records\":%zu,\"median_s\":%.4f,"
+                 "\"cpu_s\":%.4f,\"caller_cpu_s\":%.4f,\"vectors_per_s\":%.1f,\"bytes_per_vector\":%.1f,\"index_bytes\":%llu,\"runs\":%d,"
                  "\"storage\":\"memory\"}\n",
-                 head, index_name(indexes[x]), batches[b], batches[b] == 1 ? "valori_insert" : "valori_insert_batch", n,
-                 med, cpu, (double)n / med, bpv, (unsigned long long)st.index_bytes, runs);
+                 head, index_name(cfgs[x].index), batches[b], batches[b] == 1 ? "valori_insert" : "valori_insert_batch",
+                 threads, n, med, cpu, kcpu, (double)n / med, bpv, (unsigned long long)st.index_bytes, runs);
     }
   { /* where the time of a raw append goes */
     valori_db *db = vb_open_mem(o, ds, VALORI_INDEX_NONE);

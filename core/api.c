@@ -4,6 +4,7 @@
 ** engine apply (validates first; a rejected event changes nothing and is never logged), then log
 ** append and, in full sync mode, sync before the call returns. Reads go straight to the engine.
 */
+#include "compact.h"
 #include "db.h"
 #include "engine_int.h"
 #include "event.h"
@@ -38,6 +39,13 @@ void valori_options_init(valori_options *o) {
   o->sync_mode = VALORI_SYNC_FULL;
 }
 
+int valori_traversal_int8(float lo, float hi, uint32_t *out) {
+  int32_t l, h;
+  if (!out || valori_f32_to_q16(lo, &l) || valori_f32_to_q16(hi, &h) || l > h) return VALORI_EINVAL;
+  *out = vl_trav_for_range(l, h);
+  return VALORI_OK;
+}
+
 int vl_db_new(const valori_allocator *a, valori_db **out) {
   vl_db_full *f = (vl_db_full *)vl_calloc(a, 1, sizeof *f);
   if (!f) return VALORI_ENOMEM;
@@ -62,7 +70,7 @@ int valori_open(const char *path, const valori_options *opt, valori_db **out) {
   int rc;
   (void)path;
   if (!opt || !out || opt->sync_mode > VALORI_SYNC_RELAXED) return VALORI_EINVAL;
-  if (opt->flags & ~(uint32_t)(VALORI_OPEN_CREATE | VALORI_OPEN_READONLY)) return VALORI_EINVAL;
+  if (opt->flags & ~(uint32_t)(VALORI_OPEN_CREATE | VALORI_OPEN_READONLY | VALORI_OPEN_THREADS)) return VALORI_EINVAL;
   a = opt->allocator ? opt->allocator : valori_libc_allocator();
   if (!a) return VALORI_EINVAL;
   VL_TRY(vl_config_from_options(opt, &c));
@@ -76,7 +84,9 @@ int valori_open(const char *path, const valori_options *opt, valori_db **out) {
     vl_store_opts_resolve(opt, &so);
     rc = vl_store_open(a, opt->vfs, &c, &so, &db->store, &db->e);
   }
+  if (!rc && (opt->flags & VALORI_OPEN_THREADS)) rc = vl_engine_set_threads(db->e, 1);
   if (rc) {
+    if (db->store) (void)vl_store_close(db->store); /* opened, then no memory for the threads */
     vl_db_free(db);
     return rc;
   }
@@ -111,12 +121,32 @@ int valori_flush(valori_db *db) {
   return rc;
 }
 
+/* The chain value after an event, computed alongside the engine's commit (VALORI_OPEN_THREADS):
+** it needs the event's root and the chain before it, which the commit does not touch. */
+typedef struct chain_job {
+  const uint8_t *prev, *ev;
+  size_t len;
+  uint64_t height;
+  uint8_t out[32];
+} chain_job;
+
+static void chain_side(void *arg, const uint8_t root[32]) {
+  chain_job *j = (chain_job *)arg;
+  vl_chain_next(j->prev, j->height, root, j->ev, j->len, j->out);
+}
+
 int vl_db_submit(valori_db *db, const uint8_t *ev, size_t len, uint64_t *out_id) {
   uint64_t id = 0;
+  chain_job cj;
+  int ran = 0;
   if (VL_DB_POISONED(db)) return VALORI_EPOISONED;
   if (db->readonly) return VALORI_EREADONLY;
-  VL_TRY(vl_engine_apply(db->e, ev, len, &id));
-  VL_TRY(vl_db_logged(db, ev, len, NULL));
+  cj.prev = db->store ? vl_store_chain(db->store, NULL) : db->chain_known ? db->chain : NULL;
+  cj.ev = ev;
+  cj.len = len;
+  cj.height = vl_engine_height(db->e) + 1;
+  VL_TRY(vl_engine_apply_side(db->e, ev, len, &id, cj.prev ? chain_side : NULL, &cj, &ran));
+  VL_TRY(vl_db_logged(db, ev, len, ran ? cj.out : NULL));
   if (out_id) *out_id = id;
   return VALORI_OK;
 }
@@ -161,6 +191,85 @@ int valori_insert(valori_db *db, const float *vec, uint64_t tag, const void *met
   return vl_db_submit(db, b->p, b->len, out_id);
 }
 
+/* One half of a batch's records encoded (VALORI_OPEN_THREADS): records [from, to) written at
+** base + their offsets, which the layout pass fixed; *bad / rc: the first record whose vector
+** does not convert and its code (rc VALORI_OK: none). */
+typedef struct enc_part {
+  const float *vecs;
+  const uint64_t *tags;
+  const void *const *metas;
+  const size_t *meta_lens;
+  uint32_t dim;
+  size_t from, to, bad, off;
+  uint8_t *base;
+  int rc;
+} enc_part;
+
+static void enc_records(void *arg) {
+  enc_part *t = (enc_part *)arg;
+  uint8_t *p = t->base + t->off;
+  size_t i;
+  t->rc = VALORI_OK;
+  for (i = t->from; i < t->to; i++) {
+    const size_t ml = t->meta_lens ? t->meta_lens[i] : 0;
+    vl_put64(p, t->tags ? t->tags[i] : 0);
+    vl_put32(p + 8, (uint32_t)ml);
+    t->rc = vl_ev_write_vec(p + 12, t->vecs + i * t->dim, t->dim);
+    if (t->rc) {
+      t->bad = i;
+      return;
+    }
+    if (ml) memcpy(p + 12 + (size_t)t->dim * 4, t->metas[i], ml);
+    p += 12 + (size_t)t->dim * 4 + ml;
+  }
+}
+
+/* The records of a batch encoded on two threads, each half into its own byte range: the same bytes
+** as the serial loop, and the same code for bad input: the layout pass finds the first record whose
+** metadata is refused or that would take the event over VALORI_MAX_EVENT (L), each half reports
+** its first unconvertible vector, and the first failure in record order wins (within a record the
+** vector comes first, as in vl_ev_put_record). Returns 1 with *rc when it ran, 0 when the caller is
+** to use the serial loop (memory for the whole region could not be reserved at once). */
+static int put_records_par(vl_buf *b, size_t n, uint32_t dim, const float *vecs, const uint64_t *tags,
+                           const void *const *metas, const size_t *meta_lens, int *rc) {
+  const size_t rec = 12 + (size_t)dim * 4;
+  size_t i, L = n, total = 0, len = b->len, h, off_h = 0;
+  int codeL = VALORI_OK;
+  enc_part x, y;
+  for (i = 0; i < n; i++) {
+    const size_t ml = meta_lens ? meta_lens[i] : 0;
+    if (ml && !(metas && metas[i])) codeL = VALORI_EINVAL;
+    else if (ml > VALORI_MAX_META) codeL = VALORI_ETOOBIG;
+    else if (len + rec + ml > VALORI_MAX_EVENT) codeL = VALORI_ETOOBIG;
+    if (codeL) {
+      L = i;
+      break;
+    }
+    len += rec + ml;
+  }
+  total = len - b->len;
+  if (vl_buf_reserve(b, total + (L < n ? rec : 0))) return 0; /* record L's vector is converted too */
+  h = L / 2; /* records [0, L) all fit and have acceptable metadata: split them in two */
+  for (i = 0; i < h; i++) off_h += rec + (meta_lens ? meta_lens[i] : 0);
+  memset(&x, 0, sizeof x);
+  x.vecs = vecs, x.tags = tags, x.metas = metas, x.meta_lens = meta_lens, x.dim = dim;
+  x.base = b->p + b->len;
+  y = x;
+  x.from = 0, x.to = h, x.off = 0;
+  y.from = h, y.to = L, y.off = off_h;
+  vl_par2(enc_records, &x, &y);
+  if (x.rc) *rc = x.rc; /* the first failure in record order */
+  else if (y.rc) *rc = y.rc;
+  else if (L < n) { /* record L: its vector's code comes before its metadata or size refusal */
+    int vr = vl_ev_write_vec(b->p + len + 12, vecs + L * dim, dim);
+    *rc = vr ? vr : codeL;
+  } else {
+    *rc = VALORI_OK;
+    b->len = len;
+  }
+  return 1;
+}
+
 int valori_insert_batch(valori_db *db, size_t n, const float *vecs, const uint64_t *tags, const void *const *metas,
                         const size_t *meta_lens, uint64_t *out_first_id) {
   vl_buf *b;
@@ -173,6 +282,14 @@ int valori_insert_batch(valori_db *db, size_t n, const float *vecs, const uint64
   VL_TRY(vl_ev_begin(b, VALORI_OP_INSERT_BATCH, &mark));
   VL_TRY(vl_buf_u32(b, (uint32_t)n));
   VL_TRY(vl_buf_u32(b, 0));
+  if (db->e->threads && n >= 64) {
+    int rc = VALORI_OK;
+    if (put_records_par(b, n, (uint32_t)dim, vecs, tags, metas, meta_lens, &rc)) {
+      if (rc) return rc;
+      vl_ev_end(b, mark);
+      return vl_db_submit(db, b->p, b->len, out_first_id);
+    }
+  }
   for (i = 0; i < n; i++) {
     size_t ml = meta_lens ? meta_lens[i] : 0;
     VL_TRY(vl_ev_put_record(b, vecs + i * dim, (uint32_t)dim, tags ? tags[i] : 0, metas ? metas[i] : NULL, ml));
@@ -511,6 +628,7 @@ int valori_snapshot_load(const uint8_t *buf, size_t len, const valori_options *o
   db->chain_known = 0; /* an engine snapshot carries no chain */
   rc = vl_engine_snapshot_load(a, buf, len, &db->e);
   if (!rc) rc = vl_engine_verify_content(db->e); /* bytes from outside: the content must hash to the root */
+  if (!rc && opt && (opt->flags & VALORI_OPEN_THREADS)) rc = vl_engine_set_threads(db->e, 1);
   if (rc) {
     vl_db_free(db);
     return rc;

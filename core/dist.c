@@ -40,6 +40,23 @@ int64_t vl_dot_scalar(const int32_t *a, const int32_t *b, uint32_t dim) {
   return s;
 }
 
+int64_t vl_l2sq_i8_scalar(const int8_t *a, const int8_t *b, uint32_t dim) {
+  int64_t s = 0;
+  uint32_t i;
+  for (i = 0; i < dim; i++) {
+    int32_t d = (int32_t)a[i] - (int32_t)b[i];
+    s += d * d;
+  }
+  return s;
+}
+
+int64_t vl_dot_i8_scalar(const int8_t *a, const int8_t *b, uint32_t dim) {
+  int64_t s = 0;
+  uint32_t i;
+  for (i = 0; i < dim; i++) s += (int32_t)a[i] * (int32_t)b[i];
+  return s;
+}
+
 int vl_vec_whole(const int32_t *v, uint32_t dim) {
   uint32_t i, m = 0;
   for (i = 0; i < dim; i++) m |= (uint32_t)v[i];
@@ -165,6 +182,78 @@ __attribute__((target("avx512f,avx512bw"))) static int64_t dot_whole_avx512(cons
   }
   return VL_TIMES_2_32(_mm512_reduce_add_epi32(_mm512_add_epi32(acc0, acc1))) + vl_dot_scalar(a + i, b + i, dim - i);
 }
+
+/* int8 kernels (dist.h): bytes sign-extended to 16 bits (vpmovsxbw), 16-bit differences (|d| <=
+** 255) or plain values, multiply-added in pairs into 32-bit lanes. */
+__attribute__((target("avx2"))) static int64_t l2sq_i8_avx2(const int8_t *a, const int8_t *b, uint32_t dim) {
+  __m256i acc0 = _mm256_setzero_si256(), acc1 = _mm256_setzero_si256();
+  uint32_t i = 0;
+  int32_t t[8];
+  for (; i + 32 <= dim; i += 32) {
+    __m256i d0 = _mm256_sub_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(a + i))),
+                                  _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + i))));
+    __m256i d1 = _mm256_sub_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(a + i + 16))),
+                                  _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + i + 16))));
+    acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(d0, d0));
+    acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(d1, d1));
+  }
+  if (i + 16 <= dim) { /* 784 = 24 x 32 + 16 */
+    __m256i d0 = _mm256_sub_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(a + i))),
+                                  _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + i))));
+    acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(d0, d0));
+    i += 16;
+  }
+  _mm256_storeu_si256((__m256i *)t, _mm256_add_epi32(acc0, acc1));
+  return (int64_t)(t[0] + t[1] + t[2] + t[3] + t[4] + t[5] + t[6] + t[7]) + vl_l2sq_i8_scalar(a + i, b + i, dim - i);
+}
+__attribute__((target("avx2"))) static int64_t dot_i8_avx2(const int8_t *a, const int8_t *b, uint32_t dim) {
+  __m256i acc0 = _mm256_setzero_si256(), acc1 = _mm256_setzero_si256();
+  uint32_t i = 0;
+  int32_t t[8];
+  for (; i + 32 <= dim; i += 32) {
+    acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(a + i))),
+                                                    _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + i)))));
+    acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(a + i + 16))),
+                                                    _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + i + 16)))));
+  }
+  if (i + 16 <= dim) {
+    acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(a + i))),
+                                                    _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + i)))));
+    i += 16;
+  }
+  _mm256_storeu_si256((__m256i *)t, _mm256_add_epi32(acc0, acc1));
+  return (int64_t)(t[0] + t[1] + t[2] + t[3] + t[4] + t[5] + t[6] + t[7]) + vl_dot_i8_scalar(a + i, b + i, dim - i);
+}
+__attribute__((target("avx512f,avx512bw"))) static int64_t l2sq_i8_avx512(const int8_t *a, const int8_t *b, uint32_t dim) {
+  __m512i acc = _mm512_setzero_si512();
+  uint32_t i = 0;
+  for (; i + 32 <= dim; i += 32) {
+    __m512i d = _mm512_sub_epi16(_mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(a + i))),
+                                 _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(b + i))));
+    acc = _mm512_add_epi32(acc, _mm512_madd_epi16(d, d));
+  }
+  if (i + 16 <= dim) { /* a 256-bit step (AVX-512F implies AVX2) */
+    __m256i d = _mm256_sub_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(a + i))),
+                                 _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + i))));
+    acc = _mm512_add_epi32(acc, _mm512_zextsi256_si512(_mm256_madd_epi16(d, d)));
+    i += 16;
+  }
+  return (int64_t)_mm512_reduce_add_epi32(acc) + vl_l2sq_i8_scalar(a + i, b + i, dim - i);
+}
+__attribute__((target("avx512f,avx512bw"))) static int64_t dot_i8_avx512(const int8_t *a, const int8_t *b, uint32_t dim) {
+  __m512i acc = _mm512_setzero_si512();
+  uint32_t i = 0;
+  for (; i + 32 <= dim; i += 32)
+    acc = _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(a + i))),
+                                                  _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(b + i)))));
+  if (i + 16 <= dim) {
+    __m256i p = _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(a + i))),
+                                  _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + i))));
+    acc = _mm512_add_epi32(acc, _mm512_zextsi256_si512(p));
+    i += 16;
+  }
+  return (int64_t)_mm512_reduce_add_epi32(acc) + vl_dot_i8_scalar(a + i, b + i, dim - i);
+}
 #endif
 
 #if defined(VL_SSE2)
@@ -230,10 +319,39 @@ static int64_t dot_whole_sse2(const int32_t *a, const int32_t *b, uint32_t dim) 
   _mm_storeu_si128((__m128i *)t, _mm_add_epi32(acc0, acc1));
   return VL_TIMES_2_32(t[0] + t[1] + t[2] + t[3]) + vl_dot_scalar(a + i, b + i, dim - i);
 }
-static const vl_kernel k_sse2 = {"sse2", l2sq_sse2, dot_sse2, l2sq_whole_sse2, dot_whole_sse2};
+/* Sign-extends the low / high 8 bytes of x to 16 bits (SSE2 has no pmovsxbw): each byte paired
+** with itself, then shifted right arithmetically by 8. */
+static inline __m128i i8lo(__m128i x) { return _mm_srai_epi16(_mm_unpacklo_epi8(x, x), 8); }
+static inline __m128i i8hi(__m128i x) { return _mm_srai_epi16(_mm_unpackhi_epi8(x, x), 8); }
+static int64_t l2sq_i8_sse2(const int8_t *a, const int8_t *b, uint32_t dim) {
+  __m128i acc0 = _mm_setzero_si128(), acc1 = _mm_setzero_si128();
+  uint32_t i = 0;
+  int32_t t[4];
+  for (; i + 16 <= dim; i += 16) {
+    __m128i x = _mm_loadu_si128((const __m128i *)(a + i)), y = _mm_loadu_si128((const __m128i *)(b + i));
+    __m128i d0 = _mm_sub_epi16(i8lo(x), i8lo(y)), d1 = _mm_sub_epi16(i8hi(x), i8hi(y));
+    acc0 = _mm_add_epi32(acc0, _mm_madd_epi16(d0, d0));
+    acc1 = _mm_add_epi32(acc1, _mm_madd_epi16(d1, d1));
+  }
+  _mm_storeu_si128((__m128i *)t, _mm_add_epi32(acc0, acc1));
+  return (int64_t)(t[0] + t[1] + t[2] + t[3]) + vl_l2sq_i8_scalar(a + i, b + i, dim - i);
+}
+static int64_t dot_i8_sse2(const int8_t *a, const int8_t *b, uint32_t dim) {
+  __m128i acc0 = _mm_setzero_si128(), acc1 = _mm_setzero_si128();
+  uint32_t i = 0;
+  int32_t t[4];
+  for (; i + 16 <= dim; i += 16) {
+    __m128i x = _mm_loadu_si128((const __m128i *)(a + i)), y = _mm_loadu_si128((const __m128i *)(b + i));
+    acc0 = _mm_add_epi32(acc0, _mm_madd_epi16(i8lo(x), i8lo(y)));
+    acc1 = _mm_add_epi32(acc1, _mm_madd_epi16(i8hi(x), i8hi(y)));
+  }
+  _mm_storeu_si128((__m128i *)t, _mm_add_epi32(acc0, acc1));
+  return (int64_t)(t[0] + t[1] + t[2] + t[3]) + vl_dot_i8_scalar(a + i, b + i, dim - i);
+}
+static const vl_kernel k_sse2 = {"sse2", l2sq_sse2, dot_sse2, l2sq_whole_sse2, dot_whole_sse2, l2sq_i8_sse2, dot_i8_sse2};
 #if defined(VL_AVX)
-static const vl_kernel k_avx2 = {"avx2", l2sq_avx2, dot_avx2, l2sq_whole_avx2, dot_whole_avx2};
-static const vl_kernel k_avx512 = {"avx512", l2sq_avx512, dot_avx512, l2sq_whole_avx512, dot_whole_avx512};
+static const vl_kernel k_avx2 = {"avx2", l2sq_avx2, dot_avx2, l2sq_whole_avx2, dot_whole_avx2, l2sq_i8_avx2, dot_i8_avx2};
+static const vl_kernel k_avx512 = {"avx512", l2sq_avx512, dot_avx512, l2sq_whole_avx512, dot_whole_avx512, l2sq_i8_avx512, dot_i8_avx512};
 int64_t vl_l2sq(const int32_t *a, const int32_t *b, uint32_t dim) {
   return vl_cpu_avx512f() ? l2sq_avx512(a, b, dim) : vl_cpu_avx2() ? l2sq_avx2(a, b, dim) : l2sq_sse2(a, b, dim);
 }
@@ -246,6 +364,12 @@ int64_t vl_l2sq_whole(const int32_t *a, const int32_t *b, uint32_t dim) {
 int64_t vl_dot_whole(const int32_t *a, const int32_t *b, uint32_t dim) {
   return vl_cpu_avx512bw() ? dot_whole_avx512(a, b, dim) : vl_cpu_avx2() ? dot_whole_avx2(a, b, dim) : dot_whole_sse2(a, b, dim);
 }
+int64_t vl_l2sq_i8(const int8_t *a, const int8_t *b, uint32_t dim) {
+  return vl_cpu_avx512bw() ? l2sq_i8_avx512(a, b, dim) : vl_cpu_avx2() ? l2sq_i8_avx2(a, b, dim) : l2sq_i8_sse2(a, b, dim);
+}
+int64_t vl_dot_i8(const int8_t *a, const int8_t *b, uint32_t dim) {
+  return vl_cpu_avx512bw() ? dot_i8_avx512(a, b, dim) : vl_cpu_avx2() ? dot_i8_avx2(a, b, dim) : dot_i8_sse2(a, b, dim);
+}
 const char *vl_dist_kernel(void) { return vl_cpu_avx512f() ? "avx512" : vl_cpu_avx2() ? "avx2" : "sse2"; }
 static size_t simd_kernels(vl_kernel *out) {
   size_t n = 0;
@@ -256,6 +380,8 @@ static size_t simd_kernels(vl_kernel *out) {
     if (!vl_cpu_avx512bw()) { /* the whole-valued kernels need AVX-512BW: AVX2 ones, as vl_l2sq_whole uses */
       out[n].l2sq_whole = l2sq_whole_avx2;
       out[n].dot_whole = dot_whole_avx2;
+      out[n].l2sq_i8 = l2sq_i8_avx2;
+      out[n].dot_i8 = dot_i8_avx2;
     }
     n++;
   }
@@ -266,6 +392,8 @@ int64_t vl_l2sq(const int32_t *a, const int32_t *b, uint32_t dim) { return l2sq_
 int64_t vl_dot(const int32_t *a, const int32_t *b, uint32_t dim) { return dot_sse2(a, b, dim); }
 int64_t vl_l2sq_whole(const int32_t *a, const int32_t *b, uint32_t dim) { return l2sq_whole_sse2(a, b, dim); }
 int64_t vl_dot_whole(const int32_t *a, const int32_t *b, uint32_t dim) { return dot_whole_sse2(a, b, dim); }
+int64_t vl_l2sq_i8(const int8_t *a, const int8_t *b, uint32_t dim) { return l2sq_i8_sse2(a, b, dim); }
+int64_t vl_dot_i8(const int8_t *a, const int8_t *b, uint32_t dim) { return dot_i8_sse2(a, b, dim); }
 const char *vl_dist_kernel(void) { return "sse2"; }
 static size_t simd_kernels(vl_kernel *out) { out[0] = k_sse2; return 1; }
 #endif
@@ -312,9 +440,37 @@ int64_t vl_dot_whole(const int32_t *a, const int32_t *b, uint32_t dim) {
   }
   return VL_TIMES_2_32(vaddvq_s32(vaddq_s32(acc0, acc1))) + vl_dot_scalar(a + i, b + i, dim - i);
 }
+/* int8: vsubl_s8 widens the byte differences to 16 bits, vmlal_s16 multiply-adds into 32 bits. */
+int64_t vl_l2sq_i8(const int8_t *a, const int8_t *b, uint32_t dim) {
+  int32x4_t acc0 = vdupq_n_s32(0), acc1 = vdupq_n_s32(0);
+  uint32_t i = 0;
+  for (; i + 16 <= dim; i += 16) {
+    int8x16_t x = vld1q_s8(a + i), y = vld1q_s8(b + i);
+    int16x8_t d0 = vsubl_s8(vget_low_s8(x), vget_low_s8(y)), d1 = vsubl_high_s8(x, y);
+    acc0 = vmlal_s16(acc0, vget_low_s16(d0), vget_low_s16(d0));
+    acc1 = vmlal_high_s16(acc1, d0, d0);
+    acc0 = vmlal_s16(acc0, vget_low_s16(d1), vget_low_s16(d1));
+    acc1 = vmlal_high_s16(acc1, d1, d1);
+  }
+  return (int64_t)vaddvq_s32(vaddq_s32(acc0, acc1)) + vl_l2sq_i8_scalar(a + i, b + i, dim - i);
+}
+int64_t vl_dot_i8(const int8_t *a, const int8_t *b, uint32_t dim) {
+  int32x4_t acc0 = vdupq_n_s32(0), acc1 = vdupq_n_s32(0);
+  uint32_t i = 0;
+  for (; i + 16 <= dim; i += 16) {
+    int8x16_t x = vld1q_s8(a + i), y = vld1q_s8(b + i);
+    int16x8_t x0 = vmovl_s8(vget_low_s8(x)), y0 = vmovl_s8(vget_low_s8(y));
+    int16x8_t x1 = vmovl_high_s8(x), y1 = vmovl_high_s8(y);
+    acc0 = vmlal_s16(acc0, vget_low_s16(x0), vget_low_s16(y0));
+    acc1 = vmlal_high_s16(acc1, x0, y0);
+    acc0 = vmlal_s16(acc0, vget_low_s16(x1), vget_low_s16(y1));
+    acc1 = vmlal_high_s16(acc1, x1, y1);
+  }
+  return (int64_t)vaddvq_s32(vaddq_s32(acc0, acc1)) + vl_dot_i8_scalar(a + i, b + i, dim - i);
+}
 const char *vl_dist_kernel(void) { return "neon"; }
 static size_t simd_kernels(vl_kernel *out) {
-  static const vl_kernel k = {"neon", vl_l2sq, vl_dot, vl_l2sq_whole, vl_dot_whole};
+  static const vl_kernel k = {"neon", vl_l2sq, vl_dot, vl_l2sq_whole, vl_dot_whole, vl_l2sq_i8, vl_dot_i8};
   out[0] = k;
   return 1;
 }
@@ -368,9 +524,36 @@ int64_t vl_dot_whole(const int32_t *a, const int32_t *b, uint32_t dim) {
                        wasm_i32x4_extract_lane(acc0, 2) + wasm_i32x4_extract_lane(acc0, 3)) +
          vl_dot_scalar(a + i, b + i, dim - i);
 }
+/* int8: bytes sign-extended to 16 bits (i16x8.extend_{low,high}_i8x16_s), then i32x4.dot_i16x8_s. */
+static inline int32_t wasm_sum4(v128_t x) {
+  return wasm_i32x4_extract_lane(x, 0) + wasm_i32x4_extract_lane(x, 1) + wasm_i32x4_extract_lane(x, 2) +
+         wasm_i32x4_extract_lane(x, 3);
+}
+int64_t vl_l2sq_i8(const int8_t *a, const int8_t *b, uint32_t dim) {
+  v128_t acc0 = wasm_i32x4_splat(0), acc1 = wasm_i32x4_splat(0);
+  uint32_t i = 0;
+  for (; i + 16 <= dim; i += 16) {
+    v128_t x = wasm_v128_load(a + i), y = wasm_v128_load(b + i);
+    v128_t d0 = wasm_i16x8_sub(wasm_i16x8_extend_low_i8x16(x), wasm_i16x8_extend_low_i8x16(y));
+    v128_t d1 = wasm_i16x8_sub(wasm_i16x8_extend_high_i8x16(x), wasm_i16x8_extend_high_i8x16(y));
+    acc0 = wasm_i32x4_add(acc0, wasm_i32x4_dot_i16x8(d0, d0));
+    acc1 = wasm_i32x4_add(acc1, wasm_i32x4_dot_i16x8(d1, d1));
+  }
+  return (int64_t)wasm_sum4(wasm_i32x4_add(acc0, acc1)) + vl_l2sq_i8_scalar(a + i, b + i, dim - i);
+}
+int64_t vl_dot_i8(const int8_t *a, const int8_t *b, uint32_t dim) {
+  v128_t acc0 = wasm_i32x4_splat(0), acc1 = wasm_i32x4_splat(0);
+  uint32_t i = 0;
+  for (; i + 16 <= dim; i += 16) {
+    v128_t x = wasm_v128_load(a + i), y = wasm_v128_load(b + i);
+    acc0 = wasm_i32x4_add(acc0, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(x), wasm_i16x8_extend_low_i8x16(y)));
+    acc1 = wasm_i32x4_add(acc1, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(x), wasm_i16x8_extend_high_i8x16(y)));
+  }
+  return (int64_t)wasm_sum4(wasm_i32x4_add(acc0, acc1)) + vl_dot_i8_scalar(a + i, b + i, dim - i);
+}
 const char *vl_dist_kernel(void) { return "wasm-simd128"; }
 static size_t simd_kernels(vl_kernel *out) {
-  static const vl_kernel k = {"wasm-simd128", vl_l2sq, vl_dot, vl_l2sq_whole, vl_dot_whole};
+  static const vl_kernel k = {"wasm-simd128", vl_l2sq, vl_dot, vl_l2sq_whole, vl_dot_whole, vl_l2sq_i8, vl_dot_i8};
   out[0] = k;
   return 1;
 }
@@ -379,6 +562,8 @@ int64_t vl_l2sq(const int32_t *a, const int32_t *b, uint32_t dim) { return vl_l2
 int64_t vl_dot(const int32_t *a, const int32_t *b, uint32_t dim) { return vl_dot_scalar(a, b, dim); }
 int64_t vl_l2sq_whole(const int32_t *a, const int32_t *b, uint32_t dim) { return vl_l2sq_scalar(a, b, dim); }
 int64_t vl_dot_whole(const int32_t *a, const int32_t *b, uint32_t dim) { return vl_dot_scalar(a, b, dim); }
+int64_t vl_l2sq_i8(const int8_t *a, const int8_t *b, uint32_t dim) { return vl_l2sq_i8_scalar(a, b, dim); }
+int64_t vl_dot_i8(const int8_t *a, const int8_t *b, uint32_t dim) { return vl_dot_i8_scalar(a, b, dim); }
 const char *vl_dist_kernel(void) { return "scalar"; }
 static size_t simd_kernels(vl_kernel *out) { VL_UNUSED(out); return 0; }
 #endif
@@ -459,7 +644,8 @@ int64_t vl_dot_whole_qp(const int16_t *qp, const int32_t *q, const int32_t *y, u
 #endif
 
 size_t vl_dist_kernels(vl_kernel *out) {
-  static const vl_kernel scalar = {"scalar", vl_l2sq_scalar, vl_dot_scalar, vl_l2sq_scalar, vl_dot_scalar};
+  static const vl_kernel scalar = {"scalar",         vl_l2sq_scalar,    vl_dot_scalar, vl_l2sq_scalar,
+                                   vl_dot_scalar,    vl_l2sq_i8_scalar, vl_dot_i8_scalar};
   out[0] = scalar;
   return 1 + simd_kernels(out + 1);
 }

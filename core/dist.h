@@ -12,6 +12,7 @@
 #include "vl_int.h"
 
 typedef int64_t (*vl_dist_fn)(const int32_t *a, const int32_t *b, uint32_t dim);
+typedef int64_t (*vl_dist_i8_fn)(const int8_t *a, const int8_t *b, uint32_t dim);
 
 /* One kernel family: squared L2 and the plain (not negated) dot product, and the same two for
 ** whole-valued vectors (below): l2sq_whole / dot_whole equal l2sq / dot whenever both inputs are
@@ -22,6 +23,8 @@ typedef struct vl_kernel {
   vl_dist_fn dot;
   vl_dist_fn l2sq_whole;
   vl_dist_fn dot_whole;
+  vl_dist_i8_fn l2sq_i8; /* the compact traversal copies' kernels (compact.h), below */
+  vl_dist_i8_fn dot_i8;
 } vl_kernel;
 
 /* The kernels compiled in that this CPU can run: out[0] is the scalar reference, the last one is
@@ -59,6 +62,18 @@ int64_t vl_dot_whole(const int32_t *a, const int32_t *b, uint32_t dim);
 void vl_qpack(const int32_t *q, uint32_t dim, int16_t *out);
 int64_t vl_l2sq_whole_qp(const int16_t *qp, const int32_t *q, const int32_t *y, uint32_t dim);
 int64_t vl_dot_whole_qp(const int16_t *qp, const int32_t *q, const int32_t *y, uint32_t dim);
+/* int8 vectors (the compact traversal copy, compact.h): squared L2 and dot product. |a - b| <= 255,
+** so a sum of dim <= 2^12 squares is below 2^28 and a dot product below 2^26 in magnitude: every
+** kernel sums exactly in 32-bit lanes (16-bit multiply-adds of the sign-extended bytes) and
+** returns the scalar reference's value. */
+int64_t vl_l2sq_i8_scalar(const int8_t *a, const int8_t *b, uint32_t dim);
+int64_t vl_dot_i8_scalar(const int8_t *a, const int8_t *b, uint32_t dim);
+int64_t vl_l2sq_i8(const int8_t *a, const int8_t *b, uint32_t dim);
+int64_t vl_dot_i8(const int8_t *a, const int8_t *b, uint32_t dim);
+/* The store's distance on compact copies (smaller is closer, as vl_distance). */
+static inline int64_t vl_distance_i8(uint32_t metric, const int8_t *a, const int8_t *b, uint32_t dim) {
+  return metric == VALORI_METRIC_IP ? -vl_dot_i8(a, b, dim) : vl_l2sq_i8(a, b, dim);
+}
 /* Name of the kernel vl_l2sq / vl_dot use. */
 const char *vl_dist_kernel(void);
 

@@ -8,14 +8,37 @@
 ** refused with nothing changed, and the commit itself never touches the hash (O(1) per event,
 ** independent of the store size).
 */
+#include "compact.h"
 #include "engine_int.h"
 #include "event.h"
 #include "sha256.h"
 
 /* ---- state hash */
 
+/* 'R' | id | tag | dim | the components as LE int32 (vec_le: exactly those bytes, as an event holds
+** them) | meta_len | meta. */
+void vl_digest_record_le(uint64_t id, uint64_t tag, const uint8_t *vec_le, uint32_t dim, const uint8_t *meta,
+                         uint32_t meta_len, uint8_t out[32]) {
+  vl_sha256_ctx s;
+  uint8_t b[21];
+  b[0] = 'R';
+  vl_put64(b + 1, id);
+  vl_put64(b + 9, tag);
+  vl_put32(b + 17, dim);
+  vl_sha256_init(&s);
+  vl_sha256_update(&s, b, 21);
+  vl_sha256_update(&s, vec_le, (size_t)dim * 4);
+  vl_put32(b, meta_len);
+  vl_sha256_update(&s, b, 4);
+  vl_sha256_update(&s, meta, meta_len);
+  vl_sha256_final(&s, out);
+}
+
 void vl_digest_record(uint64_t id, uint64_t tag, const int32_t *vec, uint32_t dim, const uint8_t *meta,
                       uint32_t meta_len, uint8_t out[32]) {
+#if defined(VL_HOST_LE)
+  vl_digest_record_le(id, tag, (const uint8_t *)vec, dim, meta, meta_len, out); /* host order is the LE encoding */
+#else
   vl_sha256_ctx s;
   uint8_t b[256];
   uint32_t i = 0;
@@ -25,21 +48,17 @@ void vl_digest_record(uint64_t id, uint64_t tag, const int32_t *vec, uint32_t di
   vl_put32(b + 17, dim);
   vl_sha256_init(&s);
   vl_sha256_update(&s, b, 21);
-#if defined(VL_HOST_LE)
-  VL_UNUSED(i);
-  vl_sha256_update(&s, vec, (size_t)dim * 4); /* host order is the LE encoding */
-#else
   while (i < dim) { /* components as LE int32, 64 at a time */
     uint32_t j, n = VL_MIN(64u, dim - i);
     for (j = 0; j < n; j++) vl_put32(b + 4 * j, (uint32_t)vec[i + j]);
     vl_sha256_update(&s, b, (size_t)n * 4);
     i += n;
   }
-#endif
   vl_put32(b, meta_len);
   vl_sha256_update(&s, b, 4);
   vl_sha256_update(&s, meta, meta_len);
   vl_sha256_final(&s, out);
+#endif
 }
 
 void vl_digest_node(const vl_gnode *n, uint8_t out[32]) {
@@ -79,7 +98,7 @@ typedef struct vl_pred {
 static void root_of(const vl_config *c, const vl_pred *p, uint8_t out[32]) {
   static const char domain[16] = "valori.state.v1";
   vl_sha256_ctx s;
-  uint8_t b[68], acc[VL_LTHASH_BYTES];
+  uint8_t b[72], acc[VL_LTHASH_BYTES];
   vl_put32(b, c->dim);
   vl_put32(b + 4, c->metric);
   vl_put32(b + 8, c->hnsw_m);
@@ -91,10 +110,12 @@ static void root_of(const vl_config *c, const vl_pred *p, uint8_t out[32]) {
   vl_put64(b + 44, p->live);
   vl_put64(b + 52, p->nnodes);
   vl_put64(b + 60, p->nedges);
+  vl_put32(b + 68, c->traversal);
   vl_lthash_serialize(&p->acc, acc);
   vl_sha256_init(&s);
   vl_sha256_update(&s, domain, sizeof domain);
-  vl_sha256_update(&s, b, sizeof b);
+  /* the traversal word only when set: every store without one keeps the root it always had */
+  vl_sha256_update(&s, b, c->traversal ? sizeof b : sizeof b - 4);
   vl_sha256_update(&s, acc, sizeof acc);
   vl_sha256_final(&s, out);
 }
@@ -178,6 +199,33 @@ static void pred_sub_node(const vl_engine *e, const vl_gnode *n, vl_pred *p) {
   p->nnodes--;
 }
 
+/* A run of an insert event's records folded into an accumulator (predict; one half of a batch on
+** each thread when threads are on: each half has its own accumulator and reads only the event
+** bytes and the configuration, which nothing writes meanwhile). */
+/* Batches below twice this many records are folded on one thread even with threads on (starting
+** a thread costs tens of microseconds, a record's digest and fold about one). */
+#define VL_PAR_MIN_RECORDS 32
+
+typedef struct pred_part {
+  uint32_t dim, n;
+  uint64_t first_id;
+  const uint8_t *recs;
+  vl_lthash *acc;
+} pred_part;
+
+static void pred_records(void *arg) {
+  const pred_part *t = (const pred_part *)arg;
+  const uint8_t *cur = t->recs;
+  uint8_t d[32];
+  vl_ev_rec r;
+  uint32_t i;
+  for (i = 0; i < t->n; i++) { /* the event's vector bytes are the digest's encoding: no decode */
+    vl_ev_rec_next(&cur, t->dim, &r);
+    vl_digest_record_le(t->first_id + i, r.tag, r.vec, t->dim, r.meta, r.meta_len, d);
+    vl_lthash_add(t->acc, d);
+  }
+}
+
 /* The prediction for an event that passed the state checks (run's dry pass): p starts as the
 ** present state and receives exactly the elements the commit will add and remove. Uses the
 ** engine's tmpvec (writer scratch) for decoded vectors. */
@@ -190,13 +238,32 @@ static void predict(vl_engine *e, const vl_event *x, vl_pred *p) {
   switch (x->op) {
     case VALORI_OP_INSERT:
     case VALORI_OP_INSERT_BATCH: {
-      const uint8_t *cur = x->recs;
-      vl_ev_rec r;
-      for (i = 0; i < x->count; i++) {
-        vl_ev_rec_next(&cur, dim, &r);
-        vl_ev_vec(r.vec, dim, e->tmpvec);
-        vl_digest_record(e->next_rec + i, r.tag, e->tmpvec, dim, r.meta, r.meta_len, d);
-        vl_lthash_add(&p->acc, d);
+      pred_part a;
+      a.dim = dim;
+      a.first_id = e->next_rec;
+      a.recs = x->recs;
+      a.n = x->count;
+      a.acc = &p->acc;
+      if (e->threads && x->count >= 2 * VL_PAR_MIN_RECORDS) {
+        /* records [0, h) into p->acc here, [h, n) into a zero accumulator on the second thread,
+        ** then added: lane-wise sums mod 2^16, so the same lanes as one pass in any schedule */
+        pred_part b;
+        vl_lthash acc2s, *acc2 = &acc2s;
+        const uint8_t *cur = x->recs;
+        vl_ev_rec r;
+        const uint32_t h = x->count / 2;
+        for (i = 0; i < h; i++) vl_ev_rec_next(&cur, dim, &r);
+        a.n = h;
+        b.dim = dim;
+        b.first_id = e->next_rec + h;
+        b.recs = cur;
+        b.n = x->count - h;
+        b.acc = acc2;
+        vl_lthash_zero(acc2);
+        vl_par2(pred_records, &a, &b);
+        vl_lthash_combine(&p->acc, acc2);
+      } else {
+        pred_records(&a);
       }
       p->next_rec += x->count;
       p->live += x->count;
@@ -279,8 +346,9 @@ static void predict(vl_engine *e, const vl_event *x, vl_pred *p) {
 int vl_config_check(const vl_config *c) {
   if (c->dim == 0 || c->dim > VALORI_MAX_DIM) return VALORI_EDIM;
   if (c->metric != VALORI_METRIC_L2 && c->metric != VALORI_METRIC_IP) return VALORI_EINVAL;
-  if (c->hnsw_m == 0) /* index-less: no HNSW parameter may be set */
-    return c->hnsw_ef_construction == 0 && c->hnsw_ef_search == 0 ? VALORI_OK : VALORI_EINVAL;
+  if (vl_trav_check(c->traversal)) return VALORI_EINVAL;
+  if (c->hnsw_m == 0) /* index-less: no HNSW parameter may be set, nor a traversal copy */
+    return c->hnsw_ef_construction == 0 && c->hnsw_ef_search == 0 && c->traversal == 0 ? VALORI_OK : VALORI_EINVAL;
   if (c->hnsw_m < 2 || c->hnsw_m > VALORI_HNSW_MAX_M) return VALORI_EINVAL;
   if (c->hnsw_ef_construction < 1 || c->hnsw_ef_construction > VALORI_MAX_EF) return VALORI_EINVAL;
   if (c->hnsw_ef_search < 1 || c->hnsw_ef_search > VALORI_MAX_EF) return VALORI_EINVAL;
@@ -290,8 +358,10 @@ int vl_config_check(const vl_config *c) {
 int vl_config_from_options(const valori_options *o, vl_config *c) {
   c->dim = o->dim;
   c->metric = o->metric;
+  c->traversal = o->traversal;
+  if (o->reserved || vl_trav_check(o->traversal)) return VALORI_EINVAL;
   if (o->index == VALORI_INDEX_NONE) {
-    if (o->hnsw_m || o->hnsw_ef_construction || o->hnsw_ef_search) return VALORI_EINVAL;
+    if (o->hnsw_m || o->hnsw_ef_construction || o->hnsw_ef_search || o->traversal) return VALORI_EINVAL;
     c->hnsw_m = c->hnsw_ef_construction = c->hnsw_ef_search = 0;
     return VALORI_OK;
   }
@@ -310,7 +380,7 @@ int vl_engine_new(const valori_allocator *a, const vl_config *c, vl_engine **out
   e->a = a;
   e->cfg = *c;
   e->next_rec = e->next_node = e->next_edge = 1;
-  vl_rec_init(&e->rec, a, c->dim);
+  vl_rec_init(&e->rec, a, c->dim, c->traversal);
   vl_hnsw_init(&e->hnsw, a, c->hnsw_m, c->hnsw_ef_construction);
   vl_graph_init(&e->graph, a);
   vl_lthash_zero(&e->acc);
@@ -337,6 +407,11 @@ void vl_engine_free(vl_engine *e) {
   vl_free(a, e, sizeof *e);
 }
 
+int vl_engine_set_threads(vl_engine *e, int on) {
+  e->threads = on != 0;
+  return VALORI_OK;
+}
+
 const vl_config *vl_engine_config(const vl_engine *e) { return &e->cfg; }
 uint64_t vl_engine_height(const vl_engine *e) { return e->height; }
 void vl_engine_root(const vl_engine *e, uint8_t out[32]) { memcpy(out, e->root, 32); }
@@ -354,7 +429,8 @@ void vl_engine_stats(const vl_engine *e, valori_stats *o) {
   o->index_tombstones = e->rec.dead;
   o->vector_bytes = vl_rec_bytes_vectors(&e->rec);
   o->index_bytes = vl_hnsw_bytes(&e->hnsw);
-  o->other_bytes = vl_rec_bytes_other(&e->rec) + vl_graph_bytes(&e->graph) + sizeof *e + (size_t)e->cfg.dim * 4 +
+  o->other_bytes = vl_rec_bytes_other(&e->rec) + vl_graph_bytes(&e->graph) + sizeof *e +
+                   (size_t)e->cfg.dim * 4 +
                    vl_scratch_bytes(&e->scratch);
   o->dim = e->cfg.dim;
   o->metric = e->cfg.metric;
@@ -442,8 +518,7 @@ static int apply_insert(vl_engine *e, const vl_event *x, int dry, uint64_t *out_
       uint64_t id = e->next_rec + i;
       uint32_t slot;
       vl_ev_rec_next(&cur, dim, &r);
-      vl_ev_vec(r.vec, dim, e->tmpvec);
-      slot = vl_rec_commit_insert(&e->rec, id, r.tag, e->tmpvec, metas[i], r.meta_len);
+      slot = vl_rec_commit_insert_le(&e->rec, id, r.tag, r.vec, metas[i], r.meta_len); /* decoded into its slot */
       if (idx) vl_hnsw_insert(&e->hnsw, &sp, slot, vl_hnsw_level(id, e->cfg.hnsw_m), ups[i], &e->scratch);
     }
     if (out_id) *out_id = e->next_rec;
@@ -617,14 +692,34 @@ static int dispatch(vl_engine *e, const vl_event *x, int dry, uint64_t *id) {
 #define DRY_VALIDATE 1
 #define DRY_PREDICT 2
 
+/* The two jobs of a commit with side work (vl_par2 runs one function on both: kind selects). */
+typedef struct par_commit {
+  int kind; /* 0: the commit (dispatch), 1: the side work */
+  vl_engine *e;
+  const vl_event *x;
+  uint64_t id;
+  int rc;
+  vl_side_fn fn;
+  void *arg;
+  const uint8_t *root;
+} par_commit;
+
+static void par_commit_run(void *p) {
+  par_commit *j = (par_commit *)p;
+  if (j->kind == 0) j->rc = dispatch(j->e, j->x, 0, &j->id);
+  else j->fn(j->arg, j->root);
+}
+
 /* Decode, state checks, prediction of the root, the comparison with `expect` (when given), then
-** prepare and commit; the predicted hash becomes the engine's. */
-static int run(vl_engine *e, const uint8_t *ev, size_t len, int dry, const uint8_t *expect, uint8_t *would,
-               uint64_t *out_id) {
+** prepare and commit (alongside the side work fn, when given and worth a thread: *ran = 1); the
+** predicted hash becomes the engine's. */
+static int run_side(vl_engine *e, const uint8_t *ev, size_t len, int dry, const uint8_t *expect, uint8_t *would,
+                    uint64_t *out_id, vl_side_fn fn, void *arg, int *ran) {
   vl_event x;
   vl_pred p;
   uint8_t root[32];
   uint64_t id = 0;
+  if (ran) *ran = 0;
   VL_TRY(vl_event_decode(ev, len, e->cfg.dim, &x));
   VL_TRY(dispatch(e, &x, 1, NULL));
   if (dry == DRY_VALIDATE) return VALORI_OK;
@@ -633,7 +728,19 @@ static int run(vl_engine *e, const uint8_t *ev, size_t len, int dry, const uint8
   if (would) memcpy(would, root, 32);
   if (expect && memcmp(expect, root, 32) != 0) return VALORI_EDIVERGED;
   if (dry == DRY_PREDICT) return VALORI_OK;
-  VL_TRY(dispatch(e, &x, 0, &id));
+  if (fn && e->threads && len >= VL_PAR_MIN_SIDE_BYTES) {
+    par_commit c, w;
+    memset(&c, 0, sizeof c);
+    c.kind = 0, c.e = e, c.x = &x;
+    w = c;
+    w.kind = 1, w.fn = fn, w.arg = arg, w.root = root;
+    vl_par2(par_commit_run, &c, &w);
+    *ran = 1;
+    VL_TRY(c.rc);
+    id = c.id;
+  } else {
+    VL_TRY(dispatch(e, &x, 0, &id));
+  }
   /* the commit changed exactly what the prediction says */
   (void)VL_ALWAYS(p.next_rec == e->next_rec && p.next_node == e->next_node && p.next_edge == e->next_edge &&
                   p.live == e->rec.live && p.nnodes == e->graph.nnodes && p.nedges == e->graph.nedges);
@@ -644,8 +751,18 @@ static int run(vl_engine *e, const uint8_t *ev, size_t len, int dry, const uint8
   return VALORI_OK;
 }
 
+static int run(vl_engine *e, const uint8_t *ev, size_t len, int dry, const uint8_t *expect, uint8_t *would,
+               uint64_t *out_id) {
+  return run_side(e, ev, len, dry, expect, would, out_id, NULL, NULL, NULL);
+}
+
 int vl_engine_apply(vl_engine *e, const uint8_t *ev, size_t len, uint64_t *out_id) {
   return run(e, ev, len, 0, NULL, NULL, out_id);
+}
+
+int vl_engine_apply_side(vl_engine *e, const uint8_t *ev, size_t len, uint64_t *out_id, vl_side_fn fn, void *arg,
+                         int *ran) {
+  return run_side(e, ev, len, 0, NULL, NULL, out_id, fn, arg, ran);
 }
 
 int vl_engine_apply_expect(vl_engine *e, const uint8_t *ev, size_t len, const uint8_t expect[32], uint8_t would[32],

@@ -25,6 +25,7 @@ typedef struct vl_config {
   uint32_t hnsw_m;
   uint32_t hnsw_ef_construction;
   uint32_t hnsw_ef_search;
+  uint32_t traversal; /* the traversal word (valori.h, valori_traversal_int8): 0 = exact traversal */
 } vl_config;
 
 typedef struct vl_engine vl_engine;
@@ -42,13 +43,23 @@ int vl_config_from_options(const valori_options *o, vl_config *c);
 ** (hnsw_m = 0). A library that predates index-less stores thus refuses them with VALORI_EVERSION
 ** instead of calling them damaged, and every file of an HNSW store stays readable by it. Readers
 ** accept versions 1..VL_FORMAT_VERSION_MAX and require the version to be the one the file's own
-** configuration calls for (else VALORI_ECORRUPT). */
-#define VL_FORMAT_VERSION_MAX 2u
-static inline uint32_t vl_config_format_version(const vl_config *c) { return c->hnsw_m == 0 ? 2u : 1u; }
+** configuration calls for (else VALORI_ECORRUPT).
+** Version 3: an HNSW store with a compact traversal copy (traversal word != 0, docs/FORMAT.md);
+** its files carry the word where versions 1 and 2 hold zero bytes, so older libraries refuse them
+** with VALORI_EVERSION. */
+#define VL_FORMAT_VERSION_MAX 3u
+static inline uint32_t vl_config_format_version(const vl_config *c) {
+  return c->traversal ? 3u : c->hnsw_m == 0 ? 2u : 1u;
+}
 
 /* Creates an empty engine (height 0). The allocator must outlive the engine. */
 int vl_engine_new(const valori_allocator *a, const vl_config *c, vl_engine **out);
 void vl_engine_free(vl_engine *e);
+/* on != 0: the state hash of a large insert batch is computed in two halves, the second on another
+** thread (vl_par2), and the halves' accumulators are added; the root, the log bytes and everything
+** else are the same as with on == 0 (docs/DETERMINISM.md, "Threads"). Returns VALORI_OK (the
+** halves need no memory of their own beyond the stack). */
+int vl_engine_set_threads(vl_engine *e, int on);
 
 const vl_config *vl_engine_config(const vl_engine *e);
 uint64_t vl_engine_height(const vl_engine *e);
@@ -56,6 +67,17 @@ uint64_t vl_engine_height(const vl_engine *e);
 /* Validates and applies one event; on success height += 1. *out_id (may be NULL) receives the
 ** first id the event created (records, nodes or edges), else 0. */
 int vl_engine_apply(vl_engine *e, const uint8_t *ev, size_t len, uint64_t *out_id);
+/* Work that needs the root an event will give but nothing the commit changes (the log's chain
+** value: vl_chain_next of the event and that root), done alongside the commit. */
+typedef void (*vl_side_fn)(void *arg, const uint8_t root[32]);
+/* Events of at least this many bytes run the side work on a second thread (threads on). */
+#define VL_PAR_MIN_SIDE_BYTES 32768u
+/* vl_engine_apply; with threads on and an event of VL_PAR_MIN_SIDE_BYTES or more, fn(arg, root)
+** also runs, on a second thread while the commit runs on the caller's (fn must read nothing the
+** commit writes, and write nothing the commit reads), and *ran is 1; otherwise fn is not called
+** and *ran is 0. On an error fn may have run: its result is to be discarded. */
+int vl_engine_apply_side(vl_engine *e, const uint8_t *ev, size_t len, uint64_t *out_id, vl_side_fn fn, void *arg,
+                         int *ran);
 
 /* vl_engine_apply for a replicated event that must reach the root `expect`: the root the event
 ** would give is computed before anything changes (the prediction of engine.c) and copied to

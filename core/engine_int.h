@@ -24,6 +24,7 @@ struct vl_engine {
   uint8_t root[32];    /* root of the current state, refreshed after every event */
   vl_scratch scratch;  /* for inserts and purges (writer only) */
   int32_t *tmpvec;     /* dim components */
+  int threads;         /* vl_engine_set_threads */
 };
 
 /* 1 when the store maintains an HNSW index (configuration M != 0), 0 for an index-less store,
@@ -44,16 +45,23 @@ static inline vl_space vl_engine_space(const vl_engine *e) {
   sp.tag = e->rec.tag;
   sp.state = e->rec.state;
   sp.whole = e->rec.whole;
+  sp.cvec = e->rec.cvec;
+  sp.trav = e->cfg.traversal;
   sp.dim = e->cfg.dim;
   sp.metric = e->cfg.metric;
   sp.qwhole = 0;
   sp.qp = NULL;
+  sp.qc = NULL;
+  sp.qbuf = NULL;
   return sp;
 }
 
 /* Element digests (docs/FORMAT.md, "State root"). */
 void vl_digest_record(uint64_t id, uint64_t tag, const int32_t *vec, uint32_t dim, const uint8_t *meta,
                       uint32_t meta_len, uint8_t out[32]);
+/* The same digest of a vector given as dim LE int32 (an event's bytes; any alignment). */
+void vl_digest_record_le(uint64_t id, uint64_t tag, const uint8_t *vec_le, uint32_t dim, const uint8_t *meta,
+                         uint32_t meta_len, uint8_t out[32]);
 void vl_digest_node(const vl_gnode *n, uint8_t out[32]);
 void vl_digest_edge(const vl_gedge *e, uint8_t out[32]);
 /* Recomputes e->root from the accumulator and counters. */

@@ -140,11 +140,19 @@ int vl_ev_begin(vl_buf *b, uint32_t op, size_t *mark) {
 void vl_ev_end(vl_buf *b, size_t mark) { vl_put32(b->p + mark + 4, (uint32_t)(b->len - mark - VL_EV_HEADER)); }
 
 int vl_ev_put_vec(vl_buf *b, const float *vec, uint32_t dim) {
+  VL_TRY(vl_buf_reserve(b, (size_t)dim * 4));
+  VL_TRY(vl_ev_write_vec(b->p + b->len, vec, dim));
+  b->len += (size_t)dim * 4;
+  return VALORI_OK;
+}
+
+int vl_ev_write_vec(uint8_t *p, const float *vec, uint32_t dim) {
   int32_t tmp[64];
   uint32_t i, j, n;
-  uint8_t *p;
-  VL_TRY(vl_buf_reserve(b, (size_t)dim * 4));
-  p = b->p + b->len;
+#if defined(VL_HOST_LE)
+  if (((uintptr_t)p & 3u) == 0) /* aligned (no metadata before it): converted in place, no copy */
+    return vl_vec_from_f32(vec, dim, (int32_t *)(void *)p);
+#endif
   for (i = 0; i < dim; i += n) { /* chunks in order: the first bad component decides the code */
     n = dim - i < 64 ? dim - i : 64;
     VL_TRY(vl_vec_from_f32(vec + i, n, tmp));
@@ -155,7 +163,6 @@ int vl_ev_put_vec(vl_buf *b, const float *vec, uint32_t dim) {
     for (j = 0; j < n; j++) vl_put32(p + (size_t)(i + j) * 4, (uint32_t)tmp[j]);
 #endif
   }
-  b->len += (size_t)dim * 4;
   return VALORI_OK;
 }
 

@@ -73,6 +73,9 @@ int vl_ev_begin(vl_buf *b, uint32_t op, size_t *mark);
 void vl_ev_end(vl_buf *b, size_t mark);
 int vl_ev_put_record(vl_buf *b, const float *vec, uint32_t dim, uint64_t tag, const void *meta, size_t meta_len);
 int vl_ev_put_vec(vl_buf *b, const float *vec, uint32_t dim);
+/* Converts dim floats into p as LE Q16.16 (dim * 4 bytes, any alignment): the code of the first bad
+** component (p partly written), else VALORI_OK. */
+int vl_ev_write_vec(uint8_t *p, const float *vec, uint32_t dim);
 /* An UPDATE (op VALORI_OP_UPDATE: fields VECTOR and/or TAG, no metadata) or UPDATE_RECORD event,
 ** complete, with the checks and their order of valori_update_record (valori.h) for the arguments
 ** it is given; vec, meta only read when fields select them. On error buf->len is restored. */

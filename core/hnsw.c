@@ -2,6 +2,7 @@
 ** hnsw.c: the deterministic HNSW index (see hnsw.h for the contract).
 */
 #include "hnsw.h"
+#include "compact.h"
 #include "dist.h"
 #include "records.h"
 #include "sha256.h"
@@ -149,8 +150,11 @@ static inline int64_t dist_slots(const vl_space *sp, uint32_t a, uint32_t b) {
   const int32_t *x = sp->vec + (size_t)a * sp->dim, *y = sp->vec + (size_t)b * sp->dim;
   return (sp->whole[a] & sp->whole[b]) ? vl_distance_whole(sp->metric, x, y, sp->dim) : vl_distance(sp->metric, x, y, sp->dim);
 }
+/* Distance from the query to slot b: on the compact copies while a search walks a store that has
+** them (sp->qc), else exact. */
 static inline int64_t dist_q(const vl_space *sp, const int32_t *q, uint32_t b) {
   const int32_t *y = sp->vec + (size_t)b * sp->dim;
+  if (sp->qc) return vl_distance_i8(sp->metric, sp->qc, sp->cvec + (size_t)b * sp->dim, sp->dim);
   if (!(sp->qwhole & sp->whole[b])) return vl_distance(sp->metric, q, y, sp->dim);
 #if defined(VL_QPACK)
   return vl_distance_whole_qp(sp->metric, sp->qp, q, y, sp->dim);
@@ -169,6 +173,7 @@ static inline int64_t dist_q(const vl_space *sp, const int32_t *q, uint32_t b) {
 static inline vl_space with_query(const vl_space *sp, const int32_t *q, int16_t *qbuf) {
   vl_space s = *sp;
   s.qwhole = (uint32_t)vl_vec_whole(q, sp->dim);
+  s.qc = NULL;
   s.qp = NULL;
 #if defined(VL_QPACK)
   if (s.qwhole && VL_ALWAYS(sp->dim <= VL_QBUF)) {
@@ -214,7 +219,10 @@ static inline void prefetch_vec(const vl_space *sp, uint32_t slot) {
   prefetch_bytes(sp->vec + (size_t)slot * sp->dim, (size_t)sp->dim * 4);
 }
 /* The first cache line only (the hardware prefetcher follows the sequential reads of the kernel). */
-static inline void prefetch_head(const vl_space *sp, uint32_t slot) { VL_PREFETCH(sp->vec + (size_t)slot * sp->dim); }
+static inline void prefetch_head(const vl_space *sp, uint32_t slot) {
+  if (sp->qc) VL_PREFETCH(sp->cvec + (size_t)slot * sp->dim);
+  else VL_PREFETCH(sp->vec + (size_t)slot * sp->dim);
+}
 
 /* Greedy descent (beam 1) from *cur at levels top..bottom+1. */
 static void greedy(const vl_hnsw *h, const vl_space *sp, const int32_t *q, int32_t top, uint32_t bottom, vl_cand *cur) {
@@ -496,9 +504,28 @@ uint32_t vl_hnsw_search(const vl_hnsw *h, const vl_space *sp0, const int32_t *q,
   if (h->maxlevel < 0) return 0;
   qs = with_query(sp0, q, qbuf);
   if (VL_NEVER(ef < k)) ef = k;
+  if (sp0->cvec && !VL_NEVER(!sp0->qbuf)) { /* the engine passes the buffer (search.c) */
+    vl_trav_quantize(q, sp0->dim, sp0->trav, sp0->qbuf);
+    qs.qc = sp0->qbuf;
+  }
   cur = mk(sp, dist_q(sp, q, h->entry), h->entry);
   greedy(h, sp, q, h->maxlevel, 0, &cur);
   nr = search_layer(h, sp, q, cur, ef, 0, f, s);
+  if (qs.qc) { /* exact re-rank of the ef results the compact walk kept (s->sel holds 2 * (ef + 1)) */
+    vl_cand *r = s->sel;
+    qs.qc = NULL;
+    /* every pool vector's first line in flight at once, then each whole vector one step ahead */
+    for (i = 0; i < nr; i++) prefetch_head(sp, s->res[i].slot);
+    if (nr) prefetch_vec(sp, s->res[0].slot);
+    for (i = 0; i < nr; i++) {
+      if (i + 1 < nr) prefetch_vec(sp, s->res[i + 1].slot);
+      r[i] = mk(sp, dist_q(sp, q, s->res[i].slot), s->res[i].slot);
+    }
+    vl_sort(r, nr, sizeof(vl_cand), vl_cand_cmp);
+    n = VL_MIN(nr, k);
+    for (i = 0; i < n; i++) out[i] = r[i];
+    return n;
+  }
   while (nr > k) vl_heap_pop(s->res, &nr, 1);
   n = nr;
   for (i = nr; i > 0;) out[--i] = vl_heap_pop(s->res, &nr, 1);

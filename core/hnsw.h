@@ -31,8 +31,13 @@ typedef struct vl_space {
   const uint64_t *tag;
   const uint8_t *state; /* VL_SLOT_* */
   const uint8_t *whole; /* per slot: the vector is whole-valued (dist.h), so the _whole kernels apply */
+  const int8_t *cvec;   /* the compact traversal copies (compact.h), NULL when the store has none */
+  uint32_t trav;        /* the store's traversal word (0 = none) */
   uint32_t dim, metric;
   uint32_t qwhole;      /* set inside hnsw.c for the query at hand: it is whole-valued */
+  const int8_t *qc;     /* set inside vl_hnsw_search: the query's compact copy, so distances that
+                        ** steer the walk use the copies; NULL = exact distances (always for builds) */
+  int8_t *qbuf;         /* dim bytes for that copy, given by the caller of vl_hnsw_search when cvec */
   const int16_t *qp;    /* set inside hnsw.c where dist.h's VL_QPACK is defined: the query packed
                         ** (vl_qpack) when qwhole, else NULL */
 } vl_space;
@@ -83,7 +88,9 @@ void vl_hnsw_insert(vl_hnsw *h, const vl_space *sp, uint32_t slot, uint32_t L, u
 void vl_hnsw_purge(vl_hnsw *h, const vl_space *sp, uint32_t nslots, vl_scratch *s);
 /* k nearest LIVE slots matching f (NULL = all) to q with beam width ef (>= k: the engine resolves
 ** it, search.c); sorted ascending. Returns how many were written to out (<= k). s must have been
-** reserved for the store's slot capacity and ef. */
+** reserved for the store's slot capacity and ef. With a compact traversal copy (sp->cvec) the walk
+** compares compact distances and the ef results it keeps are re-ranked by the exact distance: out
+** holds the best k of them in the exact order (distance, id, slot) with their exact distances. */
 uint32_t vl_hnsw_search(const vl_hnsw *h, const vl_space *sp, const int32_t *q, uint32_t k, uint32_t ef,
                         const vl_filter *f, vl_scratch *s, vl_cand *out);
 /* Link list of slot at level lc: count in [0], slots in [1..count]. */

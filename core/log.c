@@ -73,7 +73,8 @@ int vl_name_parse(const char *name, uint64_t *height) {
 /* Field-by-field equality of two configurations. */
 int vl_config_eq(const vl_config *x, const vl_config *y) {
   return x->dim == y->dim && x->metric == y->metric && x->hnsw_m == y->hnsw_m &&
-         x->hnsw_ef_construction == y->hnsw_ef_construction && x->hnsw_ef_search == y->hnsw_ef_search;
+         x->hnsw_ef_construction == y->hnsw_ef_construction && x->hnsw_ef_search == y->hnsw_ef_search &&
+         x->traversal == y->traversal;
 }
 
 /* Encodes the five configuration fields (20 bytes). */
@@ -84,8 +85,10 @@ static void vl_cfg_put(uint8_t *p, const vl_config *c) {
   vl_put32(p + 12, c->hnsw_ef_construction);
   vl_put32(p + 16, c->hnsw_ef_search);
 }
-/* Decodes the five configuration fields (20 bytes). */
+/* Decodes the five configuration fields (20 bytes); the traversal word, which each header keeps
+** elsewhere (log.h), is 0 until its decoder reads it. */
 static void vl_cfg_get(const uint8_t *p, vl_config *c) {
+  c->traversal = 0;
   c->dim = vl_get32(p);
   c->metric = vl_get32(p + 4);
   c->hnsw_m = vl_get32(p + 8);
@@ -100,6 +103,7 @@ void vl_seg_hdr_encode(const vl_seg_hdr *h, uint8_t out[VL_SEG_HDR]) {
   vl_put32(out + VL_SEG_OFF_VERSION, vl_config_format_version(&h->cfg));
   vl_put32(out + VL_SEG_OFF_SIZE, VL_SEG_HDR);
   vl_cfg_put(out + VL_SEG_OFF_CONFIG, &h->cfg);
+  vl_put32(out + VL_SEG_OFF_TRAVERSAL, h->cfg.traversal);
   vl_put64(out + VL_SEG_OFF_FIRST, h->first_height);
   memcpy(out + VL_SEG_OFF_CHAIN, h->chain_in, 32);
   vl_put32(out + VL_SEG_OFF_CRC, vl_crc32c(0, out, VL_SEG_OFF_CRC));
@@ -120,6 +124,7 @@ int vl_seg_hdr_decode(const uint8_t *p, size_t n, vl_seg_hdr *h, const char **wh
   for (i = VL_SEG_OFF_RESERVED; i < VL_SEG_OFF_CRC; i++)
     if (p[i]) { *what = "bad segment header fields"; return VALORI_ECORRUPT; }
   vl_cfg_get(p + VL_SEG_OFF_CONFIG, &h->cfg);
+  h->cfg.traversal = vl_get32(p + VL_SEG_OFF_TRAVERSAL);
   if (vl_config_check(&h->cfg)) { *what = "invalid configuration in the segment header"; return VALORI_ECORRUPT; }
   if (h->version != vl_config_format_version(&h->cfg)) { *what = "segment version does not match its configuration"; return VALORI_ECORRUPT; }
   h->first_height = vl_get64(p + VL_SEG_OFF_FIRST);
@@ -271,6 +276,7 @@ void vl_snap_hdr_encode(const vl_snap_hdr *h, uint8_t out[VL_SNAP_HDR]) {
   vl_put32(out + VL_SNAP_OFF_VERSION, vl_config_format_version(&h->cfg));
   vl_put32(out + VL_SNAP_OFF_SIZE, VL_SNAP_HDR);
   vl_cfg_put(out + VL_SNAP_OFF_CONFIG, &h->cfg);
+  vl_put32(out + VL_SNAP_OFF_TRAVERSAL, h->cfg.traversal);
   vl_put64(out + VL_SNAP_OFF_HEIGHT, h->height);
   vl_put64(out + VL_SNAP_OFF_LEN, h->payload_len);
   memcpy(out + VL_SNAP_OFF_ROOT, h->root, 32);
@@ -286,11 +292,12 @@ int vl_snap_hdr_decode(const uint8_t *p, size_t n, vl_snap_hdr *h, const char **
   if (vl_crc32c(0, p, VL_SNAP_OFF_CRC) != vl_get32(p + VL_SNAP_OFF_CRC)) { *what = "bad snapshot header checksum"; return VALORI_ECORRUPT; }
   h->version = vl_get32(p + VL_SNAP_OFF_VERSION);
   if (h->version > VL_FORMAT_VERSION_MAX) { *what = "snapshot format version is newer than this library"; return VALORI_EVERSION; }
-  if (h->version == 0 || vl_get32(p + VL_SNAP_OFF_SIZE) != VL_SNAP_HDR || vl_get32(p + VL_SNAP_OFF_FLAGS) != 0) {
+  if (h->version == 0 || vl_get32(p + VL_SNAP_OFF_SIZE) != VL_SNAP_HDR) {
     *what = "bad snapshot header fields";
     return VALORI_ECORRUPT;
   }
   vl_cfg_get(p + VL_SNAP_OFF_CONFIG, &h->cfg);
+  h->cfg.traversal = vl_get32(p + VL_SNAP_OFF_TRAVERSAL); /* zero in versions 1 and 2 (checked below) */
   if (vl_config_check(&h->cfg)) { *what = "invalid configuration in the snapshot header"; return VALORI_ECORRUPT; }
   if (h->version != vl_config_format_version(&h->cfg)) { *what = "snapshot version does not match its configuration"; return VALORI_ECORRUPT; }
   h->height = vl_get64(p + VL_SNAP_OFF_HEIGHT);
@@ -324,9 +331,10 @@ int vl_snap_file_check(const uint8_t *p, size_t n, vl_snap_hdr *h, const char **
 void vl_head_encode(const vl_head *h, uint8_t out[VL_HEAD_SIZE]) {
   memset(out, 0, VL_HEAD_SIZE);
   memcpy(out, VL_HEAD_MAGIC, 8);
-  vl_put32(out + VL_HEAD_OFF_VERSION, VL_HEAD_VERSION);
+  vl_put32(out + VL_HEAD_OFF_VERSION, vl_head_version(&h->cfg));
   vl_put32(out + VL_HEAD_OFF_SIZE, VL_HEAD_SIZE);
   vl_cfg_put(out + VL_HEAD_OFF_CONFIG, &h->cfg);
+  vl_put32(out + VL_HEAD_OFF_TRAVERSAL, h->cfg.traversal);
   vl_put32(out + VL_HEAD_OFF_REASON, h->reason);
   vl_put64(out + VL_HEAD_OFF_NEWEST, h->newest_segment);
   vl_put64(out + VL_HEAD_OFF_FLOOR, h->floor);
@@ -368,7 +376,13 @@ int vl_head_decode(const uint8_t *p, size_t n, vl_head *h, const char **what, ui
     if (p[i]) { *what = "bad HEAD reserved bytes"; return VALORI_ECORRUPT; }
   *off = VL_HEAD_OFF_CONFIG;
   vl_cfg_get(p + VL_HEAD_OFF_CONFIG, &h->cfg);
+  h->cfg.traversal = vl_get32(p + VL_HEAD_OFF_TRAVERSAL);
   if (vl_config_check(&h->cfg)) { *what = "invalid configuration in HEAD"; return VALORI_ECORRUPT; }
+  if (vl_get32(p + VL_HEAD_OFF_VERSION) != vl_head_version(&h->cfg)) {
+    *off = VL_HEAD_OFF_VERSION;
+    *what = "HEAD version does not match its configuration";
+    return VALORI_ECORRUPT;
+  }
   *off = VL_HEAD_OFF_REASON;
   h->reason = vl_get32(p + VL_HEAD_OFF_REASON);
   if (h->reason < VL_HEAD_OPEN || h->reason > VL_HEAD_CLOSE) { *what = "bad HEAD reason"; return VALORI_ECORRUPT; }

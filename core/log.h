@@ -17,9 +17,10 @@
 **
 ** ---- Segment header: 96 bytes at offset 0 of every log-<first height>.vlog file.
 **   0  8  magic "VALORLOG"          40  8  first_height (height of the segment's first record)
-**   8  4  format version (1 or 2)   48 32  chain_in (chain value before the first record)
-**  12  4  header size (96)          80 12  reserved, zero
-**  16 20  config: dim, metric, hnsw_m, ef_construction, ef_search
+**   8  4  format version (1..3)     48 32  chain_in (chain value before the first record)
+**  12  4  header size (96)          80  4  traversal word (version 3; zero in versions 1 and 2)
+**  16 20  config: dim, metric,      84  8  reserved, zero
+**         hnsw_m, ef_construction, ef_search
 **  36  4  flags, zero               92  4  CRC-32C of bytes 0..91 */
 #define VL_SEG_MAGIC "VALORLOG"
 #define VL_SEG_HDR 96u
@@ -29,7 +30,8 @@
 #define VL_SEG_OFF_FLAGS 36u
 #define VL_SEG_OFF_FIRST 40u
 #define VL_SEG_OFF_CHAIN 48u
-#define VL_SEG_OFF_RESERVED 80u
+#define VL_SEG_OFF_TRAVERSAL 80u
+#define VL_SEG_OFF_RESERVED 84u
 #define VL_SEG_OFF_CRC 92u
 
 /* ---- Record: 88-byte header then the event bytes.
@@ -49,17 +51,18 @@
 
 /* ---- Snapshot file: 128-byte header then the engine snapshot (vl_engine_snapshot_save bytes).
 **   0  8  magic "VALORSNP"          48  8  payload length
-**   8  4  format version (1 or 2)   56 32  state root at `height`
+**   8  4  format version (1..3)     56 32  state root at `height`
 **  12  4  header size (128)         88 32  chain at `height` (the log record chain value)
 **  16 20  config                   120  4  CRC-32C of the payload
-**  36  4  flags, zero              124  4  CRC-32C of bytes 0..123
+**  36  4  traversal word (version 3; 124  4  CRC-32C of bytes 0..123
+**         the zero flags of versions 1 and 2)
 **  40  8  height */
 #define VL_SNAP_MAGIC "VALORSNP"
 #define VL_SNAP_HDR 128u
 #define VL_SNAP_OFF_VERSION 8u
 #define VL_SNAP_OFF_SIZE 12u
 #define VL_SNAP_OFF_CONFIG 16u
-#define VL_SNAP_OFF_FLAGS 36u
+#define VL_SNAP_OFF_TRAVERSAL 36u
 #define VL_SNAP_OFF_HEIGHT 40u
 #define VL_SNAP_OFF_LEN 48u
 #define VL_SNAP_OFF_ROOT 56u
@@ -70,14 +73,16 @@
 /* ---- HEAD: the store's manifest, 100 bytes, in the file HEAD (docs/FORMAT.md "HEAD"). Written
 ** whole as HEAD.tmp, synced, renamed over HEAD, directory synced; never edited in place.
 **   0  8  magic "VALORHED"          40  8  newest_segment: first height of the newest segment
-**   8  4  format version (1)        48  8  floor: a height the log had durably reached
-**  12  4  size (100)                56 32  chain at `floor` (32 zero bytes at floor 0)
-**  16 20  config                    88  8  reserved, zero
+**   8  4  format version (1; 2 with  48  8  floor: a height the log had durably reached
+**          a traversal word)        56 32  chain at `floor` (32 zero bytes at floor 0)
+**  16 20  config                    88  4  traversal word (version 2; zero in version 1)
+**                                   92  4  reserved, zero
 **  36  4  reason: 1 open, 2 rotation, 3 clean close          96  4  CRC-32C of bytes 0..95
 ** Invariant: 1 <= newest_segment <= floor + 1 (the newest segment starts at or below floor + 1). */
 #define VL_HEAD_MAGIC "VALORHED"
 #define VL_HEAD_SIZE 100u
-#define VL_HEAD_VERSION 1u
+#define VL_HEAD_VERSION 2u /* the newest this library reads */
+static inline uint32_t vl_head_version(const vl_config *c) { return c->traversal ? 2u : 1u; }
 #define VL_HEAD_OFF_VERSION 8u
 #define VL_HEAD_OFF_SIZE 12u
 #define VL_HEAD_OFF_CONFIG 16u
@@ -85,7 +90,8 @@
 #define VL_HEAD_OFF_NEWEST 40u
 #define VL_HEAD_OFF_FLOOR 48u
 #define VL_HEAD_OFF_CHAIN 56u
-#define VL_HEAD_OFF_RESERVED 88u
+#define VL_HEAD_OFF_TRAVERSAL 88u
+#define VL_HEAD_OFF_RESERVED 92u
 #define VL_HEAD_OFF_CRC 96u
 #define VL_HEAD_NAME "HEAD"
 #define VL_HEAD_TMP_NAME "HEAD.tmp"

@@ -310,6 +310,11 @@ const char *vl_lthash_kernel(void) { return "scalar"; }
 void vl_lthash_add(vl_lthash *h, const uint8_t digest[32]) { vl_lthash_fold(h, digest, 0); }
 void vl_lthash_sub(vl_lthash *h, const uint8_t digest[32]) { vl_lthash_fold(h, digest, 1); }
 
+void vl_lthash_combine(vl_lthash *h, const vl_lthash *other) {
+  int i;
+  for (i = 0; i < VL_LTHASH_LANES; i++) h->lane[i] = (uint16_t)(h->lane[i] + other->lane[i]);
+}
+
 void vl_lthash_serialize(const vl_lthash *h, uint8_t out[VL_LTHASH_BYTES]) {
   int i;
   for (i = 0; i < VL_LTHASH_LANES; i++) vl_put16(out + 2 * i, h->lane[i]);

@@ -25,6 +25,9 @@ void vl_lthash_zero(vl_lthash *h);
 /* Adds / removes one element, identified by its 32-byte digest. */
 void vl_lthash_add(vl_lthash *h, const uint8_t digest[32]);
 void vl_lthash_sub(vl_lthash *h, const uint8_t digest[32]);
+/* h += other, lane-wise mod 2^16: the multiset union of the two (order-free, so a set of elements
+** split into parts folded separately and combined gives the same lanes as folding them all). */
+void vl_lthash_combine(vl_lthash *h, const vl_lthash *other);
 /* Canonical encoding: lane i as little-endian u16 at byte 2*i. */
 void vl_lthash_serialize(const vl_lthash *h, uint8_t out[VL_LTHASH_BYTES]);
 void vl_lthash_deserialize(vl_lthash *h, const uint8_t in[VL_LTHASH_BYTES]);

@@ -2,12 +2,14 @@
 ** records.c: slot storage, id map and tag postings (see records.h for the model).
 */
 #include "records.h"
+#include "compact.h"
 #include "dist.h"
 
-void vl_rec_init(vl_records *r, const valori_allocator *a, uint32_t dim) {
+void vl_rec_init(vl_records *r, const valori_allocator *a, uint32_t dim, uint32_t trav) {
   memset(r, 0, sizeof *r);
   r->a = a;
   r->dim = dim;
+  r->trav = trav;
   vl_map_init(&r->ids);
   vl_map_init(&r->tags);
 }
@@ -26,6 +28,7 @@ void vl_rec_free(vl_records *r) {
   vl_free(a, r->tagpos, (size_t)r->cap * 4);
   vl_free(a, r->state, r->cap);
   vl_free(a, r->whole, r->cap);
+  if (r->cvec) vl_free(a, r->cvec, (size_t)r->cap * r->dim);
   vl_free(a, r->freel, (size_t)r->free_cap * 4);
   vl_free(a, r->post, (size_t)r->post_cap * sizeof(vl_posting));
   vl_map_free(&r->ids, a);
@@ -33,13 +36,19 @@ void vl_rec_free(vl_records *r) {
   memset(r, 0, sizeof *r);
 }
 
-/* Grows every per-slot array to ncap, all or nothing. */
+/* Grows every per-slot array to ncap, all or nothing (the compact copy only when the store keeps one). */
 static int grow_slots(vl_records *r, uint32_t ncap) {
   void **const arr[] = {(void **)&r->id, (void **)&r->tag, (void **)&r->node, (void **)&r->meta, (void **)&r->meta_len,
                         (void **)&r->tagpos, (void **)&r->state, (void **)&r->whole, (void **)&r->freel,
-                        (void **)&r->vec};
-  const size_t sz[] = {8, 8, 8, sizeof(uint8_t *), 4, 4, 1, 1, 4, (size_t)r->dim * 4};
-  VL_TRY(vl_grow_all(r->a, arr, sz, 10, r->cap, ncap));
+                        (void **)&r->cvec, (void **)&r->vec};
+  const size_t sz[] = {8, 8, 8, sizeof(uint8_t *), 4, 4, 1, 1, 4, (size_t)r->dim, (size_t)r->dim * 4};
+  if (r->trav) {
+    VL_TRY(vl_grow_all(r->a, arr, sz, 11, r->cap, ncap));
+  } else {
+    void **const arr10[] = {arr[0], arr[1], arr[2], arr[3], arr[4], arr[5], arr[6], arr[7], arr[8], arr[10]};
+    const size_t sz10[] = {sz[0], sz[1], sz[2], sz[3], sz[4], sz[5], sz[6], sz[7], sz[8], sz[10]};
+    VL_TRY(vl_grow_all(r->a, arr10, sz10, 10, r->cap, ncap));
+  }
   r->cap = r->free_cap = ncap;
   return VALORI_OK;
 }
@@ -139,10 +148,11 @@ static void posting_remove(vl_records *r, uint32_t slot) {
   }
 }
 
-uint32_t vl_rec_commit_insert(vl_records *r, uint64_t id, uint64_t tag, const int32_t *vec, uint8_t *meta, uint32_t meta_len) {
-  uint32_t slot = r->nfree ? r->freel[--r->nfree] : r->nslots++;
-  memcpy(r->vec + (size_t)slot * r->dim, vec, (size_t)r->dim * 4);
+/* The commit of an insert whose vector is already in r->vec at slot. */
+static uint32_t commit_slot(vl_records *r, uint32_t slot, uint64_t id, uint64_t tag, uint8_t *meta, uint32_t meta_len) {
+  const int32_t *vec = r->vec + (size_t)slot * r->dim;
   r->whole[slot] = (uint8_t)vl_vec_whole(vec, r->dim);
+  if (r->trav) vl_trav_quantize(vec, r->dim, r->trav, r->cvec + (size_t)slot * r->dim);
   r->id[slot] = id;
   r->tag[slot] = tag;
   r->node[slot] = 0;
@@ -153,6 +163,25 @@ uint32_t vl_rec_commit_insert(vl_records *r, uint64_t id, uint64_t tag, const in
   posting_add(r, slot, tag);
   r->live++;
   return slot;
+}
+
+uint32_t vl_rec_commit_insert(vl_records *r, uint64_t id, uint64_t tag, const int32_t *vec, uint8_t *meta, uint32_t meta_len) {
+  uint32_t slot = r->nfree ? r->freel[--r->nfree] : r->nslots++;
+  memcpy(r->vec + (size_t)slot * r->dim, vec, (size_t)r->dim * 4);
+  return commit_slot(r, slot, id, tag, meta, meta_len);
+}
+
+uint32_t vl_rec_commit_insert_le(vl_records *r, uint64_t id, uint64_t tag, const uint8_t *vec_le, uint8_t *meta,
+                                 uint32_t meta_len) {
+  uint32_t slot = r->nfree ? r->freel[--r->nfree] : r->nslots++;
+  int32_t *v = r->vec + (size_t)slot * r->dim;
+#if defined(VL_HOST_LE)
+  memcpy(v, vec_le, (size_t)r->dim * 4);
+#else
+  uint32_t i;
+  for (i = 0; i < r->dim; i++) v[i] = (int32_t)vl_get32(vec_le + 4u * i);
+#endif
+  return commit_slot(r, slot, id, tag, meta, meta_len);
 }
 
 void vl_rec_commit_kill(vl_records *r, uint32_t slot) {
@@ -173,12 +202,14 @@ void vl_rec_commit_release(vl_records *r, uint32_t slot) {
   r->tag[slot] = 0;
   memset(r->vec + (size_t)slot * r->dim, 0, (size_t)r->dim * 4);
   r->whole[slot] = 1;
+  if (r->trav) vl_trav_quantize(r->vec + (size_t)slot * r->dim, r->dim, r->trav, r->cvec + (size_t)slot * r->dim);
   r->freel[r->nfree++] = slot;
   r->dead--;
 }
 
 void vl_rec_vec_changed(vl_records *r, uint32_t slot) {
   r->whole[slot] = (uint8_t)vl_vec_whole(r->vec + (size_t)slot * r->dim, r->dim);
+  if (r->trav) vl_trav_quantize(r->vec + (size_t)slot * r->dim, r->dim, r->trav, r->cvec + (size_t)slot * r->dim);
 }
 
 void vl_rec_commit_retag(vl_records *r, uint32_t slot, uint64_t tag) {
@@ -192,7 +223,7 @@ const vl_posting *vl_rec_posting(const vl_records *r, uint64_t tag) {
   return vl_map_get(&r->tags, tag, &pi) ? &r->post[pi] : NULL;
 }
 
-size_t vl_rec_bytes_vectors(const vl_records *r) { return (size_t)r->cap * r->dim * 4; }
+size_t vl_rec_bytes_vectors(const vl_records *r) { return (size_t)r->cap * r->dim * (r->trav ? 5 : 4); }
 
 size_t vl_rec_bytes_other(const vl_records *r) {
   size_t b = (size_t)r->cap * (8 + 8 + 8 + sizeof(uint8_t *) + 4 + 4 + 1 + 1 + 4);
@@ -207,6 +238,7 @@ int vl_rec_restore(vl_records *r, uint32_t slot, uint8_t state, uint64_t id, uin
                    const int32_t *vec, uint8_t *meta, uint32_t meta_len) {
   memcpy(r->vec + (size_t)slot * r->dim, vec, (size_t)r->dim * 4);
   r->whole[slot] = (uint8_t)vl_vec_whole(vec, r->dim);
+  if (r->trav) vl_trav_quantize(vec, r->dim, r->trav, r->cvec + (size_t)slot * r->dim);
   r->id[slot] = id;
   r->tag[slot] = tag;
   r->node[slot] = node;

@@ -38,6 +38,8 @@ typedef struct vl_records {
   uint32_t *tagpos;    /* position of the slot in its tag's posting list */
   uint8_t *state;
   uint8_t *whole;      /* per slot: 1 when the slot's vector is whole-valued (dist.h, vl_vec_whole) */
+  uint32_t trav;       /* traversal word (compact.h); 0 = no compact copy, cvec stays NULL */
+  int8_t *cvec;        /* cap * dim: the compact traversal copy of vec (derived, compact.h) */
   uint32_t *freel;     /* stack of FREE slots below nslots */
   uint32_t nfree, free_cap;
   vl_map ids;          /* record id -> slot (LIVE only) */
@@ -47,7 +49,8 @@ typedef struct vl_records {
   uint64_t live, dead;
 } vl_records;
 
-void vl_rec_init(vl_records *r, const valori_allocator *a, uint32_t dim);
+/* trav: the store's traversal word (0 = none); with one, every slot keeps a compact copy. */
+void vl_rec_init(vl_records *r, const valori_allocator *a, uint32_t dim, uint32_t trav);
 void vl_rec_free(vl_records *r);
 
 /* Slot capacity for `extra` new records (beyond the free list). */
@@ -61,11 +64,15 @@ void vl_rec_unreserve_all(vl_records *r);
 
 /* Commit: takes the next slot and makes it LIVE with the given content (meta ownership passes). */
 uint32_t vl_rec_commit_insert(vl_records *r, uint64_t id, uint64_t tag, const int32_t *vec, uint8_t *meta, uint32_t meta_len);
+/* The same with the vector given as dim LE int32 (an event's bytes, any alignment), decoded
+** straight into the slot. */
+uint32_t vl_rec_commit_insert_le(vl_records *r, uint64_t id, uint64_t tag, const uint8_t *vec_le, uint8_t *meta,
+                                 uint32_t meta_len);
 /* Commit: LIVE -> DEAD (removed from id map and posting list; vector kept for the index). */
 void vl_rec_commit_kill(vl_records *r, uint32_t slot);
 /* Commit: DEAD -> FREE (frees metadata, pushes the slot on the free stack). */
 void vl_rec_commit_release(vl_records *r, uint32_t slot);
-/* Recomputes whole[slot] after the slot's vector was written in place. */
+/* Recomputes whole[slot] (and the compact copy) after the slot's vector was written in place. */
 void vl_rec_vec_changed(vl_records *r, uint32_t slot);
 /* Commit: changes a LIVE slot's tag (posting reserved for the new tag). */
 void vl_rec_commit_retag(vl_records *r, uint32_t slot, uint64_t tag);

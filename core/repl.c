@@ -118,7 +118,7 @@ int valori_bootstrap(const char *path, const valori_options *opt, const uint8_t 
   int rc;
   (void)path;
   if (!opt || !file || !out || opt->sync_mode > VALORI_SYNC_RELAXED) return VALORI_EINVAL;
-  if (opt->flags & ~(uint32_t)(VALORI_OPEN_CREATE | VALORI_OPEN_READONLY)) return VALORI_EINVAL;
+  if (opt->flags & ~(uint32_t)(VALORI_OPEN_CREATE | VALORI_OPEN_READONLY | VALORI_OPEN_THREADS)) return VALORI_EINVAL;
   a = opt->allocator ? opt->allocator : valori_libc_allocator();
   if (!a) return VALORI_EINVAL;
   VL_TRY(vl_config_from_options(opt, &want));
@@ -147,6 +147,10 @@ int valori_bootstrap(const char *path, const valori_options *opt, const uint8_t 
     }
     db->store = s;
     db->sync_mode = opt->sync_mode;
+  }
+  if ((opt->flags & VALORI_OPEN_THREADS) && (rc = vl_engine_set_threads(db->e, 1)) != VALORI_OK) {
+    (void)valori_close(db);
+    return rc;
   }
   *out = db;
   return VALORI_OK;

@@ -15,6 +15,7 @@
 ** vl_engine_search owns everything around the plan: the refusal of mode HNSW without an index, the
 ** query's conversion, ef (resolved here only) and the sizing of the caller's scratch.
 */
+#include "compact.h"
 #include "dist.h"
 #include "engine_int.h"
 #include "fixed.h"
@@ -69,13 +70,14 @@ static uint32_t exact_tags(const vl_engine *e, vl_scratch *s, const int32_t *q, 
 }
 
 /* The planner over a converted query, with ef resolved and the scratch sized. */
-static uint32_t plan_and_search(const vl_engine *e, vl_scratch *s, const int32_t *q, const valori_search_params *p,
-                                uint32_t ef, vl_cand *out) {
+static uint32_t plan_and_search(const vl_engine *e, vl_scratch *s, const int32_t *q, int8_t *qc,
+                                const valori_search_params *p, uint32_t ef, vl_cand *out) {
   uint64_t tags[VALORI_MAX_TAGS];
   vl_filter f, *fp = NULL;
   uint32_t k = p->k, i, got;
   uint64_t live = e->rec.live, matching = live, want;
   vl_space sp = vl_engine_space(e);
+  sp.qbuf = qc; /* dim bytes for the query's compact copy */
   if (p->ntags) { /* sorted, duplicate-free copy of the filter */
     uint32_t m = 0;
     for (i = 0; i < p->ntags; i++) tags[i] = p->tags[i];
@@ -110,19 +112,21 @@ int vl_engine_search(const vl_engine *e, vl_scratch *s, const valori_allocator *
                      const valori_search_params *p, vl_cand *out, uint32_t *n) {
   const uint32_t dim = e->cfg.dim;
   uint32_t ef = p->ef ? p->ef : e->cfg.hnsw_ef_search; /* the one place ef is resolved */
-  int32_t qbuf[256], *q = qbuf;
+  /* the query, then (a store with a compact traversal copy) dim bytes for its copy */
+  const size_t bytes = (size_t)dim * 4 + (e->cfg.traversal ? dim : 0);
+  int32_t qbuf[320], *q = qbuf;
   int rc;
   if (!vl_engine_indexed(e) && p->mode == VALORI_SEARCH_HNSW) return VALORI_EINVAL; /* no index to search */
   if (ef < p->k) ef = p->k;
-  if (dim > 256) {
-    q = (int32_t *)vl_alloc(a, (size_t)dim * 4);
+  if (bytes > sizeof qbuf) {
+    q = (int32_t *)vl_alloc(a, bytes);
     if (!q) return VALORI_ENOMEM;
   }
   rc = vl_vec_from_f32(query, dim, q);
   /* visited marks are for graph walks: an index-less store only scans, so it needs none */
   if (!rc) rc = vl_scratch_reserve(s, a, vl_engine_indexed(e) ? e->rec.cap : 0, ef, e->hnsw.M0);
-  if (!rc) *n = plan_and_search(e, s, q, p, ef, out);
-  if (q != qbuf) vl_free(a, q, (size_t)dim * 4);
+  if (!rc) *n = plan_and_search(e, s, q, e->cfg.traversal ? (int8_t *)(q + dim) : NULL, p, ef, out);
+  if (q != qbuf) vl_free(a, q, bytes);
   return rc;
 }
 
@@ -229,6 +233,13 @@ int vl_engine_check(const vl_engine *e) {
       VL_CHECK(idx && L != VL_NOT_IN_INDEX); /* without an index a delete frees the slot at once */
     } else {
       VL_CHECK(r->state[i] == VL_SLOT_FREE && L == VL_NOT_IN_INDEX);
+    }
+    if (r->trav && r->state[i] != VL_SLOT_FREE) { /* the compact copy is the rule applied to the vector (compact.h) */
+      const int32_t *v = vl_rec_vec(r, i);
+      const int8_t *c = r->cvec + (size_t)i * r->dim;
+      uint32_t j, sh = vl_trav_shift(r->trav);
+      int32_t ce = vl_trav_center(r->trav);
+      for (j = 0; j < r->dim; j++) VL_CHECK(c[j] == vl_trav_q(v[j], sh, ce));
     }
     if (L == VL_NOT_IN_INDEX) continue;
     for (lc = 0; lc <= h->level[i]; lc++) {

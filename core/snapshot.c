@@ -2,7 +2,8 @@
 ** snapshot.c: the snapshot codec (docs/FORMAT.md, "Snapshot"). A snapshot is the complete engine
 ** state, HNSW graph included, so loading never rebuilds the index:
 **
-**   header   "VALORISN" | u32 version (1; 2 index-less) | u32 flags (0) | u32 dim, metric, M, efc, efs | u32 0 |
+**   header   "VALORISN" | u32 version (1; 2 index-less; 3 with a traversal word) | u32 flags (0) |
+**            u32 dim, metric, M, efc, efs | u32 traversal word (0 before version 3) |
 **            u64 height, next_record_id, next_node_id, next_edge_id                  (72 bytes)
 **   sections 5 x (u32 id | u32 crc32c(payload) | u64 length | payload), ids 1..5 in order
 **   trailer  root[32] | u32 crc32c(every byte before this field) | "VSNE"
@@ -61,6 +62,7 @@ int vl_engine_snapshot_save(const vl_engine *e, vl_buf *b) {
   vl_put32(hdr + 24, e->cfg.hnsw_m);
   vl_put32(hdr + 28, e->cfg.hnsw_ef_construction);
   vl_put32(hdr + 32, e->cfg.hnsw_ef_search);
+  vl_put32(hdr + 36, e->cfg.traversal);
   vl_put64(hdr + 40, e->height);
   vl_put64(hdr + 48, e->next_rec);
   vl_put64(hdr + 56, e->next_node);
@@ -357,7 +359,8 @@ int vl_engine_snapshot_load(const valori_allocator *a, const uint8_t *p, size_t 
   if (memcmp(p, SNAP_MAGIC, 8) != 0) return VALORI_ECORRUPT;
   if (vl_get32(p + 8) > VL_FORMAT_VERSION_MAX) return VALORI_EVERSION;
   if (memcmp(p + n - 4, SNAP_END, 4) != 0 || vl_crc32c(0, p, n - 8) != vl_get32(p + n - 8)) return VALORI_ECORRUPT;
-  if (vl_get32(p + 12) != 0 || vl_get32(p + 36) != 0) return VALORI_ECORRUPT;
+  if (vl_get32(p + 12) != 0) return VALORI_ECORRUPT;
+  c.traversal = vl_get32(p + 36); /* 0 unless version 3 (the version check below) */
   c.dim = vl_get32(p + 16);
   c.metric = vl_get32(p + 20);
   c.hnsw_m = vl_get32(p + 24);

@@ -924,7 +924,7 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   if (bench_dataset_load_vectors(o.b.dataset, o.b.src_dir, o.b.n, o.b.nq, &ds)) die("cannot load %s", o.b.dataset);
   head(h, sizeof h, &o, &ds, "valori-server", "server-meta");
-  bench_emit("%s,\"server\":\"valori serve --threads 4 (default) --snapshot-every 0\",\"client\":\"%s multi, "
+  bench_emit("%s,\"server\":\"valori serve --threads 16 (default) --snapshot-every 0\",\"client\":\"%s multi, "
              "one thread\",\"ncpu\":%ld,\"fs\":\"%s\",\"ef\":%u,\"k\":%u}\n",
              h, lg_version(), sysconf(_SC_NPROCESSORS_ONLN), bench_fs_type(o.b.store_dir),
              o.ef, o.b.k);

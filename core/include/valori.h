@@ -153,6 +153,12 @@ typedef struct valori_vfs {
 
 #define VALORI_OPEN_CREATE 1   /* create the store if it does not exist */
 #define VALORI_OPEN_READONLY 2 /* no writes; no lock taken */
+/* Use a second thread for large insert batches (64 records or more: the float conversion and the
+** state hash in two halves) and large events (32 KiB or more: the log chain hashed while the
+** records are committed): the same roots, log bytes, results and error codes as without it
+** (docs/DETERMINISM.md, "Threads"). Builds without thread support (WebAssembly, freestanding,
+** VALORI_THREADS=OFF) accept it and stay serial. */
+#define VALORI_OPEN_THREADS 4
 
 /* Index of a store (valori_options.index). Fixed at creation and recorded with the configuration.
 ** VALORI_INDEX_NONE: an index-less ("flat") store for exact search only: inserts build no graph
@@ -183,7 +189,21 @@ typedef struct valori_options {
   uint64_t segment_bytes;        /* log segment rotation size; 0 = default (VALORI_DEFAULT_SEGMENT_BYTES) */
   const valori_allocator *allocator; /* NULL = valori_libc_allocator() */
   const valori_vfs *vfs;             /* NULL = in-memory database (nothing persisted) */
+  uint32_t traversal;            /* compact traversal copy: 0 = none (default, exact traversal), else
+                                 ** a word from valori_traversal_int8 (HNSW stores only, else
+                                 ** VALORI_EINVAL); recorded in the configuration and the state root */
+  uint32_t reserved;             /* 0 */
 } valori_options;
+
+/* The traversal word of an int8 compact traversal copy for component values in [lo, hi]
+** (docs/DETERMINISM.md, "Compact traversal copy"). HNSW searches then walk the graph on int8
+** copies of the vectors (1 byte per component: q = clamp(rha(v / 2^s) - c, -128, 127), v the Q16.16
+** component, rha rounding half away from zero, s and c integers chosen here from lo and hi) and
+** re-rank the ef candidates they found with the exact distance, so results keep the exact order and
+** distances. Values outside [lo, hi] still work (they clamp; traversal is then coarser). For pixel
+** data, [0, 255] gives s = 16, c = 128: the copy is exact and so is the traversal. Writes the word
+** to *out; VALORI_EINVAL when lo or hi is not finite, lo > hi, or either is outside the Q16.16 range. */
+int valori_traversal_int8(float lo, float hi, uint32_t *out);
 
 /* Fills *opt with the defaults: dim 0, L2, an HNSW index with the default parameters (M 16,
 ** ef_construction 200, ef_search 64, left as 0 = default in the hnsw_* fields), full sync. */
@@ -402,7 +422,7 @@ typedef struct valori_stats {
   uint64_t next_edge_id;
   uint64_t index_tombstones; /* deleted records still referenced by the HNSW graph (bounded; 0
                              ** without an index) */
-  uint64_t vector_bytes;   /* bytes held by vectors */
+  uint64_t vector_bytes;   /* bytes held by vectors (with their compact traversal copies, if any) */
   uint64_t index_bytes;    /* bytes held by the HNSW graph (0 without an index) */
   uint64_t other_bytes;    /* ids, tags, metadata, graph, hash tables, scratch */
   uint32_t dim, metric, hnsw_m, hnsw_ef_construction, hnsw_ef_search; /* recorded configuration */
@@ -431,7 +451,7 @@ void valori_buffer_free(const valori_db *db, void *buf, size_t len);
 ** never a crash: the structure is checked before memory is committed, and the content (every
 ** record, node and edge) is re-hashed and must match the snapshot's state root, O(n). A valid
 ** snapshot needs memory for every slot it describes, free slots included. opt may be NULL; only
-** opt->allocator is used. */
+** opt->allocator and the VALORI_OPEN_THREADS flag are used. */
 int valori_snapshot_load(const uint8_t *buf, size_t len, const valori_options *opt, valori_db **out);
 
 /* ---- Events. Every mutation above is encoded as one event and passed through the same path as

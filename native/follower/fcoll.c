@@ -2,9 +2,10 @@
 ** fcoll.c: one followed collection (docs/REPLICATION.md sections 4-8): its thread bootstraps the
 ** local copy from the leader's snapshot when it has none (or was told EHEIGHT, or asked to), then
 ** streams from its own durable height: every HTTP read's records are applied with
-** valori_apply_record under the collection's write lock and made durable by one group commit before
-** more is read. A damaged frame, a wrong height or a cut connection is a transport error (reconnect
-** with backoff, 100 ms doubling to 5 s, reset by a HELLO); a chain, root, event or configuration
+** valori_apply_record under the collection's write lock and handed to one group commit, without
+** waiting for it (apply_batch); acks go out from a second thread per stream (ack_main). A
+** damaged frame, a wrong height or a cut connection is a transport error (reconnect with backoff,
+** 100 ms doubling to 5 s, reset by a HELLO); a chain, root, event or configuration
 ** mismatch, or a leader refusing the position with EDIVERGED, is divergence: recorded in the file
 ** DIVERGED of the collection's directory, reads refused, nothing applied until a re-bootstrap.
 */
@@ -264,8 +265,12 @@ typedef struct strm {
   int hello;
   int ended_by_leader;      /* an ERROR frame came */
   int result;               /* why the stream ended: VALORI_OK (cut), a transport error code, EDIVERGED */
-  double last_frame, started, last_ack;
-  uint64_t acked;           /* the last height acknowledged to the leader */
+  double last_frame, started;
+  uint64_t acked;           /* the last height acknowledged to the leader (the ack thread's) */
+  pthread_t ack_th;         /* ack_main */
+  pthread_mutex_t amu;      /* guards the ack_* flags below */
+  pthread_cond_t acv;
+  int ack_running, ack_stop, ack_live, ack_kick;
   const uint8_t **recs;     /* the records of one read */
   size_t *lens, nrecs, reccap;
 } strm;
@@ -275,20 +280,22 @@ static void lag_note(vf_coll *fc) { /* f->mu held */
   else if (fc->behind_since == 0) fc->behind_since = vs_park_now();
 }
 
-/* Acknowledges the durable height to the leader, at most once per --ack-interval-ms. */
-static void ack(strm *s) {
+/* ---- acks: their own thread per stream, so a slow answer never holds back the records */
+
+static int ack_abort(void *arg);
+
+/* Posts the durable height when it changed since the last ack (ack thread; amu not held). */
+static void ack_send(strm *s) {
   vs_follower *f = s->fc->f;
   const char *headers[] = {f->auth, f->id_header, NULL};
   char u[2300], body[160];
   vf_http r;
   const char *id = f->id_header + strlen("X-Valori-Follower: ");
-  double now = vs_park_now();
   uint64_t durable;
   pthread_mutex_lock(&f->mu);
   durable = s->fc->applied;
   pthread_mutex_unlock(&f->mu);
-  if (!f->s->cfg.ack_interval_ms || durable == s->acked || now - s->last_ack < f->s->cfg.ack_interval_ms / 1000.0) return;
-  s->last_ack = now;
+  if (durable == s->acked) return;
   s->acked = durable;
   memset(&r, 0, sizeof r);
   url(s->fc, u, sizeof u, "/ack");
@@ -298,8 +305,85 @@ static void ack(strm *s) {
   r.body = body;
   r.headers = headers;
   r.timeout_s = 2;
+  r.abort_now = ack_abort;
+  r.arg = s;
   vf_http_do(&r); /* optional: a failed ack changes nothing */
   vb_free(&r.resp);
+}
+
+/* The stream's ack thread: the durable height once the stream's HELLO came, then at most once per
+** --ack-interval-ms while it changes (also while idle), until the stream ends. The stream thread
+** never waits for an ack's round trip (a new connection to a leader busy with writes: it used to
+** stall the records behind it for up to the ack's 2 s timeout). */
+static void *ack_main(void *arg) {
+  strm *s = (strm *)arg;
+  double iv = s->fc->f->s->cfg.ack_interval_ms / 1000.0;
+  pthread_mutex_lock(&s->amu);
+  while (!s->ack_stop) {
+    struct timespec ts;
+    double until;
+    if (s->ack_live) {
+      pthread_mutex_unlock(&s->amu);
+      ack_send(s);
+      pthread_mutex_lock(&s->amu);
+      until = vs_park_now() + iv;
+    } else {
+      until = vs_park_now() + 3600.0; /* until the HELLO (ack_hello signals) */
+    }
+    while (!s->ack_stop && vs_park_now() < until && !(s->ack_kick && s->ack_live)) {
+      double left = until - vs_park_now();
+      clock_gettime(CLOCK_MONOTONIC, &ts);
+      ts.tv_sec += (time_t)left;
+      ts.tv_nsec += (long)((left - (double)(time_t)left) * 1e9);
+      if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+      }
+      pthread_cond_timedwait(&s->acv, &s->amu, &ts);
+    }
+    s->ack_kick = 0;
+  }
+  pthread_mutex_unlock(&s->amu);
+  return NULL;
+}
+
+static int ack_abort(void *arg) {
+  strm *s = (strm *)arg;
+  int stop;
+  pthread_mutex_lock(&s->amu);
+  stop = s->ack_stop;
+  pthread_mutex_unlock(&s->amu);
+  return stop;
+}
+
+/* Starts the ack thread (none with --ack-interval-ms 0, or when it cannot start: acks are optional). */
+static void ack_start(strm *s) {
+  pthread_condattr_t ca;
+  pthread_mutex_init(&s->amu, NULL);
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&s->acv, &ca);
+  pthread_condattr_destroy(&ca);
+  if (s->fc->f->s->cfg.ack_interval_ms && pthread_create(&s->ack_th, NULL, ack_main, s) == 0) s->ack_running = 1;
+}
+
+/* The stream is live (its HELLO came): the first ack goes out now. */
+static void ack_hello(strm *s) {
+  pthread_mutex_lock(&s->amu);
+  s->ack_live = 1;
+  s->ack_kick = 1;
+  pthread_cond_signal(&s->acv);
+  pthread_mutex_unlock(&s->amu);
+}
+
+static void ack_stop(strm *s) {
+  pthread_mutex_lock(&s->amu);
+  s->ack_stop = 1;
+  pthread_cond_signal(&s->acv);
+  pthread_mutex_unlock(&s->amu);
+  if (s->ack_running) pthread_join(s->ack_th, NULL); /* an ack in flight is aborted (ack_abort) */
+  pthread_mutex_destroy(&s->amu);
+  pthread_cond_destroy(&s->acv);
 }
 
 /* A group commit asked for by apply_batch: when it ran, the copy's durable height is raised. */
@@ -446,6 +530,7 @@ static int strm_data(void *arg, const uint8_t *p, size_t n) {
       fc->streams++;
       if (fc->streams > 1) fc->reconnects++;
       pthread_mutex_unlock(&fc->f->mu);
+      ack_hello(s);
     }
     if (fr.type == VALORI_FRAME_HELLO || fr.type == VALORI_FRAME_HEARTBEAT) {
       pthread_mutex_lock(&fc->f->mu);
@@ -486,7 +571,6 @@ static int strm_data(void *arg, const uint8_t *p, size_t n) {
     }
   }
   if (s->result != VALORI_OK) return 0; /* after an ERROR frame */
-  ack(s); /* also while idle (heartbeats): the last batch's height is acknowledged once the interval allows */
   memmove(s->buf.p, s->buf.p + off, s->buf.len - off);
   s->buf.len -= off;
   return 1;
@@ -530,7 +614,9 @@ static int stream_once(vf_coll *fc, vs_coll *c, int *hello) {
   r.on_data = strm_data;
   r.abort_now = strm_abort;
   r.arg = &s;
+  ack_start(&s);
   rc = vf_http_do(&r);
+  ack_stop(&s);
   *hello = s.hello && !s.ended_by_leader; /* a stream the leader refused after HELLO does not reset the backoff */
   free((void *)s.recs);
   free(s.lens);

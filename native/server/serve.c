@@ -36,7 +36,7 @@ static const vs_opt opts[] = {
     OS("--cors-origin", "VALORI_CORS_ORIGINS", "", cors, "origins allowed from browsers, comma-separated"),
     OS("--static", "VALORI_STATIC", "", static_dir, "serve files from this directory outside /v1"),
     OS("--access-log", "VALORI_ACCESS_LOG", "", access_log, "one line per request to this file ('-' = stderr)"),
-    ON("--threads", "VALORI_THREADS", "4", threads, 1, 256, "HTTP worker threads"),
+    ON("--threads", "VALORI_THREADS", "16", threads, 1, 256, "HTTP worker threads"),
     ON("--commit-threads", "VALORI_COMMIT_THREADS", "2", commit_threads, 1, 64, "threads running fsyncs and snapshots"),
     ON("--max-connections", "VALORI_MAX_CONNECTIONS", "256", max_connections, 1, 100000, "open connections (more: 429)"),
     ON("--max-body", "VALORI_MAX_BODY", "67108864", max_body, 1024, (uint64_t)1 << 40, "request body bytes (more: 413)"),

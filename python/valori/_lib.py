@@ -71,6 +71,8 @@ class Options(Structure):
         ("segment_bytes", c_uint64),
         ("allocator", c_void_p),
         ("vfs", c_void_p),
+        ("traversal", c_uint32),
+        ("reserved", c_uint32),
     ]
 
 

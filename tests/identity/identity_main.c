@@ -99,7 +99,7 @@ int main(int argc, char **argv) {
     } else if (strcmp(argv[i], "--trace") == 0) {
       flags |= WL_TRACE;
     } else if (strcmp(argv[i], "--custom") == 0 && i + 3 < argc) {
-      wl_config c = {"custom", 0, 0, VALORI_METRIC_L2, 0, 0, 0, 1000, VALORI_INDEX_HNSW, 0};
+      wl_config c = {"custom", 0, 0, VALORI_METRIC_L2, 0, 0, 0, 1000, VALORI_INDEX_HNSW, 0, 0};
       c.seed = strtoull(argv[i + 1], NULL, 10);
       c.dim = (uint32_t)strtoul(argv[i + 2], NULL, 10);
       c.events = (uint32_t)strtoul(argv[i + 3], NULL, 10);

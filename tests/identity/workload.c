@@ -11,16 +11,19 @@
 
 /* ---- golden configurations */
 const wl_config wl_golden_configs[] = {
-    /* name, seed, dim, metric, M, ef_construction, events, checkpoint interval, index, whole % */
-    {"seed1", 1, 24, VALORI_METRIC_L2, 0, 0, 5000, 1000, VALORI_INDEX_HNSW, 0}, /* the default index parameters */
-    {"seed2", 2, 24, VALORI_METRIC_IP, 0, 64, 5000, 1000, VALORI_INDEX_HNSW, 0}, /* inner product */
-    {"seed3", 3, 24, VALORI_METRIC_L2, 6, 48, 5000, 1000, VALORI_INDEX_HNSW, 0}, /* small M: deeper graphs, more pruning */
-    {"seed4", 4, 784, VALORI_METRIC_L2, 0, 64, 1500, 500, VALORI_INDEX_HNSW, 0}, /* Fashion-MNIST width */
-    {"seed5", 5, 24, VALORI_METRIC_L2, 0, 0, 5000, 1000, VALORI_INDEX_NONE, 0}, /* index-less: exact only */
+    /* name, seed, dim, metric, M, ef_construction, events, checkpoint interval, index, whole %, traversal range */
+    {"seed1", 1, 24, VALORI_METRIC_L2, 0, 0, 5000, 1000, VALORI_INDEX_HNSW, 0, 0}, /* the default index parameters */
+    {"seed2", 2, 24, VALORI_METRIC_IP, 0, 64, 5000, 1000, VALORI_INDEX_HNSW, 0, 0}, /* inner product */
+    {"seed3", 3, 24, VALORI_METRIC_L2, 6, 48, 5000, 1000, VALORI_INDEX_HNSW, 0, 0}, /* small M: deeper graphs, more pruning */
+    {"seed4", 4, 784, VALORI_METRIC_L2, 0, 64, 1500, 500, VALORI_INDEX_HNSW, 0, 0}, /* Fashion-MNIST width */
+    {"seed5", 5, 24, VALORI_METRIC_L2, 0, 0, 5000, 1000, VALORI_INDEX_NONE, 0, 0}, /* index-less: exact only */
     /* mostly whole-valued vectors (docs/DETERMINISM.md: the whole-valued kernels), dim 40 = 2 x 16 + 8:
     ** every SIMD width's main loop and tail */
-    {"seed6", 6, 40, VALORI_METRIC_L2, 0, 64, 3000, 1000, VALORI_INDEX_HNSW, 90},
-    {"seed7", 7, 40, VALORI_METRIC_IP, 0, 64, 3000, 1000, VALORI_INDEX_HNSW, 90},
+    {"seed6", 6, 40, VALORI_METRIC_L2, 0, 64, 3000, 1000, VALORI_INDEX_HNSW, 90, 0},
+    {"seed7", 7, 40, VALORI_METRIC_IP, 0, 64, 3000, 1000, VALORI_INDEX_HNSW, 90, 0},
+    /* the compact traversal copy (docs/DETERMINISM.md 4a) over [-256, 256]: s 17, c 0, so whole values
+    ** lose their lowest bit and the rest clamp; searches walk the copies and re-rank exactly */
+    {"seed8", 8, 40, VALORI_METRIC_L2, 0, 64, 3000, 1000, VALORI_INDEX_HNSW, 90, 256},
 };
 const unsigned wl_golden_count = sizeof wl_golden_configs / sizeof wl_golden_configs[0];
 
@@ -1001,6 +1004,7 @@ int wl_run_store(const wl_config *cfg, const valori_allocator *a, unsigned flags
   }
   ls(&l, " events="); lu(&l, cfg->events);
   if (cfg->whole) { ls(&l, " whole="); lu(&l, cfg->whole); }
+  if (cfg->trav_range) { ls(&l, " traversal=int8:"); lu(&l, cfg->trav_range); }
   emit(R, &l);
   if (!R->g.ring || !R->g.vbits || !R->g.meta || !R->fvec || !R->raw) {
     l.n = 0;
@@ -1015,6 +1019,14 @@ int wl_run_store(const wl_config *cfg, const valori_allocator *a, unsigned flags
   if (cfg->hnsw_m) o.hnsw_m = cfg->hnsw_m;
   if (cfg->hnsw_efc) o.hnsw_ef_construction = cfg->hnsw_efc;
   o.index = cfg->index;
+  if (cfg->trav_range &&
+      valori_traversal_int8(-(float)cfg->trav_range, (float)cfg->trav_range, &o.traversal) != VALORI_OK) {
+    l.n = 0;
+    ls(&l, "FATAL traversal range");
+    emit(R, &l);
+    free_all(R);
+    return 1;
+  }
   o.allocator = a;
   if (store) {
     /* relaxed writes made durable at every checkpoint; small segments, so the log rotates often;

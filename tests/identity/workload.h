@@ -37,6 +37,8 @@ typedef struct wl_config {
   uint32_t index;        /* VALORI_INDEX_HNSW (0) or VALORI_INDEX_NONE (then M and efc must be 0) */
   uint32_t whole;        /* percent of fresh vectors whose components are all integers (-256..256),
                             so both distance kernels (general and whole-valued) run; 0 = none */
+  uint32_t trav_range;   /* > 0: a compact traversal copy over [-trav_range, trav_range]
+                            (valori_traversal_int8); 0 = none. C runner only (not in workload.mjs) */
 } wl_config;
 
 /* The golden configurations (tests/golden/identity-<name>.txt). */

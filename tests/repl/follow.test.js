@@ -376,8 +376,13 @@ describe('following a whole server', () => {
       expect(p).not.toBeNull(); // nothing bootstrapped
       const m = (await request(bad, 'GET', '/metrics')).text;
       expect(m).toContain('valori_follower_bootstraps_total{collection="sec"} 0');
-      const lm = (await request(leader, 'GET', '/metrics', { token: R })).text;
-      expect(lm).toMatch(/valori_http_requests_total\{route="GET \/v1\/collections\/\{name\}\/replication\/snapshot",status="401"\} [1-9]/);
+      // the refused follower's 404 is true from its start: wait for its refused snapshot request
+      const refused = /valori_http_requests_total\{route="GET \/v1\/collections\/\{name\}\/replication\/snapshot",status="401"\} [1-9]/;
+      const lm = await until(async () => {
+        const t = (await request(leader, 'GET', '/metrics', { token: R })).text;
+        return refused.test(t) && t;
+      }, 'the leader counting the refused snapshot request', 10000).catch(() => null);
+      expect(lm).not.toBeNull();
     } finally {
       if (good) await stopServer(good);
       if (bad) await stopServer(bad);

@@ -4,7 +4,8 @@
 ** 4096, including the documented worst case that reaches 2^62. The whole-valued kernels
 ** (l2sq_whole / dot_whole, vl_l2sq_whole / vl_dot_whole) likewise on every whole-valued input
 ** kind (random h * 2^16 for |h| <= 256, the extremes +-2^24, small values, mixed signs), and
-** vl_vec_whole is exact: any set low bit anywhere makes a vector not whole-valued.
+** vl_vec_whole is exact: any set low bit anywhere makes a vector not whole-valued. The int8
+** kernels of the compact traversal copy (l2sq_i8 / dot_i8) likewise on random and extreme bytes.
 */
 #include "dist.h"
 #include "vt.h"
@@ -184,7 +185,72 @@ static void test_worst_case_bounds(void) {
   }
 }
 
+/* int8 kernels (the compact traversal copy): random bytes of every kind (full range, the extremes
+** -128 / 127, small values, non-negative), every dimension 1..130 and 4090..4096 (so every tail
+** length of every kernel's step), against the scalar reference; and the largest sums. */
+static int8_t ca[4096], cb[4096];
+static void fill_i8(uint64_t *s, int8_t *v, uint32_t n, int mode) {
+  uint32_t i;
+  for (i = 0; i < n; i++) {
+    uint64_t r = vt_rand(s);
+    if (mode == 0) v[i] = (int8_t)(int32_t)(r % 256 - 128);
+    else if (mode == 1) v[i] = (int8_t)((r & 1) ? 127 : -128);
+    else if (mode == 2) v[i] = (int8_t)((int32_t)(r % 7) - 3);
+    else v[i] = (int8_t)(r % 128);
+  }
+}
+static void test_i8_kernels_match_scalar(void) {
+  vl_kernel ks[8];
+  size_t nk = vl_dist_kernels(ks), k;
+  uint64_t s = 99;
+  uint32_t dim;
+  int mode, rep;
+  long bad = 0, checked = 0;
+  for (mode = 0; mode < 4; mode++)
+    for (rep = 0; rep < 20; rep++)
+      for (dim = 1; dim <= 130; dim++) {
+        int64_t l, d;
+        fill_i8(&s, ca, dim, mode);
+        fill_i8(&s, cb, dim, (mode + rep) % 4);
+        l = vl_l2sq_i8_scalar(ca, cb, dim);
+        d = vl_dot_i8_scalar(ca, cb, dim);
+        if (vl_l2sq_i8(ca, cb, dim) != l || vl_dot_i8(ca, cb, dim) != d) bad++;
+        if (vl_distance_i8(VALORI_METRIC_L2, ca, cb, dim) != l || vl_distance_i8(VALORI_METRIC_IP, ca, cb, dim) != -d) bad++;
+        for (k = 0; k < nk; k++) {
+          if (ks[k].l2sq_i8(ca, cb, dim) != l || ks[k].dot_i8(ca, cb, dim) != d) bad++;
+          checked++;
+        }
+      }
+  for (dim = 4090; dim <= 4096; dim++)
+    for (mode = 0; mode < 4; mode++) {
+      fill_i8(&s, ca, dim, mode);
+      fill_i8(&s, cb, dim, 3 - mode);
+      for (k = 0; k < nk; k++)
+        if (ks[k].l2sq_i8(ca, cb, dim) != vl_l2sq_i8_scalar(ca, cb, dim) ||
+            ks[k].dot_i8(ca, cb, dim) != vl_dot_i8_scalar(ca, cb, dim))
+          bad++;
+    }
+  VT_CHECK(checked > 0);
+  VT_EQ_INT(bad, 0);
+}
+static void test_i8_worst_case(void) {
+  vl_kernel ks[8];
+  size_t nk = vl_dist_kernels(ks), k;
+  uint32_t i;
+  for (i = 0; i < 4096; i++) { ca[i] = 127; cb[i] = -128; }
+  /* the scalar reference by hand: 255^2 * 4096, 127 * -128 * 4096, 128^2 * 4096 */
+  VT_CHECK(vl_l2sq_i8_scalar(ca, cb, 4096) == (int64_t)255 * 255 * 4096);
+  for (k = 0; k < nk; k++) {
+    VT_CHECK(ks[k].l2sq_i8(ca, cb, 4096) == (int64_t)255 * 255 * 4096);
+    VT_CHECK(ks[k].dot_i8(ca, cb, 4096) == (int64_t)127 * -128 * 4096);
+    VT_CHECK(ks[k].dot_i8(cb, cb, 4096) == (int64_t)128 * 128 * 4096);
+    VT_CHECK(ks[k].l2sq_i8(cb, cb, 4096) == 0);
+  }
+}
+
 int main(void) {
+  VT_RUN(test_i8_kernels_match_scalar);
+  VT_RUN(test_i8_worst_case);
   VT_RUN(test_kernels_match_scalar);
   VT_RUN(test_worst_case_bounds);
   VT_RUN(test_whole_kernels_match_scalar);

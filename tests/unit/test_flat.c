@@ -531,7 +531,10 @@ static void test_hostile_snapshots(void) {
   put32(sp.hdr + 8, 1);
   n = snap_join(&sp, secs, lens, 30, 0, 0, out);
   VT_EQ_INT(valori_snapshot_load(out, n, NULL, &x), VALORI_ECORRUPT);
-  put32(sp.hdr + 8, 3);
+  put32(sp.hdr + 8, 3); /* the version of stores with a traversal word, without one */
+  n = snap_join(&sp, secs, lens, 30, 0, 0, out);
+  VT_EQ_INT(valori_snapshot_load(out, n, NULL, &x), VALORI_ECORRUPT);
+  put32(sp.hdr + 8, 4);
   n = snap_join(&sp, secs, lens, 30, 0, 0, out);
   VT_EQ_INT(valori_snapshot_load(out, n, NULL, &x), VALORI_EVERSION);
   put32(sp.hdr + 8, 2);

@@ -236,8 +236,11 @@ static void test_hostile_snapshots(void) {
     VT_EQ_INT(valori_snapshot_load(copy, len, NULL, &x), VALORI_ECORRUPT);
   }
   memcpy(copy, buf, len);
-  copy[8] = 3; /* a newer format version */
+  copy[8] = 4; /* a newer format version */
   VT_EQ_INT(valori_snapshot_load(copy, len, NULL, &x), VALORI_EVERSION);
+  copy[8] = 3; /* the version of a store with a traversal word, without one (checksums valid) */
+  vl_put32(copy + len - 8, vl_crc32c(0, copy, len - 8));
+  VT_EQ_INT(valori_snapshot_load(copy, len, NULL, &x), VALORI_ECORRUPT);
   copy[8] = 2; /* the version of index-less stores, on an HNSW configuration (checksums valid) */
   vl_put32(copy + len - 8, vl_crc32c(0, copy, len - 8));
   VT_EQ_INT(valori_snapshot_load(copy, len, NULL, &x), VALORI_ECORRUPT);

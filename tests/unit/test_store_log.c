@@ -3,6 +3,7 @@
 ** names, header codecs, record framing and chaining, and the segment scanner's torn-tail versus
 ** corruption classification under truncation and bit flips at every offset.
 */
+#include "compact.h"
 #include "crc32c.h"
 #include "log.h"
 #include "vt.h"
@@ -247,13 +248,70 @@ static void test_header_versions(void) {
     vl_put32(snap + 124, vl_crc32c(0, snap, 124));
     VT_EQ_INT(vl_seg_hdr_decode(seg, sizeof seg, &d, &what), VALORI_ECORRUPT);
     VT_EQ_INT(vl_snap_file_check(snap, sizeof snap, &sd, &what, &off), VALORI_ECORRUPT);
-    vl_put32(seg + 8, 3); /* newer than this library */
+    vl_put32(seg + 8, 3); /* version 3 without a traversal word */
     vl_put32(seg + 92, vl_crc32c(0, seg, 92));
     vl_put32(snap + 8, 3);
+    vl_put32(snap + 124, vl_crc32c(0, snap, 124));
+    VT_EQ_INT(vl_seg_hdr_decode(seg, sizeof seg, &d, &what), VALORI_ECORRUPT);
+    VT_EQ_INT(vl_snap_file_check(snap, sizeof snap, &sd, &what, &off), VALORI_ECORRUPT);
+    vl_put32(seg + 8, VL_FORMAT_VERSION_MAX + 1u); /* newer than this library */
+    vl_put32(seg + 92, vl_crc32c(0, seg, 92));
+    vl_put32(snap + 8, VL_FORMAT_VERSION_MAX + 1u);
     vl_put32(snap + 124, vl_crc32c(0, snap, 124));
     VT_EQ_INT(vl_seg_hdr_decode(seg, sizeof seg, &d, &what), VALORI_EVERSION);
     VT_EQ_INT(vl_snap_file_check(snap, sizeof snap, &sd, &what, &off), VALORI_EVERSION);
   }
+}
+
+/* A traversal word (compact traversal copy): version 3 in segment and snapshot headers, version 2
+** in HEAD, the word round-trips; the same bytes claiming an older version are refused, and a word
+** on an index-less configuration or a malformed word is an invalid configuration. */
+static void test_header_traversal(void) {
+  uint8_t seg[VL_SEG_HDR], snap[VL_SNAP_HDR], head[VL_HEAD_SIZE];
+  vl_seg_hdr h, d;
+  vl_snap_hdr sh, sd;
+  vl_head hh, hd;
+  const char *what;
+  uint64_t off;
+  const uint32_t w = vl_trav_for_range(0, 255 << 16);
+  memset(&h, 0, sizeof h);
+  memset(&sh, 0, sizeof sh);
+  memset(&hh, 0, sizeof hh);
+  h.cfg.dim = 7;
+  h.cfg.hnsw_m = 16;
+  h.cfg.hnsw_ef_construction = 200;
+  h.cfg.hnsw_ef_search = 64;
+  h.cfg.traversal = w;
+  h.first_height = 1;
+  sh.cfg = hh.cfg = h.cfg;
+  hh.reason = VL_HEAD_OPEN;
+  hh.newest_segment = 1;
+  vl_seg_hdr_encode(&h, seg);
+  vl_snap_hdr_encode(&sh, snap);
+  vl_head_encode(&hh, head);
+  VT_EQ_INT(vl_get32(seg + 8), 3);
+  VT_EQ_INT(vl_get32(snap + 8), 3);
+  VT_EQ_INT(vl_get32(head + 8), 2);
+  VT_EQ_INT(vl_seg_hdr_decode(seg, sizeof seg, &d, &what), VALORI_OK);
+  VT_EQ_INT(vl_snap_file_check(snap, sizeof snap, &sd, &what, &off), VALORI_OK);
+  VT_EQ_INT(vl_head_decode(head, sizeof head, &hd, &what, &off), VALORI_OK);
+  VT_CHECK(vl_config_eq(&d.cfg, &h.cfg) && vl_config_eq(&sd.cfg, &h.cfg) && vl_config_eq(&hd.cfg, &h.cfg));
+  vl_put32(seg + 8, 1);
+  vl_put32(seg + 92, vl_crc32c(0, seg, 92));
+  vl_put32(snap + 8, 1);
+  vl_put32(snap + 124, vl_crc32c(0, snap, 124));
+  vl_put32(head + 8, 1);
+  vl_put32(head + VL_HEAD_OFF_CRC, vl_crc32c(0, head, VL_HEAD_OFF_CRC));
+  VT_EQ_INT(vl_seg_hdr_decode(seg, sizeof seg, &d, &what), VALORI_ECORRUPT);
+  VT_EQ_INT(vl_snap_file_check(snap, sizeof snap, &sd, &what, &off), VALORI_ECORRUPT);
+  VT_EQ_INT(vl_head_decode(head, sizeof head, &hd, &what, &off), VALORI_ECORRUPT);
+  h.cfg.traversal = w | 0x2000u; /* a reserved bit */
+  vl_seg_hdr_encode(&h, seg);
+  VT_EQ_INT(vl_seg_hdr_decode(seg, sizeof seg, &d, &what), VALORI_ECORRUPT);
+  h.cfg.traversal = w;
+  h.cfg.hnsw_m = h.cfg.hnsw_ef_construction = h.cfg.hnsw_ef_search = 0; /* index-less */
+  vl_seg_hdr_encode(&h, seg);
+  VT_EQ_INT(vl_seg_hdr_decode(seg, sizeof seg, &d, &what), VALORI_ECORRUPT);
 }
 
 /* HEAD: round trip, every bit flip and every truncation refused as ECORRUPT, field rules, and a
@@ -324,6 +382,7 @@ int main(void) {
   VT_RUN(test_names);
   VT_RUN(test_head_codec);
   VT_RUN(test_header_versions);
+  VT_RUN(test_header_traversal);
   VT_RUN(test_seg_header_flips);
   VT_RUN(test_scan_clean);
   VT_RUN(test_scan_truncation);

@@ -1,0 +1,275 @@
+/*
+** test_threads.c: VALORI_OPEN_THREADS changes nothing but the schedule. The same events applied to
+** a database opened with and without it give, after every event, the same state root and the same
+** log chain; durable stores written both ways hold byte-identical files; a follower with threads
+** on accepts every record of a serial leader (the root it predicts for each batch is the leader's),
+** and a batch whose expected root is wrong is refused with nothing changed. Batches straddle the
+** threshold of the two-way split (63, 64, 65 records) and carry metadata and tags, so both halves
+** see records of every shape. Run under -fsanitize=thread as well (docs/DETERMINISM.md, "Threads").
+*/
+#include <math.h>
+
+#include "fault_vfs.h"
+#include "log.h"
+#include "vl_int.h"
+#include "vt.h"
+
+#define DIM 24
+#define MAXB 2100
+
+static float vecs[MAXB * DIM];
+static uint64_t tags[MAXB];
+static uint8_t metab[MAXB][40];
+static const void *metas[MAXB];
+static size_t meta_lens[MAXB];
+
+/* Batch k of the workload: its size and its rows (a deterministic function of k). */
+static size_t batch_of(int k) {
+  static const size_t sizes[] = {1, 63, 64, 65, 1000, 2, 129, 2049, 64, 333};
+  size_t n = sizes[k % 10], i, j;
+  uint64_t s = 0x5eed0000u + (uint64_t)k;
+  for (i = 0; i < n; i++) {
+    for (j = 0; j < DIM; j++) vecs[i * DIM + j] = (float)((int64_t)(vt_rand(&s) % 20001) - 10000) / 1000.0f;
+    tags[i] = vt_rand(&s) % 7;
+    meta_lens[i] = (size_t)(vt_rand(&s) % 3 == 0 ? vt_rand(&s) % 40 : 0);
+    for (j = 0; j < meta_lens[i]; j++) metab[i][j] = (uint8_t)vt_rand(&s);
+    metas[i] = meta_lens[i] ? metab[i] : NULL;
+  }
+  return n;
+}
+
+static valori_db *open_db(const valori_vfs *vfs, int threads) {
+  valori_options o;
+  valori_db *db = NULL;
+  valori_options_init(&o);
+  o.dim = DIM;
+  o.index = VALORI_INDEX_NONE;
+  o.flags = VALORI_OPEN_CREATE | (threads ? VALORI_OPEN_THREADS : 0u);
+  o.vfs = vfs;
+  o.snapshot_every = 7; /* snapshots in the durable comparison too */
+  if (valori_open(":memory:", &o, &db) != VALORI_OK) return NULL;
+  return db;
+}
+
+/* One batch into both databases; then roots and chains must agree. Also deletes a record now and
+** then, so that the accumulator also loses elements between batches. */
+static void same_step(valori_db *a, valori_db *b, int k) {
+  size_t n = batch_of(k);
+  uint64_t ia = 0, ib = 0;
+  valori_position pa, pb;
+  VT_EQ_INT(valori_insert_batch(a, n, vecs, tags, metas, meta_lens, &ia), VALORI_OK);
+  VT_EQ_INT(valori_insert_batch(b, n, vecs, tags, metas, meta_lens, &ib), VALORI_OK);
+  VT_EQ_INT(ia, ib);
+  if (k % 3 == 2) {
+    VT_EQ_INT(valori_delete(a, ia), VALORI_OK);
+    VT_EQ_INT(valori_delete(b, ib), VALORI_OK);
+  }
+  VT_EQ_INT(valori_position_get(a, &pa), VALORI_OK);
+  VT_EQ_INT(valori_position_get(b, &pb), VALORI_OK);
+  VT_EQ_INT(pa.height, pb.height);
+  VT_CHECK(memcmp(pa.root, pb.root, 32) == 0);
+  VT_CHECK(memcmp(pa.chain, pb.chain, 32) == 0);
+}
+
+static void test_memory_same_roots(void) {
+  valori_db *a = open_db(NULL, 0), *b = open_db(NULL, 1);
+  int k;
+  VT_REQUIRE(a && b);
+  for (k = 0; k < 20; k++) same_step(a, b, k);
+  VT_EQ_INT(valori_check(a), VALORI_OK);
+  VT_EQ_INT(valori_check(b), VALORI_OK); /* the recomputed accumulator equals the threaded one */
+  VT_EQ_INT(valori_close(a), VALORI_OK);
+  VT_EQ_INT(valori_close(b), VALORI_OK);
+}
+
+typedef struct names {
+  char n[64][64];
+  int k;
+} names;
+
+static void names_cb(void *arg, const char *name) {
+  names *N = (names *)arg;
+  if (N->k < 64) snprintf(N->n[N->k++], 64, "%s", name);
+}
+
+static void test_durable_same_bytes(void) {
+  fv_fs *fa = fv_new(11), *fb = fv_new(11);
+  valori_db *a = open_db(fv_vfs(fa), 0), *b = open_db(fv_vfs(fb), 1);
+  names na, nb;
+  int k, i;
+  VT_REQUIRE(a && b);
+  for (k = 0; k < 20; k++) same_step(a, b, k);
+  VT_EQ_INT(valori_close(a), VALORI_OK);
+  VT_EQ_INT(valori_close(b), VALORI_OK);
+  na.k = nb.k = 0;
+  fv_list_names(fa, names_cb, &na);
+  fv_list_names(fb, names_cb, &nb);
+  VT_EQ_INT(na.k, nb.k);
+  VT_CHECK(na.k >= 3); /* log segment(s), snapshots, HEAD */
+  for (i = 0; i < na.k && i < nb.k; i++) {
+    size_t la = 0, lb = 0;
+    const uint8_t *da = fv_file_data(fa, na.n[i], &la), *db = fv_file_data(fb, na.n[i], &lb);
+    VT_CHECK(strcmp(na.n[i], nb.n[i]) == 0);
+    VT_REQUIRE(da && db);
+    VT_EQ_INT(la, lb);
+    VT_CHECK(la == lb && memcmp(da, db, la) == 0);
+  }
+  /* and a threaded reopen replays the serial store to the same root */
+  {
+    valori_db *c = open_db(fv_vfs(fa), 1);
+    valori_position pc, pb;
+    VT_REQUIRE(c);
+    b = open_db(fv_vfs(fb), 0);
+    VT_REQUIRE(b);
+    VT_EQ_INT(valori_position_get(c, &pc), VALORI_OK);
+    VT_EQ_INT(valori_position_get(b, &pb), VALORI_OK);
+    VT_CHECK(memcmp(pc.root, pb.root, 32) == 0 && memcmp(pc.chain, pb.chain, 32) == 0);
+    VT_EQ_INT(valori_close(c), VALORI_OK);
+    VT_EQ_INT(valori_close(b), VALORI_OK);
+  }
+  fv_free(fa);
+  fv_free(fb);
+}
+
+/* A threaded follower applies a serial leader's records (each one's root checked against the
+** follower's prediction); a record that claims another root, with its chain and CRC made to match,
+** is refused with VALORI_DIVERGED_ROOT and changes nothing. */
+static void reframe(uint8_t *rec, size_t len, const uint8_t prev_chain[32]) {
+  uint8_t chain[32];
+  uint32_t evlen = (uint32_t)(len - VL_REC_HDR);
+  vl_chain_next(prev_chain, vl_get64(rec + VL_REC_OFF_HEIGHT), rec + VL_REC_OFF_ROOT, rec + VL_REC_HDR, evlen, chain);
+  vl_rec_frame(rec, vl_get64(rec + VL_REC_OFF_HEIGHT), vl_get64(rec + VL_REC_OFF_SYNCED), rec + VL_REC_OFF_ROOT, chain,
+               rec + VL_REC_HDR, evlen);
+}
+
+static void test_follower_expect(void) {
+  fv_fs *fs = fv_new(12);
+  valori_db *leader = open_db(fv_vfs(fs), 0), *f = open_db(NULL, 1);
+  valori_cursor *cur = NULL;
+  valori_options o;
+  valori_position pl, pf;
+  uint8_t *rec = malloc(VALORI_MAX_EVENT + VL_REC_HDR);
+  int k, applied = 0;
+  VT_REQUIRE(leader && f && rec);
+  for (k = 0; k < 8; k++) {
+    size_t n = batch_of(k);
+    VT_EQ_INT(valori_insert_batch(leader, n, vecs, tags, metas, meta_lens, NULL), VALORI_OK);
+  }
+  VT_EQ_INT(valori_flush(leader), VALORI_OK);
+  VT_EQ_INT(valori_position_get(leader, &pl), VALORI_OK);
+  valori_options_init(&o);
+  o.vfs = fv_vfs(fs);
+  VT_REQUIRE(valori_cursor_open(&o, 1, pl.height, &cur) == VALORI_OK);
+  for (;;) {
+    const uint8_t *p = NULL;
+    size_t len = 0;
+    valori_apply_result res;
+    valori_position before, after;
+    VT_REQUIRE(valori_cursor_next(cur, pl.height, &p, &len) == VALORI_OK);
+    if (!p) break;
+    VT_REQUIRE(len >= VL_REC_HDR && len <= VALORI_MAX_EVENT + VL_REC_HDR);
+    memcpy(rec, p, len);
+    VT_EQ_INT(valori_position_get(f, &before), VALORI_OK);
+    rec[VL_REC_OFF_ROOT] ^= 1;
+    reframe(rec, len, before.chain);
+    VT_EQ_INT(valori_apply_record(f, rec, len, &res), VALORI_EDIVERGED);
+    VT_EQ_INT(res.reason, VALORI_DIVERGED_ROOT);
+    VT_EQ_INT(valori_position_get(f, &after), VALORI_OK);
+    VT_CHECK(after.height == before.height && memcmp(after.root, before.root, 32) == 0 &&
+             memcmp(after.chain, before.chain, 32) == 0);
+    memcpy(rec, p, len);
+    VT_EQ_INT(valori_apply_record(f, rec, len, &res), VALORI_OK);
+    applied++;
+  }
+  VT_EQ_INT(applied, 8);
+  VT_EQ_INT(valori_position_get(f, &pf), VALORI_OK);
+  VT_EQ_INT(pf.height, pl.height);
+  VT_CHECK(memcmp(pl.root, pf.root, 32) == 0 && memcmp(pl.chain, pf.chain, 32) == 0);
+  valori_cursor_close(cur);
+  VT_EQ_INT(valori_close(leader), VALORI_OK);
+  VT_EQ_INT(valori_close(f), VALORI_OK);
+  free(rec);
+  fv_free(fs);
+}
+
+/* Bad batches: the threaded encoder (records split in two halves) must refuse with the code the
+** serial one gives, the first failure in record order, and change nothing. */
+static void test_bad_batch_codes(void) {
+  static uint8_t big[VALORI_MAX_META + 1];
+  valori_db *a = open_db(NULL, 0), *b = open_db(NULL, 1);
+  const float nan = (float)NAN, inf = (float)INFINITY;
+  struct {
+    size_t at1;
+    float v1;
+    size_t at2;
+    float v2;
+    int meta_kind; /* 0 none, 1 NULL with a length, 2 too long */
+    size_t meta_at;
+  } cases[] = {
+      {10, nan, 0, 0, 0, 0},       {150, inf, 0, 0, 0, 0},    {150, nan, 10, 1e9f, 0, 0},
+      {130, nan, 0, 0, 1, 120},    {120, nan, 0, 0, 1, 120},  {60, nan, 0, 0, 2, 50},
+      {50, -inf, 0, 0, 2, 50},     {199, nan, 0, 0, 0, 0},    {0, 0, 0, 0, 1, 199},
+      {0, 0, 0, 0, 2, 0},          {100, 3e7f, 99, 0, 0, 0},  {0, 0, 0, 0, 0, 0}};
+  size_t c;
+  VT_REQUIRE(a && b);
+  for (c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    const size_t n = 200;
+    int ra, rb;
+    valori_position pa, pb;
+    (void)batch_of(4); /* 1000 rows with tags and metadata; the first 200 are used */
+    if (cases[c].v1 != 0) vecs[cases[c].at1 * DIM + 3] = cases[c].v1;
+    if (cases[c].v2 != 0) vecs[cases[c].at2 * DIM + 7] = cases[c].v2;
+    if (cases[c].meta_kind == 1) meta_lens[cases[c].meta_at] = 5, metas[cases[c].meta_at] = NULL;
+    if (cases[c].meta_kind == 2) meta_lens[cases[c].meta_at] = sizeof big, metas[cases[c].meta_at] = big;
+    ra = valori_insert_batch(a, n, vecs, tags, metas, meta_lens, NULL);
+    rb = valori_insert_batch(b, n, vecs, tags, metas, meta_lens, NULL);
+    VT_EQ_INT(rb, ra);
+    VT_CHECK(c == sizeof cases / sizeof cases[0] - 1 ? ra == VALORI_OK : ra != VALORI_OK);
+    VT_EQ_INT(valori_position_get(a, &pa), VALORI_OK);
+    VT_EQ_INT(valori_position_get(b, &pb), VALORI_OK);
+    VT_EQ_INT(pa.height, pb.height);
+    VT_CHECK(memcmp(pa.root, pb.root, 32) == 0 && memcmp(pa.chain, pb.chain, 32) == 0);
+  }
+  VT_EQ_INT(valori_close(a), VALORI_OK);
+  VT_EQ_INT(valori_close(b), VALORI_OK);
+}
+
+/* An HNSW store with the int8 traversal copy: threads change neither root nor index digest. */
+static void test_hnsw_same_index(void) {
+  valori_db *db[2] = {NULL, NULL};
+  uint8_t ra[32], rb[32], da[32], dbb[32];
+  int t, k;
+  for (t = 0; t < 2; t++) {
+    valori_options o;
+    valori_options_init(&o);
+    o.dim = DIM;
+    o.hnsw_m = 8;
+    o.hnsw_ef_construction = 32;
+    o.flags = VALORI_OPEN_CREATE | (t ? VALORI_OPEN_THREADS : 0u);
+    VT_REQUIRE(valori_traversal_int8(-10.0f, 10.0f, &o.traversal) == VALORI_OK);
+    VT_REQUIRE(valori_open(":memory:", &o, &db[t]) == VALORI_OK);
+  }
+  for (k = 0; k < 6; k++) {
+    size_t n = batch_of(k);
+    VT_EQ_INT(valori_insert_batch(db[0], n, vecs, tags, metas, meta_lens, NULL), VALORI_OK);
+    VT_EQ_INT(valori_insert_batch(db[1], n, vecs, tags, metas, meta_lens, NULL), VALORI_OK);
+  }
+  VT_EQ_INT(valori_state_root(db[0], ra), VALORI_OK);
+  VT_EQ_INT(valori_state_root(db[1], rb), VALORI_OK);
+  VT_EQ_INT(valori_index_digest(db[0], da), VALORI_OK);
+  VT_EQ_INT(valori_index_digest(db[1], dbb), VALORI_OK);
+  VT_CHECK(memcmp(ra, rb, 32) == 0);
+  VT_CHECK(memcmp(da, dbb, 32) == 0);
+  VT_EQ_INT(valori_check(db[1]), VALORI_OK);
+  VT_EQ_INT(valori_close(db[0]), VALORI_OK);
+  VT_EQ_INT(valori_close(db[1]), VALORI_OK);
+}
+
+int main(void) {
+  VT_RUN(test_memory_same_roots);
+  VT_RUN(test_durable_same_bytes);
+  VT_RUN(test_follower_expect);
+  VT_RUN(test_bad_batch_codes);
+  VT_RUN(test_hnsw_same_index);
+  return VT_DONE();
+}
