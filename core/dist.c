@@ -568,6 +568,81 @@ const char *vl_dist_kernel(void) { return "scalar"; }
 static size_t simd_kernels(vl_kernel *out) { VL_UNUSED(out); return 0; }
 #endif
 
+/* Packed whole-valued queries (dist.h). The high 16 bits of a whole-valued component are h. */
+void vl_qpack(const int32_t *q, uint32_t dim, int16_t *out) {
+  uint32_t c, j;
+  for (c = 0; c + 8 <= dim; c += 8)
+    for (j = 0; j < 4; j++) {
+      out[c + 2 * j] = (int16_t)(q[c + 4 + j] >> 16);
+      out[c + 2 * j + 1] = (int16_t)(q[c + j] >> 16);
+    }
+}
+
+#if defined(VL_QPACK)
+/* Per block of 8: the OR of y[c..c+3] with y[c+4..c+7] shifted down 16 (logical) puts the eight h
+** of y in the order of qp; an i16 subtract is exact (|hq - hy| <= 2^9) and i32x4.dot_i16x8_s adds
+** two squares (or products) per lane: 2^19 per lane and block at most, 2^28 over 512 blocks. */
+int64_t vl_l2sq_whole_qp(const int16_t *qp, const int32_t *q, const int32_t *y, uint32_t dim) {
+  v128_t acc0 = wasm_i32x4_splat(0), acc1 = wasm_i32x4_splat(0);
+  uint32_t i = 0;
+  for (; i + 16 <= dim; i += 16) {
+    v128_t y0 = wasm_v128_or(wasm_v128_load(y + i), wasm_u32x4_shr(wasm_v128_load(y + i + 4), 16));
+    v128_t y1 = wasm_v128_or(wasm_v128_load(y + i + 8), wasm_u32x4_shr(wasm_v128_load(y + i + 12), 16));
+    v128_t d0 = wasm_i16x8_sub(wasm_v128_load(qp + i), y0), d1 = wasm_i16x8_sub(wasm_v128_load(qp + i + 8), y1);
+    acc0 = wasm_i32x4_add(acc0, wasm_i32x4_dot_i16x8(d0, d0));
+    acc1 = wasm_i32x4_add(acc1, wasm_i32x4_dot_i16x8(d1, d1));
+  }
+  if (i + 8 <= dim) {
+    v128_t d0 = wasm_i16x8_sub(wasm_v128_load(qp + i),
+                               wasm_v128_or(wasm_v128_load(y + i), wasm_u32x4_shr(wasm_v128_load(y + i + 4), 16)));
+    acc0 = wasm_i32x4_add(acc0, wasm_i32x4_dot_i16x8(d0, d0));
+    i += 8;
+  }
+  acc0 = wasm_i32x4_add(acc0, acc1);
+  return VL_TIMES_2_32(wasm_i32x4_extract_lane(acc0, 0) + wasm_i32x4_extract_lane(acc0, 1) +
+                       wasm_i32x4_extract_lane(acc0, 2) + wasm_i32x4_extract_lane(acc0, 3)) +
+         vl_l2sq_scalar(q + i, y + i, dim - i);
+}
+int64_t vl_dot_whole_qp(const int16_t *qp, const int32_t *q, const int32_t *y, uint32_t dim) {
+  v128_t acc0 = wasm_i32x4_splat(0), acc1 = wasm_i32x4_splat(0);
+  uint32_t i = 0;
+  for (; i + 16 <= dim; i += 16) {
+    v128_t y0 = wasm_v128_or(wasm_v128_load(y + i), wasm_u32x4_shr(wasm_v128_load(y + i + 4), 16));
+    v128_t y1 = wasm_v128_or(wasm_v128_load(y + i + 8), wasm_u32x4_shr(wasm_v128_load(y + i + 12), 16));
+    acc0 = wasm_i32x4_add(acc0, wasm_i32x4_dot_i16x8(wasm_v128_load(qp + i), y0));
+    acc1 = wasm_i32x4_add(acc1, wasm_i32x4_dot_i16x8(wasm_v128_load(qp + i + 8), y1));
+  }
+  if (i + 8 <= dim) {
+    v128_t y0 = wasm_v128_or(wasm_v128_load(y + i), wasm_u32x4_shr(wasm_v128_load(y + i + 4), 16));
+    acc0 = wasm_i32x4_add(acc0, wasm_i32x4_dot_i16x8(wasm_v128_load(qp + i), y0));
+    i += 8;
+  }
+  acc0 = wasm_i32x4_add(acc0, acc1);
+  return VL_TIMES_2_32(wasm_i32x4_extract_lane(acc0, 0) + wasm_i32x4_extract_lane(acc0, 1) +
+                       wasm_i32x4_extract_lane(acc0, 2) + wasm_i32x4_extract_lane(acc0, 3)) +
+         vl_dot_scalar(q + i, y + i, dim - i);
+}
+#else
+/* The scalar reference of the layout: the packed blocks from qp, the tail from q. */
+int64_t vl_l2sq_whole_qp(const int16_t *qp, const int32_t *q, const int32_t *y, uint32_t dim) {
+  int64_t s = 0;
+  uint32_t c, j;
+  for (c = 0; c + 8 <= dim; c += 8)
+    for (j = 0; j < 4; j++) {
+      int64_t d0 = (int64_t)qp[c + 2 * j] - (y[c + 4 + j] >> 16), d1 = (int64_t)qp[c + 2 * j + 1] - (y[c + j] >> 16);
+      s += d0 * d0 + d1 * d1;
+    }
+  return VL_TIMES_2_32(s) + vl_l2sq_scalar(q + c, y + c, dim - c);
+}
+int64_t vl_dot_whole_qp(const int16_t *qp, const int32_t *q, const int32_t *y, uint32_t dim) {
+  int64_t s = 0;
+  uint32_t c, j;
+  for (c = 0; c + 8 <= dim; c += 8)
+    for (j = 0; j < 4; j++) s += (int64_t)qp[c + 2 * j] * (y[c + 4 + j] >> 16) + (int64_t)qp[c + 2 * j + 1] * (y[c + j] >> 16);
+  return VL_TIMES_2_32(s) + vl_dot_scalar(q + c, y + c, dim - c);
+}
+#endif
+
 size_t vl_dist_kernels(vl_kernel *out) {
   static const vl_kernel scalar = {"scalar",         vl_l2sq_scalar,    vl_dot_scalar, vl_l2sq_scalar,
                                    vl_dot_scalar,    vl_l2sq_i8_scalar, vl_dot_i8_scalar};

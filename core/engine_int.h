@@ -50,6 +50,7 @@ static inline vl_space vl_engine_space(const vl_engine *e) {
   sp.dim = e->cfg.dim;
   sp.metric = e->cfg.metric;
   sp.qwhole = 0;
+  sp.qp = NULL;
   sp.qc = NULL;
   sp.qbuf = NULL;
   return sp;

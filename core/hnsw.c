@@ -155,13 +155,36 @@ static inline int64_t dist_slots(const vl_space *sp, uint32_t a, uint32_t b) {
 static inline int64_t dist_q(const vl_space *sp, const int32_t *q, uint32_t b) {
   const int32_t *y = sp->vec + (size_t)b * sp->dim;
   if (sp->qc) return vl_distance_i8(sp->metric, sp->qc, sp->cvec + (size_t)b * sp->dim, sp->dim);
-  return (sp->qwhole & sp->whole[b]) ? vl_distance_whole(sp->metric, q, y, sp->dim) : vl_distance(sp->metric, q, y, sp->dim);
+  if (!(sp->qwhole & sp->whole[b])) return vl_distance(sp->metric, q, y, sp->dim);
+#if defined(VL_QPACK)
+  return vl_distance_whole_qp(sp->metric, sp->qp, q, y, sp->dim);
+#else
+  return vl_distance_whole(sp->metric, q, y, sp->dim);
+#endif
 }
-/* sp with the query flag of q set (the callers' views leave it 0). */
-static inline vl_space with_query(const vl_space *sp, const int32_t *q) {
+/* Room for a packed query (dist.h): callers of with_query declare `int16_t qbuf[VL_QBUF]`. */
+#if defined(VL_QPACK)
+#define VL_QBUF VALORI_MAX_DIM
+#else
+#define VL_QBUF 1
+#endif
+/* sp with the query flag of q set (the callers' views leave it 0) and, where VL_QPACK is defined,
+** a whole-valued q packed into qbuf (VL_QBUF entries). */
+static inline vl_space with_query(const vl_space *sp, const int32_t *q, int16_t *qbuf) {
   vl_space s = *sp;
   s.qwhole = (uint32_t)vl_vec_whole(q, sp->dim);
   s.qc = NULL;
+  s.qp = NULL;
+#if defined(VL_QPACK)
+  if (s.qwhole && VL_ALWAYS(sp->dim <= VL_QBUF)) {
+    vl_qpack(q, sp->dim, qbuf);
+    s.qp = qbuf;
+  } else {
+    s.qwhole = 0; /* (dim above the maximum cannot happen) the general kernels */
+  }
+#else
+  VL_UNUSED(qbuf);
+#endif
   return s;
 }
 static inline vl_cand mk(const vl_space *sp, int64_t d, uint32_t slot) {
@@ -308,7 +331,8 @@ static void add_backlink(vl_hnsw *h, const vl_space *sp, uint32_t r, uint32_t sl
 
 void vl_hnsw_insert(vl_hnsw *h, const vl_space *sp0, uint32_t slot, uint32_t L, uint32_t *up, vl_scratch *s) {
   const int32_t *q = sp0->vec + (size_t)slot * sp0->dim;
-  const vl_space qs = with_query(sp0, q), *sp = &qs;
+  int16_t qbuf[VL_QBUF];
+  const vl_space qs = with_query(sp0, q, qbuf), *sp = &qs;
   vl_cand cur;
   int32_t lc;
   if (VL_NEVER(slot >= h->cap)) return; /* vl_hnsw_reserve covers every slot the records hold */
@@ -387,6 +411,7 @@ static void repair(vl_hnsw *h, const vl_space *sp, uint32_t slot, uint32_t lc, v
 static void relink_orphans(vl_hnsw *h, const vl_space *sp, uint32_t nslots, vl_scratch *s) {
   uint32_t i, t, x;
   uint32_t *indeg = s->indeg;
+  int16_t qbuf[VL_QBUF];
   memset(indeg, 0, (size_t)nslots * 4);
   for (i = 0; i < nslots; i++) {
     const uint32_t *l;
@@ -401,7 +426,7 @@ static void relink_orphans(vl_hnsw *h, const vl_space *sp, uint32_t nslots, vl_s
     uint32_t nr, n, tries;
     if (h->level[x] == VL_NOT_IN_INDEX || sp->state[x] != VL_SLOT_LIVE || x == h->entry || indeg[x]) continue;
     q = sp->vec + (size_t)x * sp->dim;
-    qs = with_query(sp, q);
+    qs = with_query(sp, q, qbuf);
     cur = mk(&qs, dist_q(&qs, q, h->entry), h->entry);
     greedy(h, &qs, q, h->maxlevel, 0, &cur);
     nr = search_layer(h, &qs, q, cur, h->efc, 0, NULL, s);
@@ -475,8 +500,9 @@ uint32_t vl_hnsw_search(const vl_hnsw *h, const vl_space *sp0, const int32_t *q,
   uint32_t nr, i, n;
   vl_space qs;
   const vl_space *sp = &qs;
+  int16_t qbuf[VL_QBUF];
   if (h->maxlevel < 0) return 0;
-  qs = with_query(sp0, q);
+  qs = with_query(sp0, q, qbuf);
   if (VL_NEVER(ef < k)) ef = k;
   if (sp0->cvec && !VL_NEVER(!sp0->qbuf)) { /* the engine passes the buffer (search.c) */
     vl_trav_quantize(q, sp0->dim, sp0->trav, sp0->qbuf);

@@ -38,6 +38,8 @@ typedef struct vl_space {
   const int8_t *qc;     /* set inside vl_hnsw_search: the query's compact copy, so distances that
                         ** steer the walk use the copies; NULL = exact distances (always for builds) */
   int8_t *qbuf;         /* dim bytes for that copy, given by the caller of vl_hnsw_search when cvec */
+  const int16_t *qp;    /* set inside hnsw.c where dist.h's VL_QPACK is defined: the query packed
+                        ** (vl_qpack) when qwhole, else NULL */
 } vl_space;
 
 /* Optional tag filter: a record matches when its tag is one of tags[0..n-1] (sorted ascending). */

@@ -73,6 +73,33 @@ static void test_whole_kernels_match_scalar(void) {
   VT_EQ_INT(bad, 0);
 }
 
+/* The packed-query kernels (dist.h, vl_qpack) equal the whole-valued ones on every length
+** (tails of 0..15 components after the 8- and 16-component blocks) and every fill pattern. */
+static void test_qpack_kernels_match_whole(void) {
+  static int16_t qp[4096];
+  static const uint32_t big[] = {100, 255, 511, 784, 1000, 2047, 4093, 4096};
+  uint64_t s = 11;
+  uint32_t dim, t;
+  int mode, bad = 0;
+  for (t = 0; t < 64 + sizeof big / sizeof big[0]; t++)
+    for (dim = t < 64 ? t + 1 : big[t - 64], mode = 0; mode < 4; mode++) {
+      fill_whole(&s, a, dim, mode);
+      fill_whole(&s, b, dim, 3 - mode);
+      vl_qpack(a, dim, qp);
+      if (vl_l2sq_whole_qp(qp, a, b, dim) != vl_l2sq_scalar(a, b, dim)) bad++;
+      if (vl_dot_whole_qp(qp, a, b, dim) != vl_dot_scalar(a, b, dim)) bad++;
+      if (vl_distance_whole_qp(VALORI_METRIC_L2, qp, a, b, dim) != vl_distance(VALORI_METRIC_L2, a, b, dim)) bad++;
+      if (vl_distance_whole_qp(VALORI_METRIC_IP, qp, a, b, dim) != vl_distance(VALORI_METRIC_IP, a, b, dim)) bad++;
+    }
+  VT_CHECK(bad == 0);
+  /* The extremes: +-256 against -+256 in every component (|hq - hy| = 2^9, the i16 bound). */
+  for (dim = 0; dim < 4096; dim++) a[dim] = (dim & 1 ? 256 : -256) * 65536, b[dim] = -a[dim];
+  vl_qpack(a, 4096, qp);
+  VT_CHECK(vl_l2sq_whole_qp(qp, a, b, 4096) == (int64_t)1 << 62);
+  VT_CHECK(vl_dot_whole_qp(qp, a, b, 4096) == -((int64_t)1 << 60));
+  VT_CHECK(vl_l2sq_whole_qp(qp, a, b, 4095) == vl_l2sq_scalar(a, b, 4095));
+}
+
 static void test_whole_worst_case(void) {
   vl_kernel ks[8];
   size_t nk = vl_dist_kernels(ks), k;
@@ -228,6 +255,7 @@ int main(void) {
   VT_RUN(test_worst_case_bounds);
   VT_RUN(test_whole_kernels_match_scalar);
   VT_RUN(test_whole_worst_case);
+  VT_RUN(test_qpack_kernels_match_whole);
   VT_RUN(test_vec_whole_rule);
   return VT_DONE();
 }
