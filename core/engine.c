@@ -347,6 +347,9 @@ int vl_config_check(const vl_config *c) {
   if (c->dim == 0 || c->dim > VALORI_MAX_DIM) return VALORI_EDIM;
   if (c->metric != VALORI_METRIC_L2 && c->metric != VALORI_METRIC_IP) return VALORI_EINVAL;
   if (vl_trav_check(c->traversal)) return VALORI_EINVAL;
+  /* inner product on centred copies ranks by dot(q - c, y - c), which is dot(q, y) plus a term in
+  ** c * sum(y) that differs per vector: a different objective, so IP takes only centre 0 */
+  if (c->traversal && c->metric == VALORI_METRIC_IP && vl_trav_center(c->traversal) != 0) return VALORI_EINVAL;
   if (c->hnsw_m == 0) /* index-less: no HNSW parameter may be set, nor a traversal copy */
     return c->hnsw_ef_construction == 0 && c->hnsw_ef_search == 0 && c->traversal == 0 ? VALORI_OK : VALORI_EINVAL;
   if (c->hnsw_m < 2 || c->hnsw_m > VALORI_HNSW_MAX_M) return VALORI_EINVAL;

@@ -174,6 +174,9 @@ typedef struct valori_vfs {
 #define VALORI_DEFAULT_SNAPSHOT_EVERY 100000u    /* events between automatic snapshots */
 #define VALORI_DEFAULT_SEGMENT_BYTES (4u << 20)  /* log segment rotation size: 4 MiB */
 
+/* Always fill with valori_options_init first. Version 0.x keeps no binary compatibility between
+** releases (SONAME libvalori.so.0): this struct grew by traversal and reserved in 0.1, so a program
+** must be compiled against the valori.h of the library it runs with. */
 typedef struct valori_options {
   uint32_t dim;                  /* vector dimension, 1..VALORI_MAX_DIM (0 on open = use stored) */
   uint32_t metric;               /* VALORI_METRIC_* */
@@ -190,8 +193,9 @@ typedef struct valori_options {
   const valori_allocator *allocator; /* NULL = valori_libc_allocator() */
   const valori_vfs *vfs;             /* NULL = in-memory database (nothing persisted) */
   uint32_t traversal;            /* compact traversal copy: 0 = none (default, exact traversal), else
-                                 ** a word from valori_traversal_int8 (HNSW stores only, else
-                                 ** VALORI_EINVAL); recorded in the configuration and the state root */
+                                 ** a word from valori_traversal_int8 (HNSW stores only, and for
+                                 ** VALORI_METRIC_IP only a word with centre 0, else VALORI_EINVAL);
+                                 ** recorded in the configuration and the state root */
   uint32_t reserved;             /* 0 */
 } valori_options;
 
@@ -201,7 +205,8 @@ typedef struct valori_options {
 ** component, rha rounding half away from zero, s and c integers chosen here from lo and hi) and
 ** re-rank the ef candidates they found with the exact distance, so results keep the exact order and
 ** distances. Values outside [lo, hi] still work (they clamp; traversal is then coarser). For pixel
-** data, [0, 255] gives s = 16, c = 128: the copy is exact and so is the traversal. Writes the word
+** data, [0, 255] gives s = 16, c = 128: for an L2 store the copy is exact and so is the traversal
+** (an inner-product store refuses a centre c != 0: docs/DETERMINISM.md). Writes the word
 ** to *out; VALORI_EINVAL when lo or hi is not finite, lo > hi, or either is outside the Q16.16 range. */
 int valori_traversal_int8(float lo, float hi, uint32_t *out);
 
@@ -217,7 +222,8 @@ typedef struct valori_searcher valori_searcher;
 ** in memory only and `path` is ignored (conventionally ":memory:"). With a VFS, `path` names the
 ** store for messages only; the VFS itself is bound to the directory. On success *out owns all
 ** resources until valori_close. An existing store opened with opt->dim != 0 must be asked for its
-** recorded configuration (dim, metric, index and, after defaults, the HNSW parameters), else
+** recorded configuration (dim, metric, index, the traversal word and, after defaults, the HNSW
+** parameters), else
 ** VALORI_ECONFIG; with dim 0 the recorded configuration is used as it is. */
 int valori_open(const char *path, const valori_options *opt, valori_db **out);
 

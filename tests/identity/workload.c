@@ -21,8 +21,9 @@ const wl_config wl_golden_configs[] = {
     ** every SIMD width's main loop and tail */
     {"seed6", 6, 40, VALORI_METRIC_L2, 0, 64, 3000, 1000, VALORI_INDEX_HNSW, 90, 0},
     {"seed7", 7, 40, VALORI_METRIC_IP, 0, 64, 3000, 1000, VALORI_INDEX_HNSW, 90, 0},
-    /* the compact traversal copy (docs/DETERMINISM.md 4a) over [-256, 256]: s 17, c 0, so whole values
-    ** lose their lowest bit and the rest clamp; searches walk the copies and re-rank exactly */
+    /* the compact traversal copy (docs/DETERMINISM.md 4a) over [-256, 256]: s 18, c 64, so whole
+    ** values lose their two lowest bits (codes -128..0, nothing clamps); searches walk the copies
+    ** and re-rank exactly */
     {"seed8", 8, 40, VALORI_METRIC_L2, 0, 64, 3000, 1000, VALORI_INDEX_HNSW, 90, 256},
 };
 const unsigned wl_golden_count = sizeof wl_golden_configs / sizeof wl_golden_configs[0];

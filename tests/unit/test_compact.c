@@ -135,6 +135,14 @@ static void test_options(void) {
   o.reserved = 0;
   VT_EQ_INT(valori_open(":memory:", &o, &db), VALORI_OK);
   valori_close(db);
+  /* inner product: only a centre of 0 (a centred copy would rank by another objective) */
+  db = NULL;
+  o.metric = VALORI_METRIC_IP;
+  VT_EQ_INT(valori_open(":memory:", &o, &db), VALORI_EINVAL); /* [0, 255]: c = 128 */
+  VT_CHECK(db == NULL);
+  o.traversal = vl_trav_word(17, 0);
+  VT_EQ_INT(valori_open(":memory:", &o, &db), VALORI_OK);
+  valori_close(db);
 }
 
 /* Exact distance of a hit, recomputed from the stored Q16.16 vectors. */
@@ -162,7 +170,7 @@ static int exact_ordered(const valori_db *db, const float *qf, const valori_hit 
 
 static void test_search(void) {
   valori_db *plain = open_mem(0), *exact = open_mem(vl_trav_for_range(0, 255 << 16));
-  valori_db *lossy = open_mem(vl_trav_for_range(0, 1023 << 16)); /* s 18: four pixel values per step */
+  valori_db *lossy = open_mem(vl_trav_for_range(0, 1023 << 16)); /* s 19: eight pixel values per step */
   uint8_t r0[32], r1[32], r2[32], d0[32], d1[32];
   uint64_t s = 77, tag = 3;
   valori_search_params hp = {10, 48, VALORI_SEARCH_HNSW, 0, NULL}, ep = {10, 0, VALORI_SEARCH_EXACT, 0, NULL};
@@ -205,7 +213,7 @@ static void test_search(void) {
   VT_CHECK(same);
   VT_CHECK(ordered);
   VT_CHECK(filt);
-  printf("  lossy copy (s 18): recall@10 %.3f at ef 48\n", (double)found / (double)total);
+  printf("  lossy copy (s 19): recall@10 %.3f at ef 48\n", (double)found / (double)total);
   VT_CHECK(found * 10 >= total * 8);
   valori_close(plain);
   valori_close(exact);
