@@ -20,8 +20,9 @@
 // followed by "\0" and the chunk's number (sorted right after the file's record, never a file name).
 // load() checks that every chunk is there and fills the file in place (the file plus one chunk in
 // memory at a time).
-// The stored records keep IDBFS's format ({timestamp, mode, contents} under the full path), so
-// FS.syncfs(true) still loads them. One commit is one IndexedDB transaction writing the changed files
+// A store whose files are all at most chunkBytes is exactly IDBFS's format (FS.syncfs(true) loads
+// it); one with a chunked file is not: an older package (before chunks) would load only that file's
+// first chunk and refuse the store as damaged, so a downgrade is not supported. One commit is one IndexedDB transaction writing the changed files
 // whole: only the tail log segment (small: segment_bytes) and new snapshots change per commit.
 // The write queue (index.js) never runs a core write while a commit is in flight, so every commit
 // captures a state that the core reached between two whole events. Commits are serialized here as
