@@ -26,6 +26,18 @@ enum { CS_CLOSED, CS_OPENING, CS_OPEN, CS_CLOSING, CS_CREATING, CS_DELETING };
 
 #define MAX_SEARCHERS 16
 
+/* Searches of one collection at once: its searchers (each holds scratch of ~48 bytes per slot,
+** sized to the collection) are bounded by the cores, not by --threads; a search beyond the bound
+** waits for a searcher. Searches are CPU-bound, so more at once would not be faster, only larger. */
+static int searcher_cap(void) {
+  static int cap;
+  if (!cap) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    cap = n < 2 ? 2 : n > MAX_SEARCHERS ? MAX_SEARCHERS : (int)n;
+  }
+  return cap;
+}
+
 /* A queued job. Each collection has at most one commit and one snapshot job at a time (the
 ** commit_queued and snap_running flags), so both live inside the collection: queuing allocates
 ** nothing and cannot fail. */
@@ -60,7 +72,9 @@ struct vs_coll {
   int going;            /* a delete or replace waits for the references to go */
   uint64_t gen;         /* vs_coll_generation */
   valori_searcher *searchers[MAX_SEARCHERS];
-  int nsearchers;
+  int nsearchers;       /* idle, in searchers[] */
+  int nbusy;            /* handed out by vs_coll_searcher_get */
+  pthread_cond_t svcv;  /* a searcher came back */
 };
 
 
@@ -193,6 +207,7 @@ static vs_coll *coll_new(const char *name) {
   pthread_rwlockattr_destroy(&a);
   pthread_mutex_init(&c->cmu, NULL);
   pthread_cond_init(&c->scv, NULL);
+  pthread_cond_init(&c->svcv, NULL);
   c->commit_job.c = c;
   c->commit_job.kind = JOB_COMMIT;
   c->snap_job.c = c;
@@ -204,6 +219,7 @@ static void coll_free(vs_coll *c) {
   pthread_rwlock_destroy(&c->rw);
   pthread_mutex_destroy(&c->cmu);
   pthread_cond_destroy(&c->scv);
+  pthread_cond_destroy(&c->svcv);
   free(c);
 }
 
@@ -429,19 +445,23 @@ void vs_coll_unlock(vs_coll *c) { pthread_rwlock_unlock(&c->rw); }
 valori_searcher *vs_coll_searcher_get(vs_coll *c) {
   valori_searcher *s = NULL;
   pthread_mutex_lock(&c->cmu);
+  while (c->nbusy >= searcher_cap()) pthread_cond_wait(&c->svcv, &c->cmu);
+  c->nbusy++;
   if (c->nsearchers > 0) s = c->searchers[--c->nsearchers];
   pthread_mutex_unlock(&c->cmu);
   if (!s && valori_searcher_create(c->db, &s) != VALORI_OK) s = NULL;
   return s;
 }
 
+/* Every vs_coll_searcher_get is paired with one put, also when it returned NULL. */
 void vs_coll_searcher_put(vs_coll *c, valori_searcher *s) {
-  if (!s) return;
   pthread_mutex_lock(&c->cmu);
-  if (c->nsearchers < MAX_SEARCHERS) {
+  if (s && c->nsearchers < MAX_SEARCHERS) {
     c->searchers[c->nsearchers++] = s;
     s = NULL;
   }
+  c->nbusy--;
+  pthread_cond_signal(&c->svcv);
   pthread_mutex_unlock(&c->cmu);
   if (s) valori_searcher_free(s);
 }

@@ -94,8 +94,9 @@ const char *vs_coll_name(const vs_coll *c);
 void vs_coll_rdlock(vs_coll *c);
 void vs_coll_wrlock(vs_coll *c);
 void vs_coll_unlock(vs_coll *c);
-/* A searcher for this thread's search (shared lock held); give it back with put. NULL on ENOMEM
-** (then search with NULL). */
+/* A searcher for this thread's search (shared lock held); give it back with put, always (also a
+** NULL one). At most max(2, cores) are out at once per collection: a search beyond that waits for
+** one to come back. NULL on ENOMEM (then search with NULL). */
 valori_searcher *vs_coll_searcher_get(vs_coll *c);
 void vs_coll_searcher_put(vs_coll *c, valori_searcher *s);
 
