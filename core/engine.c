@@ -17,21 +17,31 @@
 
 /* 'R' | id | tag | dim | the components as LE int32 (vec_le: exactly those bytes, as an event holds
 ** them) | meta_len | meta. */
-void vl_digest_record_le(uint64_t id, uint64_t tag, const uint8_t *vec_le, uint32_t dim, const uint8_t *meta,
-                         uint32_t meta_len, uint8_t out[32]) {
-  vl_sha256_ctx s;
+/* A record digest is SHA-256('R' | id | tag | dim | components as LE int32 | meta_len | meta): the
+** head and the tail are shared by the two ways of feeding the components. */
+static void record_digest_head(vl_sha256_ctx *s, uint64_t id, uint64_t tag, uint32_t dim) {
   uint8_t b[21];
   b[0] = 'R';
   vl_put64(b + 1, id);
   vl_put64(b + 9, tag);
   vl_put32(b + 17, dim);
-  vl_sha256_init(&s);
-  vl_sha256_update(&s, b, 21);
-  vl_sha256_update(&s, vec_le, (size_t)dim * 4);
+  vl_sha256_init(s);
+  vl_sha256_update(s, b, 21);
+}
+static void record_digest_tail(vl_sha256_ctx *s, const uint8_t *meta, uint32_t meta_len, uint8_t out[32]) {
+  uint8_t b[4];
   vl_put32(b, meta_len);
-  vl_sha256_update(&s, b, 4);
-  vl_sha256_update(&s, meta, meta_len);
-  vl_sha256_final(&s, out);
+  vl_sha256_update(s, b, 4);
+  vl_sha256_update(s, meta, meta_len);
+  vl_sha256_final(s, out);
+}
+
+void vl_digest_record_le(uint64_t id, uint64_t tag, const uint8_t *vec_le, uint32_t dim, const uint8_t *meta,
+                         uint32_t meta_len, uint8_t out[32]) {
+  vl_sha256_ctx s;
+  record_digest_head(&s, id, tag, dim);
+  vl_sha256_update(&s, vec_le, (size_t)dim * 4);
+  record_digest_tail(&s, meta, meta_len, out);
 }
 
 void vl_digest_record(uint64_t id, uint64_t tag, const int32_t *vec, uint32_t dim, const uint8_t *meta,
@@ -42,22 +52,14 @@ void vl_digest_record(uint64_t id, uint64_t tag, const int32_t *vec, uint32_t di
   vl_sha256_ctx s;
   uint8_t b[256];
   uint32_t i = 0;
-  b[0] = 'R';
-  vl_put64(b + 1, id);
-  vl_put64(b + 9, tag);
-  vl_put32(b + 17, dim);
-  vl_sha256_init(&s);
-  vl_sha256_update(&s, b, 21);
+  record_digest_head(&s, id, tag, dim);
   while (i < dim) { /* components as LE int32, 64 at a time */
     uint32_t j, n = VL_MIN(64u, dim - i);
     for (j = 0; j < n; j++) vl_put32(b + 4 * j, (uint32_t)vec[i + j]);
     vl_sha256_update(&s, b, (size_t)n * 4);
     i += n;
   }
-  vl_put32(b, meta_len);
-  vl_sha256_update(&s, b, 4);
-  vl_sha256_update(&s, meta, meta_len);
-  vl_sha256_final(&s, out);
+  record_digest_tail(&s, meta, meta_len, out);
 #endif
 }
 
