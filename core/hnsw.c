@@ -151,8 +151,9 @@ static inline int64_t dist_slots(const vl_space *sp, uint32_t a, uint32_t b) {
   return (sp->whole[a] & sp->whole[b]) ? vl_distance_whole(sp->metric, x, y, sp->dim) : vl_distance(sp->metric, x, y, sp->dim);
 }
 /* The hot loops (greedy, search_layer) are compiled twice, for a walk on the compact copies and for
-** an exact one, so the exact walk pays no per-distance test of sp->qc (measured 8% of search QPS on
-** fmnist-l2 when it was a runtime branch). */
+** an exact one, so the exact walk pays no per-distance test of sp->qc (merging the copy with that
+** test per distance cost 8% of the default search QPS on fmnist-l2; compiling twice took back about
+** half: valori_bench --tests search A/B, in this commit's message). */
 #if defined(__GNUC__) || defined(__clang__)
 #define VL_ALWAYS_INLINE inline __attribute__((always_inline))
 #else
