@@ -3,10 +3,15 @@
 */
 #include "compact.h"
 
-void vl_trav_quantize(const int32_t *v, uint32_t dim, uint32_t w, int8_t *out) {
+int vl_trav_quantize(const int32_t *v, uint32_t dim, uint32_t w, int8_t *out) {
   uint32_t i, s = vl_trav_shift(w);
   int32_t c = vl_trav_center(w);
-  for (i = 0; i < dim; i++) out[i] = vl_trav_q(v[i], s, c);
+  int exact = 1;
+  for (i = 0; i < dim; i++) {
+    out[i] = vl_trav_q(v[i], s, c);
+    exact &= vl_trav_lossless(v[i], out[i], s, c);
+  }
+  return exact;
 }
 
 uint32_t vl_trav_for_range(int32_t lo, int32_t hi) {

@@ -41,8 +41,21 @@ static inline int8_t vl_trav_q(int32_t v, uint32_t s, int32_t c) {
   int64_t q = vl_trav_rha(v, s) - c;
   return (int8_t)(q < -128 ? -128 : q > 127 ? 127 : q);
 }
-/* The copy of dim components under traversal word w (w != 0). */
-void vl_trav_quantize(const int32_t *v, uint32_t dim, uint32_t w, int8_t *out);
+/* Whether q is v exactly: v = (q + c) * 2^s (no rounding, no clamping). */
+static inline int vl_trav_lossless(int32_t v, int8_t q, uint32_t s, int32_t c) {
+  return (int64_t)v == ((int64_t)q + c) * ((int64_t)1 << s);
+}
+/* The copy of dim components under traversal word w (w != 0). Returns 1 when the copy is lossless
+** (every component vl_trav_lossless), else 0. For two lossless copies qa, qb of the same word, the
+** exact distance is the copies' distance times 2^(2s): L2, va - vb = (qa - qb) * 2^s; inner
+** product (centre 0 only, valori.h), va * vb = qa * qb * 2^(2s). vl_trav_exact uses that. */
+int vl_trav_quantize(const int32_t *v, uint32_t dim, uint32_t w, int8_t *out);
+/* The exact distance (dist.h units) of two vectors whose copies under w are both lossless, from
+** the copies' distance d8 (vl_distance_i8): d8 * 2^(2s), computed modulo 2^64 as the exact kernels'
+** int64 sums are, so the two agree bit for bit. */
+static inline int64_t vl_trav_exact(int64_t d8, uint32_t w) {
+  return (int64_t)((uint64_t)d8 << (2u * vl_trav_shift(w)));
+}
 /* The int8 word for the Q16.16 range [lo, hi] (lo <= hi): s is the smallest shift in 0..31 with
 ** hi - lo <= 255 * 2^s and c = rha(lo / 2^s) + 128 inside int16. Then q(lo) = -128, and when s > 0
 ** was set by the range, (hi - lo) / 2^s > 127.5, so q(hi) >= -1: [lo, hi] uses at least 128 of

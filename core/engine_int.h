@@ -44,7 +44,7 @@ static inline vl_space vl_engine_space(const vl_engine *e) {
   sp.id = e->rec.id;
   sp.tag = e->rec.tag;
   sp.state = e->rec.state;
-  sp.whole = e->rec.whole;
+  sp.vflags = e->rec.vflags;
   sp.cvec = e->rec.cvec;
   sp.trav = e->cfg.traversal;
   sp.dim = e->cfg.dim;

@@ -148,7 +148,7 @@ static uint32_t next_epoch(vl_scratch *s) {
 /* The whole-valued kernels when both vectors are whole-valued: the same value (dist.h), faster. */
 static inline int64_t dist_slots(const vl_space *sp, uint32_t a, uint32_t b) {
   const int32_t *x = sp->vec + (size_t)a * sp->dim, *y = sp->vec + (size_t)b * sp->dim;
-  return (sp->whole[a] & sp->whole[b]) ? vl_distance_whole(sp->metric, x, y, sp->dim) : vl_distance(sp->metric, x, y, sp->dim);
+  return (sp->vflags[a] & sp->vflags[b] & VL_VEC_WHOLE) ? vl_distance_whole(sp->metric, x, y, sp->dim) : vl_distance(sp->metric, x, y, sp->dim);
 }
 /* The hot loops (greedy, search_layer) are compiled twice, for a walk on the compact copies and for
 ** an exact one, so the exact walk pays no per-distance test of sp->qc (merging the copy with that
@@ -163,7 +163,7 @@ static inline int64_t dist_slots(const vl_space *sp, uint32_t a, uint32_t b) {
 static VL_ALWAYS_INLINE int64_t dist_qc(const vl_space *sp, const int32_t *q, uint32_t b, const int compact) {
   const int32_t *y = sp->vec + (size_t)b * sp->dim;
   if (compact) return vl_distance_i8(sp->metric, sp->qc, sp->cvec + (size_t)b * sp->dim, sp->dim);
-  if (!(sp->qwhole & sp->whole[b])) return vl_distance(sp->metric, q, y, sp->dim);
+  if (!(sp->qwhole && (sp->vflags[b] & VL_VEC_WHOLE))) return vl_distance(sp->metric, q, y, sp->dim);
 #if defined(VL_QPACK)
   return vl_distance_whole_qp(sp->metric, sp->qp, q, y, sp->dim);
 #else
@@ -528,11 +528,12 @@ uint32_t vl_hnsw_search(const vl_hnsw *h, const vl_space *sp0, const int32_t *q,
   vl_space qs;
   const vl_space *sp = &qs;
   int16_t qbuf[VL_QBUF];
+  int qexact = 0;
   if (h->maxlevel < 0) return 0;
   qs = with_query(sp0, q, qbuf);
   if (VL_NEVER(ef < k)) ef = k;
   if (sp0->cvec && !VL_NEVER(!sp0->qbuf)) { /* the engine passes the buffer (search.c) */
-    vl_trav_quantize(q, sp0->dim, sp0->trav, sp0->qbuf);
+    qexact = vl_trav_quantize(q, sp0->dim, sp0->trav, sp0->qbuf);
     qs.qc = sp0->qbuf;
   }
   cur = mk(sp, dist_q(sp, q, h->entry), h->entry);
@@ -540,13 +541,21 @@ uint32_t vl_hnsw_search(const vl_hnsw *h, const vl_space *sp0, const int32_t *q,
   nr = search_layer(h, sp, q, cur, ef, 0, f, s);
   if (qs.qc) { /* exact re-rank of the ef results the compact walk kept (s->sel holds 2 * (ef + 1)) */
     vl_cand *r = s->sel;
+    uint32_t nx = 0, nl = 0; /* r[0..nx-1] need the vectors; r[nr-nl..nr-1] are done */
     qs.qc = NULL;
-    /* every pool vector's first line in flight at once, then each whole vector one step ahead */
-    for (i = 0; i < nr; i++) prefetch_head(sp, s->res[i].slot);
-    if (nr) prefetch_vec(sp, s->res[0].slot);
+    /* A lossless query copy and a lossless result copy give the exact distance from the walk's own
+    ** (compact.h, vl_trav_exact): the same value the exact kernel returns, without the vector. */
     for (i = 0; i < nr; i++) {
-      if (i + 1 < nr) prefetch_vec(sp, s->res[i + 1].slot);
-      r[i] = mk(sp, dist_q(sp, q, s->res[i].slot), s->res[i].slot);
+      const vl_cand c = s->res[i];
+      if (qexact && (sp->vflags[c.slot] & VL_VEC_CEXACT)) r[nr - ++nl] = mk(sp, vl_trav_exact(c.d, sp->trav), c.slot);
+      else r[nx++] = c;
+    }
+    /* every other pool vector's first line in flight at once, then each whole vector one step ahead */
+    for (i = 0; i < nx; i++) prefetch_head(sp, r[i].slot);
+    if (nx) prefetch_vec(sp, r[0].slot);
+    for (i = 0; i < nx; i++) {
+      if (i + 1 < nx) prefetch_vec(sp, r[i + 1].slot);
+      r[i] = mk(sp, dist_q(sp, q, r[i].slot), r[i].slot);
     }
     vl_sort(r, nr, sizeof(vl_cand), vl_cand_cmp);
     n = VL_MIN(nr, k);

@@ -30,7 +30,7 @@ typedef struct vl_space {
   const uint64_t *id;
   const uint64_t *tag;
   const uint8_t *state; /* VL_SLOT_* */
-  const uint8_t *whole; /* per slot: the vector is whole-valued (dist.h), so the _whole kernels apply */
+  const uint8_t *vflags; /* per slot: VL_VEC_* (records.h): whole-valued, compact copy lossless */
   const int8_t *cvec;   /* the compact traversal copies (compact.h), NULL when the store has none */
   uint32_t trav;        /* the store's traversal word (0 = none) */
   uint32_t dim, metric;

@@ -27,7 +27,7 @@ void vl_rec_free(vl_records *r) {
   vl_free(a, r->meta_len, (size_t)r->cap * 4);
   vl_free(a, r->tagpos, (size_t)r->cap * 4);
   vl_free(a, r->state, r->cap);
-  vl_free(a, r->whole, r->cap);
+  vl_free(a, r->vflags, r->cap);
   if (r->cvec) vl_free(a, r->cvec, (size_t)r->cap * r->dim);
   vl_free(a, r->freel, (size_t)r->free_cap * 4);
   vl_free(a, r->post, (size_t)r->post_cap * sizeof(vl_posting));
@@ -39,7 +39,7 @@ void vl_rec_free(vl_records *r) {
 /* Grows every per-slot array to ncap, all or nothing (the compact copy only when the store keeps one). */
 static int grow_slots(vl_records *r, uint32_t ncap) {
   void **const arr[] = {(void **)&r->id, (void **)&r->tag, (void **)&r->node, (void **)&r->meta, (void **)&r->meta_len,
-                        (void **)&r->tagpos, (void **)&r->state, (void **)&r->whole, (void **)&r->freel,
+                        (void **)&r->tagpos, (void **)&r->state, (void **)&r->vflags, (void **)&r->freel,
                         (void **)&r->cvec, (void **)&r->vec};
   const size_t sz[] = {8, 8, 8, sizeof(uint8_t *), 4, 4, 1, 1, 4, (size_t)r->dim, (size_t)r->dim * 4};
   if (r->trav) {
@@ -150,9 +150,7 @@ static void posting_remove(vl_records *r, uint32_t slot) {
 
 /* The commit of an insert whose vector is already in r->vec at slot. */
 static uint32_t commit_slot(vl_records *r, uint32_t slot, uint64_t id, uint64_t tag, uint8_t *meta, uint32_t meta_len) {
-  const int32_t *vec = r->vec + (size_t)slot * r->dim;
-  r->whole[slot] = (uint8_t)vl_vec_whole(vec, r->dim);
-  if (r->trav) vl_trav_quantize(vec, r->dim, r->trav, r->cvec + (size_t)slot * r->dim);
+  vl_rec_vec_changed(r, slot);
   r->id[slot] = id;
   r->tag[slot] = tag;
   r->node[slot] = 0;
@@ -201,15 +199,16 @@ void vl_rec_commit_release(vl_records *r, uint32_t slot) {
   r->id[slot] = 0;
   r->tag[slot] = 0;
   memset(r->vec + (size_t)slot * r->dim, 0, (size_t)r->dim * 4);
-  r->whole[slot] = 1;
-  if (r->trav) vl_trav_quantize(r->vec + (size_t)slot * r->dim, r->dim, r->trav, r->cvec + (size_t)slot * r->dim);
+  vl_rec_vec_changed(r, slot);
   r->freel[r->nfree++] = slot;
   r->dead--;
 }
 
 void vl_rec_vec_changed(vl_records *r, uint32_t slot) {
-  r->whole[slot] = (uint8_t)vl_vec_whole(r->vec + (size_t)slot * r->dim, r->dim);
-  if (r->trav) vl_trav_quantize(r->vec + (size_t)slot * r->dim, r->dim, r->trav, r->cvec + (size_t)slot * r->dim);
+  const int32_t *v = r->vec + (size_t)slot * r->dim;
+  uint8_t f = vl_vec_whole(v, r->dim) ? VL_VEC_WHOLE : 0;
+  if (r->trav && vl_trav_quantize(v, r->dim, r->trav, r->cvec + (size_t)slot * r->dim)) f |= VL_VEC_CEXACT;
+  r->vflags[slot] = f;
 }
 
 void vl_rec_commit_retag(vl_records *r, uint32_t slot, uint64_t tag) {
@@ -237,8 +236,7 @@ size_t vl_rec_bytes_other(const vl_records *r) {
 int vl_rec_restore(vl_records *r, uint32_t slot, uint8_t state, uint64_t id, uint64_t tag, uint64_t node,
                    const int32_t *vec, uint8_t *meta, uint32_t meta_len) {
   memcpy(r->vec + (size_t)slot * r->dim, vec, (size_t)r->dim * 4);
-  r->whole[slot] = (uint8_t)vl_vec_whole(vec, r->dim);
-  if (r->trav) vl_trav_quantize(vec, r->dim, r->trav, r->cvec + (size_t)slot * r->dim);
+  vl_rec_vec_changed(r, slot);
   r->id[slot] = id;
   r->tag[slot] = tag;
   r->node[slot] = node;

@@ -24,6 +24,10 @@ typedef struct vl_posting {
   uint32_t pad;
 } vl_posting;
 
+/* Per-slot vector flags (vl_records.vflags). */
+#define VL_VEC_WHOLE 1u  /* whole-valued (dist.h, vl_vec_whole): the _whole kernels apply */
+#define VL_VEC_CEXACT 2u /* the compact copy is lossless (compact.h, vl_trav_quantize) */
+
 typedef struct vl_records {
   const valori_allocator *a;
   uint32_t dim;
@@ -37,7 +41,7 @@ typedef struct vl_records {
   uint32_t *meta_len;
   uint32_t *tagpos;    /* position of the slot in its tag's posting list */
   uint8_t *state;
-  uint8_t *whole;      /* per slot: 1 when the slot's vector is whole-valued (dist.h, vl_vec_whole) */
+  uint8_t *vflags;     /* per slot: VL_VEC_* bits of the slot's vector (derived, as cvec) */
   uint32_t trav;       /* traversal word (compact.h); 0 = no compact copy, cvec stays NULL */
   int8_t *cvec;        /* cap * dim: the compact traversal copy of vec (derived, compact.h) */
   uint32_t *freel;     /* stack of FREE slots below nslots */
@@ -72,7 +76,7 @@ uint32_t vl_rec_commit_insert_le(vl_records *r, uint64_t id, uint64_t tag, const
 void vl_rec_commit_kill(vl_records *r, uint32_t slot);
 /* Commit: DEAD -> FREE (frees metadata, pushes the slot on the free stack). */
 void vl_rec_commit_release(vl_records *r, uint32_t slot);
-/* Recomputes whole[slot] (and the compact copy) after the slot's vector was written in place. */
+/* Recomputes vflags[slot] and the compact copy after the slot's vector was written. */
 void vl_rec_vec_changed(vl_records *r, uint32_t slot);
 /* Commit: changes a LIVE slot's tag (posting reserved for the new tag). */
 void vl_rec_commit_retag(vl_records *r, uint32_t slot, uint64_t tag);

@@ -43,8 +43,8 @@ static uint32_t topk_drain(vl_scratch *s, uint32_t nr, vl_cand *out) {
 static inline vl_cand cand_of(const vl_engine *e, const int32_t *q, uint32_t qwhole, uint32_t slot) {
   vl_cand c;
   const int32_t *y = vl_rec_vec(&e->rec, slot);
-  c.d = (qwhole & e->rec.whole[slot]) ? vl_distance_whole(e->cfg.metric, q, y, e->cfg.dim)
-                                      : vl_distance(e->cfg.metric, q, y, e->cfg.dim);
+  c.d = (qwhole & e->rec.vflags[slot] & VL_VEC_WHOLE) ? vl_distance_whole(e->cfg.metric, q, y, e->cfg.dim)
+                                                      : vl_distance(e->cfg.metric, q, y, e->cfg.dim);
   c.id = e->rec.id[slot];
   c.slot = slot;
   c.pad = 0;
@@ -234,12 +234,21 @@ int vl_engine_check(const vl_engine *e) {
     } else {
       VL_CHECK(r->state[i] == VL_SLOT_FREE && L == VL_NOT_IN_INDEX);
     }
-    if (r->trav && r->state[i] != VL_SLOT_FREE) { /* the compact copy is the rule applied to the vector (compact.h) */
+    if (r->state[i] != VL_SLOT_FREE) { /* the derived flags and compact copy follow from the vector */
       const int32_t *v = vl_rec_vec(r, i);
-      const int8_t *c = r->cvec + (size_t)i * r->dim;
-      uint32_t j, sh = vl_trav_shift(r->trav);
-      int32_t ce = vl_trav_center(r->trav);
-      for (j = 0; j < r->dim; j++) VL_CHECK(c[j] == vl_trav_q(v[j], sh, ce));
+      uint8_t f = vl_vec_whole(v, r->dim) ? VL_VEC_WHOLE : 0;
+      if (r->trav) { /* the compact copy is the rule applied to the vector (compact.h) */
+        const int8_t *c = r->cvec + (size_t)i * r->dim;
+        uint32_t j, sh = vl_trav_shift(r->trav);
+        int32_t ce = vl_trav_center(r->trav);
+        int exact = 1;
+        for (j = 0; j < r->dim; j++) {
+          VL_CHECK(c[j] == vl_trav_q(v[j], sh, ce));
+          exact &= vl_trav_lossless(v[j], c[j], sh, ce);
+        }
+        if (exact) f |= VL_VEC_CEXACT;
+      }
+      VL_CHECK(r->vflags[i] == f);
     }
     if (L == VL_NOT_IN_INDEX) continue;
     for (lc = 0; lc <= h->level[i]; lc++) {

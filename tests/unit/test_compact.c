@@ -7,9 +7,13 @@
 ** [0, 255] and the range [0, 255]) HNSW results are identical to those of the same store without
 ** the option; with a lossy copy they are still exact-ordered with a recall floor; filters hold;
 ** the copy follows updates and deletes (valori_check compares it with the rule); snapshots and
-** durable stores bring it back identical, and a reopen without the option is a conflict.
+** durable stores bring it back identical, and a reopen without the option is a conflict. A lossless
+** copy (vl_trav_quantize returns 1) gives the exact distance from the copies' (vl_trav_exact) for
+** every shift, centre and metric; a store mixing lossless and lossy vectors and queries still
+** returns exact distances in exact order.
 */
 #include "compact.h"
+#include "dist.h"
 #include "fault_vfs.h"
 #include "valori.h"
 #include "vt.h"
@@ -80,6 +84,41 @@ static void test_rules(void) {
     VT_EQ_INT(valori_traversal_int8(nanf, 1.0f, &w), VALORI_EINVAL);
   }
   VT_EQ_INT(valori_traversal_int8(0.0f, 1.0f, NULL), VALORI_EINVAL);
+}
+
+/* vl_trav_quantize says lossless exactly when v = (q + c) * 2^s for every component, and then
+** vl_trav_exact of the copies' distance is the exact kernel's value (L2 any centre, IP centre 0). */
+static void test_lossless(void) {
+  static int32_t a[200], b[200];
+  int8_t qa[200], qb[200];
+  uint64_t s = 11;
+  int i, bad = 0, lossless = 0, lossy = 0;
+  for (i = 0; i < 4000; i++) {
+    uint32_t dim = 1 + (uint32_t)(vt_rand(&s) % 200), sh = (uint32_t)(vt_rand(&s) % 21), j, w;
+    int ip = i % 2, ea, eb;
+    int32_t c = ip ? 0 : (int32_t)(vt_rand(&s) % 601) - 300;
+    w = vl_trav_word(sh, c);
+    for (j = 0; j < dim; j++) {
+      a[j] = (int32_t)((int64_t)((int32_t)(vt_rand(&s) % 256) - 128 + c) * ((int64_t)1 << sh));
+      b[j] = (int32_t)((int64_t)((int32_t)(vt_rand(&s) % 256) - 128 + c) * ((int64_t)1 << sh));
+    }
+    if (i % 4 == 3) { /* one component off the grid (s > 0) or out of the clamp range (s 0) */
+      j = (uint32_t)(vt_rand(&s) % dim);
+      b[j] = sh ? b[j] + 1 : (int32_t)(128 + c);
+    }
+    ea = vl_trav_quantize(a, dim, w, qa);
+    eb = vl_trav_quantize(b, dim, w, qb);
+    bad += ea != 1 || eb != (i % 4 != 3);
+    if (ea && eb) {
+      uint32_t m = ip ? VALORI_METRIC_IP : VALORI_METRIC_L2;
+      bad += vl_trav_exact(vl_distance_i8(m, qa, qb, dim), w) != vl_distance(m, a, b, dim);
+      lossless++;
+    } else {
+      lossy++;
+    }
+  }
+  VT_EQ_INT(bad, 0);
+  VT_CHECK(lossless > 2000 && lossy > 500);
 }
 
 /* Pixel-like data: clustered whole values in [0, 255]. */
@@ -220,6 +259,46 @@ static void test_search(void) {
   valori_close(lossy);
 }
 
+/* A store whose copy is lossless for some vectors only (pixels, and pixels with a half or a -10 in
+** one component), searched with lossless and lossy queries: every hit has the exact distance, in
+** (distance, id) order, with a recall floor against exact search; valori_check holds. */
+static void test_mixed(void) {
+  valori_db *db = open_mem(vl_trav_for_range(0, 255 << 16));
+  static float v[N * DIM];
+  uint64_t s = 21, first;
+  uint32_t i;
+  valori_search_params hp = {10, 48, VALORI_SEARCH_HNSW, 0, NULL}, ep = {10, 0, VALORI_SEARCH_EXACT, 0, NULL};
+  valori_hit h[10], x[10];
+  size_t nh, nx;
+  int q, ordered = 1;
+  long found = 0, total = 0;
+  VT_REQUIRE(db);
+  for (i = 0; i < N; i++) {
+    float *r = v + (size_t)i * DIM;
+    pixel_vec(&s, r, i % 23);
+    if (i % 3 == 1) r[i % DIM] += 0.5f;     /* off the grid: the copy rounds */
+    if (i % 3 == 2) r[i % DIM] = -10.0f;    /* below the range: the copy clamps */
+  }
+  VT_EQ_INT(valori_insert_batch(db, N, v, NULL, NULL, NULL, &first), VALORI_OK);
+  VT_EQ_INT(valori_check(db), VALORI_OK);
+  for (q = 0; q < 200; q++) {
+    float qv[DIM];
+    int a, b;
+    pixel_vec(&s, qv, (uint32_t)q % 29);
+    if (q % 2) qv[q % DIM] += 0.25f; /* half the queries lossy */
+    VT_EQ_INT(valori_search(db, NULL, qv, &hp, h, &nh), VALORI_OK);
+    VT_EQ_INT(valori_search(db, NULL, qv, &ep, x, &nx), VALORI_OK);
+    ordered &= nh == 10 && exact_ordered(db, qv, h, nh);
+    for (a = 0; a < (int)nx; a++)
+      for (b = 0; b < (int)nh; b++) found += x[a].id == h[b].id;
+    total += (long)nx;
+  }
+  VT_CHECK(ordered);
+  printf("  mixed store: recall@10 %.3f at ef 48\n", (double)found / (double)total);
+  VT_CHECK(found * 10 >= total * 9);
+  valori_close(db);
+}
+
 /* Updates and deletes keep the copy equal to the rule; a snapshot brings back the same root and
 ** the same search results. */
 static void test_churn_snapshot(void) {
@@ -315,7 +394,9 @@ static void test_durable(void) {
 int main(void) {
   VT_RUN(test_rules);
   VT_RUN(test_options);
+  VT_RUN(test_lossless);
   VT_RUN(test_search);
+  VT_RUN(test_mixed);
   VT_RUN(test_churn_snapshot);
   VT_RUN(test_durable);
   return VT_DONE();
