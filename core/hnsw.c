@@ -274,7 +274,7 @@ static void greedy(const vl_hnsw *h, const vl_space *sp, const int32_t *q, int32
 static VL_ALWAYS_INLINE uint32_t search_layer_c(const vl_hnsw *h, const vl_space *sp, const int32_t *q, vl_cand ep,
                                                 uint32_t ef, uint32_t lc, const vl_filter *f, vl_scratch *s,
                                                 const int compact) {
-  uint32_t nc = 0, nr = 0, epoch = next_epoch(s);
+  uint32_t nc = 0, nr = 0, epoch = next_epoch(s), m, nb[2 * VALORI_HNSW_MAX_M];
   s->stamp[ep.slot] = epoch;
   vl_heap_push(s->cand, &nc, ep, 0);
   if (accept(sp, f, ep.slot)) vl_heap_push(s->res, &nr, ep, 1);
@@ -284,15 +284,21 @@ static VL_ALWAYS_INLINE uint32_t search_layer_c(const vl_hnsw *h, const vl_space
     uint32_t i, cnt;
     if (nr >= ef && vl_cand_less(&s->res[0], &cur)) break;
     l = vl_hnsw_links(h, cur.slot, lc);
-    cnt = l[0];
-    if (cnt && s->stamp[l[1]] != epoch) prefetch_head_c(sp, l[1], compact);
-    for (i = 1; i <= cnt; i++) {
+    cnt = VL_MIN(l[0], 2 * VALORI_HNSW_MAX_M);
+    /* The unvisited neighbours, in list order, marked as they are taken, without a branch on the
+    ** marks (a mark is a cache miss whose branch the CPU cannot predict); then their vectors. */
+    for (i = 1, m = 0; i <= cnt; i++) {
       uint32_t n = l[i];
+      nb[m] = n;
+      m += s->stamp[n] != epoch;
+      s->stamp[n] = epoch;
+    }
+    if (m) prefetch_head_c(sp, nb[0], compact);
+    for (i = 0; i < m; i++) { /* one vector ahead (two measured no better) */
+      uint32_t n = nb[i];
       vl_cand c;
       int64_t d;
-      if (i < cnt && s->stamp[l[i + 1]] != epoch) prefetch_head_c(sp, l[i + 1], compact);
-      if (s->stamp[n] == epoch) continue;
-      s->stamp[n] = epoch;
+      if (i + 1 < m) prefetch_head_c(sp, nb[i + 1], compact);
       d = dist_qc(sp, q, n, compact);
       /* Farther than the worst kept: rejected whatever the id, so the id is never looked up. */
       if (nr >= ef && d > s->res[0].d) continue;
