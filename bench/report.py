@@ -82,8 +82,9 @@ def load(path):
                 r = json.loads(line)
             except json.JSONDecodeError as e:
                 sys.exit(f"report.py: {path}:{i}: not JSON ({e})")
-            if r.get("engine") == "valori" and r.get("traversal"):
-                r["engine"] = f"valori-{r['traversal']}"  # a store with a compact traversal copy: its own curve
+            if r.get("engine") in ("valori", "valori-wasm") and r.get("traversal"):
+                # a store with a compact traversal copy: its own curve (valori-int8, valori-wasm-int8)
+                r["engine"] = f"{r['engine']}-{r['traversal']}"
             rows.append(r)
     return rows
 
@@ -292,11 +293,12 @@ class Report(ServerSections):
                 f"vectors/s, batches of 1,000, index-less, memory, {th} thread{'s' if th > 1 else ''}",
                 r["vectors_per_s"], 1.24e6, r["vectors_per_s"] / 1.24e6, ">= 1.24M/s", r["vectors_per_s"] >= 1.24e6)
         for g in self.js_groups():
-            native, _, _ = self.js_ratio_rows(g)
-            for name, w, nat, _ in native:
-                if name in ("QPS at recall@10 >= 0.95", "QPS at recall@10 >= 0.99") and w and nat:
-                    row("5 wasm", f"{g[0]} ({g[1]:,})", f"wasm (Node) {name} / native", w, nat, w / nat, ">= 0.6",
-                        w >= 0.6 * nat)
+            for eng, nat_eng, prefix in self.JS_VALORI:  # default store, then the int8 traversal copy
+                native, _, _ = self.js_ratio_rows(g, eng, nat_eng)
+                for name, w, nat, _ in native:
+                    if name in ("QPS at recall@10 >= 0.95", "QPS at recall@10 >= 0.99") and w and nat:
+                        row("5 wasm", f"{g[0]} ({g[1]:,})", f"{prefix}wasm (Node) {name} / native", w, nat, w / nat,
+                            ">= 0.6", w >= 0.6 * nat)
         out.sort(key=lambda r: r[0].split()[0])  # by goal number, data order kept within a goal
         if out:
             self.md.append("## Issue 15 goals: measured against their targets, same run\n")
@@ -304,7 +306,8 @@ class Report(ServerSections):
             self.md.append("Goal numbers as in the issue: 1 search >= 1.0x hnswlib at recall 0.95 and 0.99; 2 a compact "
                            "traversal copy >= 1.5x hnswlib at recall 0.95 (engines named `valori-<traversal>`); 3 build "
                            ">= 1.0x hnswlib's vectors/s and peak <= 1.2x the memory after the build; 4 raw append >= "
-                           "1.24M vectors/s; 5 wasm search >= 0.6x native in Node. Each row's numbers come from the "
+                           "1.24M vectors/s; 5 wasm search >= 0.6x native in Node (also with the int8 traversal copy: wasm int8 / "
+                           "native int8). Each row's numbers come from the "
                            "sections below.\n")
 
     def build_section(self, ds):
@@ -616,7 +619,9 @@ class Report(ServerSections):
             "locks); Valori from valori_stats_get. RSS delta is the growth of the resident set during the build.\n")
 
     # ---- WebAssembly and Node peers (bench/js/bench.mjs)
-    JS_ORDER = ("valori-wasm", "hnswlib-wasm", "edgevec", "voy", "hnswlib-node", "usearch")
+    JS_ORDER = ("valori-wasm", "valori-wasm-int8", "hnswlib-wasm", "edgevec", "voy", "hnswlib-node", "usearch")
+    # Valori wasm engines and the valori_bench engine each is compared with (same store options)
+    JS_VALORI = (("valori-wasm", "valori", ""), ("valori-wasm-int8", "valori-int8", "int8 traversal: "))
     RUNTIME_LABEL = {"wasm": "wasm", "node-addon": "Node native addon", "native": "native (C/C++)"}
 
     def js_groups(self):
@@ -672,18 +677,20 @@ class Report(ServerSections):
             return r
         return ("~" if not em and not et else ">=" if not em else "<=") + " " + fmt(r)
 
-    def js_ratio_rows(self, g):
-        """Valori wasm against Valori native and against each peer: [(label, wasm, other, ratio, kind)]."""
-        vb = self.js_of("js-build", g, "valori-wasm")
-        vs = self.js_of("js-search", g, "valori-wasm")
+    def js_ratio_rows(self, g, engine="valori-wasm", native_engine="valori"):
+        """A Valori wasm engine against the valori_bench engine of the same store options and against
+        each peer: [(label, wasm, other, ratio, kind)]."""
+        vb = self.js_of("js-build", g, engine)
+        vs = self.js_of("js-search", g, engine)
         if not vb or not vs:
             return [], [], None
         vb = vb[0]
-        nb, ns = self.js_native(g, "valori", vs[0]["k"], vb["M"], vb["efc"])
+        nb, ns = self.js_native(g, native_engine, vs[0]["k"], vb["M"], vb["efc"])
         native = []
-        if nb and ns:
-            note = None if nb.get("batch") in (None, vb["batch"]) else f"batch {vb['batch']} vs {nb.get('batch')}"
-            native.append(("build vectors/s", vb["vectors_per_s"], nb["vectors_per_s"], note))
+        if ns:  # the search ratios; the build's only when valori_bench wrote a build row for that store
+            if nb:  # (--traversal ab writes the int8 store's search rows only)
+                note = None if nb.get("batch") in (None, vb["batch"]) else f"batch {vb['batch']} vs {nb.get('batch')}"
+                native.append(("build vectors/s", vb["vectors_per_s"], nb["vectors_per_s"], note))
             nidx = {r["ef"]: r for r in ns}
             for r in sorted(vs, key=lambda r: r["ef"] or 0):
                 if r["ef"] in nidx:
@@ -695,7 +702,7 @@ class Report(ServerSections):
                     native.append((f"QPS at recall@10 >= {t}", qw, qn, None))
         peers = []
         for e in self.js_engines(g):
-            if e == "valori-wasm":
+            if e.startswith("valori-wasm"):
                 continue
             pb, ps = self.js_of("js-build", g, e), self.js_of("js-search", g, e)
             if not ps:
@@ -714,8 +721,13 @@ class Report(ServerSections):
             return
         out = []
         for g in groups:
-            native, peers, vb = self.js_ratio_rows(g)
             label = f"{g[0]} ({g[1]:,} x {g[2]:,} q)"
+            for eng, nat_eng, prefix in self.JS_VALORI[1:]:  # the int8 store: wasm int8 / native int8
+                for name, w, nat, note in self.js_ratio_rows(g, eng, nat_eng)[0]:
+                    if name == "build vectors/s" or name.startswith("QPS at recall"):
+                        out.append([label, f"{prefix}{name}: wasm / native", w, nat, w / nat if w and nat else None,
+                                    "target >= 0.5" + (f"; {note}" if note else "")])
+            native, peers, vb = self.js_ratio_rows(g)
             for name, w, nat, note in native:
                 if name == "build vectors/s" or name.startswith("QPS at recall"):
                     out.append([label, f"{name}: wasm / native", w, nat, w / nat if w and nat else None,
@@ -740,7 +752,8 @@ class Report(ServerSections):
                     out.append([label, f"build vectors/s: wasm / fastest wasm peer ({bp[0]})", vb["vectors_per_s"],
                                 bp[1][0]["vectors_per_s"], vb["vectors_per_s"] / bp[1][0]["vectors_per_s"], "target > 1"])
             for idn in self.js_of_identity(g):
-                out.append([label, "wasm vs native: same state root, index digest and results", None, None, None,
+                out.append([label, ("int8 traversal: " if idn.get("traversal") else "") +
+                            "wasm vs native: same state root, index digest and results", None, None, None,
                             "identical" if idn["identical"] else "**DIFFERENT**"])
         if out:
             self.md.append("## Summary: Valori in WebAssembly (Node), same machine, same run\n")
@@ -799,8 +812,9 @@ class Report(ServerSections):
                 rows.append([e, self.RUNTIME_LABEL.get(rt, rt), m[0]["version"] if m else "-", "failed", "-", None,
                              None, None, None])
         nb, ns = self.js_native(g, "valori")
+        n8b, n8s = self.js_native(g, "valori-int8") if self.js_of("js-search", g, "valori-wasm-int8") else (None, [])
         hb, hs = self.js_native(g, "hnswlib")
-        for name, b in (("valori (native)", nb), ("hnswlib (native C++)", hb)):
+        for name, b in (("valori (native)", nb), ("valori-int8 (native)", n8b), ("hnswlib (native C++)", hb)):
             if b:
                 rows.append([name, self.RUNTIME_LABEL["native"], "this run", b["vectors_per_s"],
                              f"{'valori_insert_batch' if name.startswith('valori') else 'addPoint'} ({b.get('batch', 1)})",
@@ -821,7 +835,8 @@ class Report(ServerSections):
         cols = [f"ef {e}" for e in efs] + (["(no ef)"] if has_none else [])
         srows = []
         runs = None
-        series = [(e, self.js_of("js-search", g, e)) for e in engines] + [("valori (native)", ns), ("hnswlib (native C++)", hs)]
+        series = [(e, self.js_of("js-search", g, e)) for e in engines] + [
+            ("valori (native)", ns), ("valori-int8 (native)", n8s), ("hnswlib (native C++)", hs)]
         for name, pts in series:
             if not pts:
                 continue
@@ -844,6 +859,17 @@ class Report(ServerSections):
                                    self.md_cell(r["error"].split("\n")[0])[:300],
                                    self.md_cell(r.get("engine_output") or "")[:400]] for r in errs]))
         # ratios
+        for eng, nat_eng, _ in self.JS_VALORI[1:]:  # the int8 store first: its own wasm / native table
+            n8, _, v8 = self.js_ratio_rows(g, eng, nat_eng)
+            if n8:
+                self.md.append(f"#### {eng} / {nat_eng} (native): the int8 compact traversal copy in both (same "
+                               "data, parameters and run)\n")
+                self.md.append(table(["measure", "wasm int8", "native int8", "wasm / native"],
+                                     [[nm + (f" ({note})" if note else ""), w, nat, w / nat if w and nat else None]
+                                      for nm, w, nat, note in n8]))
+            elif v8:
+                self.md.append(f"No valori_bench rows of {nat_eng} with the same dataset, n, queries and parameters "
+                               f"in this run: no {eng} / native ratio.\n")
         native, peers, vb = self.js_ratio_rows(g)
         if native:
             self.md.append("#### Valori wasm / Valori native (same data, parameters and run)\n")
@@ -865,7 +891,8 @@ class Report(ServerSections):
         self.js_behind(g, native, peers, errs)
         for idn in self.js_of_identity(g):
             self.md.append(
-                f"**Determinism, wasm vs native** (`valori_native_check` builds the same store natively from the same "
+                f"**Determinism, wasm vs native{' (int8 traversal copy)' if idn.get('traversal') else ''}** "
+                f"(`valori_native_check` builds the same store natively from the same "
                 f"export): state root {'identical' if idn['same_state_root'] else '**DIFFERENT**'} "
                 f"(`{idn['state_root_wasm'][:16]}...`), index digest "
                 f"{'identical' if idn['same_index_digest'] else '**DIFFERENT**'} (`{idn['index_digest_wasm'][:16]}...`), "

@@ -145,6 +145,10 @@ run_js() { # quick | full
     js_export fmnist-l2 5000 200
     js_driver --dataset fmnist-l2 --mode quick --nq 200 --ef 10,40 --runs 3 --rebuild-ef 40 --timeout 300 \
       "${check[@]}" "${extra[@]}"
+    # The same store with the int8 compact traversal copy (issue 15 goal 5: wasm keeps goal 2's
+    # gain), same queries; rows "traversal":"int8", compared with valori_bench's int8 rows above.
+    js_driver --dataset fmnist-l2 --mode quick --nq 200 --ef 10,40 --runs 3 --engines valori-wasm --traversal int8 \
+      --timeout 300 "${check[@]}"
     js_export fmnist-p128-l2 2000 100
     js_driver --dataset fmnist-p128-l2 --mode quick --nq 100 --ef 10,40 --runs 3 --engines valori-wasm,voy \
       --timeout 120 "${check[@]}" "${extra[@]}"
@@ -157,6 +161,9 @@ run_js() { # quick | full
     js_export fmnist-l2 60000 10000
     js_driver --dataset fmnist-l2 --mode full --nq 10000 --ef 10,20,40 --runs 3 --rebuild-ef 40 --timeout 1500 \
       "${check[@]}" "${extra[@]}"
+    # Valori wasm with the int8 compact traversal copy, same queries (rows "traversal":"int8")
+    js_driver --dataset fmnist-l2 --mode full --nq 10000 --ef 10,20,40 --runs 3 --engines valori-wasm --traversal int8 \
+      --timeout 900 "${check[@]}"
     js_export fmnist-p128-l2 10000 1000
     js_driver --dataset fmnist-p128-l2 --mode full --nq 1000 --ef 10,20,40 --runs 3 --timeout 600 \
       "${check[@]}" "${extra[@]}"

@@ -443,6 +443,9 @@ void vl_engine_stats(const vl_engine *e, valori_stats *o) {
   o->hnsw_ef_construction = e->cfg.hnsw_ef_construction;
   o->hnsw_ef_search = e->cfg.hnsw_ef_search;
   o->index = vl_engine_indexed(e) ? VALORI_INDEX_HNSW : VALORI_INDEX_NONE;
+  o->traversal = e->cfg.traversal;
+  o->traversal_shift = vl_trav_shift(e->cfg.traversal); /* 0 for word 0 */
+  o->traversal_center = vl_trav_center(e->cfg.traversal);
 }
 
 int vl_engine_reserve_scratch(vl_engine *e) {

@@ -5,6 +5,7 @@
 ** order of the names. The chain across files, the replay and the floors are recovery's and
 ** verify's (recover.c); this only says what each file holds and whether its bytes check out.
 */
+#include "compact.h"
 #include "store_int.h"
 
 /* The directory listing: owned copies of every name. */
@@ -66,6 +67,9 @@ static void vl_info_cfg(valori_file_info *f, const vl_config *c) {
   f->hnsw_m = c->hnsw_m;
   f->hnsw_ef_construction = c->hnsw_ef_construction;
   f->hnsw_ef_search = c->hnsw_ef_search;
+  f->traversal = c->traversal;
+  f->traversal_shift = vl_trav_shift(c->traversal); /* 0 for word 0 */
+  f->traversal_center = vl_trav_center(c->traversal);
 }
 
 /* Fills f for a segment image. */

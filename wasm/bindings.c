@@ -59,7 +59,8 @@ const char *vw_layout_json(void) {
   F(valori_stats, next_edge_id); F(valori_stats, index_tombstones); F(valori_stats, vector_bytes);
   F(valori_stats, index_bytes); F(valori_stats, other_bytes); F(valori_stats, dim); F(valori_stats, metric);
   F(valori_stats, hnsw_m); F(valori_stats, hnsw_ef_construction); F(valori_stats, hnsw_ef_search);
-  F(valori_stats, index); S(valori_stats);
+  F(valori_stats, index); F(valori_stats, traversal); F(valori_stats, traversal_shift);
+  F(valori_stats, traversal_center); S(valori_stats);
   p = vw_put(p, "},\"recovery\":{"); F(valori_recovery, code); F(valori_recovery, file); F(valori_recovery, offset);
   F(valori_recovery, height); F(valori_recovery, detail); S(valori_recovery);
   p = vw_put(p, "},\"position\":{"); F(valori_position, height); F(valori_position, root); F(valori_position, chain);
@@ -100,13 +101,14 @@ static void vw_store_options(vw_handle *h, valori_options *o, uint64_t snapshot_
   }
 }
 
-/* Opens a database. vfs_id 0 = in memory; otherwise the id of a JS storage backend registered with
-** the module (vfs_js.c). On success *out receives a handle to pass to every other vw_ function. On
+/* Opens a database. traversal: valori_options.traversal (0 = none; JS gets a word from
+** valori_traversal_int8, exported as is). vfs_id 0 = in memory; otherwise the id of a JS storage
+** backend registered with the module (vfs_js.c). On success *out receives a handle to pass to every other vw_ function. On
 ** failure *rep (caller-owned, may be NULL) says why: valori_open_report's report (file, offset,
 ** height and a static reason for a damaged store; only the code for an in-memory database). */
 int vw_open(const char *path, uint32_t dim, uint32_t metric, uint32_t m, uint32_t efc, uint32_t efs,
-            uint32_t index, uint32_t flags, uint32_t sync_mode, uint64_t snapshot_every, uint64_t segment_bytes,
-            int32_t vfs_id, vw_handle **out, valori_recovery *rep) {
+            uint32_t index, uint32_t traversal, uint32_t flags, uint32_t sync_mode, uint64_t snapshot_every,
+            uint64_t segment_bytes, int32_t vfs_id, vw_handle **out, valori_recovery *rep) {
   valori_options o;
   vw_handle *h;
   int rc;
@@ -120,6 +122,7 @@ int vw_open(const char *path, uint32_t dim, uint32_t metric, uint32_t m, uint32_
   o.hnsw_ef_construction = efc;
   o.hnsw_ef_search = efs;
   o.index = index;
+  o.traversal = traversal;
   o.flags = flags;
   o.sync_mode = sync_mode;
   vw_store_options(h, &o, snapshot_every, segment_bytes, vfs_id);

@@ -33,6 +33,10 @@
 //   --rebuild-ef LIST   ef values for engines whose ef is fixed at construction (edgevec): one
 //                       build per value (default: the --ef list)
 //   --timeout S         seconds per engine before its process is killed and reported (1800)
+//   --traversal T       none | int8: Valori's store keeps the int8 compact traversal copy over the
+//                       base data's [min, max] (valori_traversal_int8, as valori_bench --traversal
+//                       int8; OpenOptions.traversal); every valori-wasm line then says
+//                       "traversal":"int8" (default rows carry no such field). valori-wasm only.
 //   --native-check BIN  path of valori_native_check; --check-nq N queries compared (1000)
 //   --install-log FILE  npm ci output, quoted in the error lines of peers that fail to load
 import { spawn, execFileSync } from 'node:child_process';
@@ -54,7 +58,7 @@ const log = (...a) => process.stderr.write(`[js-bench] ${a.join(' ')}\n`);
 function parseArgs(argv) {
   const o = { data: null, dataset: null, mode: 'custom', nq: 0, efs: [10, 20, 40, 80, 160, 320], k: 10, M: 16, efc: 200, runs: 3,
     batch: 1000, engines: ALL, dataFor: {}, rebuildEf: null, timeout: 1800, nativeCheck: null, checkNq: 1000,
-    installLog: null, child: null, idsOut: null };
+    installLog: null, child: null, idsOut: null, traversal: 'none' };
   const list = (v) => v.split(',').map((x) => { const n = Number(x); if (!Number.isInteger(n) || n < 1) throw new Error(`bad number ${x}`); return n; });
   const int = (v) => { const n = Number(v); if (!Number.isInteger(n) || n < 0) throw new Error(`bad number ${v}`); return n; };
   for (let i = 0; i < argv.length; i++) {
@@ -85,10 +89,17 @@ function parseArgs(argv) {
       case '--install-log': o.installLog = v; break;
       case '--child': o.child = v; break;
       case '--ids-out': o.idsOut = v; break;
+      case '--traversal':
+        if (v !== 'none' && v !== 'int8') throw new Error(`--traversal none|int8, not ${v}`);
+        o.traversal = v;
+        break;
       default: throw new Error(`unknown option ${a}`);
     }
   }
   for (const e of o.engines) if (!ALL.includes(e)) throw new Error(`unknown engine ${e} (${ALL.join(', ')})`);
+  if (!o.child && o.traversal !== 'none' && o.engines.some((e) => e !== 'valori-wasm')) {
+    throw new Error('--traversal applies to Valori only: add --engines valori-wasm');
+  }
   if (!o.data) throw new Error('--data EXPORT.json is required (bench_prepare --export writes it)');
   return o;
 }
@@ -99,7 +110,8 @@ const cpuNow = () => { const u = process.cpuUsage(); return (u.user + u.system) 
 /** The common opening fields of every line (bench_json_head) plus runtime. */
 function head(o, ds, engine, kind) {
   return { engine, kind, mode: o.mode, dataset: ds.name, metric: ds.metric, n: ds.n, nq: ds.nq, dim: ds.dim,
-    M: o.M, efc: o.efc, runtime: RUNTIME[engine] };
+    M: o.M, efc: o.efc, runtime: RUNTIME[engine],
+    ...(o.traversal !== 'none' && engine === 'valori-wasm' ? { traversal: o.traversal } : {}) };
 }
 const emit = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
 
@@ -119,7 +131,7 @@ async function child(o) {
   log(`${name}: ${ds.name} ${ds.n} x ${ds.dim}, ${ds.nq} queries (export checked in ${ds.checkMs.toFixed(0)} ms)`);
   let stage = 'load';
   try {
-    const eng = await ENGINES[name].open({ ds, M: o.M, efc: o.efc, k: o.k, batch: o.batch });
+    const eng = await ENGINES[name].open({ ds, M: o.M, efc: o.efc, k: o.k, batch: o.batch, traversal: o.traversal });
     emit({ ...head(o, ds, name, 'js-meta'), version: eng.version, package: PKG[name] || 'valori (js/, build-wasm/)',
       node: process.version, v8: process.versions.v8, platform: `${os.platform()}-${os.arch()}`, threads: 1,
       ef_mode: eng.efMode, notes: eng.notes, ...(eng.meta || {}) });
@@ -239,7 +251,7 @@ function sayError(name, r) {
 function childArgs(o) {
   const a = ['--data', o.data, '--mode', o.mode, '--nq', String(o.nq), '--ef', o.efs.join(','), '--k', String(o.k),
     '--M', String(o.M), '--efc', String(o.efc), '--runs', String(o.runs), '--batch', String(o.batch),
-    '--check-nq', String(o.checkNq)];
+    '--check-nq', String(o.checkNq), '--traversal', o.traversal];
   for (const [e, f] of Object.entries(o.dataFor)) a.push('--data-for', `${e}=${f}`);
   if (o.rebuildEf) a.push('--rebuild-ef', o.rebuildEf.join(','));
   return a;
@@ -285,7 +297,8 @@ function nativeCheck(o, wb, idsWasm, idsNative) {
   const bin = (o.dataFor['valori-wasm'] || o.data).replace(/\.json$/, '.bin'); // the data the wasm run had
   const m = Math.min(o.checkNq, wb.nq);
   const args = ['--from', bin, '--nq', String(m), '--ef', o.efs.join(','), '--k', String(o.k), '--M', String(o.M),
-    '--efc', String(o.efc), '--batch', String(wb.batch), '--ids-out', idsNative];
+    '--efc', String(o.efc), '--batch', String(wb.batch), '--ids-out', idsNative,
+    ...(o.traversal !== 'none' ? ['--traversal', o.traversal] : [])];
   log(`native check: ${o.nativeCheck} ${args.join(' ')}`);
   const t0 = Date.now();
   const out = execFileSync(o.nativeCheck, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });

@@ -29,11 +29,21 @@ export function packageVersion(pkg) {
 const rowOf = (a, dim, i) => a.subarray(i * dim, (i + 1) * dim);
 
 // ---- Valori, this repository's wasm build through the public package API
-async function valoriWasm({ ds, M, efc, k, batch }) {
+async function valoriWasm({ ds, M, efc, k, batch, traversal = 'none' }) {
   const { Valori } = await import(pathToFileURL(path.join(HERE, '../../js/src/index.js')).href);
   const C = await Valori.constants();
   const { dim } = ds;
-  const db = await Valori.open({ path: ':memory:', dim, metric: ds.metric, hnsw: { m: M, efConstruction: efc } });
+  // traversal 'int8': the compact traversal copy over the base data's [min, max], as valori_bench
+  // --traversal int8 takes it (so both builds record the same traversal word)
+  let range = null;
+  if (traversal === 'int8') {
+    let lo = Infinity, hi = -Infinity;
+    for (let i = 0; i < ds.base.length; i++) { const v = ds.base[i]; if (v < lo) lo = v; if (v > hi) hi = v; }
+    range = [lo, hi];
+  }
+  const db = await Valori.open({ path: ':memory:', dim, metric: ds.metric, hnsw: { m: M, efConstruction: efc },
+    ...(range ? { traversal: { int8: range } } : {}) });
+  const trav = (await db.stats()).traversal;
   let first = 0n, ef = 0;
   const effBatch = Math.min(batch, C.limits.MAX_BATCH);
   const batchTags = []; // valori_bench's tags, one array per batch, made before the clock starts
@@ -51,10 +61,11 @@ async function valoriWasm({ ds, M, efc, k, batch }) {
     version: C.version,
     runtime: 'wasm',
     meta: { wasm_bytes: wasmBin.length, wasm_gz_bytes: gz(wasmBin), mjs_bytes: mjs.length, mjs_gz_bytes: gz(mjs),
-      package_js_bytes: pkgJs.length, package_js_gz_bytes: gz(pkgJs) },
+      package_js_bytes: pkgJs.length, package_js_gz_bytes: gz(pkgJs),
+      ...(trav ? { traversal_range: range, traversal_word: trav.word, traversal_shift: trav.shift, traversal_center: trav.center } : {}) },
     efMode: 'query',
     asyncSearch: true,
-    notes: `in-memory database (':memory:'); insertBatch of ${effBatch} rows (one atomic event each) with ` +
+    notes: `in-memory database (':memory:')${trav ? `, traversal: { int8: [${range}] } (the int8 compact traversal copy)` : ''}; insertBatch of ${effBatch} rows (one atomic event each) with ` +
       `valori_bench's tags; search(q, {k, ef, mode: 'hnsw'}), one awaited promise per query; after the timed ` +
       `runs at each ef, an untimed pass checks what valori_bench checks in its loop ((distance, id) order, ` +
       `id range) and that the answers equal the timed run's`,

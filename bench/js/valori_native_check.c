@@ -5,8 +5,11 @@
 ** every ef with VALORI_SEARCH_HNSW. Prints one JSON line (state root, index digest, build seconds)
 ** and writes the result ids (base indices as int32 little-endian, -1 padded to k per query, ef by
 ** ef, query by query) to --ids-out; bench.mjs compares them with the wasm run's.
-** Usage: valori_native_check --from EXPORT.bin --ids-out FILE [--nq N --ef LIST --k K --M M --efc EFC
-**                            --batch B]   (the remaining options as in bench/common.h)
+** With --traversal int8 the store keeps the int8 compact traversal copy over the base data's
+** [min, max] (valori_traversal_int8), as valori_bench --traversal int8 and bench.mjs --traversal int8
+** build it.
+** Usage: valori_native_check --from EXPORT.bin --ids-out FILE [--traversal none|int8 --nq N --ef LIST
+**                            --k K --M M --efc EFC --batch B]   (the others as in bench/common.h)
 */
 #define _POSIX_C_SOURCE 200809L
 
@@ -45,8 +48,9 @@ int main(int argc, char **argv) {
   bench_opts o;
   bench_dataset ds;
   const char *from = take_opt(&argc, argv, "--from"), *ids_out = take_opt(&argc, argv, "--ids-out");
-  if (!from || !ids_out) {
-    fprintf(stderr, "usage: valori_native_check --from EXPORT.bin --ids-out FILE [driver options]\n");
+  const char *trav = take_opt(&argc, argv, "--traversal");
+  if (!from || !ids_out || (trav && strcmp(trav, "none") && strcmp(trav, "int8"))) {
+    fprintf(stderr, "usage: valori_native_check --from EXPORT.bin --ids-out FILE [--traversal none|int8] [driver options]\n");
     return 2;
   }
   if (bench_opts_parse(argc, argv, &o, "valori_native_check")) return 2;
@@ -61,6 +65,14 @@ int main(int argc, char **argv) {
   opt.metric = ds.metric == BENCH_IP ? VALORI_METRIC_IP : VALORI_METRIC_L2;
   opt.hnsw_m = o.M;
   opt.hnsw_ef_construction = o.efc;
+  if (trav && !strcmp(trav, "int8")) { /* over the base data's range, as valori_bench */
+    float lo = ds.base[0], hi = ds.base[0];
+    for (size_t i = 1; i < ds.n * ds.dim; i++) {
+      lo = ds.base[i] < lo ? ds.base[i] : lo;
+      hi = ds.base[i] > hi ? ds.base[i] : hi;
+    }
+    check(valori_traversal_int8(lo, hi, &opt.traversal), "valori_traversal_int8");
+  }
   opt.flags = VALORI_OPEN_CREATE;
   opt.vfs = NULL;
   check(valori_open(":memory:", &opt, &db), "valori_open");

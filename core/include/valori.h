@@ -418,6 +418,10 @@ int valori_search_expand(const valori_db *db, valori_searcher *s, const float *q
                          size_t node_cap, size_t *nnodes);
 
 /* ---- State, proofs and statistics */
+/* Caller-allocated. Like valori_options, it has no binary compatibility across 0.x releases: it grew
+** by the three traversal fields in 0.1, so a program compiled against an older valori.h passes a
+** struct too small for this library (bindings that declare it, python/valori/_lib.py and the wasm
+** layout JSON, follow this header). */
 typedef struct valori_stats {
   uint64_t height;         /* events applied since the empty state */
   uint64_t records;        /* live records */
@@ -433,6 +437,11 @@ typedef struct valori_stats {
   uint64_t other_bytes;    /* ids, tags, metadata, graph, hash tables, scratch */
   uint32_t dim, metric, hnsw_m, hnsw_ef_construction, hnsw_ef_search; /* recorded configuration */
   uint32_t index;          /* VALORI_INDEX_HNSW or VALORI_INDEX_NONE (then the hnsw_* fields are 0) */
+  uint32_t traversal;      /* recorded traversal word (valori_options.traversal): 0 = none */
+  uint32_t traversal_shift;  /* its s and c (valori_traversal_int8): the int8 codes -128..127 stand */
+  int32_t traversal_center;  /* for the Q16.16 values (c - 128) * 2^s .. (c + 127) * 2^s, i.e. the
+                             ** components (c - 128) * 2^(s-16) .. (c + 127) * 2^(s-16) ([0, 255]:
+                             ** s 16, c 128, exactly 0..255); both 0 when traversal is 0 */
 } valori_stats;
 
 int valori_stats_get(const valori_db *db, valori_stats *out);
@@ -605,6 +614,9 @@ int valori_open_at_height(const valori_options *opt, uint64_t height, valori_db 
 #define VALORI_FSTATE_NEWER 4      /* a format version newer than this library */
 #define VALORI_FSTATE_UNREADABLE 5 /* reading it failed (io_error says how) */
 #define VALORI_FSTATE_NOT_READ 6   /* temp, lock and foreign files: listed, not read */
+/* Filled by the library, read by the callback. In 0.1 the field traversal took the place of a
+** reserved u32 and traversal_shift / traversal_center were appended (a new size, no other offset
+** changed). */
 typedef struct valori_file_info {
   char name[64];           /* file name in the store directory */
   uint32_t kind;           /* VALORI_FILE_* */
@@ -623,7 +635,9 @@ typedef struct valori_file_info {
                            ** (all 0 when the header is unreadable) */
   uint32_t head_reason;    /* HEAD: VALORI_PROOF_HEAD_* (which event wrote it); else 0 */
   int io_error;            /* UNREADABLE: the VFS's code */
-  uint32_t reserved;
+  uint32_t traversal;       /* header configuration: the traversal word and its s and c, as in */
+  uint32_t traversal_shift; /* valori_stats (all 0 without a copy, and when the header is */
+  int32_t traversal_center; /* unreadable) */
 } valori_file_info;
 
 /* Reads every file of the store at opt->vfs (nothing is changed, no lock is taken) and calls

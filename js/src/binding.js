@@ -55,8 +55,9 @@ function openError(core, rc, label, rep, backend) {
 
 export class Binding {
   /**
-   * Opens a database (vw_open). `o`: { dim, metric, m, efc, efs, index, flags, sync, snapshotEvery
-   * (bigint), segmentBytes (bigint) }; vfsId 0 = in memory. Throws ValoriError.
+   * Opens a database (vw_open). `o`: { dim, metric, m, efc, efs, index, traversal (a word from
+   * traversalInt8; 0 or absent = none), flags, sync, snapshotEvery (bigint), segmentBytes (bigint) };
+   * vfsId 0 = in memory. Throws ValoriError.
    */
   static open(core, label, o, vfsId, backend) {
     const m = core.m, R = core.L.recovery;
@@ -66,10 +67,28 @@ export class Binding {
     try {
       const out = p, rep = p + 8, str = p + 8 + R.size;
       m.stringToUTF8(label, str, n);
-      const rc = m._vw_open(str, o.dim, o.metric, o.m, o.efc, o.efs, o.index, o.flags, o.sync, o.snapshotEvery,
-        o.segmentBytes, vfsId, out, rep);
+      const rc = m._vw_open(str, o.dim, o.metric, o.m, o.efc, o.efs, o.index, o.traversal ?? 0, o.flags, o.sync,
+        o.snapshotEvery, o.segmentBytes, vfsId, out, rep);
       if (rc) throw openError(core, rc, label, rep, backend);
       return new Binding(core, m.HEAPU32[out >> 2], backend);
+    } finally {
+      m._free(p);
+    }
+  }
+
+  /**
+   * The traversal word of an int8 compact traversal copy for components in [lo, hi]
+   * (valori_traversal_int8; lo and hi become binary32 as the C parameters are). Throws ValoriError
+   * EINVAL for what C refuses (not finite, lo > hi, outside the Q16.16 range).
+   */
+  static traversalInt8(core, lo, hi) {
+    const m = core.m;
+    const p = m._malloc(4);
+    if (!p) throw errorNamed(core, 'ENOMEM', 'traversal');
+    try {
+      const rc = m._valori_traversal_int8(lo, hi, p);
+      if (rc) throw errorFromCode(core, rc, `traversal.int8 [${lo}, ${hi}]`);
+      return m.HEAPU32[p >> 2];
     } finally {
       m._free(p);
     }
@@ -372,7 +391,9 @@ export class Binding {
     const r = {};
     for (const f of ['height', 'records', 'nodes', 'edges', 'next_record_id', 'next_node_id', 'next_edge_id',
       'index_tombstones', 'vector_bytes', 'index_bytes', 'other_bytes']) r[f] = m.HEAPU64[(p + L[f]) >> 3];
-    for (const f of ['dim', 'metric', 'hnsw_m', 'hnsw_ef_construction', 'hnsw_ef_search', 'index']) r[f] = m.HEAPU32[(p + L[f]) >> 2];
+    for (const f of ['dim', 'metric', 'hnsw_m', 'hnsw_ef_construction', 'hnsw_ef_search', 'index', 'traversal',
+      'traversal_shift']) r[f] = m.HEAPU32[(p + L[f]) >> 2];
+    r.traversal_center = m.HEAP32[(p + L.traversal_center) >> 2];
     return r;
   }
 

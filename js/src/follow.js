@@ -214,7 +214,7 @@ class Replicator {
     if (names.includes(MARKER_FILE) || !names.some((n) => n === 'HEAD' || /\.vlog$/.test(n))) return null;
     const C = this.C;
     const bind = Binding.open(this.core, this.label, {
-      dim: 0, metric: C.metric.L2, index: C.index.HNSW, m: 0, efc: 0, efs: 0, flags: 0, sync: C.sync.RELAXED,
+      dim: 0, metric: C.metric.L2, index: C.index.HNSW, m: 0, efc: 0, efs: 0, traversal: 0, flags: 0, sync: C.sync.RELAXED,
       snapshotEvery: this.snapshotEvery(), segmentBytes: this.segmentBytes(),
     }, this.vfsId, this.backend);
     if (names.includes(DIVERGED_FILE)) {

@@ -74,6 +74,19 @@ export interface OpenOptions {
   /** HNSW parameters (defaults m 16, efConstruction 200, efSearch 64); only with index 'hnsw'. */
   hnsw?: { m?: number; efConstruction?: number; efSearch?: number };
   /**
+   * A compact traversal copy (docs/DETERMINISM.md, "Compact traversal copy"): `{ int8: [lo, hi] }`
+   * keeps an int8 copy of every vector, quantized for components in [lo, hi] (lo and hi are taken as
+   * binary32 numbers), and HNSW searches walk the graph on the copies, then re-rank their candidates
+   * with the exact distance: results keep exact distances in the exact order. For whole values in
+   * [0, 255] (pixels) and an 'l2' store, `[0, 255]` makes the copy exact, and so the results. Costs
+   * dim bytes per vector. Omitted or null: none (default). Only with index 'hnsw'; an 'ip' store
+   * accepts only a range whose copy has centre 0. A wrong shape, non-finite bounds, lo > hi or a
+   * bound outside [-256, 256] reject with EINVAL. Recorded with the configuration (and in the state
+   * root): reopening without `dim` keeps it; with a `dim`, the same option must be given (a store
+   * with the copy opened without it, or with another range, rejects with ECONFIG).
+   */
+  traversal?: { int8: [number, number] } | null;
+  /**
    * 'full' (default): a write's promise resolves after the commit that makes it durable (fsync in
    * Node; a completed IndexedDB transaction with strict durability in the browser). Concurrent
    * writes share one commit (group commit). 'relaxed': resolves once applied; a background commit,
@@ -202,6 +215,24 @@ export interface Stats {
   hnswEfSearch: number;
   /** The store's index: 'hnsw' or 'none'. */
   index: 'hnsw' | 'none';
+  /** The compact traversal copy, as recorded: null without one (OpenOptions.traversal). */
+  traversal: TraversalInfo | null;
+}
+
+/** A store's compact traversal copy (Stats.traversal). */
+export interface TraversalInfo {
+  /**
+   * The components the int8 codes -128..127 stand for: (center - 128) * 2^(shift - 16) ..
+   * (center + 127) * 2^(shift - 16), from about the lower bound asked for at creation (`[0, 255]`
+   * for `[0, 255]`, `[-1, 2.984375]` for `[-1, 1]`). When both ends lie in [-256, 256], giving it
+   * back as OpenOptions.traversal.int8 gives the same copy.
+   */
+  int8: [number, number];
+  /** The rule's shift s and centre c: code = clamp(round(v / 2^s) - c, -128, 127), v the Q16.16 component. */
+  shift: number;
+  center: number;
+  /** The traversal word (valori_options.traversal, valori_stats.traversal). */
+  word: number;
 }
 
 /** The constants read from C at start-up (valori_constants_json). */

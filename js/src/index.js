@@ -63,8 +63,39 @@ function friendlyStats(C, r) {
     indexTombstones: Number(r.index_tombstones), vectorBytes: Number(r.vector_bytes),
     indexBytes: Number(r.index_bytes), otherBytes: Number(r.other_bytes),
     dim: r.dim, metric: enumName(C.metric, r.metric), hnswM: r.hnsw_m, hnswEfConstruction: r.hnsw_ef_construction,
-    hnswEfSearch: r.hnsw_ef_search, index: enumName(C.index, r.index),
+    hnswEfSearch: r.hnsw_ef_search, index: enumName(C.index, r.index), traversal: friendlyTraversal(r),
   };
+}
+
+/**
+ * The recorded traversal word as stats() reports it: null without a compact copy, else the word, its
+ * shift s and centre c, and int8: the components the codes -128..127 stand for,
+ * (c - 128) * 2^(s-16) .. (c + 127) * 2^(s-16) (exact in a double; [0, 255] for pixels).
+ */
+function friendlyTraversal(r) {
+  if (!r.traversal) return null;
+  const scale = 2 ** (r.traversal_shift - 16);
+  return {
+    int8: [(r.traversal_center - 128) * scale, (r.traversal_center + 127) * scale],
+    shift: r.traversal_shift, center: r.traversal_center, word: r.traversal,
+  };
+}
+
+/**
+ * The traversal option -> valori_options.traversal: undefined/null -> 0 (none), { int8: [lo, hi] }
+ * -> valori_traversal_int8(lo, hi). Only the shape is checked here; the values are C's to refuse.
+ */
+function traversalOption(core, t) {
+  if (t === undefined || t === null) return 0;
+  const shape = 'traversal must be { int8: [lo, hi] } with two numbers';
+  if (typeof t != 'object' || Array.isArray(t)) throw errorNamed(core, 'EINVAL', shape);
+  const keys = Object.keys(t);
+  if (keys.length !== 1 || keys[0] !== 'int8') throw errorNamed(core, 'EINVAL', shape);
+  const r = t.int8;
+  if (!Array.isArray(r) || r.length !== 2 || typeof r[0] != 'number' || typeof r[1] != 'number') {
+    throw errorNamed(core, 'EINVAL', shape);
+  }
+  return Binding.traversalInt8(core, r[0], r[1]);
 }
 
 export class Valori {
@@ -88,6 +119,7 @@ export class Valori {
       dim: u32(core, options.dim, 'dim', 0),
       metric: enumValue(core, C.metric, options.metric, 'metric', C.metric.L2),
       index: enumValue(core, C.index, options.index, 'index', C.index.HNSW),
+      traversal: traversalOption(core, options.traversal),
       m: u32(core, hnsw.m ?? hnsw.M, 'hnsw.m', 0),
       efc: u32(core, hnsw.efConstruction, 'hnsw.efConstruction', 0),
       efs: u32(core, hnsw.efSearch, 'hnsw.efSearch', 0),

@@ -62,6 +62,17 @@ function wireNum(t, v, what) {
   return v;
 }
 
+/** The describe answer's traversal (docs/HTTP.md): null, or the embedded stats().traversal's shape. */
+function wireTraversal(t, v) {
+  if (v === null) return null;
+  if (typeof v != 'object' || !Array.isArray(v.int8) || v.int8.length !== 2) {
+    throw t.clientError('EPROTOCOL', `traversal: expected null or {int8: [lo, hi], shift, center, word}, got ${JSON.stringify(v)}`);
+  }
+  return { int8: [wireNum(t, v.int8[0], 'traversal.int8'), wireNum(t, v.int8[1], 'traversal.int8')],
+    shift: wireNum(t, v.shift, 'traversal.shift'), center: wireNum(t, v.center, 'traversal.center'),
+    word: wireNum(t, v.word, 'traversal.word') };
+}
+
 function wireRoot(t, v, what) {
   if (typeof v != 'string' || !/^[0-9a-f]{64}$/.test(v)) throw t.clientError('EPROTOCOL', `${what}: expected 64 hex digits`);
   return v;
@@ -637,7 +648,8 @@ export class RemoteValori {
 
   /**
    * The embedded stats' fields, from the server's describe (docs/HTTP.md, section 5). An older server
-   * without nextNodeId, nextEdgeId, indexTombstones and the three byte counts gives them as null.
+   * without nextNodeId, nextEdgeId, indexTombstones, the three byte counts and traversal gives them
+   * as null.
    */
   async stats(opts) {
     this._live();
@@ -653,6 +665,7 @@ export class RemoteValori {
         indexTombstones: opt('index_tombstones', wireNum), vectorBytes: opt('vector_bytes', wireNum),
         indexBytes: opt('index_bytes', wireNum), otherBytes: opt('other_bytes', wireNum),
         dim: cfg.dim, metric: cfg.metric, hnswM: cfg.m, hnswEfConstruction: cfg.efc, hnswEfSearch: cfg.efs, index: cfg.index,
+        traversal: opt('traversal', wireTraversal),
       };
     });
   }

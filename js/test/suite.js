@@ -467,7 +467,7 @@ export function sharedSuite(label, env) {
           nextRecordId: 'bigint', nextNodeId: 'bigint', nextEdgeId: 'bigint',
           indexTombstones: 'number', vectorBytes: 'number', indexBytes: 'number', otherBytes: 'number',
           dim: 'number', metric: 'string', hnswM: 'number', hnswEfConstruction: 'number', hnswEfSearch: 'number',
-          index: 'string',
+          index: 'string', traversal: 'null',
         };
         for (const k of env.unreportedStats ?? []) want[k] = 'null';
         expect(types).toEqual(want);
@@ -475,6 +475,69 @@ export function sharedSuite(label, env) {
       } finally {
         await db.close();
       }
+    });
+
+    if (!env.remote) it('creates a store with an int8 traversal copy (traversal: { int8: [lo, hi] }): stats report it, HNSW results match, a reopen keeps it', async () => {
+      env.fresh();
+      // a wrong shape is refused in JS, a wrong value by C (valori_traversal_int8, the configuration): EINVAL
+      for (const t of ['int8', [0, 255], 7, { int8: [0] }, { int8: ['0', 255] }, { int8: [0, 255], x: 1 }, { uint8: [0, 255] }]) {
+        expect(await codeOf(env.open({ dim: 4, traversal: t }))).toBe('EINVAL');
+      }
+      for (const t of [{ int8: [255, 0] }, { int8: [NaN, 1] }, { int8: [0, Infinity] }, { int8: [0, 1e6] }]) {
+        expect(await codeOf(env.open({ dim: 4, traversal: t }))).toBe('EINVAL');
+      }
+      if (env.exists) expect(await env.exists()).toBe(false); // refused before any storage is touched
+      expect(await codeOf(env.open({ dim: 4, index: 'none', traversal: { int8: [0, 255] } }))).toBe('EINVAL');
+      expect(await codeOf(env.open({ dim: 4, metric: 'ip', traversal: { int8: [0, 255] } }))).toBe('EINVAL'); // centre 128
+      env.fresh();
+      const hnsw = { m: 8, efConstruction: 64 };
+      const PIXELS = { int8: [0, 255], shift: 16, center: 128, word: 0x00801001 };
+      // whole values in [0, 255]: the copy is exact, so HNSW results equal those of a store without it
+      let x = 12345;
+      const rnd = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 16) % 256;
+      const rows = Array.from({ length: 400 }, () => Float32Array.from({ length: 4 }, rnd));
+      const db = await env.open({ dim: 4, hnsw, traversal: { int8: [0, 255] } });
+      const plain = await Valori.open({ dim: 4, hnsw });
+      let root;
+      try {
+        await db.insertBatch(rows);
+        await plain.insertBatch(rows);
+        const st = await db.stats(), ps = await plain.stats();
+        expect(st.traversal).toEqual(PIXELS);
+        expect(ps.traversal).toBeNull();
+        expect(st.vectorBytes).toBeGreaterThan(ps.vectorBytes); // the copies are counted
+        for (let i = 0; i < 20; i++) {
+          const q = Float32Array.from({ length: 4 }, rnd);
+          expect(await db.search(q, { k: 5, mode: 'hnsw', ef: 16 })).toEqual(await plain.search(q, { k: 5, mode: 'hnsw', ef: 16 }));
+        }
+        root = await db.stateRoot();
+        expect(root).not.toBe(await plain.stateRoot()); // the word is configuration, in the root
+        await db.check();
+        const copy = await Valori.fromSnapshot(await db.snapshot());
+        expect((await copy.stats()).traversal).toEqual(PIXELS);
+        expect(await copy.stateRoot()).toBe(root);
+        await copy.close();
+      } finally {
+        await db.close();
+        await plain.close();
+      }
+      // another range: the stats give the components the 256 codes stand for
+      const other = await Valori.open({ dim: 2, traversal: { int8: [-1, 1] } });
+      expect((await other.stats()).traversal).toEqual({ int8: [-1, 2.984375], shift: 10, center: 64, word: 0x0040_0a01 });
+      await other.close();
+      if (!env.persistent) return;
+      const again = await env.open({ reuse: true }); // no dim: the recorded configuration, the copy with it
+      try {
+        expect((await again.stats()).traversal).toEqual(PIXELS);
+        expect(await again.stateRoot()).toBe(root);
+      } finally {
+        await again.close();
+      }
+      expect(await codeOf(env.open({ reuse: true, dim: 4, hnsw }))).toBe('ECONFIG'); // asked without the copy
+      expect(await codeOf(env.open({ reuse: true, dim: 4, hnsw, traversal: { int8: [0, 127] } }))).toBe('ECONFIG');
+      const same = await env.open({ reuse: true, dim: 4, hnsw, traversal: { int8: [0, 255] } });
+      expect((await same.stats()).traversal).toEqual(PIXELS);
+      await same.close();
     });
 
     it('refuses to create a store without dim, naming the option, and leaves nothing behind', async () => {

@@ -23,6 +23,11 @@ static void print_cfg(const valori_file_info *c) {
   else
     printf("config: dim %u, metric %s, hnsw M %u, ef_construction %u, ef_search %u\n", c->dim, metric, c->hnsw_m,
            c->hnsw_ef_construction, c->hnsw_ef_search);
+  if (c->traversal) /* the range the int8 codes -128..127 stand for: (c - 128) * 2^(s-16) .. (c + 127) * 2^(s-16) */
+    printf("traversal: int8 copy, word 0x%08x, shift %u, centre %d (codes -128..127 = components %.9g..%.9g)\n",
+           c->traversal, c->traversal_shift, c->traversal_center,
+           ((double)c->traversal_center - 128) * (double)(1ull << c->traversal_shift) / 65536.0,
+           ((double)c->traversal_center + 127) * (double)(1ull << c->traversal_shift) / 65536.0);
 }
 
 /* The state part of a segment, snapshot or HEAD line; sets S->damaged for damage. */

@@ -163,6 +163,15 @@ static void write_describe(vbuf *b, const vs_summary *s, uint64_t disk) {
   else
     vb_printf(b, "{\"m\":%u,\"ef_construction\":%u,\"ef_search\":%u}", st->hnsw_m, st->hnsw_ef_construction,
               st->hnsw_ef_search);
+  /* the compact traversal copy (valori_stats.traversal*), as the embedded stats().traversal: the
+  ** components the int8 codes -128..127 stand for, (c - 128) * 2^(s-16) .. (c + 127) * 2^(s-16),
+  ** exact in a double; null without one */
+  if (!st->traversal) vb_puts(b, ",\"traversal\":null");
+  else
+    vb_printf(b, ",\"traversal\":{\"int8\":[%.17g,%.17g],\"shift\":%u,\"center\":%d,\"word\":%u}",
+              ((double)st->traversal_center - 128) * (double)(1ull << st->traversal_shift) / 65536.0,
+              ((double)st->traversal_center + 127) * (double)(1ull << st->traversal_shift) / 65536.0,
+              st->traversal_shift, st->traversal_center, st->traversal);
   vb_printf(b, ",\"records\":%llu,\"nodes\":%llu,\"edges\":%llu,\"next_id\":", (unsigned long long)st->records,
             (unsigned long long)st->nodes, (unsigned long long)st->edges);
   vb_json_u64str(b, st->next_record_id);

@@ -141,6 +141,9 @@ class StatsC(Structure):
         ("hnsw_ef_construction", c_uint32),
         ("hnsw_ef_search", c_uint32),
         ("index", c_uint32),
+        ("traversal", c_uint32),
+        ("traversal_shift", c_uint32),
+        ("traversal_center", c_int32),
     ]
 
 

@@ -104,6 +104,18 @@ case $case_name in
     [ -n "$root1" ] && [ "$root1" = "$root2" ] || fail "reopened root '$root2' differs from the first run's '$root1'"
     run 0 "$bin" verify "$work/store"; has "ok: $work/store"
     ;;
+  inspect_traversal) # a store with an int8 traversal copy of [0, 255] (written by cli_trav_store,
+    # $VALORI_TRAV_STORE): inspect names the word, shift, centre and range; verify accepts the store
+    [ -n "${VALORI_TRAV_STORE:-}" ] || { echo "inspect_traversal needs VALORI_TRAV_STORE"; exit 1; }
+    run 0 "$VALORI_TRAV_STORE" "$work/store"
+    run 0 "$bin" inspect "$work/store"
+    has "config: dim 8, metric l2, hnsw M 16"
+    has "traversal: int8 copy, word 0x00801001, shift 16, centre 128 (codes -128..127 = components 0..255)"
+    run 0 "$bin" verify "$work/store"
+    if [ -n "$src" ]; then # a store without the option has no traversal line
+      run 0 "$bin" inspect "$src/tests/fixtures/v1-store"; has "config: dim"; lacks "traversal:"
+    fi
+    ;;
   *) echo "cli_test.sh: unknown case '$case_name'"; exit 2 ;;
 esac
 [ "$fails" = 0 ] && echo "ok ($case_name)"

@@ -156,6 +156,7 @@ static int fill(valori_db *db, uint64_t seed) {
 
 static void test_options(void) {
   valori_options o;
+  valori_stats st;
   valori_db *db = NULL;
   uint32_t w = vl_trav_for_range(0, 255 << 16);
   valori_options_init(&o);
@@ -173,7 +174,20 @@ static void test_options(void) {
   VT_EQ_INT(valori_open(":memory:", &o, &db), VALORI_EINVAL);
   o.reserved = 0;
   VT_EQ_INT(valori_open(":memory:", &o, &db), VALORI_OK);
+  VT_EQ_INT(valori_stats_get(db, &st), VALORI_OK); /* stats report the word, s and c */
+  VT_EQ_INT(st.traversal, w);
+  VT_EQ_INT(st.traversal_shift, 16);
+  VT_EQ_INT(st.traversal_center, 128);
   valori_close(db);
+  db = NULL;
+  o.traversal = 0; /* and all 0 without a copy */
+  VT_EQ_INT(valori_open(":memory:", &o, &db), VALORI_OK);
+  VT_EQ_INT(valori_stats_get(db, &st), VALORI_OK);
+  VT_EQ_INT(st.traversal, 0);
+  VT_EQ_INT(st.traversal_shift, 0);
+  VT_EQ_INT(st.traversal_center, 0);
+  valori_close(db);
+  o.traversal = w;
   /* inner product: only a centre of 0 (a centred copy would rank by another objective) */
   db = NULL;
   o.metric = VALORI_METRIC_IP;
@@ -181,6 +195,18 @@ static void test_options(void) {
   VT_CHECK(db == NULL);
   o.traversal = vl_trav_word(17, 0);
   VT_EQ_INT(valori_open(":memory:", &o, &db), VALORI_OK);
+  VT_EQ_INT(valori_stats_get(db, &st), VALORI_OK);
+  VT_EQ_INT(st.traversal, vl_trav_word(17, 0));
+  VT_EQ_INT(st.traversal_shift, 17);
+  VT_EQ_INT(st.traversal_center, 0);
+  valori_close(db);
+  db = NULL;
+  o.traversal = vl_trav_word(3, -300); /* a negative centre comes back signed */
+  o.metric = VALORI_METRIC_L2;
+  VT_EQ_INT(valori_open(":memory:", &o, &db), VALORI_OK);
+  VT_EQ_INT(valori_stats_get(db, &st), VALORI_OK);
+  VT_EQ_INT(st.traversal_shift, 3);
+  VT_EQ_INT(st.traversal_center, -300);
   valori_close(db);
 }
 
@@ -355,6 +381,22 @@ static int open_store(fv_fs *fs, uint32_t dim, uint32_t trav, valori_db **db) {
   return valori_open("compact", &o, db);
 }
 
+/* valori_store_inspect callback: counts the files with a readable configuration and those whose
+** traversal fields differ from the expected word's. */
+typedef struct trav_seen {
+  uint32_t word, shift;
+  int32_t center;
+  int files, wrong;
+} trav_seen;
+
+static int on_file_trav(void *arg, const valori_file_info *f) {
+  trav_seen *t = (trav_seen *)arg;
+  if (f->dim == 0) return 0; /* lock file: no header */
+  t->files++;
+  t->wrong += f->traversal != t->word || f->traversal_shift != t->shift || f->traversal_center != t->center;
+  return 0;
+}
+
 static void test_durable(void) {
   fv_fs *fs = fv_new(3);
   valori_db *db = NULL;
@@ -363,6 +405,8 @@ static void test_durable(void) {
   uint64_t s = 4, id;
   int i;
   valori_options o;
+  valori_stats st;
+  trav_seen seen;
   VT_EQ_INT(open_store(fs, DIM, w, &db), VALORI_OK);
   VT_REQUIRE(db);
   for (i = 0; i < 1500; i++) {
@@ -383,11 +427,39 @@ static void test_durable(void) {
   VT_EQ_INT(open_store(fs, 0, 0, &db), VALORI_OK); /* dim 0: the recorded configuration */
   VT_REQUIRE(db);
   VT_EQ_INT(valori_check(db), VALORI_OK);
+  VT_EQ_INT(valori_stats_get(db, &st), VALORI_OK); /* the word came back from the files */
+  VT_EQ_INT(st.traversal, w);
+  VT_EQ_INT(st.traversal_shift, 16);
+  VT_EQ_INT(st.traversal_center, 128);
   valori_close(db);
   valori_options_init(&o);
   o.vfs = fv_vfs(fs);
   VT_EQ_INT(valori_verify(&o, NULL, NULL, r2), VALORI_OK);
   VT_CHECK(memcmp(r1, r2, 32) == 0);
+  /* every segment, snapshot and HEAD header reports it to valori_store_inspect */
+  memset(&seen, 0, sizeof seen);
+  seen.word = w;
+  seen.shift = 16;
+  seen.center = 128;
+  VT_EQ_INT(valori_store_inspect(&o, on_file_trav, &seen), VALORI_OK);
+  VT_CHECK(seen.files >= 3); /* at least a segment, a snapshot and HEAD */
+  VT_EQ_INT(seen.wrong, 0);
+  fv_free(fs);
+  /* a store without the option: all three 0 in every file */
+  fs = fv_new(5);
+  VT_EQ_INT(open_store(fs, DIM, 0, &db), VALORI_OK);
+  VT_REQUIRE(db);
+  for (i = 0; i < 1100; i++) {
+    float v[DIM];
+    pixel_vec(&s, v, (uint32_t)i % 11);
+    VT_EQ_INT(valori_insert(db, v, 0, NULL, 0, &id), VALORI_OK);
+  }
+  VT_EQ_INT(valori_close(db), VALORI_OK);
+  o.vfs = fv_vfs(fs);
+  memset(&seen, 0, sizeof seen);
+  VT_EQ_INT(valori_store_inspect(&o, on_file_trav, &seen), VALORI_OK);
+  VT_CHECK(seen.files >= 3);
+  VT_EQ_INT(seen.wrong, 0);
   fv_free(fs);
 }
 
