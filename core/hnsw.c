@@ -207,6 +207,41 @@ static inline vl_cand mk(const vl_space *sp, int64_t d, uint32_t slot) {
   c.pad = 0;
   return c;
 }
+/* A beam entry: 16 bytes, no id. Ordered as vl_cand is, by (distance, id, slot), with the id read
+** from the store only when two distances tie, so the walk touches no id on its way (the beam's
+** heaps hold s->cand and s->res, whose vl_cand room fits as many of these). */
+typedef struct vl_hc {
+  int64_t d;
+  uint32_t slot, pad;
+} vl_hc;
+static inline int hc_less(const uint64_t *id, const vl_hc *x, const vl_hc *y) {
+  if (x->d != y->d) return x->d < y->d;
+  if (id[x->slot] != id[y->slot]) return id[x->slot] < id[y->slot];
+  return x->slot < y->slot;
+}
+VL_HEAP_DEFINE(hc_heap, vl_hc, const uint64_t *, hc_less)
+static inline vl_hc hc(int64_t d, uint32_t slot) {
+  vl_hc c;
+  c.d = d;
+  c.slot = slot;
+  c.pad = 0;
+  return c;
+}
+static inline vl_hc *hc_cand(vl_scratch *s) { return (vl_hc *)(void *)s->cand; }
+static inline vl_hc *hc_res(vl_scratch *s) { return (vl_hc *)(void *)s->res; }
+/* Drains the beam's nr results (s->res) into out, nearest first, keeping at most keep of them. */
+static uint32_t take_results(const vl_space *sp, vl_scratch *s, uint32_t nr, uint32_t keep, vl_cand *out) {
+  vl_hc *r = hc_res(s);
+  uint32_t n, i;
+  while (nr > keep) hc_heap_pop(sp->id, r, &nr, 1);
+  n = nr;
+  for (i = n; i > 0;) {
+    vl_hc c = hc_heap_pop(sp->id, r, &nr, 1);
+    out[--i] = mk(sp, c.d, c.slot);
+  }
+  return n;
+}
+
 /* Filter that also admits tombstones: an insert that finds no live node links to tombstones. */
 static const vl_filter VL_WITH_DEAD = {NULL, 0};
 
@@ -269,20 +304,22 @@ static void greedy(const vl_hnsw *h, const vl_space *sp, const int32_t *q, int32
   else greedy_c(h, sp, q, top, bottom, cur, 0);
 }
 
-/* Beam search of one level from ep. Leaves up to ef accepted results in s->res as a max-heap and
-** returns their number. Tombstones and filtered-out slots are traversed but never returned. */
+/* Beam search of one level from ep. Leaves up to ef accepted results in s->res as a max-heap of
+** vl_hc (take_results drains it) and returns their number. Tombstones and filtered-out slots are traversed but never returned. */
 static VL_ALWAYS_INLINE uint32_t search_layer_c(const vl_hnsw *h, const vl_space *sp, const int32_t *q, vl_cand ep,
                                                 uint32_t ef, uint32_t lc, const vl_filter *f, vl_scratch *s,
                                                 const int compact) {
   uint32_t nc = 0, nr = 0, epoch = next_epoch(s), m, nb[2 * VALORI_HNSW_MAX_M];
+  vl_hc *cand = hc_cand(s), *res = hc_res(s), e = hc(ep.d, ep.slot);
+  const uint64_t *id = sp->id;
   s->stamp[ep.slot] = epoch;
-  vl_heap_push(s->cand, &nc, ep, 0);
-  if (accept(sp, f, ep.slot)) vl_heap_push(s->res, &nr, ep, 1);
+  hc_heap_push(id, cand, &nc, e, 0);
+  if (accept(sp, f, ep.slot)) hc_heap_push(id, res, &nr, e, 1);
   while (nc) {
-    vl_cand cur = vl_heap_pop(s->cand, &nc, 0);
+    vl_hc cur = hc_heap_pop(id, cand, &nc, 0);
     const uint32_t *l;
     uint32_t i, cnt;
-    if (nr >= ef && vl_cand_less(&s->res[0], &cur)) break;
+    if (nr >= ef && hc_less(id, &res[0], &cur)) break;
     l = vl_hnsw_links(h, cur.slot, lc);
     cnt = VL_MIN(l[0], 2 * VALORI_HNSW_MAX_M);
     /* The unvisited neighbours, in list order, marked as they are taken, without a branch on the
@@ -296,23 +333,21 @@ static VL_ALWAYS_INLINE uint32_t search_layer_c(const vl_hnsw *h, const vl_space
     if (m) prefetch_head_c(sp, nb[0], compact);
     for (i = 0; i < m; i++) { /* one vector ahead (two measured no better) */
       uint32_t n = nb[i];
-      vl_cand c;
+      vl_hc c;
       int64_t d;
       if (i + 1 < m) prefetch_head_c(sp, nb[i + 1], compact);
       d = dist_qc(sp, q, n, compact);
-      /* Farther than the worst kept: rejected whatever the id, so the id is never looked up. */
-      if (nr >= ef && d > s->res[0].d) continue;
-      c = mk(sp, d, n);
-      if (nr < ef || vl_cand_less(&c, &s->res[0])) {
-        vl_heap_push(s->cand, &nc, c, 0);
+      c = hc(d, n);
+      if (nr < ef || hc_less(id, &c, &res[0])) {
+        hc_heap_push(id, cand, &nc, c, 0);
         if (accept(sp, f, n)) {
-          if (nr < ef) vl_heap_push(s->res, &nr, c, 1);
-          else vl_heap_replace_top(s->res, nr, c, 1); /* c beats the worst kept */
+          if (nr < ef) hc_heap_push(id, res, &nr, c, 1);
+          else hc_heap_replace_top(id, res, nr, c, 1); /* c beats the worst kept */
         }
       }
     }
     if (nc) /* the link list of the candidate expanded next */
-      prefetch_bytes(vl_hnsw_links(h, s->cand[0].slot, lc), (size_t)(1 + (lc ? h->M : h->M0)) * 4);
+      prefetch_bytes(vl_hnsw_links(h, cand[0].slot, lc), (size_t)(1 + (lc ? h->M : h->M0)) * 4);
   }
   return nr;
 }
@@ -383,13 +418,8 @@ void vl_hnsw_insert(vl_hnsw *h, const vl_space *sp0, uint32_t slot, uint32_t L, 
   for (lc = VL_MIN((int32_t)L, h->maxlevel); lc >= 0; lc--) {
     uint32_t nr = search_layer(h, sp, q, cur, h->efc, (uint32_t)lc, NULL, s), n, k, i;
     if (nr == 0) nr = search_layer(h, sp, q, cur, h->efc, (uint32_t)lc, &VL_WITH_DEAD, s);
-    n = nr;
     vl_cand *sorted = s->sel, *keep = s->sel + s->sel_cap / 2;
-    if (nr > s->sel_cap / 2) { /* efc larger than the selection area: keep the closest */
-      while (nr > s->sel_cap / 2) vl_heap_pop(s->res, &nr, 1);
-      n = nr;
-    }
-    for (i = n; i > 0;) sorted[--i] = vl_heap_pop(s->res, &nr, 1);
+    n = take_results(sp, s, nr, s->sel_cap / 2, sorted); /* efc above the selection area: the closest */
     if (n == 0) continue;
     k = select_neighbors(sp, sorted, n, h->M, keep);
     cur = sorted[0];
@@ -463,9 +493,7 @@ static void relink_orphans(vl_hnsw *h, const vl_space *sp, uint32_t nslots, vl_s
     cur = mk(&qs, dist_q(&qs, q, h->entry), h->entry);
     greedy(h, &qs, q, h->maxlevel, 0, &cur);
     nr = search_layer(h, &qs, q, cur, h->efc, 0, NULL, s);
-    while (nr > s->sel_cap / 2) vl_heap_pop(s->res, &nr, 1);
-    n = nr;
-    for (i = n; i > 0;) sorted[--i] = vl_heap_pop(s->res, &nr, 1);
+    n = take_results(&qs, s, nr, s->sel_cap / 2, sorted);
     for (i = 0, tries = 0; i < n && tries < 16 && !indeg[x]; i++) {
       uint32_t y = sorted[i].slot, *l, best = 0;
       vl_cand far;
@@ -552,9 +580,9 @@ uint32_t vl_hnsw_search(const vl_hnsw *h, const vl_space *sp0, const int32_t *q,
     /* A lossless query copy and a lossless result copy give the exact distance from the walk's own
     ** (compact.h, vl_trav_exact): the same value the exact kernel returns, without the vector. */
     for (i = 0; i < nr; i++) {
-      const vl_cand c = s->res[i];
+      const vl_hc c = hc_res(s)[i];
       if (qexact && (sp->vflags[c.slot] & VL_VEC_CEXACT)) r[nr - ++nl] = mk(sp, vl_trav_exact(c.d, sp->trav), c.slot);
-      else r[nx++] = c;
+      else r[nx++] = mk(sp, c.d, c.slot);
     }
     /* every other pool vector's first line in flight at once, then each whole vector one step ahead */
     for (i = 0; i < nx; i++) prefetch_head(sp, r[i].slot);
@@ -568,10 +596,7 @@ uint32_t vl_hnsw_search(const vl_hnsw *h, const vl_space *sp0, const int32_t *q,
     for (i = 0; i < n; i++) out[i] = r[i];
     return n;
   }
-  while (nr > k) vl_heap_pop(s->res, &nr, 1);
-  n = nr;
-  for (i = nr; i > 0;) out[--i] = vl_heap_pop(s->res, &nr, 1);
-  return n;
+  return take_results(sp, s, nr, k, out);
 }
 
 void vl_hnsw_digest(const vl_hnsw *h, uint32_t nslots, uint8_t out[32]) {

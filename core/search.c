@@ -26,15 +26,15 @@
 /* Keeps the best k of the candidates offered in the max-heap s->res. */
 static void topk_offer(vl_scratch *s, uint32_t *nr, uint32_t k, vl_cand c) {
   if (*nr < k) {
-    vl_heap_push(s->res, nr, c, 1);
+    vl_heap_push(NULL, s->res, nr, c, 1);
   } else if (vl_cand_less(&c, &s->res[0])) {
-    vl_heap_replace_top(s->res, *nr, c, 1);
+    vl_heap_replace_top(NULL, s->res, *nr, c, 1);
   }
 }
 
 static uint32_t topk_drain(vl_scratch *s, uint32_t nr, vl_cand *out) {
   uint32_t n = nr, i;
-  for (i = nr; i > 0;) out[--i] = vl_heap_pop(s->res, &nr, 1);
+  for (i = nr; i > 0;) out[--i] = vl_heap_pop(NULL, s->res, &nr, 1);
   return n;
 }
 

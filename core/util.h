@@ -49,42 +49,52 @@ static inline int vl_cand_less(const vl_cand *x, const vl_cand *y) {
 }
 int vl_cand_cmp(const void *a, const void *b);
 
-/* Binary heap over vl_cand; max = 1 keeps the worst on top, max = 0 the best. Inline so that
-** every call site, whose `max` is a constant, gets its own branch-free comparison. */
-static inline int vl_heap_above(const vl_cand *x, const vl_cand *y, int max) {
-  return max ? vl_cand_less(y, x) : vl_cand_less(x, y);
+/* Binary heaps: VL_HEAP_DEFINE(P, T, C, LESS) defines P_push, P_pop, P_sift_down and P_replace_top
+** over entries of type T ordered by LESS(ctx, x, y) (a strict total order; ctx of type C is handed
+** through); max = 1 keeps the worst on top, max = 0 the best. Inline so that every call site, whose
+** `max` is a constant, gets its own branch-free comparison. */
+#define VL_HEAP_DEFINE(P, T, C, LESS)                                                             \
+  static inline int P##_above(C ctx, const T *x, const T *y, int max) {                           \
+    return max ? LESS(ctx, y, x) : LESS(ctx, x, y);                                               \
+  }                                                                                               \
+  static inline void P##_push(C ctx, T *h, uint32_t *n, T c, int max) {                           \
+    uint32_t i = (*n)++;                                                                          \
+    while (i > 0) {                                                                               \
+      uint32_t p = (i - 1) / 2;                                                                   \
+      if (!P##_above(ctx, &c, &h[p], max)) break;                                                 \
+      h[i] = h[p];                                                                                \
+      i = p;                                                                                      \
+    }                                                                                             \
+    h[i] = c;                                                                                     \
+  }                                                                                               \
+  /* Moves `last` down from position 0 of a heap of m entries. */                                 \
+  static inline void P##_sift_down(C ctx, T *h, uint32_t m, T last, int max) {                    \
+    uint32_t i = 0;                                                                               \
+    for (;;) {                                                                                    \
+      uint32_t c = 2 * i + 1;                                                                     \
+      if (c >= m) break;                                                                          \
+      if (c + 1 < m && P##_above(ctx, &h[c + 1], &h[c], max)) c++;                                \
+      if (!P##_above(ctx, &h[c], &last, max)) break;                                              \
+      h[i] = h[c];                                                                                \
+      i = c;                                                                                      \
+    }                                                                                             \
+    if (m) h[i] = last;                                                                           \
+  }                                                                                               \
+  static inline T P##_pop(C ctx, T *h, uint32_t *n, int max) {                                    \
+    T top = h[0];                                                                                 \
+    --(*n);                                                                                       \
+    P##_sift_down(ctx, h, *n, h[*n], max);                                                        \
+    return top;                                                                                   \
+  }                                                                                               \
+  /* Replaces the top of a non-empty heap with c (pop then push, in one sift). */                 \
+  static inline void P##_replace_top(C ctx, T *h, uint32_t n, T c, int max) { P##_sift_down(ctx, h, n, c, max); }
+
+/* The heap over vl_cand (no context: pass NULL). */
+static inline int vl_cand_less_ctx(const void *ctx, const vl_cand *x, const vl_cand *y) {
+  (void)ctx;
+  return vl_cand_less(x, y);
 }
-static inline void vl_heap_push(vl_cand *h, uint32_t *n, vl_cand c, int max) {
-  uint32_t i = (*n)++;
-  while (i > 0) {
-    uint32_t p = (i - 1) / 2;
-    if (!vl_heap_above(&c, &h[p], max)) break;
-    h[i] = h[p];
-    i = p;
-  }
-  h[i] = c;
-}
-/* Moves `last` down from position 0 of a heap of m entries. */
-static inline void vl_heap_sift_down(vl_cand *h, uint32_t m, vl_cand last, int max) {
-  uint32_t i = 0;
-  for (;;) {
-    uint32_t c = 2 * i + 1;
-    if (c >= m) break;
-    if (c + 1 < m && vl_heap_above(&h[c + 1], &h[c], max)) c++;
-    if (!vl_heap_above(&h[c], &last, max)) break;
-    h[i] = h[c];
-    i = c;
-  }
-  if (m) h[i] = last;
-}
-static inline vl_cand vl_heap_pop(vl_cand *h, uint32_t *n, int max) {
-  vl_cand top = h[0];
-  --(*n);
-  vl_heap_sift_down(h, *n, h[*n], max);
-  return top;
-}
-/* Replaces the top of a non-empty heap with c (pop then push, in one sift). */
-static inline void vl_heap_replace_top(vl_cand *h, uint32_t n, vl_cand c, int max) { vl_heap_sift_down(h, n, c, max); }
+VL_HEAP_DEFINE(vl_heap, vl_cand, const void *, vl_cand_less_ctx)
 
 static inline uint64_t vl_mix64(uint64_t z) {
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
