@@ -5,8 +5,9 @@
 #                          once on a small scale. Writes only bench/out/ (results-quick.jsonl,
 #                          REPORT-quick.md, *.png). This is what the test suite runs.
 #   bench/run.sh --full    the real benchmark: 60k x 784 Fashion-MNIST, 10k queries, four dataset
-#                          variants, the server (bench/server/), the Python SDK (bench/python/)
-#                          and replication (bench/repl/).
+#                          variants, Valori and hnswlib in one process with passes alternating
+#                          (pair_bench, issue 15 goal 1), the server (bench/server/), the Python SDK
+#                          (bench/python/) and replication (bench/repl/).
 #                          Writes bench/REPORT.md, bench/plots/*.png and bench/results-full.jsonl
 #                          (committed), plus bench/out/ (not committed).
 # Options: --no-build (use the existing build), --build-dir DIR (default build-bench/),
@@ -39,7 +40,7 @@ while [ $# -gt 0 ]; do
     --bin) BIN_OVERRIDE="$2"; DO_BUILD=0; shift ;;
     --no-js) DO_JS=0 ;;
     --only) ONLY="$2"; shift ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
