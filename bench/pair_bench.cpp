@@ -99,7 +99,10 @@ int main(int argc, char **argv) {
     fprintf(stderr, "pair_bench: only the search measurement exists here (--tests search)\n");
     return 2;
   }
-  if (o.k == 0 || o.k > VALORI_MAX_K) vb_fail("k must be in 1..VALORI_MAX_K");
+  if (o.k == 0 || o.k > VALORI_MAX_K) {
+    fprintf(stderr, "pair_bench: --k must be in 1..%u\n", (unsigned)VALORI_MAX_K);
+    return 2;
+  }
   if (o.runs < 2) {
     fprintf(stderr, "pair_bench: --runs must be at least 2 (the order of the engines alternates by round)\n");
     return 2;
