@@ -40,16 +40,6 @@
 #define BENCH_CORE_FLAGS "unknown"
 #endif
 
-void vb_die(const char *what, int rc) {
-  fprintf(stderr, "valori_bench: %s failed: %s (%s)\n", what, valori_code_name(rc), valori_strerror(rc));
-  exit(1);
-}
-
-void vb_fail(const char *msg) {
-  fprintf(stderr, "valori_bench: CONTRACT VIOLATION: %s\n", msg);
-  exit(1);
-}
-
 /* ---- shared state of one run */
 typedef struct run {
   bench_opts o;
@@ -63,60 +53,7 @@ typedef struct run {
   char head[1024];
 } run;
 
-valori_db *vb_open_mem(const bench_opts *o, const bench_dataset *ds, uint32_t index) {
-  return vb_open_mem_flags(o, ds, index, 0);
-}
-
-valori_db *vb_open_mem_flags(const bench_opts *o, const bench_dataset *ds, uint32_t index, uint32_t flags) {
-  valori_options opt;
-  valori_db *db = NULL;
-  valori_options_init(&opt);
-  opt.dim = (uint32_t)ds->dim;
-  opt.metric = ds->metric == BENCH_IP ? VALORI_METRIC_IP : VALORI_METRIC_L2;
-  opt.index = index;
-  if (index == VALORI_INDEX_HNSW) {
-    opt.hnsw_m = o->M;
-    opt.hnsw_ef_construction = o->efc;
-  }
-  if (index == VALORI_INDEX_HNSW && !strcmp(o->traversal, "int8")) { /* over the base data's range */
-    float lo = ds->base[0], hi = ds->base[0];
-    for (size_t i = 1; i < ds->n * ds->dim; i++) {
-      lo = ds->base[i] < lo ? ds->base[i] : lo;
-      hi = ds->base[i] > hi ? ds->base[i] : hi;
-    }
-    CHECK(valori_traversal_int8(lo, hi, &opt.traversal));
-  }
-  opt.flags = VALORI_OPEN_CREATE | flags;
-  opt.vfs = NULL; /* in memory */
-  CHECK(valori_open(":memory:", &opt, &db));
-  return db;
-}
-
 static valori_db *open_db(const run *R) { return vb_open_mem(&R->o, &R->ds, VALORI_INDEX_HNSW); }
-
-uint64_t vb_insert_rows(valori_db *db, const bench_dataset *ds, size_t n, size_t batch, int progress) {
-  const size_t dim = ds->dim;
-  uint64_t *tags = malloc((batch ? batch : 1) * sizeof *tags);
-  uint64_t first = 0;
-  double t0 = bench_now(), tp = t0;
-  if (!tags) vb_die("malloc", VALORI_ENOMEM);
-  for (size_t i = 0; i < n;) {
-    size_t nb = batch ? (n - i < batch ? n - i : batch) : 1;
-    uint64_t id;
-    for (size_t j = 0; j < nb; j++) tags[j] = bench_tag_class(i + j);
-    if (batch) CHECK(valori_insert_batch(db, nb, ds->base + i * dim, tags, NULL, NULL, &id));
-    else CHECK(valori_insert(db, ds->base + i * dim, tags[0], NULL, 0, &id));
-    if (i == 0) first = id;
-    else if (id != first + i) vb_fail("record ids are not consecutive");
-    i += nb;
-    if (progress && bench_now() - tp > 5.0) {
-      tp = bench_now();
-      fprintf(stderr, "  build %zu/%zu (%.0f vectors/s)\n", i, n, (double)i / (tp - t0));
-    }
-  }
-  free(tags);
-  return first;
-}
 
 /* One search; stores result indices for query slot qi and validates order, ids and (with m > 0)
 ** the filter. Returns the number of results. */
@@ -124,15 +61,7 @@ static size_t search_one(run *R, const valori_db *db, valori_searcher *s, const 
                          const valori_search_params *p, uint32_t m, uint32_t *ids) {
   size_t n = 0;
   CHECK(valori_search(db, s, q, p, R->hits, &n));
-  if (n > p->k) vb_fail("valori_search returned more than k hits");
-  for (size_t j = 0; j < n; j++) {
-    const valori_hit *h = &R->hits[j];
-    if (h->id < R->first_id || h->id - R->first_id >= R->ds.n) vb_fail("hit id outside the inserted range");
-    if (j > 0 && (h->distance < h[-1].distance || (h->distance == h[-1].distance && h->id <= h[-1].id)))
-      vb_fail("hits not ordered by (distance, id)");
-    ids[j] = (uint32_t)(h->id - R->first_id);
-    if (m && !bench_tag_allowed(ids[j], m)) vb_fail("filtered search returned a record outside the filter");
-  }
+  vb_check_hits(R->hits, n, p->k, R->first_id, R->ds.n, m, ids);
   return n;
 }
 
@@ -169,10 +98,7 @@ static double timed_queries(run *R, size_t nq, const valori_search_params *p, ui
 
 static void bench_build(run *R) {
   const size_t n = R->ds.n;
-  size_t batch = R->o.batch;
-  size_t max_batch = (VALORI_MAX_EVENT / 2) / (R->ds.dim * sizeof(float) + 64);
-  if (batch > VALORI_MAX_BATCH) batch = VALORI_MAX_BATCH;
-  if (batch > max_batch) batch = max_batch;
+  size_t batch = vb_build_batch(&R->o, &R->ds);
   bench_rss_peak_reset();
   uint64_t rss0 = bench_rss_bytes();
   double t0 = bench_now(), c0 = bench_cpu_now();
@@ -217,9 +143,7 @@ static void bench_search_ab(run *R) {
   valori_searcher *s8 = NULL;
   o8.traversal = "int8";
   db8 = vb_open_mem(&o8, &R->ds, VALORI_INDEX_HNSW);
-  size_t batch = R->o.batch, max_batch = (VALORI_MAX_EVENT / 2) / (R->ds.dim * sizeof(float) + 64);
-  if (batch > VALORI_MAX_BATCH) batch = VALORI_MAX_BATCH;
-  if (batch > max_batch) batch = max_batch; /* as bench_build */
+  size_t batch = vb_build_batch(&R->o, &R->ds); /* as bench_build */
   if (vb_insert_rows(db8, &R->ds, R->ds.n, batch, 1) != R->first_id)
     vb_fail("the int8 store's ids differ from the default store's");
   CHECK(valori_searcher_create(db8, &s8));

@@ -1,5 +1,7 @@
 /*
-** valori_bench.h: what the two files of the Valori driver share. valori_bench.c holds the index
+** valori_bench.h: what the files of the Valori driver share (and pair_bench.cpp, the paired
+** Valori/hnswlib driver, with them). valori_store.c holds the shared helpers declared first below
+** (errors, opening an in-memory store, inserting base rows, checking hits); valori_bench.c the index
 ** measurements (build, search, filters, exact, snapshots, ingestion by batch size) and main();
 ** valori_ingest.c the ingestion measurements of issue 6 items 5 and 6: raw append into index-less
 ** stores against HNSW ingestion (in memory, by batch size) with a cost breakdown of raw append, and
@@ -16,6 +18,13 @@
 #include "common.h"
 #include "data.h"
 #include "valori.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The program name that vb_die and vb_fail print (default "valori_bench"; a driver's main sets it). */
+extern const char *vb_prog;
 
 /* Prints what failed with the code's name and message, and exits 1. */
 void vb_die(const char *what, int rc);
@@ -37,9 +46,23 @@ valori_db *vb_open_mem(const bench_opts *o, const bench_dataset *ds, uint32_t in
 /* The same with extra VALORI_OPEN_* flags (VALORI_OPEN_THREADS). */
 valori_db *vb_open_mem_flags(const bench_opts *o, const bench_dataset *ds, uint32_t index, uint32_t flags);
 
+/* The insert batch size for building a store of ds: o->batch, clamped to VALORI_MAX_BATCH and to
+** what fits in half of one VALORI_MAX_EVENT event. */
+size_t vb_build_batch(const bench_opts *o, const bench_dataset *ds);
+
+/* Checks n hits of one valori_search with k (and, with m > 0, the 1/m tag filter) against the API
+** contract for a store whose base row i has id first_id + i (i < nbase): at most k hits, ids in
+** range, ordered by (distance, id), inside the filter. Stores the hits' base indices in ids[0..n)
+** and exits 1 (vb_fail) on any violation. */
+void vb_check_hits(const valori_hit *hits, size_t n, size_t k, uint64_t first_id, size_t nbase, uint32_t m,
+                   uint32_t *ids);
+
 /* kind "append" and "append_cost" (valori_ingest.c). */
 void vb_append(const bench_opts *o, const bench_dataset *ds);
 /* kind "durable" and "snapshot" with storage "file" (valori_ingest.c). */
 void vb_durable(const bench_opts *o, const bench_dataset *ds);
 
+#ifdef __cplusplus
+}
+#endif
 #endif /* VALORI_BENCH_H */

@@ -1,0 +1,98 @@
+"""bench/report.py's goal 1 rows: with bench/pair_bench's rows ("paired": true) present, the Issue 15
+goals table reads the paired ratio and says so, the per-dataset recall/QPS table keeps the separate
+drivers' ratio, and both come from the same recall interpolation (report.qps_at_recall). Without
+paired rows the goal reads the drivers' rows as before. Synthetic result lines; no driver runs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, List
+
+from conftest import REPO
+
+sys.path.insert(0, str(REPO / "bench"))
+import report  # noqa: E402
+
+HEAD = {"mode": "custom", "dataset": "fmnist-l2", "metric": "l2", "n": 1000, "nq": 100, "dim": 784, "M": 16,
+        "efc": 200}
+
+
+def build(engine: str) -> Dict:
+    return dict(HEAD, engine=engine, kind="build", build_s=1.0, cpu_s=1.0, vectors_per_s=1000.0,
+                vector_bytes=3136000, graph_bytes=100000, other_bytes=10000, total_bytes=3246000,
+                bytes_per_vector=3246.0, rss_delta_bytes=3300000, peak_rss_delta_bytes=3300000)
+
+
+def search(engine: str, ef: int, recall: float, qps: float, paired: bool = False) -> Dict:
+    r = dict(HEAD, engine=engine, kind="search", ef=ef, k=10, qps=qps, recall=recall, runs=4,
+             median_s=100 / qps, cpu_s=100 / qps)
+    if paired:
+        r.update(paired=True, min_s=0.9 * 100 / qps, max_s=1.2 * 100 / qps)
+    return r
+
+
+# Separate drivers: Valori at 0.5x hnswlib. Paired: Valori at 0.9x (different recalls too, so a
+# mix-up of the two curves changes the interpolated numbers).
+UNPAIRED = [search("valori", 10, 0.93, 5000.0), search("valori", 20, 0.98, 3000.0), search("valori", 40, 0.995, 2000.0),
+            search("hnswlib", 10, 0.93, 10000.0), search("hnswlib", 20, 0.98, 6000.0),
+            search("hnswlib", 40, 0.995, 4000.0)]
+PAIRED = [search("valori", 10, 0.94, 9000.0, True), search("valori", 20, 0.97, 5400.0, True),
+          search("valori", 40, 0.996, 3600.0, True), search("hnswlib", 10, 0.94, 10000.0, True),
+          search("hnswlib", 20, 0.97, 6000.0, True), search("hnswlib", 40, 0.996, 4000.0, True)]
+
+
+def run_report(tmp_path: Path, rows: List[Dict]) -> str:
+    res = tmp_path / "results.jsonl"
+    res.write_text("".join(json.dumps(r) + "\n" for r in [build("valori"), build("hnswlib")] + rows))
+    out = tmp_path / "REPORT.md"
+    p = subprocess.run(["/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.executable,
+                        str(REPO / "bench" / "report.py"), "--results", str(res), "--report", str(out), "--plots",
+                        str(tmp_path / "plots")], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    return out.read_text()
+
+
+def goal1_rows(md: str) -> List[List[str]]:
+    return [[c.strip() for c in line.strip("|").split("|")] for line in md.splitlines()
+            if line.startswith("| 1 search |")]
+
+
+def expected(rows: List[Dict], engine: str, t: float) -> float:
+    return report.qps_at_recall([r for r in rows if r["engine"] == engine], t)
+
+
+def test_goal1_reads_the_paired_rows_when_present(tmp_path: Path) -> None:
+    md = run_report(tmp_path, UNPAIRED + PAIRED)
+    g = goal1_rows(md)
+    assert len(g) == 2, g
+    for row, t in zip(g, (0.95, 0.99)):
+        assert row[2] == f"QPS at recall@10 >= {t} / hnswlib (paired, same process)"
+        qv, qh = expected(PAIRED, "valori", t), expected(PAIRED, "hnswlib", t)
+        assert row[3] == report.fmt(qv) and row[4] == report.fmt(qh)
+        assert row[5] == report.fmt(qv / qh) and row[7] == "**not met**"
+        assert qv / qh != expected(UNPAIRED, "valori", t) / expected(UNPAIRED, "hnswlib", t)
+    # The dataset's recall/QPS table is the drivers' (ratio 0.5 at every ef); the paired table follows.
+    table = md.split("### Recall@10 vs queries/s")[1].split("###")[0]
+    assert "| 10 | 0.9300 | 10,000 | 0.9300 | 5,000 | 0.5000 |" in table
+    assert "0.9400" not in table
+    paired = md.split("### Paired run: Valori and hnswlib in one process")[1].split("##")[0]
+    assert "| 10 | 0.9400 | 0.9400 | 9,000 | 10,000 | 0.9000 |" in paired
+    assert "Paired run (bench/pair_bench" in md  # the run conditions say how goal 1 was measured
+
+
+def test_goal1_reads_the_drivers_rows_without_paired_rows(tmp_path: Path) -> None:
+    md = run_report(tmp_path, UNPAIRED)
+    g = goal1_rows(md)
+    assert [r[2] for r in g] == ["QPS at recall@10 >= 0.95 / hnswlib", "QPS at recall@10 >= 0.99 / hnswlib"]
+    for row, t in zip(g, (0.95, 0.99)):
+        assert row[5] == report.fmt(expected(UNPAIRED, "valori", t) / expected(UNPAIRED, "hnswlib", t))
+    assert "### Paired run" not in md and "Paired run (bench/pair_bench" not in md
+
+
+def test_paired_rows_of_one_engine_only_leave_goal1_to_the_drivers(tmp_path: Path) -> None:
+    md = run_report(tmp_path, UNPAIRED + [r for r in PAIRED if r["engine"] == "valori"])
+    assert all("(paired" not in r[2] for r in goal1_rows(md))
+    assert "### Paired run" not in md
