@@ -1,7 +1,8 @@
 // identity.test.js: replays the identity workload (tests/identity/workload.mjs, the JS mirror of the C
 // generator) through the `valori` package and checks every checkpoint of the golden transcripts
-// tests/golden/identity-seed1.txt (HNSW store) and identity-seed5.txt (index-less store, where every
-// mode 'hnsw' search must be refused): state root, index digest, snapshot SHA-256, the event
+// tests/golden/identity-seed1.txt (HNSW store), identity-seed5.txt (index-less store, where every
+// mode 'hnsw' search must be refused), identity-seed8.txt and identity-seed9.txt (stores with a lossy
+// and a lossless compact traversal copy): state root, index digest, snapshot SHA-256, the event
 // stream itself, and the hashes of every result code and search/expand result (same encoding as
 // tests/identity/workload.c). Owned by the identity suite (scripts/identity.sh).
 import { createHash } from 'node:crypto';
@@ -63,11 +64,13 @@ async function call(fn) {
   }
 }
 
-describe.each(['seed1', 'seed5'])('identity workload through the JS package (%s)', (name) => {
+describe.each(['seed1', 'seed5', 'seed8', 'seed9'])('identity workload through the JS package (%s)', (name) => {
   it('reproduces every golden checkpoint', async () => {
     const cfg = golden[name];
     const want = parseTranscript(fs.readFileSync(path.join(here, '..', '..', 'tests', 'golden', `identity-${name}.txt`), 'utf8'));
-    const db = await Valori.open({ path: ':memory:', dim: cfg.dim, metric: 'l2', ...(cfg.index ? { index: cfg.index } : {}) });
+    const db = await Valori.open({ path: ':memory:', dim: cfg.dim, metric: 'l2', ...(cfg.index ? { index: cfg.index } : {}),
+      ...(cfg.m || cfg.efc ? { hnsw: { ...(cfg.m ? { m: cfg.m } : {}), ...(cfg.efc ? { efConstruction: cfg.efc } : {}) } } : {}),
+      ...(cfg.trav ? { traversal: { int8: [-cfg.trav, cfg.trav] } } : {}) });
     const gen = new Generator(cfg);
     let results = new Hasher(), codes = new Hasher(), stream = new Hasher();
     const got = [];

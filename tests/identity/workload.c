@@ -25,6 +25,10 @@ const wl_config wl_golden_configs[] = {
     ** values lose their two lowest bits (codes -128..0, nothing clamps); searches walk the copies
     ** and re-rank exactly */
     {"seed8", 8, 40, VALORI_METRIC_L2, 0, 64, 3000, 1000, VALORI_INDEX_HNSW, 90, 256},
+    /* a lossless copy over [-127, 127] (s 16, c 1): whole values are drawn inside the range, so most
+    ** copies and queries are exact and the re-rank takes their distances from the copies
+    ** (compact.h, vl_trav_exact); the rest (fractional vectors) re-rank from the vectors */
+    {"seed9", 9, 40, VALORI_METRIC_L2, 0, 64, 3000, 1000, VALORI_INDEX_HNSW, 90, 127},
 };
 const unsigned wl_golden_count = sizeof wl_golden_configs / sizeof wl_golden_configs[0];
 
@@ -191,6 +195,7 @@ typedef struct wl_gen {
   uint32_t dim;
   int flat; /* index-less store: searches in mode HNSW are refused (EINVAL) */
   uint32_t whole; /* wl_config.whole */
+  int32_t wmax;   /* whole values are drawn in [-wmax, wmax]: 256, or a traversal range below it */
   int oom;
   /* records: ids 1..next_rec-1 */
   uint64_t next_rec;
@@ -353,8 +358,8 @@ static void gen_vec(wl_gen *g, uint32_t *v, int remember) {
     memcpy(v, g->ring + (size_t)below(&g->r, g->ring_n) * g->dim, (size_t)g->dim * 4);
     return;
   }
-  if (g->whole && below(&g->r, 100) < g->whole) /* whole-valued: integers -256..256 */
-    for (i = 0; i < g->dim; i++) v[i] = q16bits(((int32_t)below(&g->r, 513) - 256) * 65536);
+  if (g->whole && below(&g->r, 100) < g->whole) /* whole-valued: integers -wmax..wmax */
+    for (i = 0; i < g->dim; i++) v[i] = q16bits(((int32_t)below(&g->r, 2u * (uint32_t)g->wmax + 1u) - g->wmax) * 65536);
   else
     for (i = 0; i < g->dim; i++) v[i] = gen_comp(&g->r);
   if (remember) {
@@ -985,6 +990,7 @@ int wl_run_store(const wl_config *cfg, const valori_allocator *a, unsigned flags
   R->g.dim = cfg->dim;
   R->g.flat = cfg->index == VALORI_INDEX_NONE;
   R->g.whole = cfg->whole;
+  R->g.wmax = cfg->trav_range && cfg->trav_range < 256 ? (int32_t)cfg->trav_range : 256;
   R->g.r.s = cfg->seed;
   R->g.next_rec = R->g.next_node = R->g.next_edge = 1;
   R->g.ring = (uint32_t *)xalloc(R, (size_t)WL_RING * cfg->dim * 4);

@@ -25,6 +25,9 @@ export const golden = {
   // mostly whole-valued vectors (workload.c): both distance kernels
   seed6: { name: 'seed6', seed: 6n, dim: 40, metric: 'L2', m: 0, efc: 64, events: 3000, every: 1000, whole: 90 },
   seed7: { name: 'seed7', seed: 7n, dim: 40, metric: 'IP', m: 0, efc: 64, events: 3000, every: 1000, whole: 90 },
+  // the compact traversal copy over [-trav, trav] (workload.c): lossy (seed8) and lossless (seed9)
+  seed8: { name: 'seed8', seed: 8n, dim: 40, metric: 'L2', m: 0, efc: 64, events: 3000, every: 1000, whole: 90, trav: 256 },
+  seed9: { name: 'seed9', seed: 9n, dim: 40, metric: 'L2', m: 0, efc: 64, events: 3000, every: 1000, whole: 90, trav: 127 },
 };
 
 export const KINDS = ['?', 'insert', 'insert_raw', 'batch', 'delete', 'update', 'set_meta', 'node_create',
@@ -106,7 +109,8 @@ export class Generator {
     this.cfg = cfg;
     this.dim = cfg.dim;
     this.flat = cfg.index === 'none'; // index-less store: searches in mode HNSW are refused (EINVAL)
-    this.whole = cfg.whole || 0; // percent of fresh vectors with integer components -256..256
+    this.whole = cfg.whole || 0; // percent of fresh vectors with integer components -wmax..wmax
+    this.wmax = cfg.trav && cfg.trav < 256 ? cfg.trav : 256; // inside a narrower traversal range
     this.r = new Rng(cfg.seed);
     this.nextRec = 1; this.nextNode = 1; this.nextEdge = 1;
     this.recs = new LiveList(); this.recNode = new Map();
@@ -167,7 +171,7 @@ export class Generator {
     if (this.ring.length && this.r.below(100) < 5) return this.ring[this.r.below(this.ring.length)].slice();
     const v = new Uint32Array(this.dim);
     if (this.whole && this.r.below(100) < this.whole) {
-      for (let i = 0; i < this.dim; i++) v[i] = q16bits((this.r.below(513) - 256) * 65536);
+      for (let i = 0; i < this.dim; i++) v[i] = q16bits((this.r.below(2 * this.wmax + 1) - this.wmax) * 65536);
     } else {
       for (let i = 0; i < this.dim; i++) v[i] = genComp(this.r);
     }
