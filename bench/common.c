@@ -205,7 +205,8 @@ int bench_opts_parse(int argc, char **argv, bench_opts *o, const char *prog) {
     else if (!strcmp(a, "--durable-single-n")) o->durable_single_n = strtoul(v, NULL, 10);
     else if (!strcmp(a, "--store-dir")) o->store_dir = v;
     else if (!strcmp(a, "--traversal"))
-      bad = (o->traversal = v, strcmp(v, "none") && ((strcmp(v, "int8") && strcmp(v, "ab")) || strcmp(prog, "valori_bench")));
+      bad = (o->traversal = v, strcmp(v, "none") && ((strcmp(v, "int8") && strcmp(v, "ab")) || strcmp(prog, "valori_bench")) &&
+             (strcmp(v, "int8") || strcmp(prog, "pair_bench")));
     else {
       fprintf(stderr, "%s: unknown option %s\n", prog, a);
       usage(prog);

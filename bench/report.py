@@ -188,14 +188,18 @@ class Report(ServerSections):
         rows = [r for (k, d), rs in self.by.items() if k == kind and (dataset is None or d == dataset) for r in rs]
         return [r for r in rows if (engine is None or r["engine"] == engine) and bool(r.get("paired")) == paired]
 
-    def goal1_curves(self, ds):
-        """The Valori and hnswlib search rows that goal 1's ratio is read from, and how they were
-        measured: pair_bench's rows when both engines have some (one process, passes alternating),
+    def goal_rows(self, kind, ds, engine, ref="hnswlib"):
+        """The rows of engine and of ref that a goal's ratio is read from, and how they were measured:
+        pair_bench's rows when both engines have some (one process; searches with passes alternating),
         else the separate drivers' rows."""
-        pv, ph = self.of("search", ds, "valori", paired=True), self.of("search", ds, "hnswlib", paired=True)
+        pv, ph = self.of(kind, ds, engine, paired=True), self.of(kind, ds, ref, paired=True)
         if pv and ph:
             return pv, ph, True
-        return self.of("search", ds, "valori"), self.of("search", ds, "hnswlib"), False
+        return self.of(kind, ds, engine), self.of(kind, ds, ref), False
+
+    def goal1_curves(self, ds):
+        """The Valori and hnswlib search rows goal 1's ratio is read from (goal_rows)."""
+        return self.goal_rows("search", ds, "valori")
 
     def plot_path(self, name):
         return os.path.join(self.plots_dir, name)
@@ -279,25 +283,29 @@ class Report(ServerSections):
                 qv, qh = qps_at_recall(vs, t), qps_at_recall(hs, t)
                 if qv and qh:
                     row("1 search", ds, f"QPS at recall@10 >= {t} / hnswlib{how}", qv, qh, qv / qh, ">= 1.0", qv >= qh)
-            hs = self.of("search", ds, "hnswlib")  # goal 2 below: the drivers' own hnswlib rows
-            for e in sorted({r["engine"] for r in self.of("search", ds)} - {"valori", "hnswlib"}):
+            engines = {r["engine"] for r in self.of("search", ds) + self.of("search", ds, paired=True)}
+            for e in sorted(engines - {"valori", "hnswlib"}):
                 if not e.startswith("valori-"):
                     continue
-                qc = qps_at_recall(self.of("search", ds, e), 0.95)
-                qh = qps_at_recall(hs, 0.95)
+                cs, hs2, p2 = self.goal_rows("search", ds, e)
+                qc, qh = qps_at_recall(cs, 0.95), qps_at_recall(hs2, 0.95)
                 if qc and qh:
-                    row("2 compact traversal", ds, f"{e}: QPS at recall@10 >= 0.95 / hnswlib", qc, qh, qc / qh,
-                        ">= 1.5", qc >= 1.5 * qh)
+                    row("2 compact traversal", ds, f"{e}: QPS at recall@10 >= 0.95 / hnswlib"
+                        f"{' (paired, same process)' if p2 else ''}", qc, qh, qc / qh, ">= 1.5", qc >= 1.5 * qh)
                 cb = self.of("build", ds, e)
                 if cb:
                     row("2 compact traversal", ds, f"{e}: bytes/vector (hnswlib's for reference)",
                         cb[0]["bytes_per_vector"], (self.of("build", ds, "hnswlib") or [{}])[0].get("bytes_per_vector"),
                         None, "report", None)
-            vb, hb = self.of("build", ds, "valori"), self.of("build", ds, "hnswlib")
+            pvb, phb, p3 = self.goal_rows("build", ds, "valori")
+            if pvb and phb:
+                v, h = pvb[0], phb[0]
+                row("3 build", ds, f"build vectors/s / hnswlib{' (paired, same process)' if p3 else ''}",
+                    v["vectors_per_s"], h["vectors_per_s"], v["vectors_per_s"] / h["vectors_per_s"], ">= 1.0",
+                    v["vectors_per_s"] >= h["vectors_per_s"])
+            vb, hb = self.of("build", ds, "valori"), self.of("build", ds, "hnswlib")  # memory: the drivers' rows
             if vb and hb:
                 v, h = vb[0], hb[0]
-                row("3 build", ds, "build vectors/s / hnswlib", v["vectors_per_s"], h["vectors_per_s"],
-                    v["vectors_per_s"] / h["vectors_per_s"], ">= 1.0", v["vectors_per_s"] >= h["vectors_per_s"])
                 if v.get("peak_rss_delta_bytes") and v.get("rss_delta_bytes"):
                     pr = v["peak_rss_delta_bytes"] / v["rss_delta_bytes"]
                     row("3 build memory", ds, "peak RSS delta / RSS delta after the build (MB)",
@@ -324,10 +332,10 @@ class Report(ServerSections):
                            ">= 1.0x hnswlib's vectors/s and peak <= 1.2x the memory after the build; 4 raw append >= "
                            "1.24M vectors/s; 5 wasm search >= 0.6x native in Node (also with the int8 traversal copy: wasm int8 / "
                            "native int8). Each row's numbers come from the "
-                           "sections below. Goal 1 rows marked '(paired, same process)' come from bench/pair_bench "
-                           "(both engines built and searched in one process, timed passes alternating, see the "
-                           "'Paired run' table of the dataset); the separate drivers' ratio stays in the dataset's "
-                           "recall/QPS table.\n")
+                           "sections below. Rows marked '(paired, same process)' (goals 1, 2 and 3's build speed) come from "
+                           "bench/pair_bench (the engines built one after the other and searched in one process, "
+                           "timed passes alternating, see the 'Paired run' table of the dataset); the separate "
+                           "drivers' ratios stay in the dataset's tables, and build memory comes from them.\n")
 
     def build_section(self, ds):
         builds = self.of("build", ds)
@@ -424,12 +432,25 @@ class Report(ServerSections):
                               "QPS ratio V/h", "CPU-second ratio V/h", "Valori slowest/fastest pass",
                               "hnswlib slowest/fastest pass"], rows))
         tr = []
+        p8 = self.of("search", ds, "valori-int8", paired=True)
         for t in RECALL_TARGETS:
             qv, qh = qps_at_recall(pv, t), qps_at_recall(ph, t)
+            q8 = qps_at_recall(p8, t) if p8 else None
             if qv or qh:
-                tr.append([f"QPS at recall@10 >= {t}", qv, qh, qv / qh if qv and qh else None])
+                tr.append([f"QPS at recall@10 >= {t}", qv, qh, qv / qh if qv and qh else None]
+                          + ([q8, q8 / qh if q8 and qh else None] if p8 else []))
+        builds = [(e, self.of("build", ds, e, paired=True)) for e in ("valori", "hnswlib", "valori-int8")]
+        if any(b for _, b in builds):
+            tr.append(["build vectors/s (one build each, one after the other)"]
+                      + [b[0]["vectors_per_s"] if b else None for _, b in builds[:2]]
+                      + [builds[0][1][0]["vectors_per_s"] / builds[1][1][0]["vectors_per_s"]
+                         if builds[0][1] and builds[1][1] else None]
+                      + ([builds[2][1][0]["vectors_per_s"] if builds[2][1] else None,
+                          builds[2][1][0]["vectors_per_s"] / builds[1][1][0]["vectors_per_s"]
+                          if builds[2][1] and builds[1][1] else None] if p8 else []))
         if tr:
-            self.md.append(table(["measure", "Valori", "hnswlib", "ratio"], tr))
+            self.md.append(table(["measure", "Valori", "hnswlib", "ratio"]
+                                 + (["Valori int8 copy", "int8 / hnswlib"] if p8 else []), tr))
         self.md.append("bench/pair_bench loads the data once, builds both indexes from the same rows (same M and "
                        "ef_construction), then per ef runs rounds of one timed pass of every query per engine, the "
                        "order swapped every round (V H, H V, ...); QPS is from each engine's median pass. The "

@@ -1,7 +1,9 @@
 """bench/report.py's goal 1 rows: with bench/pair_bench's rows ("paired": true) present, the Issue 15
 goals table reads the paired ratio and says so, the per-dataset recall/QPS table keeps the separate
 drivers' ratio, and both come from the same recall interpolation (report.qps_at_recall). Without
-paired rows the goal reads the drivers' rows as before. Synthetic result lines; no driver runs."""
+paired rows the goal reads the drivers' rows as before. Goals 2 (the int8 store) and 3 (build speed)
+prefer paired rows the same way; build memory stays with the drivers' rows. Synthetic result lines;
+no driver runs."""
 
 from __future__ import annotations
 
@@ -96,3 +98,32 @@ def test_paired_rows_of_one_engine_only_leave_goal1_to_the_drivers(tmp_path: Pat
     md = run_report(tmp_path, UNPAIRED + [r for r in PAIRED if r["engine"] == "valori"])
     assert all("(paired" not in r[2] for r in goal1_rows(md))
     assert "### Paired run" not in md
+
+
+def int8(r: Dict) -> Dict:
+    return dict(r, engine="valori", traversal="int8")
+
+
+def pbuild(engine: str, vps: float, traversal: str = "") -> Dict:
+    r = dict(HEAD, engine=engine, kind="build", build_s=1000 / vps, cpu_s=1000 / vps, vectors_per_s=vps, paired=True)
+    if traversal:
+        r["traversal"] = traversal
+    return r
+
+
+def test_goals_2_and_3_read_the_paired_rows_when_present(tmp_path: Path) -> None:
+    # drivers: the int8 store at 1.2x hnswlib, builds equal (build() rows); paired: 1.8x, build 1.1x
+    un8 = [int8(search("valori", e, r, 1.2 * q)) for e, r, q in ((10, 0.93, 10000.0), (20, 0.98, 6000.0))]
+    p8 = [int8(search("valori", e, r, 1.8 * q, True)) for e, r, q in ((10, 0.94, 10000.0), (20, 0.97, 6000.0))]
+    md = run_report(tmp_path, UNPAIRED + PAIRED + un8 + p8 +
+                    [pbuild("valori", 1100.0), pbuild("hnswlib", 1000.0), pbuild("valori", 1050.0, "int8")])
+    g2 = [line for line in md.splitlines() if line.startswith("| 2 compact traversal |") and "QPS" in line]
+    assert len(g2) == 1 and "(paired, same process)" in g2[0] and "| 1.80 |" in g2[0] and "| met |" in g2[0], g2
+    g3 = [line for line in md.splitlines() if line.startswith("| 3 build |")]
+    assert len(g3) == 1 and "(paired, same process)" in g3[0] and "| 1.10 |" in g3[0] and "| met |" in g3[0], g3
+    mem = [line for line in md.splitlines() if line.startswith("| 3 build memory |")]
+    assert len(mem) == 1  # memory still from the drivers' build rows
+    # without the paired rows, the drivers' ratios (1.2x, not met; build 1.0x, met)
+    md = run_report(tmp_path, UNPAIRED + un8)
+    g2 = [line for line in md.splitlines() if line.startswith("| 2 compact traversal |") and "QPS" in line]
+    assert len(g2) == 1 and "(paired" not in g2[0] and "| 1.20 |" in g2[0] and "**not met**" in g2[0], g2
