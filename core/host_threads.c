@@ -17,13 +17,14 @@
 ** publishes completion by copying it to `done` (release); each side reads the other's counter with
 ** acquire, so every write of fn(b) is visible to the caller after the wait, and every write the
 ** caller made before the handoff is visible to fn(b). A side that finds nothing to do polls the
-** other's counter a few times (VL_PAR_SPIN, about a microsecond or two: it catches a half that is
-** just finishing) and then sleeps on a condition variable, so an idle worker burns no CPU. Longer
-** spins were measured to cost more than they save on a machine with more runnable threads than
-** cores: the spinner holds the core the other side needs (one handoff of a short job took 4-5 us
-** with 0 or 32 polls, 11-26 us with 256, versus 10-140 us for starting a thread per call). The sleeping flags are read and written under the mutex, so a
-** wake-up cannot be lost: a side sets its flag and re-checks the counter under the mutex before
-** waiting, and the other side changes the counter before taking the mutex to look at the flag.
+** other's counter a few times (VL_PAR_SPIN: it catches a half that is just finishing) and then
+** sleeps on a condition variable, so an idle worker burns no CPU. Longer spins were measured to
+** cost more than they save on a machine with more runnable threads than cores: the spinner holds
+** the core the other side needs (one handoff of a short job took 4-5 us with 0 or 32 polls, 11-26
+** us with 256, against 10-140 us for starting a thread per call, on a loaded 2-core machine). The
+** sleeping flags are read and written under the mutex, so a wake-up cannot be lost: a side sets
+** its flag and re-checks the counter under the mutex before waiting, and the other side changes
+** the counter before taking the mutex to look at the flag.
 */
 #include "vl_int.h"
 
