@@ -230,7 +230,7 @@ static void enc_records(void *arg) {
 ** its first unconvertible vector, and the first failure in record order wins (within a record the
 ** vector comes first, as in vl_ev_put_record). Returns 1 with *rc when it ran, 0 when the caller is
 ** to use the serial loop (memory for the whole region could not be reserved at once). */
-static int put_records_par(vl_buf *b, size_t n, uint32_t dim, const float *vecs, const uint64_t *tags,
+static int put_records_par(vl_par *par, vl_buf *b, size_t n, uint32_t dim, const float *vecs, const uint64_t *tags,
                            const void *const *metas, const size_t *meta_lens, int *rc) {
   const size_t rec = 12 + (size_t)dim * 4;
   size_t i, L = n, total = 0, len = b->len, h, off_h = 0;
@@ -257,7 +257,7 @@ static int put_records_par(vl_buf *b, size_t n, uint32_t dim, const float *vecs,
   y = x;
   x.from = 0, x.to = h, x.off = 0;
   y.from = h, y.to = L, y.off = off_h;
-  vl_par2(enc_records, &x, &y);
+  vl_par2(par, enc_records, &x, &y);
   if (x.rc) *rc = x.rc; /* the first failure in record order */
   else if (y.rc) *rc = y.rc;
   else if (L < n) { /* record L: its vector's code comes before its metadata or size refusal */
@@ -284,7 +284,7 @@ int valori_insert_batch(valori_db *db, size_t n, const float *vecs, const uint64
   VL_TRY(vl_buf_u32(b, 0));
   if (db->e->threads && n >= 64) {
     int rc = VALORI_OK;
-    if (put_records_par(b, n, (uint32_t)dim, vecs, tags, metas, meta_lens, &rc)) {
+    if (put_records_par(db->e->par, b, n, (uint32_t)dim, vecs, tags, metas, meta_lens, &rc)) {
       if (rc) return rc;
       vl_ev_end(b, mark);
       return vl_db_submit(db, b->p, b->len, out_first_id);

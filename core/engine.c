@@ -204,8 +204,9 @@ static void pred_sub_node(const vl_engine *e, const vl_gnode *n, vl_pred *p) {
 /* A run of an insert event's records folded into an accumulator (predict; one half of a batch on
 ** each thread when threads are on: each half has its own accumulator and reads only the event
 ** bytes and the configuration, which nothing writes meanwhile). */
-/* Batches below twice this many records are folded on one thread even with threads on (starting
-** a thread costs tens of microseconds, a record's digest and fold about one). */
+/* Batches below twice this many records are folded on one thread even with threads on (handing a
+** half to the worker and waiting for it costs a few microseconds, a record's digest and fold about
+** one). */
 #define VL_PAR_MIN_RECORDS 32
 
 typedef struct pred_part {
@@ -262,7 +263,7 @@ static void predict(vl_engine *e, const vl_event *x, vl_pred *p) {
         b.n = x->count - h;
         b.acc = acc2;
         vl_lthash_zero(acc2);
-        vl_par2(pred_records, &a, &b);
+        vl_par2(e->par, pred_records, &a, &b);
         vl_lthash_combine(&p->acc, acc2);
       } else {
         pred_records(&a);
@@ -404,6 +405,7 @@ void vl_engine_free(vl_engine *e) {
   const valori_allocator *a;
   if (!e) return;
   a = e->a;
+  vl_par_free(e->par); /* joins the worker, if it was started */
   vl_hnsw_free(&e->hnsw);
   vl_rec_free(&e->rec);
   vl_graph_free(&e->graph);
@@ -413,6 +415,11 @@ void vl_engine_free(vl_engine *e) {
 }
 
 int vl_engine_set_threads(vl_engine *e, int on) {
+  if (on && !e->par) VL_TRY(vl_par_new(e->a, &e->par));
+  if (!on && e->par) {
+    vl_par_free(e->par);
+    e->par = NULL;
+  }
   e->threads = on != 0;
   return VALORI_OK;
 }
@@ -742,7 +749,7 @@ static int run_side(vl_engine *e, const uint8_t *ev, size_t len, int dry, const 
     c.kind = 0, c.e = e, c.x = &x;
     w = c;
     w.kind = 1, w.fn = fn, w.arg = arg, w.root = root;
-    vl_par2(par_commit_run, &c, &w);
+    vl_par2(e->par, par_commit_run, &c, &w);
     *ran = 1;
     VL_TRY(c.rc);
     id = c.id;

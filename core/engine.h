@@ -57,8 +57,10 @@ int vl_engine_new(const valori_allocator *a, const vl_config *c, vl_engine **out
 void vl_engine_free(vl_engine *e);
 /* on != 0: the state hash of a large insert batch is computed in two halves, the second on another
 ** thread (vl_par2), and the halves' accumulators are added; the root, the log bytes and everything
-** else are the same as with on == 0 (docs/DETERMINISM.md, "Threads"). Returns VALORI_OK (the
-** halves need no memory of their own beyond the stack). */
+** else are the same as with on == 0 (docs/DETERMINISM.md, "Threads"). Turning threads on gives the
+** engine its persistent worker (vl_par_new; the thread itself starts at first use, and is joined by
+** vl_engine_set_threads(e, 0) or vl_engine_free); returns VALORI_ENOMEM when the worker cannot be
+** set up (threads stay off), else VALORI_OK. */
 int vl_engine_set_threads(vl_engine *e, int on);
 
 const vl_config *vl_engine_config(const vl_engine *e);

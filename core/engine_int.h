@@ -25,6 +25,7 @@ struct vl_engine {
   vl_scratch scratch;  /* for inserts and purges (writer only) */
   int32_t *tmpvec;     /* dim components */
   int threads;         /* vl_engine_set_threads */
+  vl_par *par;         /* the worker when threads are on (vl_engine_set_threads), else NULL */
 };
 
 /* 1 when the store maintains an HNSW index (configuration M != 0), 0 for an index-less store,

@@ -181,11 +181,17 @@ static inline const uint8_t *vl_rd_take(vl_rd *r, size_t k) {
 static inline uint32_t vl_rd_u32(vl_rd *r) { const uint8_t *q = vl_rd_take(r, 4); return q ? vl_get32(q) : 0; }
 static inline uint64_t vl_rd_u64(vl_rd *r) { const uint8_t *q = vl_rd_take(r, 8); return q ? vl_get64(q) : 0; }
 
-/* Two-way parallel work (core/host_threads.c): fn(b) on a second thread and fn(a) on the caller,
-** returning when both are done; serial (fn(a) then fn(b)) on builds without VALORI_THREADS or when
-** no thread can be started. The two calls must write disjoint memory. vl_par_available: 1 when
+/* Two-way parallel work (core/host_threads.c). A vl_par is one persistent worker thread, started by
+** the first vl_par2 that uses it and joined by vl_par_free (vl_par_new: VALORI_ENOMEM when the worker's
+** memory or its mutex and condition variables cannot be had). vl_par2 runs fn(b) on the worker and
+** fn(a) on the caller, returning when both are done; serial (fn(a) then fn(b)) when w is NULL, on
+** builds without VALORI_THREADS, when the thread cannot be started, or when another thread is using
+** the worker at that moment. The two calls must write disjoint memory. vl_par_available: 1 when
 ** this build can run them on two threads. */
-void vl_par2(void (*fn)(void *), void *a, void *b);
+typedef struct vl_par vl_par;
+int vl_par_new(const valori_allocator *a, vl_par **out);
+void vl_par_free(vl_par *w);
+void vl_par2(vl_par *w, void (*fn)(void *), void *a, void *b);
 int vl_par_available(void);
 
 #endif /* VL_INT_H */
