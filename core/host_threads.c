@@ -25,12 +25,18 @@
 ** sleeping flags are read and written under the mutex, so a wake-up cannot be lost: a side sets
 ** its flag and re-checks the counter under the mutex before waiting, and the other side changes
 ** the counter before taking the mutex to look at the flag.
+**
+** fork: a child process has no copy of the worker thread. vl_par2 and vl_par_free compare the
+** process id the worker was started in with getpid(): in a child, vl_par2 starts afresh (new
+** mutex, condition variables and counters, a new thread), and vl_par_free does not join a thread
+** that is not there (tests/unit/test_threads.c, test_fork).
 */
 #include "vl_int.h"
 
 #if defined(VALORI_THREADS) && !defined(VALORI_FREESTANDING)
 #include <pthread.h>
 #include <stdatomic.h>
+#include <unistd.h>
 
 /* Polls before a side goes to sleep on its condition variable. */
 #define VL_PAR_SPIN 32
@@ -54,6 +60,7 @@ struct vl_par {
   void *arg;
   int worker_sleeps, caller_sleeps, quit; /* under mu */
   int started;                            /* the thread runs (only the owning caller and free) */
+  pid_t pid;                              /* the process that started it */
   pthread_t t;
 };
 
@@ -87,29 +94,34 @@ static void *vl_par_main(void *p) {
 
 int vl_par_available(void) { return 1; }
 
+/* (Re)initializes the handoff state; with started 0 the next vl_par2 starts a thread. */
+static int par_init(vl_par *w) {
+  if (pthread_mutex_init(&w->mu, NULL)) return VALORI_ENOMEM;
+  if (pthread_cond_init(&w->job_cv, NULL)) {
+    pthread_mutex_destroy(&w->mu);
+    return VALORI_ENOMEM;
+  }
+  if (pthread_cond_init(&w->done_cv, NULL)) {
+    pthread_cond_destroy(&w->job_cv);
+    pthread_mutex_destroy(&w->mu);
+    return VALORI_ENOMEM;
+  }
+  atomic_init(&w->seq, 0u);
+  atomic_init(&w->done, 0u);
+  w->worker_sleeps = w->caller_sleeps = w->quit = 0;
+  w->started = 0;
+  return VALORI_OK;
+}
 int vl_par_new(const valori_allocator *a, vl_par **out) {
   vl_par *w = (vl_par *)vl_alloc(a, sizeof *w);
   *out = NULL;
   if (!w) return VALORI_ENOMEM;
   memset(w, 0, sizeof *w);
   w->a = a;
-  if (pthread_mutex_init(&w->mu, NULL)) {
+  if (par_init(w) != VALORI_OK) {
     vl_free(a, w, sizeof *w);
     return VALORI_ENOMEM;
   }
-  if (pthread_cond_init(&w->job_cv, NULL)) {
-    pthread_mutex_destroy(&w->mu);
-    vl_free(a, w, sizeof *w);
-    return VALORI_ENOMEM;
-  }
-  if (pthread_cond_init(&w->done_cv, NULL)) {
-    pthread_cond_destroy(&w->job_cv);
-    pthread_mutex_destroy(&w->mu);
-    vl_free(a, w, sizeof *w);
-    return VALORI_ENOMEM;
-  }
-  atomic_init(&w->seq, 0u);
-  atomic_init(&w->done, 0u);
   atomic_init(&w->busy, 0);
   *out = w;
   return VALORI_OK;
@@ -117,7 +129,7 @@ int vl_par_new(const valori_allocator *a, vl_par **out) {
 
 void vl_par_free(vl_par *w) {
   if (!w) return;
-  if (w->started) {
+  if (w->started && w->pid == getpid()) { /* (a forked child has no worker to join) */
     pthread_mutex_lock(&w->mu);
     w->quit = 1;
     pthread_cond_signal(&w->job_cv);
@@ -139,6 +151,12 @@ void vl_par2(vl_par *w, void (*fn)(void *), void *a, void *b) {
     fn(b);
     return;
   }
+  if (w->started && w->pid != getpid() && par_init(w) != VALORI_OK) { /* a forked child: start afresh */
+    atomic_store_explicit(&w->busy, 0, memory_order_release);
+    fn(a);
+    fn(b);
+    return;
+  }
   if (!w->started) {
     if (pthread_create(&w->t, NULL, vl_par_main, w) != 0) { /* no thread (this time): serially */
       atomic_store_explicit(&w->busy, 0, memory_order_release);
@@ -147,6 +165,7 @@ void vl_par2(vl_par *w, void (*fn)(void *), void *a, void *b) {
       return;
     }
     w->started = 1;
+    w->pid = getpid();
   }
   w->fn = fn;
   w->arg = b;

@@ -5,10 +5,15 @@
 ** on accepts every record of a serial leader (the root it predicts for each batch is the leader's),
 ** and a batch whose expected root is wrong is refused with nothing changed. Batches straddle the
 ** threshold of the two-way split (63, 64, 65 records) and carry metadata and tags, so both halves
-** see records of every shape. Run under -fsanitize=thread as well (docs/DETERMINISM.md, "Threads").
+** see records of every shape. A forked child keeps working (test_fork). Run under -fsanitize=thread as well (docs/DETERMINISM.md, "Threads").
 */
+#define _POSIX_C_SOURCE 200809L /* fork, kill, nanosleep */
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "fault_vfs.h"
 #include "log.h"
@@ -360,6 +365,55 @@ static void test_worker(void) {
   vl_par_free(w);
 }
 
+/* A child forked after the worker started has no worker thread: its threaded batches must still
+** complete (the worker is started afresh there) with the root the parent gets for the same batch,
+** and its close must not wait for the parent's thread. The child reports through a pipe; the parent
+** gives it 30 s before killing it (a hang is the failure this catches). */
+static void test_fork(void) {
+  valori_db *db = open_db(NULL, 1);
+  valori_position p;
+  uint8_t child_root[32];
+  int fd[2], status = 0, i;
+  pid_t pid;
+  size_t n;
+  uint64_t first;
+  VT_REQUIRE(db);
+  n = batch_of(4); /* 1000 rows: the batch is split, so the worker runs */
+  VT_EQ_INT(valori_insert_batch(db, n, vecs, tags, metas, meta_lens, &first), VALORI_OK);
+  VT_REQUIRE(pipe(fd) == 0);
+  n = batch_of(7); /* 2049 rows */
+  pid = fork();
+  VT_REQUIRE(pid >= 0);
+  if (pid == 0) {
+    valori_position cp;
+    int ok = valori_insert_batch(db, n, vecs, tags, metas, meta_lens, &first) == VALORI_OK &&
+             valori_insert_batch(db, n, vecs, tags, metas, meta_lens, &first) == VALORI_OK &&
+             valori_position_get(db, &cp) == VALORI_OK;
+    ok = ok && valori_close(db) == VALORI_OK;
+    if (ok && write(fd[1], cp.root, 32) != 32) ok = 0;
+    _exit(ok ? 0 : 1);
+  }
+  close(fd[1]);
+  VT_EQ_INT(valori_insert_batch(db, n, vecs, tags, metas, meta_lens, &first), VALORI_OK);
+  VT_EQ_INT(valori_insert_batch(db, n, vecs, tags, metas, meta_lens, &first), VALORI_OK);
+  VT_EQ_INT(valori_position_get(db, &p), VALORI_OK);
+  for (i = 0; i < 300 && waitpid(pid, &status, WNOHANG) == 0; i++) {
+    struct timespec ts = {0, 100000000};
+    nanosleep(&ts, NULL);
+  }
+  if (i == 300) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    VT_CHECK(!"the forked child hung");
+  } else {
+    VT_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    VT_EQ_INT((int)read(fd[0], child_root, 32), 32);
+    VT_CHECK(memcmp(child_root, p.root, 32) == 0);
+  }
+  close(fd[0]);
+  VT_EQ_INT(valori_close(db), VALORI_OK);
+}
+
 int main(void) {
   VT_RUN(test_memory_same_roots);
   VT_RUN(test_durable_same_bytes);
@@ -368,5 +422,6 @@ int main(void) {
   VT_RUN(test_hnsw_same_index);
   VT_RUN(test_every_batch_size);
   VT_RUN(test_worker);
+  VT_RUN(test_fork);
   return VT_DONE();
 }
