@@ -2,8 +2,9 @@
 // "Compact traversal copy"): a collection created with "traversal": {"int8": [lo, hi]} reports it,
 // keeps it across a restart, has the state root and the search results of an npm store opened with
 // traversal: { int8: [lo, hi] } fed the same records; every bad shape or value is EINVAL with nothing
-// created; and a native follower (`valori follow`) of such a collection bootstraps to the same root,
-// configuration and search results (HELLO carries no traversal word: the snapshot does).
+// created; and a native follower (`valori follow`) and an npm follower (Valori.follow) of such a
+// collection bootstrap to the same root, configuration and search results (HELLO carries no
+// traversal word: the snapshot does).
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -165,6 +166,28 @@ describe('create with traversal', () => {
       expect(await searches(f, 'q')).toEqual(await searches(srv, 'q'));
     } finally {
       await stopServer(f);
+    }
+  });
+
+  it('an npm follower (Valori.follow) bootstraps to the same root, copy and results', async () => {
+    const d = (await get('/v1/collections/q')).json;
+    const f = await Valori.follow(`${srv.url}/v1/collections/q`);
+    try {
+      for (let t = 0; t < 300 && f.status().height < d.height; t++) await new Promise((res) => setTimeout(res, 100));
+      expect(f.status().height).toBe(d.height);
+      expect(await f.stateRoot()).toBe(d.root);
+      expect((await f.stats()).traversal).toEqual(d.traversal);
+      const want = await searches(srv, 'q');
+      const got = [];
+      for (const q of QUERIES) {
+        for (const mode of ['hnsw', 'exact']) {
+          const hits = await f.search(new Float32Array(q), { k: 10, ef: 40, mode });
+          got.push(hits.map((h) => [String(h.id), String(h.distanceRaw)]));
+        }
+      }
+      expect(got).toEqual(want);
+    } finally {
+      await f.close();
     }
   });
 });
