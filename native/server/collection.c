@@ -921,6 +921,9 @@ int vs_coll_create(vs_registry *r, const vs_create_req *req, vs_summary *out, vs
   if (rc != VALORI_OK) {
     remove_tree(tmp);
     coll_free(c);
+    if (rc == VALORI_EINVAL && req->opt.traversal && req->opt.metric == VALORI_METRIC_IP)
+      return vs_fail(e, rc, "traversal: an \"ip\" collection takes only a range whose int8 copy has centre 0, "
+                     "lo = -128 * 2^(s-16) (e.g. [-1, 0.9921875] or [-128, 127]; docs/DETERMINISM.md)");
     return vs_fail(e, rc, "creating collection '%s' failed: %s", req->name, valori_strerror(rc));
   }
   return VALORI_OK;

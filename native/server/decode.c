@@ -10,6 +10,7 @@
 
 #include "vbuf.h"
 
+#include <float.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -251,8 +252,32 @@ int vs_name_valid(const char *s) {
 
 /* ---- collections */
 
+/* "traversal": {"int8": [lo, hi]} -> valori_traversal_int8(lo, hi), the option the npm package takes
+** as traversal: { int8: [lo, hi] } (the bounds rounded to binary32 as a Float32Array does). The shape
+** is checked here; the bounds are the core's to refuse (EINVAL: not finite, lo > hi, outside
+** valori_f32_to_q16's range); the centre an "ip" collection refuses is valori_open's (EINVAL). */
+static int get_traversal(const cJSON *v, uint32_t index, uint32_t *out, vs_err *e) {
+  static const char *const tk[] = {"int8", NULL};
+  const cJSON *r;
+  double lo, hi;
+  if (!cJSON_IsObject(v)) return vs_fail(e, VALORI_EINVAL, "traversal: expected {\"int8\": [lo, hi]} or null");
+  VS_TRY(check_fields(v, tk, "traversal.", e));
+  r = field(v, "int8");
+  if (!r || !cJSON_IsArray(r) || cJSON_GetArraySize(r) != 2 || !cJSON_IsNumber(cJSON_GetArrayItem(r, 0)) ||
+      !cJSON_IsNumber(cJSON_GetArrayItem(r, 1)))
+    return vs_fail(e, VALORI_EINVAL, "traversal: expected {\"int8\": [lo, hi]} with two numbers");
+  if (index == VALORI_INDEX_NONE) return vs_fail(e, VALORI_EINVAL, "traversal: needs index \"hnsw\" (the copy is walked by HNSW searches)");
+  lo = cJSON_GetArrayItem(r, 0)->valuedouble;
+  hi = cJSON_GetArrayItem(r, 1)->valuedouble;
+  /* a double beyond binary32's range has no float conversion in C: refused as the core refuses inf */
+  if (!(lo >= -FLT_MAX && lo <= FLT_MAX && hi >= -FLT_MAX && hi <= FLT_MAX) ||
+      valori_traversal_int8((float)lo, (float)hi, out) != VALORI_OK)
+    return vs_fail(e, VALORI_EINVAL, "traversal.int8: [%g, %g] refused: the bounds must be finite, lo <= hi, within [-256, 256]", lo, hi);
+  return VALORI_OK;
+}
+
 int vs_decode_create(const cJSON *j, const vs_limits *lim, vs_create_req *out, vs_err *e) {
-  static const char *const top[] = {"name", "dim", "metric", "index", "hnsw", NULL};
+  static const char *const top[] = {"name", "dim", "metric", "index", "hnsw", "traversal", NULL};
   static const char *const hn[] = {"m", "ef_construction", "ef_search", NULL};
   const cJSON *v;
   memset(out, 0, sizeof *out);
@@ -290,6 +315,7 @@ int vs_decode_create(const cJSON *j, const vs_limits *lim, vs_create_req *out, v
     if ((w = field(v, "ef_search")) != NULL)
       VS_TRY(get_u32(w, "hnsw.ef_search", 1, VALORI_MAX_EF, VALORI_EINVAL, &out->opt.hnsw_ef_search, e));
   }
+  if ((v = field(j, "traversal")) != NULL && !cJSON_IsNull(v)) VS_TRY(get_traversal(v, out->opt.index, &out->opt.traversal, e));
   return VALORI_OK;
 }
 

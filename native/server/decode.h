@@ -37,7 +37,7 @@ int vs_name_valid(const char *s);
 
 typedef struct vs_create_req {
   char name[VS_MAX_NAME + 1];
-  valori_options opt; /* dim, metric, index, hnsw_* filled; the rest default */
+  valori_options opt; /* dim, metric, index, hnsw_*, traversal filled; the rest default */
 } vs_create_req;
 int vs_decode_create(const cJSON *j, const vs_limits *lim, vs_create_req *out, vs_err *e);
 

@@ -63,6 +63,11 @@ class Valori:
         index: ``"hnsw"`` (default) or ``"none"`` (index-less: exact search only).
         hnsw: HNSW parameters for a new store, any of ``{"m": 16, "ef_construction": 200,
             "ef_search": 64}``; not allowed with ``index="none"``.
+        traversal: ``{"int8": (lo, hi)}`` for a new store: an int8 compact traversal copy of the
+            vectors for components in ``[lo, hi]`` (the npm package's ``traversal: {int8: [lo,
+            hi]}``, the server's create field; python/README.md "Int8 traversal copy"). HNSW
+            searches walk the copies and re-rank exactly; needs ``index="hnsw"``. For an existing
+            store a value given here must match its copy (``ECONFIG``).
         durability: embedded mode: ``"full"`` (default: a write returns once it is durable, fsync)
             or ``"relaxed"`` (returns once applied; :meth:`flush` or :meth:`close` makes it
             durable; a crash can lose the last writes, never mix states). Remote writes are always
@@ -94,6 +99,7 @@ class Valori:
         metric: Optional[str] = None,
         index: Optional[str] = None,
         hnsw: Optional[Mapping[str, int]] = None,
+        traversal: Optional[Mapping[str, Sequence[float]]] = None,
         durability: str = "full",
         create: bool = True,
         read_only: bool = False,
@@ -113,7 +119,8 @@ class Valori:
             connection = Remote.connect(remote, token if token is not None else os.environ.get("VALORI_TOKEN"), timeout)
             self._err = connection.named
             self._C = connection.C
-            config = self._config(dim, metric, index, hnsw, durability, create, read_only, snapshot_every, segment_bytes)
+            config = self._config(dim, metric, index, hnsw, durability, create, read_only, snapshot_every, segment_bytes,
+                                  traversal)
             if read_only or snapshot_every is not None or segment_bytes is not None or durability != "full":
                 raise self._err("EINVAL", "read_only, durability, snapshot_every and segment_bytes are embedded-mode "
                                           "options (the server decides them for its collections)")
@@ -130,7 +137,8 @@ class Valori:
             self._C = lib.constants
             if collection is not None or token is not None:
                 raise self._err("EINVAL", "collection= and token= belong to remote mode (remote=URL)")
-            config = self._config(dim, metric, index, hnsw, durability, create, read_only, snapshot_every, segment_bytes)
+            config = self._config(dim, metric, index, hnsw, durability, create, read_only, snapshot_every, segment_bytes,
+                                  traversal)
             if path is not None and not isinstance(path, (str, os.PathLike)):
                 raise self._err("EINVAL", f"path must be a str or os.PathLike, not {type(path).__name__}")
             if path is not None and os.fspath(path) == "":
@@ -146,7 +154,7 @@ class Valori:
                 raise self._err("ENOTFOUND", f"no store at {p} (create=False)")
 
     def _config(self, dim: Any, metric: Any, index: Any, hnsw: Any, durability: Any, create: Any, read_only: Any,
-                snapshot_every: Any, segment_bytes: Any) -> Dict[str, Any]:
+                snapshot_every: Any, segment_bytes: Any, traversal: Any = None) -> Dict[str, Any]:
         err = self._err
         lim = self._limits()
         if dim is not None:
@@ -165,10 +173,13 @@ class Valori:
                 h[k] = cv.u32(v, err, f"hnsw[{k!r}]")
             if ix == "NONE" and h:
                 raise err("EINVAL", "hnsw parameters given for an index-less store (index='none')")
+        trav = cv.traversal(traversal, err)
+        if trav is not None and ix == "NONE":
+            raise err("EINVAL", "traversal needs an HNSW index (index='hnsw'); this store is index-less (index='none')")
         if durability not in ("full", "relaxed"):
             raise err("EINVAL", f"durability must be 'full' or 'relaxed', not {durability!r}")
         return {
-            "dim": dim, "metric": m, "index": ix, "hnsw": h or None, "durability": durability,
+            "dim": dim, "metric": m, "index": ix, "hnsw": h or None, "traversal": trav, "durability": durability,
             "create": bool(create), "read_only": bool(read_only),
             "snapshot_every": None if snapshot_every is None else cv.u64(snapshot_every, err, "snapshot_every"),
             "segment_bytes": None if segment_bytes is None else cv.u64(segment_bytes, err, "segment_bytes"),
@@ -195,7 +206,8 @@ class Valori:
         self = cls.__new__(cls)
         self._err = lib.named
         self._C = lib.constants
-        config = {"dim": None, "metric": None, "index": None, "hnsw": None, "durability": "full", "create": True,
+        config = {"dim": None, "metric": None, "index": None, "hnsw": None, "traversal": None, "durability": "full",
+                  "create": True,
                   "read_only": False, "snapshot_every": None, "segment_bytes": None}
         self._b = Embedded.from_snapshot(lib, bytes(data), config)
         return self
@@ -751,15 +763,17 @@ class Valori:
         return self._remote().describe()
 
     def create_collection(self, name: str, dim: int, *, metric: str = "l2", index: str = "hnsw",
-                          hnsw: Optional[Mapping[str, int]] = None) -> CollectionInfo:
-        """Creates a collection on the server (remote mode).
+                          hnsw: Optional[Mapping[str, int]] = None,
+                          traversal: Optional[Mapping[str, Sequence[float]]] = None) -> CollectionInfo:
+        """Creates a collection on the server (remote mode); ``traversal`` as for the constructor.
 
         Raises:
             ValoriError: ``EEXIST`` (a collection with that name exists), ``EINVAL`` (bad name:
-                1 to 64 characters from ``A-Z a-z 0-9 _ -``, starting with a letter or digit).
+                1 to 64 characters from ``A-Z a-z 0-9 _ -``, starting with a letter or digit;
+                a traversal range the server refuses).
         """
         b = self._remote()
-        cfg = self._config(dim, metric, index, hnsw, "full", True, False, None, None)
+        cfg = self._config(dim, metric, index, hnsw, "full", True, False, None, None, traversal)
         if not isinstance(name, str):
             raise self._err("EINVAL", "name must be a str")
         return b.server.create_collection(name, cfg)
@@ -773,16 +787,16 @@ class Valori:
 
     def use(self, collection: str, **options: Any) -> "Valori":
         """Another collection of the same server, sharing this object's connection settings
-        (remote mode). ``options``: ``dim``, ``metric``, ``index``, ``hnsw``, ``create``."""
+        (remote mode). ``options``: ``dim``, ``metric``, ``index``, ``hnsw``, ``traversal``, ``create``."""
         b = self._remote()
         if not isinstance(collection, str):
             raise self._err("EINVAL", "collection must be a str")
-        allowed = {"dim", "metric", "index", "hnsw", "create"}
+        allowed = {"dim", "metric", "index", "hnsw", "traversal", "create"}
         bad = set(options) - allowed
         if bad:
             raise self._err("EINVAL", f"unknown options {sorted(bad)} (allowed: {sorted(allowed)})")
         cfg = self._config(options.get("dim"), options.get("metric"), options.get("index"), options.get("hnsw"),
-                           "full", options.get("create", True), False, None, None)
+                           "full", options.get("create", True), False, None, None, options.get("traversal"))
         other = Valori.__new__(Valori)
         other._err = self._err
         other._C = self._C

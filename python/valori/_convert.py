@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import array
 import math
+import struct
 import sys
-from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
+from fractions import Fraction
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 try:  # NumPy is optional: accepted when importable, never required
     import numpy as _np
@@ -260,6 +262,68 @@ def number(v: Any, err: ErrFn, what: str) -> float:
         return float(v)
     except OverflowError:
         return _INF if v > 0 else -_INF
+
+
+def traversal(t: Any, err: ErrFn) -> Optional[Tuple[float, float]]:
+    """The ``traversal`` option: None (no compact copy) or ``{"int8": (lo, hi)}`` (a list or tuple
+    of two real numbers) -> (lo, hi). Only the shape is checked here, as in the npm package; the
+    values are the C library's (embedded) or the server's (remote) to refuse."""
+    if t is None:
+        return None
+    shape = "traversal must be {'int8': (lo, hi)} with two numbers, or None"
+    if not isinstance(t, Mapping) or list(t.keys()) != ["int8"]:
+        raise err("EINVAL", shape)
+    r = t["int8"]
+    if isinstance(r, (str, bytes)) or not isinstance(r, Sequence) or len(r) != 2:
+        raise err("EINVAL", shape)
+    return (number(r[0], err, "traversal['int8'][0]"), number(r[1], err, "traversal['int8'][1]"))
+
+
+def _q16(x: float) -> Optional[int]:
+    """docs/DETERMINISM.md section 1: x rounded to binary32, then round(x * 65536) half to even;
+    None when not finite or |x| > 256."""
+    try:
+        f = struct.unpack("<f", struct.pack("<f", x))[0]
+    except OverflowError:
+        return None
+    if f != f or abs(f) > 256.0:
+        return None
+    return round(Fraction(f) * 65536)  # Fraction rounds half to even
+
+
+def _rha(v: int, s: int) -> int:
+    if s == 0:
+        return v
+    h = 1 << (s - 1)
+    return (v + h) >> s if v >= 0 else -((-v + h) >> s)
+
+
+def traversal_word(lo: float, hi: float) -> Optional[int]:
+    """The word ``valori_traversal_int8(lo, hi)`` gives (docs/DETERMINISM.md 4a: the smallest s with
+    hi - lo <= 255 * 2^s and c = rha(lo / 2^s) + 128 inside int16; word 1 | s << 8 | (c & 0xffff)
+    << 16), or None where it refuses. Remote mode compares it with a collection's recorded word
+    (ECONFIG); embedded mode calls the C function itself (tests/python check the two agree)."""
+    lq, hq = _q16(lo), _q16(hi)
+    if lq is None or hq is None or lq > hq:
+        return None
+    s = 0
+    while s < 31:
+        c = _rha(lq, s) + 128
+        if hq - lq <= (255 << s) and -32768 <= c <= 32767:
+            break
+        s += 1
+    c = _rha(lq, s) + 128
+    return 1 | (s << 8) | ((c & 0xFFFF) << 16)
+
+
+def traversal_info(word: int, shift: int, center: int) -> Optional[Dict[str, Any]]:
+    """Stats.traversal from valori_stats' three fields: None without a copy, else the dict the npm
+    package's stats().traversal and the server's describe give: int8 = the components the codes
+    -128..127 stand for, (c - 128) * 2^(s-16) .. (c + 127) * 2^(s-16)."""
+    if not word:
+        return None
+    scale = 2.0 ** (shift - 16)
+    return {"int8": [(center - 128) * scale, (center + 127) * scale], "shift": shift, "center": center, "word": word}
 
 
 Vector = Union[Sequence[float], Any]

@@ -111,6 +111,7 @@ class Embedded:
             o.hnsw_m = h.get("m", 0)
             o.hnsw_ef_construction = h.get("ef_construction", 0)
             o.hnsw_ef_search = h.get("ef_search", 0)
+            o.traversal = self._traversal_word()
         flags = 0
         if create:
             flags |= self.C["open"]["CREATE"]
@@ -123,6 +124,19 @@ class Embedded:
         if cfg["segment_bytes"] is not None:
             o.segment_bytes = cfg["segment_bytes"]
         return o
+
+    def _traversal_word(self) -> int:
+        """valori_options.traversal for the configured option: 0 for none, else the word of
+        valori_traversal_int8 (its EINVAL raised with the range)."""
+        t = self.config.get("traversal")
+        if t is None:
+            return 0
+        w = c_uint32()
+        rc = self.c.valori_traversal_int8(c_float(t[0]), c_float(t[1]), byref(w))
+        if rc:
+            raise self.lib.error(rc, f"traversal {{'int8': ({t[0]!r}, {t[1]!r})}}: the bounds must be finite, "
+                                     "lo <= hi, within [-256, 256]")
+        return int(w.value)
 
     def _open(self, dim: int, create: bool) -> int:
         """valori_open_report; returns the result code (the handle is kept on success)."""
@@ -196,6 +210,15 @@ class Embedded:
         for k, f in (("m", "hnsw_m"), ("ef_construction", "hnsw_ef_construction"), ("ef_search", "hnsw_ef_search")):
             if h.get(k) and h[k] != getattr(st, f):
                 want.append(f"hnsw {k} {h[k]}")
+        if cfg.get("traversal") is not None:
+            try:
+                word = self._traversal_word()
+            except ValoriError:
+                self.close()  # refused bounds: EINVAL, and the store is not left open (nor locked)
+                raise
+        if cfg.get("traversal") is not None and word != st.traversal:
+            t = cfg["traversal"]
+            want.append(f"traversal int8 ({t[0]!r}, {t[1]!r})")
         if want:
             self.close()
             raise self.err("ECONFIG", f"{self.path} was created with other options than " + ", ".join(want))
@@ -423,6 +446,7 @@ class Embedded:
             durable_height=durable, snapshot_height=snap, disk_bytes=disk,
             next_node_id=st.next_node_id, next_edge_id=st.next_edge_id, index_tombstones=st.index_tombstones,
             vector_bytes=st.vector_bytes, index_bytes=st.index_bytes, other_bytes=st.other_bytes,
+            traversal=cv.traversal_info(st.traversal, st.traversal_shift, st.traversal_center),
         )
 
     def height(self) -> int:

@@ -225,6 +225,7 @@ _PROTOTYPES: List[Tuple[str, Any, List[Any]]] = [
     ("valori_code_name", c_char_p, [c_int]),
     ("valori_constants_json", c_char_p, []),
     ("valori_options_init", None, [POINTER(Options)]),
+    ("valori_traversal_int8", c_int, [c_float, c_float, POINTER(c_uint32)]),
     ("valori_open_report", c_int, [c_char_p, POINTER(Options), POINTER(_P), POINTER(RecoveryC)]),
     ("valori_close", c_int, [_P]),
     ("valori_flush", c_int, [_P]),

@@ -229,6 +229,12 @@ class Server:
             body["index"] = cfg["index"].lower()
         if cfg["hnsw"]:
             body["hnsw"] = dict(cfg["hnsw"])
+        t = cfg.get("traversal")
+        if t is not None:
+            if cv.traversal_word(t[0], t[1]) is None:  # refused by valori_traversal_int8 (NaN and inf have no JSON)
+                raise self.named("EINVAL", f"traversal {{'int8': ({t[0]!r}, {t[1]!r})}}: the bounds must be finite, "
+                                           "lo <= hi, within [-256, 256]")
+            body["traversal"] = {"int8": [t[0], t[1]]}
         return _info(self.call("POST", "/v1/collections", body))
 
     def delete_collection(self, name: str) -> None:
@@ -283,12 +289,12 @@ def _info(j: Dict[str, Any]) -> CollectionInfo:
         return None if v is None else int(v)
 
     known = {"name", "dim", "metric", "index", "records", "height", "root", "hnsw", "nodes", "edges", "next_id",
-             "durable_height", "snapshot_height", "disk_bytes"}
+             "durable_height", "snapshot_height", "disk_bytes", "traversal"}
     return CollectionInfo(
         name=j["name"], dim=int(j["dim"]), metric=j["metric"], index=j["index"], records=int(j["records"]),
         height=int(j["height"]), root=j["root"], hnsw=j.get("hnsw"), nodes=opt_int("nodes"), edges=opt_int("edges"),
         next_id=opt_int("next_id"), durable_height=opt_int("durable_height"),
-        snapshot_height=opt_int("snapshot_height"), disk_bytes=opt_int("disk_bytes"),
+        snapshot_height=opt_int("snapshot_height"), disk_bytes=opt_int("disk_bytes"), traversal=j.get("traversal"),
         extra={k: v for k, v in j.items() if k not in known},
     )
 
@@ -354,6 +360,13 @@ class Remote:
         for k, v in (cfg["hnsw"] or {}).items():
             if v and (info.hnsw or {}).get(k) != v:
                 want.append(f"hnsw {k} {v}")
+        t = cfg.get("traversal")
+        w = None if t is None else cv.traversal_word(t[0], t[1])  # valori_traversal_int8's word (None: refused)
+        if t is not None and w is None:  # what the embedded mode's valori_traversal_int8 refuses
+            raise self.err("EINVAL", f"traversal {{'int8': ({t[0]!r}, {t[1]!r})}}: the bounds must be finite, "
+                                     "lo <= hi, within [-256, 256]")
+        if t is not None and w != (info.traversal or {}).get("word"):
+            want.append(f"traversal int8 ({t[0]!r}, {t[1]!r})")
         if cfg.get("dim") is not None and cfg["dim"] != info.dim:
             want.append(f"dim {cfg['dim']}")
         if want:
@@ -575,7 +588,7 @@ class Remote:
             next_record_id=info.next_id or 0, dim=info.dim, metric=info.metric, index=info.index,
             hnsw_m=int(h.get("m", 0)), hnsw_ef_construction=int(h.get("ef_construction", 0)),
             hnsw_ef_search=int(h.get("ef_search", 0)), durable_height=info.durable_height or 0,
-            snapshot_height=info.snapshot_height or 0, disk_bytes=info.disk_bytes,
+            snapshot_height=info.snapshot_height or 0, disk_bytes=info.disk_bytes, traversal=info.traversal,
             **{k: _opt_int(info.extra, k) for k in _ENGINE_COUNTERS},
         )
 

@@ -105,6 +105,11 @@ class Stats:
     vector_bytes: Optional[int] = None
     index_bytes: Optional[int] = None
     other_bytes: Optional[int] = None
+    #: the int8 compact traversal copy (option ``traversal``): None without one, else
+    #: ``{"int8": [lo, hi], "shift": s, "center": c, "word": w}`` as the npm package's
+    #: ``stats().traversal`` and the server's describe give it (``[lo, hi]``: the components the
+    #: codes -128..127 stand for, ``(c - 128) * 2^(s-16)`` .. ``(c + 127) * 2^(s-16)``)
+    traversal: Optional[dict] = None
 
 
 @dataclass(frozen=True)
@@ -125,4 +130,5 @@ class CollectionInfo:
     durable_height: Optional[int] = None
     snapshot_height: Optional[int] = None
     disk_bytes: Optional[int] = None
+    traversal: Optional[dict] = None  # as Stats.traversal (None: no compact copy)
     extra: dict = field(default_factory=dict, compare=False, repr=False)
