@@ -4,12 +4,13 @@
 // traversal: { int8: [lo, hi] } fed the same records; every bad shape or value is EINVAL with nothing
 // created; and a native follower (`valori follow`) and an npm follower (Valori.follow) of such a
 // collection bootstrap to the same root, configuration and search results (HELLO carries no
-// traversal word: the snapshot does).
+// traversal word: the snapshot does). It lives in js/test because it needs the built package
+// (dist/valori.mjs), which the server's ctest run does not build.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Valori } from '../../js/src/index.js';
-import { request, startServer, startValori, stopServer, tmpDir } from './helpers.js';
+import { Valori } from '../src/index.js';
+import { request, startServer, startValori, stopServer, tmpDir } from '../../tests/server/helpers.js';
 
 const DIM = 8;
 const N = 300;
