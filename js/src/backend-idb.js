@@ -315,14 +315,30 @@ export class IdbBackend {
 }
 
 /** true / false when indexedDB.databases() can tell whether `name` exists; null when it cannot. */
+/**
+ * Whether the IndexedDB database `name` exists: true, false, or null (cannot tell). A listing by
+ * indexedDB.databases() that names it is enough; one that does not is confirmed by opening the
+ * database with no version and aborting the upgrade a missing database would get (oldVersion 0),
+ * so nothing is created. Chromium relaunched after a kill can leave a database out of its listing
+ * until something opens it (seen as a store with acknowledged writes refused for want of a dim).
+ */
 async function idbDatabaseExists(name) {
-  if (typeof indexedDB == 'undefined' || typeof indexedDB.databases != 'function') return null;
-  try {
-    const list = await indexedDB.databases();
-    return list.some((d) => d.name === name);
-  } catch {
-    return null;
+  if (typeof indexedDB == 'undefined') return null;
+  if (typeof indexedDB.databases == 'function') {
+    try {
+      if ((await indexedDB.databases()).some((d) => d.name === name)) return true;
+    } catch { /* confirm by opening */ }
   }
+  return new Promise((resolve) => {
+    let req, missing = false;
+    try { req = indexedDB.open(name); } catch { resolve(null); return; }
+    req.onupgradeneeded = (ev) => {
+      if (ev.oldVersion === 0) { missing = true; req.transaction.abort(); } // would be created: undo
+    };
+    req.onsuccess = () => { req.result.close(); resolve(true); };
+    req.onerror = (ev) => { if (ev && ev.preventDefault) ev.preventDefault(); resolve(missing ? false : null); };
+    req.onblocked = () => resolve(null);
+  });
 }
 
 function isQuota(e) {
