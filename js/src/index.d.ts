@@ -324,6 +324,8 @@ export interface CollectionInfo {
   metric: 'l2' | 'ip';
   index: 'hnsw' | 'none';
   hnsw: { m: number; efConstruction: number; efSearch: number } | null;
+  /** The int8 compact traversal copy, as Stats.traversal; null without one. */
+  traversal: TraversalInfo | null;
   records: number;
   nodes: number;
   edges: number;
@@ -359,7 +361,7 @@ export class ValoriServer {
   collections(): Promise<CollectionEntry[]>;
   describe(name: string): Promise<CollectionInfo>;
   /** Creates a collection (options checked by C first: its codes); EEXIST when it exists. */
-  createCollection(name: string, options: Pick<ConnectOptions, 'dim' | 'metric' | 'index' | 'hnsw'>): Promise<CollectionInfo>;
+  createCollection(name: string, options: Pick<ConnectOptions, 'dim' | 'metric' | 'index' | 'hnsw'> & Pick<OpenOptions, 'traversal'>): Promise<CollectionInfo>;
   /** Deletes a collection durably; ENOCOLLECTION when there is none. */
   deleteCollection(name: string): Promise<void>;
   /** A database on one collection (as Valori.connect, with this server's token, fetch and timeout). */
@@ -429,7 +431,7 @@ export class RemoteValori {
   [Symbol.asyncDispose](): Promise<void>;
   /** The server's collections (ValoriServer.collections). */
   collections(): Promise<CollectionEntry[]>;
-  createCollection(name: string, options: Pick<ConnectOptions, 'dim' | 'metric' | 'index' | 'hnsw'>): Promise<CollectionInfo>;
+  createCollection(name: string, options: Pick<ConnectOptions, 'dim' | 'metric' | 'index' | 'hnsw'> & Pick<OpenOptions, 'traversal'>): Promise<CollectionInfo>;
   deleteCollection(name: string): Promise<void>;
   /** This collection's describe answer. */
   describe(): Promise<CollectionInfo>;

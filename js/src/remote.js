@@ -127,6 +127,7 @@ function infoOf(t, j) {
     metric: j.metric,
     index: j.index,
     hnsw: j.hnsw ? { m: j.hnsw.m, efConstruction: j.hnsw.ef_construction, efSearch: j.hnsw.ef_search } : null,
+    traversal: j.traversal ?? null, // as stats().traversal (docs/HTTP.md, describe)
     records: wireNum(t, j.records, 'records'),
     nodes: wireNum(t, j.nodes, 'nodes'),
     edges: wireNum(t, j.edges, 'edges'),
@@ -291,10 +292,12 @@ export class ValoriServer {
 
   /** C's verdict on open options, and the configuration after C's defaults: {dim, metric, index, m, efc, efs}. */
   async _checkedConfig(options) {
-    const probe = await this._Valori.open({ dim: options.dim, metric: options.metric, index: options.index, hnsw: options.hnsw });
+    const probe = await this._Valori.open({ dim: options.dim, metric: options.metric, index: options.index, hnsw: options.hnsw,
+      traversal: options.traversal });
     try {
       const st = await probe.stats();
-      return { dim: st.dim, metric: st.metric, index: st.index, m: st.hnswM, efc: st.hnswEfConstruction, efs: st.hnswEfSearch };
+      return { dim: st.dim, metric: st.metric, index: st.index, m: st.hnswM, efc: st.hnswEfConstruction, efs: st.hnswEfSearch,
+        traversal: st.traversal ? { int8: [...options.traversal.int8] } : null };
     } finally {
       await probe.close();
     }
@@ -304,6 +307,7 @@ export class ValoriServer {
 function createBody(name, cfg) {
   const body = { name, dim: cfg.dim, metric: cfg.metric, index: cfg.index };
   if (cfg.index === 'hnsw') body.hnsw = { m: cfg.m, ef_construction: cfg.efc, ef_search: cfg.efs };
+  if (cfg.traversal) body.traversal = cfg.traversal; // the range as given: the server derives the same word
   return body;
 }
 

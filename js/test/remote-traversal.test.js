@@ -1,8 +1,9 @@
 // remote-traversal.test.js: a store with an int8 compact traversal copy, written by the npm package
 // on the filesystem and then served by `valori serve --data` (the server opens the stores it finds;
-// it cannot create one with the copy): its describe answer and RemoteValori.stats() report the copy
+// before it could create one): its describe answer and RemoteValori.stats() report the copy
 // exactly as the embedded stats() does, a collection the server creates reports none, and the
-// server's state root and HNSW results are the embedded ones.
+// server's state root and HNSW results are the embedded ones; RemoteValori.createCollection with
+// `traversal` makes a collection with the same copy, and refuses a bad range with EINVAL.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
@@ -47,6 +48,12 @@ it('serves a store with an int8 traversal copy made by the npm package and repor
     }
     const p = await Valori.connect(srv.url, { collection: 'plain' });
     expect((await p.stats()).traversal).toBeNull();
+    // createCollection sends the option: the server's copy is the embedded one
+    const c = await p.createCollection('made8', { dim: 4, traversal: { int8: [0, 255] } });
+    expect(c.traversal).toEqual(want);
+    const bad = await p.createCollection('bad8', { dim: 4, traversal: { int8: [1, 0] } }).catch((e) => e);
+    expect(bad.code).toBe('EINVAL');
+    expect((await request(srv, 'GET', '/v1/collections/bad8')).status).toBe(404);
     await p.close();
   } finally {
     expect((await stopServer(srv)).code).toBe(0);
