@@ -29,18 +29,24 @@ static uint8_t metab[MAXB][40];
 static const void *metas[MAXB];
 static size_t meta_lens[MAXB];
 
-/* Batch k of the workload: its size and its rows (a deterministic function of k). */
-static size_t batch_of(int k) {
-  static const size_t sizes[] = {1, 63, 64, 65, 1000, 2, 129, 2049, 64, 333};
-  size_t n = sizes[k % 10], i, j;
-  uint64_t s = 0x5eed0000u + (uint64_t)k;
+/* n rows from seed s into vecs, tags, metas: tags below ntags, metadata (0..39 bytes) on about
+** one record in meta_one_in. */
+static void fill_rows(size_t n, uint64_t s, uint64_t ntags, uint64_t meta_one_in) {
+  size_t i, j;
   for (i = 0; i < n; i++) {
     for (j = 0; j < DIM; j++) vecs[i * DIM + j] = (float)((int64_t)(vt_rand(&s) % 20001) - 10000) / 1000.0f;
-    tags[i] = vt_rand(&s) % 7;
-    meta_lens[i] = (size_t)(vt_rand(&s) % 3 == 0 ? vt_rand(&s) % 40 : 0);
+    tags[i] = vt_rand(&s) % ntags;
+    meta_lens[i] = (size_t)(vt_rand(&s) % meta_one_in == 0 ? vt_rand(&s) % 40 : 0);
     for (j = 0; j < meta_lens[i]; j++) metab[i][j] = (uint8_t)vt_rand(&s);
     metas[i] = meta_lens[i] ? metab[i] : NULL;
   }
+}
+
+/* Batch k of the workload: its size and its rows (a deterministic function of k). */
+static size_t batch_of(int k) {
+  static const size_t sizes[] = {1, 63, 64, 65, 1000, 2, 129, 2049, 64, 333};
+  size_t n = sizes[k % 10];
+  fill_rows(n, 0x5eed0000u + (uint64_t)k, 7, 3);
   return n;
 }
 
@@ -57,12 +63,21 @@ static valori_db *open_db(const valori_vfs *vfs, int threads) {
   return db;
 }
 
+/* a and b at the same height, root and chain. */
+static void same_position(valori_db *a, valori_db *b) {
+  valori_position pa, pb;
+  VT_EQ_INT(valori_position_get(a, &pa), VALORI_OK);
+  VT_EQ_INT(valori_position_get(b, &pb), VALORI_OK);
+  VT_EQ_INT(pa.height, pb.height);
+  VT_CHECK(memcmp(pa.root, pb.root, 32) == 0);
+  VT_CHECK(memcmp(pa.chain, pb.chain, 32) == 0);
+}
+
 /* One batch into both databases; then roots and chains must agree. Also deletes a record now and
 ** then, so that the accumulator also loses elements between batches. */
 static void same_step(valori_db *a, valori_db *b, int k) {
   size_t n = batch_of(k);
   uint64_t ia = 0, ib = 0;
-  valori_position pa, pb;
   VT_EQ_INT(valori_insert_batch(a, n, vecs, tags, metas, meta_lens, &ia), VALORI_OK);
   VT_EQ_INT(valori_insert_batch(b, n, vecs, tags, metas, meta_lens, &ib), VALORI_OK);
   VT_EQ_INT(ia, ib);
@@ -70,11 +85,7 @@ static void same_step(valori_db *a, valori_db *b, int k) {
     VT_EQ_INT(valori_delete(a, ia), VALORI_OK);
     VT_EQ_INT(valori_delete(b, ib), VALORI_OK);
   }
-  VT_EQ_INT(valori_position_get(a, &pa), VALORI_OK);
-  VT_EQ_INT(valori_position_get(b, &pb), VALORI_OK);
-  VT_EQ_INT(pa.height, pb.height);
-  VT_CHECK(memcmp(pa.root, pb.root, 32) == 0);
-  VT_CHECK(memcmp(pa.chain, pb.chain, 32) == 0);
+  same_position(a, b);
 }
 
 static void test_memory_same_roots(void) {
@@ -280,23 +291,12 @@ static void test_every_batch_size(void) {
   size_t n;
   VT_REQUIRE(a && b);
   for (n = 1; n <= 400; n += n < 160 ? 1 : n < 280 ? 40 : 1) {
-    uint64_t ia = 0, ib = 0, s = 0xba7c4000u + n, i, j;
-    valori_position pa, pb;
-    for (i = 0; i < n; i++) {
-      for (j = 0; j < DIM; j++) vecs[i * DIM + j] = (float)((int64_t)(vt_rand(&s) % 20001) - 10000) / 1000.0f;
-      tags[i] = vt_rand(&s) % 5;
-      meta_lens[i] = (size_t)(vt_rand(&s) % 4 == 0 ? vt_rand(&s) % 40 : 0);
-      for (j = 0; j < meta_lens[i]; j++) metab[i][j] = (uint8_t)vt_rand(&s);
-      metas[i] = meta_lens[i] ? metab[i] : NULL;
-    }
+    uint64_t ia = 0, ib = 0;
+    fill_rows(n, 0xba7c4000u + n, 5, 4);
     VT_EQ_INT(valori_insert_batch(a, n, vecs, tags, metas, meta_lens, &ia), VALORI_OK);
     VT_EQ_INT(valori_insert_batch(b, n, vecs, tags, metas, meta_lens, &ib), VALORI_OK);
     VT_EQ_INT(ia, ib);
-    VT_EQ_INT(valori_position_get(a, &pa), VALORI_OK);
-    VT_EQ_INT(valori_position_get(b, &pb), VALORI_OK);
-    VT_EQ_INT(pa.height, pb.height);
-    VT_CHECK(memcmp(pa.root, pb.root, 32) == 0);
-    VT_CHECK(memcmp(pa.chain, pb.chain, 32) == 0);
+    same_position(a, b);
   }
   VT_EQ_INT(valori_check(b), VALORI_OK);
   VT_EQ_INT(valori_close(a), VALORI_OK);
