@@ -305,7 +305,8 @@ static void greedy(const vl_hnsw *h, const vl_space *sp, const int32_t *q, int32
 }
 
 /* Beam search of one level from ep. Leaves up to ef accepted results in s->res as a max-heap of
-** vl_hc (take_results drains it) and returns their number. Tombstones and filtered-out slots are traversed but never returned. */
+** vl_hc (take_results drains it) and returns their number. Tombstones and filtered-out slots are
+** traversed but never returned. */
 static VL_ALWAYS_INLINE uint32_t search_layer_c(const vl_hnsw *h, const vl_space *sp, const int32_t *q, vl_cand ep,
                                                 uint32_t ef, uint32_t lc, const vl_filter *f, vl_scratch *s,
                                                 const int compact) {
@@ -582,7 +583,7 @@ uint32_t vl_hnsw_search(const vl_hnsw *h, const vl_space *sp0, const int32_t *q,
     for (i = 0; i < nr; i++) {
       const vl_hc c = hc_res(s)[i];
       if (qexact && (sp->vflags[c.slot] & VL_VEC_CEXACT)) r[nr - ++nl] = mk(sp, vl_trav_exact(c.d, sp->trav), c.slot);
-      else r[nx++] = mk(sp, c.d, c.slot);
+      else r[nx++].slot = c.slot; /* its exact distance (and id) below */
     }
     /* every other pool vector's first line in flight at once, then each whole vector one step ahead */
     for (i = 0; i < nx; i++) prefetch_head(sp, r[i].slot);
