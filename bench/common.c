@@ -57,6 +57,33 @@ void bench_rss_peak_reset(void) {
   fclose(f);
 }
 
+void bench_perf_mark(int on) {
+  const char *env = getenv("BENCH_PERF_CTL"), *comma;
+  char ctl[512], ack[8] = {0};
+  FILE *c, *a;
+  if (!env || !*env) return;
+  comma = strchr(env, ',');
+  if (!comma || (size_t)(comma - env) >= sizeof ctl) {
+    fprintf(stderr, "BENCH_PERF_CTL must be CTL_FIFO,ACK_FIFO (got '%s')\n", env);
+    exit(1);
+  }
+  memcpy(ctl, env, (size_t)(comma - env));
+  ctl[comma - env] = 0;
+  /* Opening a FIFO waits for perf to have the other end open: perf opens both at start-up. */
+  if (!(c = fopen(ctl, "w")) || !(a = fopen(comma + 1, "r"))) {
+    fprintf(stderr, "BENCH_PERF_CTL: cannot open the FIFOs of '%s'\n", env);
+    exit(1);
+  }
+  fputs(on ? "enable\n" : "disable\n", c);
+  fflush(c);
+  if (!fgets(ack, sizeof ack, a) || strncmp(ack, "ack", 3)) {
+    fprintf(stderr, "BENCH_PERF_CTL: perf did not acknowledge '%s'\n", on ? "enable" : "disable");
+    exit(1);
+  }
+  fclose(c);
+  fclose(a);
+}
+
 uint64_t bench_rss_peak_bytes(void) {
   char line[256];
   unsigned long kb = 0;

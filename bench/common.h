@@ -89,6 +89,13 @@ double bench_median(double *v, size_t n); /* sorts v in place */
 ** fsync costs nothing, so durable rows name where they ran. */
 const char *bench_fs_type(const char *dir);
 
+/* Sampling profiler control (bench/search_profile.py): with BENCH_PERF_CTL="CTL,ACK" in the environment
+** (the two FIFOs of `perf record --control fifo:CTL,ACK -D -1`), on = 1 asks perf to start sampling
+** and on = 0 to stop, each waiting for perf's acknowledgement, so that a profile holds only the
+** phase between the two calls. Without the variable it does nothing. Exits with status 1 when the
+** FIFOs cannot be used (a profile of the wrong phase would be worse than none). */
+void bench_perf_mark(int on);
+
 /* ---- filters (see the header comment) */
 #define BENCH_TAG_SALT 0x7461677361676c74ull
 int bench_sel_modulus(double sel, uint32_t *m);       /* 0, or -1 if 1/sel is not 2/10/100/1000 */

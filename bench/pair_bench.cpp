@@ -182,6 +182,7 @@ int main(int argc, char **argv) {
   /* ---- per ef: rounds of one pass per engine, the order swapped every round */
   Results rv(nq, k), rh(nq, k), r8(nq, k);
   std::vector<valori_hit> hits(k);
+  bench_perf_mark(1); /* bench/search_profile.py samples the search rounds only */
   for (size_t e = 0; e < o.nef; e++) {
     const uint32_t ef = o.efs[e];
     valori_search_params p = {(uint32_t)k, ef, VALORI_SEARCH_HNSW, 0, NULL};
@@ -230,6 +231,7 @@ int main(int argc, char **argv) {
               rec_8, (double)nq / m8, mh / m8, cmh / cm8);
   }
 
+  bench_perf_mark(0);
   free_store(sv);
   if (int8) free_store(s8);
   h.reset();

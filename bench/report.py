@@ -20,6 +20,8 @@ bench/common.h. Every line has engine, kind, mode, dataset, metric, n, nq, dim, 
             save = valori_snapshot publish incl. fsyncs, load = the reopen that recovers from it)
   append    index (none = raw append into an index-less store | hnsw), batch, api, records,
             vectors_per_s, bytes_per_vector, median_s, cpu_s (in memory)
+  profile, profile-summary, profile-error  bench/search_profile.py's perf samples of pair_bench's search
+            rounds (its docstring lists the fields)
   append_cost  part (f32_to_q16 | record_digest_sha256 | lthash_add_chacha20 | rest), ns_per_record
             (CPU), share of the whole raw append
   durable   index, batch, api, records, vectors_per_s, fsyncs, fsyncs_per_s, fs (a real store
@@ -336,6 +338,44 @@ class Report(ServerSections):
                            "bench/pair_bench (the engines built one after the other and searched in one process, "
                            "timed passes alternating, see the 'Paired run' table of the dataset); the separate "
                            "drivers' ratios stay in the dataset's tables, and build memory comes from them.\n")
+
+    def profile(self):
+        """Goal 1's why: bench/search_profile.py's perf samples of pair_bench's search rounds, by role and by symbol."""
+        summ = [r for r in self.rows if r["kind"] == "profile-summary"]
+        errs = [r for r in self.rows if r["kind"] == "profile-error"]
+        if not summ and not errs:
+            return
+        self.md.append("## Where the search time goes (goal 1: why)\n")
+        if errs and not summ:
+            self.md.append(f"Not profiled in this run: {errs[0]['reason']}.\n")
+            return
+        prof = [r for r in self.rows if r["kind"] == "profile"]
+        n = {r["engine"]: r["samples"] for r in summ}
+        v, h = n.get("valori", 0), n.get("hnswlib", 0)
+        self.md.append(
+            f"`bench/search_profile.py` ran `pair_bench {summ[0]['args']}` under `perf record -e cpu-clock -F {summ[0]['hz']}` "
+            f"with sampling on only during the search rounds (both engines, the same queries, passes alternating). "
+            f"Samples: Valori {v:,}, hnswlib {h:,}" + (f" (hnswlib / Valori {h / v:.3f}: the engines' CPU-time ratio, "
+                                                      f"which is Valori's QPS ratio)" if v and h else "") +
+            ", harness and system " + f"{sum(c for e, c in n.items() if e not in ('valori', 'hnswlib')):,}. "
+            "Roles group the symbols by what they do (search_profile.py's ROLES); shares are of each engine's own samples, "
+            "and 'per query' is the engine's samples as a fraction of Valori's, so the rows add up to each engine's "
+            "total time relative to Valori's.\n")
+        roles = sorted({r["role"] for r in prof if r["engine"] in ("valori", "hnswlib")})
+        out = []
+        for role in roles:
+            sv = sum(r["samples"] for r in prof if r["engine"] == "valori" and r["role"] == role)
+            sh = sum(r["samples"] for r in prof if r["engine"] == "hnswlib" and r["role"] == role)
+            out.append([role, sv / v if v else None, sh / h if h else None, sv / v if v else None,
+                        sh / v if v else None])
+        out.sort(key=lambda r: -(r[3] or 0))
+        self.md.append(self.table(["role", "Valori share", "hnswlib share", "Valori per query (x Valori total)",
+                                   "hnswlib per query (x Valori total)"], out))
+        top = []
+        for e in ("valori", "hnswlib"):
+            for r in [r for r in prof if r["engine"] == e][:8]:
+                top.append([e, f"`{r['symbol'][:90]}`", r["role"], r["samples"], r["share"]])
+        self.md.append(self.table(["engine", "symbol", "role", "samples", "share"], top))
 
     def build_section(self, ds):
         builds = self.of("build", ds)
@@ -1063,6 +1103,7 @@ class Report(ServerSections):
         self.reruns()
         self.summary()
         self.goals()
+        self.profile()
         self.js_summary()
         self.server_summary()
         self.python_summary()

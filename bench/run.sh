@@ -105,6 +105,15 @@ run_driver() { # name, args...: runs one driver, appending its JSON lines plus o
     "$name" "$*" "$l0" "$(loadavg)" "$(( $(date +%s) - t0 ))" "$(nproc)" >>"$JSONL"
 }
 run_valori() { run_driver valori_bench "$@"; }
+run_profile() { # pair_bench args...: bench/search_profile.py's perf samples of the search rounds (goal 1's why)
+  local l0 t0 rc=0
+  l0=$(loadavg); t0=$(date +%s)
+  say "profiling pair_bench $* (load average $l0)"
+  "$PY" "$ROOT/bench/search_profile.py" --bin "$BIN" --mode "$MODE" -- "$@" >>"$JSONL" || rc=$?
+  [ "$rc" = 0 ] || die "bench/search_profile.py failed (exit $rc)"
+  printf '{"engine":"env","kind":"load","driver":"profile","args":"%s","load_before":%s,"load_after":%s,"wall_s":%s,"ncpu":%s}\n' \
+    "$*" "$l0" "$(loadavg)" "$(( $(date +%s) - t0 ))" "$(nproc)" >>"$JSONL"
+}
 
 # ---- WebAssembly and Node peers (bench/js/): Valori's wasm build and the npm peers on the same
 # exported data. Builds the wasm core (scripts/build-wasm.sh, incremental) and installs the peers
@@ -242,6 +251,7 @@ if [ "$MODE" = quick ]; then
     run_valori --dataset fmnist-l2 "${COMMON[@]}" --traversal ab
     # Both engines in one process, passes alternating (issue 15 goal 1's ratio; pair_bench.cpp).
     run_driver pair_bench --dataset fmnist-l2 --mode quick --n 5000 --nq 200 --ef 10,40 --runs 4 --traversal int8
+    run_profile --dataset fmnist-l2 --mode quick --n 5000 --nq 200 --ef 20 --runs 2
     # The inner-product path, small.
     IPQ=(--mode quick --n 2000 --nq 100 --ef 40 --runs 1 --tests search,exact --exact-nq 50)
     run_driver bench_prepare --dataset fmnist-ip "${IPQ[@]}" --sel 0.5 --filter-nq 10
@@ -289,6 +299,9 @@ else
     # compact traversal copy to the same rounds (goal 2's ratio) and the three builds' times (goal 3);
     # 3-4 minutes (three builds, 72 passes).
     run_driver pair_bench --dataset fmnist-l2 --mode full --runs 8 --ef 10,20,40 --traversal int8
+    # Where that search time goes: perf samples of the same rounds at ef 20 (bench/search_profile.py; about a
+    # minute, most of it the two builds; sampling is on only while the rounds run).
+    run_profile --dataset fmnist-l2 --mode full --runs 4 --ef 20
     run_js full
   fi
   part server && run_server full

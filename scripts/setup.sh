@@ -21,7 +21,7 @@ PKGS=(
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-user qemu-system-arm
   chromium
   libmicrohttpd-dev libcjson-dev libcurl4-openssl-dev python3-prometheus-client
-  libhnswlib-dev python3-hnswlib python3-numpy python3-matplotlib
+  libhnswlib-dev python3-hnswlib python3-numpy python3-matplotlib linux-perf
   python3-pytest python3-setuptools python3-pip python3-wheel python3-venv
   dataset-fashion-mnist
 )
