@@ -222,6 +222,17 @@ class Report(ServerSections):
             f"Generated {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')} {how} on {cpu}, {ncpu} cores, {mem} RAM, "
             f"Linux {kernel}. Every engine runs on one thread unless a table says otherwise; timings are the median "
             f"of the runs listed per table.\n")
+        thp = "unknown"
+        try:
+            with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
+                t = f.read()
+            thp = t[t.index("[") + 1:t.index("]")]
+        except (OSError, ValueError):
+            pass
+        self.md.append(f"Memory pages: transparent huge pages `{thp}` on this machine. Valori's default allocator "
+                       "advises its blocks of 8 MiB and more for huge pages (docs/DETERMINISM.md, \"Memory\"; off with "
+                       "`VALORI_NO_HUGEPAGES=1`); hnswlib allocates with plain malloc, so under `madvise` its arrays stay "
+                       "on 4 KiB pages (bench/README.md, \"Huge pages\", measures both ways).\n")
         if self.mode == "quick":
             self.md.append("**Quick mode**: a small subset that checks the pipeline end to end; the numbers "
                            "are not the benchmark. See bench/REPORT.md for the full run.\n")
