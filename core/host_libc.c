@@ -3,29 +3,49 @@
 ** libc's heap; a freestanding build (VALORI_FREESTANDING) leaves it out and passes its own
 ** valori_allocator in valori_options.
 **
-** On Linux a block of VL_HUGE_MIN bytes or more (the vector, link and id arrays of a large store)
-** is advised for transparent huge pages (madvise MADV_HUGEPAGE on the 2 MiB pages inside it), after
-** every allocation and growth. A search fetches a few hundred vectors at random places of a
-** 100+ MB array: with 4 KiB pages nearly every fetch also misses the TLB, with 2 MiB pages the whole
-** array fits in it (bench/README.md, "Huge pages", measures what that gives). It
-** changes no byte of any state; where the kernel refuses (THP "never", other kernels) the advice is
-** ignored. VALORI_NO_HUGEPAGES=1 in the environment turns the advice off (for hosts that keep THP
-** away from their processes, and for A/B measurements); a host that wants other memory behaviour
-** altogether passes its own valori_allocator.
+** Blocks under VL_HUGE_MIN bytes come from malloc. On Linux a block of VL_HUGE_MIN bytes or more
+** (the vector, link and id arrays of a large store) is a mapping of its own, whole 2 MiB pages
+** aligned to 2 MiB, advised for transparent huge pages (madvise MADV_HUGEPAGE), and grown with
+** mremap: in place when the address space after it is free, else moved whole onto a fresh aligned
+** range, so the kernel carries the pages over instead of copying them. A search fetches a few
+** hundred vectors at random places of a 100+ MB array: with 4 KiB pages nearly every fetch also
+** misses the TLB, with 2 MiB pages the whole array fits in it (bench/README.md, "Huge pages").
+** Why the block is aligned and moved by us rather than left to malloc and realloc: glibc's own
+** mmapped blocks start 16 bytes into a page, and moving such a block once its inside is made of
+** huge pages held the old and the new copy at once (peak resident memory 1.33x the block while it
+** grew; bench/README.md, "Huge pages"); an aligned move holds one.
+**
+** None of this changes a byte of any state. Where the kernel refuses the advice (THP "never",
+** other kernels) it is ignored. VALORI_NO_HUGEPAGES=1 in the environment leaves the advice out
+** (for hosts that keep THP away from their processes, and for A/B measurements); the blocks are
+** mapped and grown the same way. Under AddressSanitizer every block comes from malloc (so the
+** sanitizer checks them all) and is advised after malloc or realloc. Which kind a block is follows from its size alone, which the
+** vtable passes to realloc and free (valori.h: the size given at allocation; test_store_alloc
+** checks every call keeps to it). A host that wants other memory behaviour passes its own
+** valori_allocator.
 */
-#define _DEFAULT_SOURCE /* madvise, MADV_HUGEPAGE */
+#define _GNU_SOURCE /* mremap, MREMAP_MAYMOVE, MREMAP_FIXED, madvise, MADV_HUGEPAGE */
 #include "valori.h"
 
 #ifndef VALORI_FREESTANDING
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+#ifndef __has_feature
+#define __has_feature(x) 0
+#endif
 #if defined(__linux__) && !defined(__EMSCRIPTEN__)
 #include <sys/mman.h>
+/* Under AddressSanitizer every block stays on malloc, so the sanitizer sees all of them. */
+#if defined(MREMAP_MAYMOVE) && defined(MREMAP_FIXED) && !defined(__SANITIZE_ADDRESS__) && !__has_feature(address_sanitizer)
+#define VL_MAPPED 1
+#endif
 #endif
 
-#define VL_HUGE_PAGE ((uintptr_t)2 << 20)
 #define VL_HUGE_MIN ((size_t)8 << 20)
+#define VL_HUGE_PAGE ((uintptr_t)2 << 20)
 
+/* Advises the whole 2 MiB pages inside [p, p + n) for huge pages, unless VALORI_NO_HUGEPAGES. */
 static void advise_huge(void *p, size_t n) {
 #if defined(__linux__) && !defined(__EMSCRIPTEN__) && defined(MADV_HUGEPAGE)
   uintptr_t b = ((uintptr_t)p + VL_HUGE_PAGE - 1) & ~(VL_HUGE_PAGE - 1);
@@ -40,19 +60,98 @@ static void advise_huge(void *p, size_t n) {
 #endif
 }
 
+#ifdef VL_MAPPED
+static size_t whole_pages(size_t n) { return (n + VL_HUGE_PAGE - 1) & ~(size_t)(VL_HUGE_PAGE - 1); }
+
+/* len bytes (a multiple of VL_HUGE_PAGE) of fresh address space aligned to VL_HUGE_PAGE, with
+** protection prot; NULL on failure. One page more is mapped and the unaligned ends unmapped. */
+static void *map_aligned(size_t len, int prot) {
+  uint8_t *r, *b;
+  if (len > SIZE_MAX - VL_HUGE_PAGE) return NULL;
+  r = mmap(NULL, len + VL_HUGE_PAGE, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (r == MAP_FAILED) return NULL;
+  b = (uint8_t *)(((uintptr_t)r + VL_HUGE_PAGE - 1) & ~(VL_HUGE_PAGE - 1));
+  if (b > r) munmap(r, (size_t)(b - r));
+  if (r + len + VL_HUGE_PAGE > b + len) munmap(b + len, (size_t)(r + len + VL_HUGE_PAGE - (b + len)));
+  return b;
+}
+
+static void *big_alloc(size_t n) {
+  size_t len = whole_pages(n);
+  void *p = len ? map_aligned(len, PROT_READ | PROT_WRITE) : NULL;
+  advise_huge(p, len);
+  return p;
+}
+
+/* Grows or shrinks a mapped block from o to n bytes (both >= VL_HUGE_MIN); NULL on failure with
+** the block as it was. */
+static void *big_realloc(void *p, size_t o, size_t n) {
+  size_t ol = whole_pages(o), nl = whole_pages(n);
+  void *q, *t;
+  if (nl == ol) return p;
+  q = mremap(p, ol, nl, 0); /* in place: shrinking always, growing when the space after is free */
+  if (q != MAP_FAILED) {
+    if (nl > ol) advise_huge(p, nl);
+    return p;
+  }
+  t = map_aligned(nl, PROT_NONE); /* the destination: mremap replaces this reservation */
+  if (!t) return NULL;
+  q = mremap(p, ol, nl, MREMAP_MAYMOVE | MREMAP_FIXED, t);
+  if (q == MAP_FAILED) { /* a kernel or emulator without MREMAP_FIXED: map, copy, unmap */
+    munmap(t, nl);
+    q = big_alloc(n);
+    if (!q) return NULL;
+    memcpy(q, p, o);
+    munmap(p, ol);
+    return q;
+  }
+  advise_huge(q, nl);
+  return q;
+}
+#endif
+
 static void *libc_alloc(void *ctx, size_t n) {
-  void *p = malloc(n);
+  void *p;
   (void)ctx;
+#ifdef VL_MAPPED
+  if (n >= VL_HUGE_MIN) return big_alloc(n);
+#endif
+  p = malloc(n);
   advise_huge(p, n);
   return p;
 }
+
 static void *libc_realloc(void *ctx, void *p, size_t o, size_t n) {
-  void *q = realloc(p, n);
+  void *q;
   (void)ctx, (void)o;
+#ifdef VL_MAPPED
+  if (o >= VL_HUGE_MIN || n >= VL_HUGE_MIN) {
+    if (!p) return big_alloc(n);
+    if (o >= VL_HUGE_MIN && n >= VL_HUGE_MIN) return big_realloc(p, o, n);
+    q = n >= VL_HUGE_MIN ? big_alloc(n) : malloc(n); /* crossing the threshold: copy */
+    if (!q) return NULL;
+    memcpy(q, p, o < n ? o : n);
+    if (o >= VL_HUGE_MIN) munmap(p, whole_pages(o));
+    else free(p);
+    return q;
+  }
+#endif
+  q = realloc(p, n);
   advise_huge(q, n);
   return q;
 }
-static void libc_free(void *ctx, void *p, size_t n) { (void)ctx; (void)n; free(p); }
+
+static void libc_free(void *ctx, void *p, size_t n) {
+  (void)ctx, (void)n;
+  if (!p) return;
+#ifdef VL_MAPPED
+  if (n >= VL_HUGE_MIN) {
+    munmap(p, whole_pages(n));
+    return;
+  }
+#endif
+  free(p);
+}
 
 static const valori_allocator vl_libc = {NULL, libc_alloc, libc_realloc, libc_free};
 

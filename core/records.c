@@ -28,7 +28,7 @@ void vl_rec_free(vl_records *r) {
   vl_free(a, r->tagpos, (size_t)r->cap * 4);
   vl_free(a, r->state, r->cap);
   vl_free(a, r->vflags, r->cap);
-  if (r->cvec) vl_free(a, r->cvec, (size_t)r->cap * r->dim);
+  if (r->cvec) vl_free(a, r->cvec, (size_t)r->cvec_cap * r->dim);
   vl_free(a, r->freel, (size_t)r->free_cap * 4);
   vl_free(a, r->post, (size_t)r->post_cap * sizeof(vl_posting));
   vl_map_free(&r->ids, a);
@@ -36,19 +36,22 @@ void vl_rec_free(vl_records *r) {
   memset(r, 0, sizeof *r);
 }
 
-/* Grows every per-slot array to ncap, all or nothing (the compact copy only when the store keeps one). */
+/* Grows every per-slot array to ncap, all or nothing. The compact copy (only when the store keeps
+** one) grows first and on its own, with the allocator's realloc, as the vectors grow last in
+** vl_grow_all: neither is ever held twice, so a growth's peak memory stays near its result (goal 3
+** of issue 15). Its own capacity makes that safe: when the other arrays then fail, the copy is
+** simply larger than the store (cvec_cap > cap), which nothing reads. */
 static int grow_slots(vl_records *r, uint32_t ncap) {
   void **const arr[] = {(void **)&r->id, (void **)&r->tag, (void **)&r->node, (void **)&r->meta, (void **)&r->meta_len,
-                        (void **)&r->tagpos, (void **)&r->state, (void **)&r->vflags, (void **)&r->freel,
-                        (void **)&r->cvec, (void **)&r->vec};
-  const size_t sz[] = {8, 8, 8, sizeof(uint8_t *), 4, 4, 1, 1, 4, (size_t)r->dim, (size_t)r->dim * 4};
-  if (r->trav) {
-    VL_TRY(vl_grow_all(r->a, arr, sz, 11, r->cap, ncap));
-  } else {
-    void **const arr10[] = {arr[0], arr[1], arr[2], arr[3], arr[4], arr[5], arr[6], arr[7], arr[8], arr[10]};
-    const size_t sz10[] = {sz[0], sz[1], sz[2], sz[3], sz[4], sz[5], sz[6], sz[7], sz[8], sz[10]};
-    VL_TRY(vl_grow_all(r->a, arr10, sz10, 10, r->cap, ncap));
+                        (void **)&r->tagpos, (void **)&r->state, (void **)&r->vflags, (void **)&r->freel, (void **)&r->vec};
+  const size_t sz[] = {8, 8, 8, sizeof(uint8_t *), 4, 4, 1, 1, 4, (size_t)r->dim * 4};
+  if (r->trav && r->cvec_cap < ncap) {
+    void *c = r->cvec;
+    VL_TRY(vl_grow(r->a, &c, r->cvec_cap, ncap, r->dim));
+    r->cvec = (int8_t *)c;
+    r->cvec_cap = ncap;
   }
+  VL_TRY(vl_grow_all(r->a, arr, sz, 10, r->cap, ncap));
   r->cap = r->free_cap = ncap;
   return VALORI_OK;
 }
@@ -222,7 +225,7 @@ const vl_posting *vl_rec_posting(const vl_records *r, uint64_t tag) {
   return vl_map_get(&r->tags, tag, &pi) ? &r->post[pi] : NULL;
 }
 
-size_t vl_rec_bytes_vectors(const vl_records *r) { return (size_t)r->cap * r->dim * (r->trav ? 5 : 4); }
+size_t vl_rec_bytes_vectors(const vl_records *r) { return ((size_t)r->cap * 4 + (r->trav ? r->cvec_cap : 0)) * r->dim; }
 
 size_t vl_rec_bytes_other(const vl_records *r) {
   size_t b = (size_t)r->cap * (8 + 8 + 8 + sizeof(uint8_t *) + 4 + 4 + 1 + 1 + 4);

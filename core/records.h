@@ -43,7 +43,8 @@ typedef struct vl_records {
   uint8_t *state;
   uint8_t *vflags;     /* per slot: VL_VEC_* bits of the slot's vector (derived, as cvec) */
   uint32_t trav;       /* traversal word (compact.h); 0 = no compact copy, cvec stays NULL */
-  int8_t *cvec;        /* cap * dim: the compact traversal copy of vec (derived, compact.h) */
+  int8_t *cvec;        /* cvec_cap * dim: the compact traversal copy of vec (derived, compact.h) */
+  uint32_t cvec_cap;   /* slots cvec holds: cap, or more after a growth whose other arrays failed */
   uint32_t *freel;     /* stack of FREE slots below nslots */
   uint32_t nfree, free_cap;
   vl_map ids;          /* record id -> slot (LIVE only) */

@@ -5,7 +5,7 @@
 ** with a working allocator then succeeds; and after close every byte is returned (the counting
 ** allocator tracks live bytes exactly, as the vtable passes sizes to free). Run for an HNSW store
 ** and for an index-less one (VALORI_INDEX_NONE), whose inserts, deletes and updates take other
-** paths.
+** paths, and for an HNSW store with the int8 traversal copy, whose copy grows on its own.
 */
 #include "valori.h"
 #include "vt.h"
@@ -91,7 +91,7 @@ static void run_op(valori_db *db, op_fn fn, int i, long *failures) {
   }
 }
 
-static void every_mutation(uint32_t index, long min_failures) {
+static void every_mutation(uint32_t index, int int8_copy, long min_failures) {
   valori_options o;
   valori_db *db = NULL;
   op_fn ops[] = {op_batch, op_insert, op_update_vec, op_update_tag, op_meta, op_update_all, op_update_tag_meta,
@@ -107,14 +107,15 @@ static void every_mutation(uint32_t index, long min_failures) {
     o.hnsw_m = 4;
     o.hnsw_ef_construction = 16;
   }
+  if (int8_copy) VT_REQUIRE(valori_traversal_int8(-10.0f, 10.0f, &o.traversal) == VALORI_OK);
   o.allocator = &alloc;
   VT_REQUIRE(valori_open(":memory:", &o, &db) == VALORI_OK);
   for (i = 0; i < 40; i++) run_op(db, op_batch, i, &failures); /* 120 records */
   for (k = 0; k < (int)(sizeof ops / sizeof ops[0]); k++) {
     for (i = 0; i < 12; i++) run_op(db, ops[k], i, &failures); /* deletes trigger index purges */
   }
-  printf("  %s: %ld injected allocation failures, all clean\n", index == VALORI_INDEX_HNSW ? "hnsw" : "no index",
-         failures);
+  printf("  %s%s: %ld injected allocation failures, all clean\n", index == VALORI_INDEX_HNSW ? "hnsw" : "no index",
+         int8_copy ? " with the int8 traversal copy" : "", failures);
   VT_CHECK(failures > min_failures);
   /* snapshot save and load under failure */
   {
@@ -161,11 +162,14 @@ static void every_mutation(uint32_t index, long min_failures) {
   VT_EQ_INT(cnt.live_bytes, 0);
 }
 
-static void test_every_mutation(void) { every_mutation(VALORI_INDEX_HNSW, 100); }
-static void test_every_mutation_no_index(void) { every_mutation(VALORI_INDEX_NONE, 200); }
+static void test_every_mutation(void) { every_mutation(VALORI_INDEX_HNSW, 0, 100); }
+static void test_every_mutation_no_index(void) { every_mutation(VALORI_INDEX_NONE, 0, 200); }
+/* the compact copy grows on its own ahead of the other slot arrays (records.c, grow_slots) */
+static void test_every_mutation_int8_copy(void) { every_mutation(VALORI_INDEX_HNSW, 1, 100); }
 
 int main(void) {
   VT_RUN(test_every_mutation);
   VT_RUN(test_every_mutation_no_index);
+  VT_RUN(test_every_mutation_int8_copy);
   return VT_DONE();
 }
