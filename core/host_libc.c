@@ -61,14 +61,20 @@ static void advise_huge(void *p, size_t n) {
 }
 
 #ifdef VL_MAPPED
-static size_t whole_pages(size_t n) { return (n + VL_HUGE_PAGE - 1) & ~(size_t)(VL_HUGE_PAGE - 1); }
+/* n rounded up to whole 2 MiB pages; 0 when that does not fit in a size_t. */
+static size_t whole_pages(size_t n) {
+  return n > SIZE_MAX - VL_HUGE_PAGE ? 0 : (n + VL_HUGE_PAGE - 1) & ~(size_t)(VL_HUGE_PAGE - 1);
+}
 
 /* len bytes (a multiple of VL_HUGE_PAGE) of fresh address space aligned to VL_HUGE_PAGE, with
-** protection prot; NULL on failure. One page more is mapped and the unaligned ends unmapped. */
+** protection prot; NULL on failure. One page more is mapped and the unaligned ends unmapped.
+** Writable memory is committed (no MAP_NORESERVE), so running out shows as NULL here, as with
+** malloc, not later as the OOM killer; a PROT_NONE reservation commits nothing. */
 static void *map_aligned(size_t len, int prot) {
   uint8_t *r, *b;
-  if (len > SIZE_MAX - VL_HUGE_PAGE) return NULL;
-  r = mmap(NULL, len + VL_HUGE_PAGE, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (len == 0 || len > SIZE_MAX - VL_HUGE_PAGE) return NULL;
+  r = mmap(NULL, len + VL_HUGE_PAGE, prot, MAP_PRIVATE | MAP_ANONYMOUS | (prot == PROT_NONE ? MAP_NORESERVE : 0), -1,
+           0);
   if (r == MAP_FAILED) return NULL;
   b = (uint8_t *)(((uintptr_t)r + VL_HUGE_PAGE - 1) & ~(VL_HUGE_PAGE - 1));
   if (b > r) munmap(r, (size_t)(b - r));
@@ -78,7 +84,7 @@ static void *map_aligned(size_t len, int prot) {
 
 static void *big_alloc(size_t n) {
   size_t len = whole_pages(n);
-  void *p = len ? map_aligned(len, PROT_READ | PROT_WRITE) : NULL;
+  void *p = map_aligned(len, PROT_READ | PROT_WRITE);
   advise_huge(p, len);
   return p;
 }
@@ -88,6 +94,7 @@ static void *big_alloc(size_t n) {
 static void *big_realloc(void *p, size_t o, size_t n) {
   size_t ol = whole_pages(o), nl = whole_pages(n);
   void *q, *t;
+  if (nl == 0) return NULL;
   if (nl == ol) return p;
   q = mremap(p, ol, nl, 0); /* in place: shrinking always, growing when the space after is free */
   if (q != MAP_FAILED) {
