@@ -35,6 +35,7 @@
 #define __has_feature(x) 0
 #endif
 #if defined(__linux__) && !defined(__EMSCRIPTEN__)
+#include <errno.h>
 #include <sys/mman.h>
 /* Under AddressSanitizer every block stays on malloc, so the sanitizer sees all of them. */
 #if defined(MREMAP_MAYMOVE) && defined(MREMAP_FIXED) && !defined(__SANITIZE_ADDRESS__) && !__has_feature(address_sanitizer)
@@ -90,29 +91,39 @@ static void *big_alloc(size_t n) {
 }
 
 /* Grows or shrinks a mapped block from o to n bytes (both >= VL_HUGE_MIN); NULL on failure with
-** the block as it was. */
+** the block as it was. A shrink unmaps the tail (qemu-user's 32-bit targets get an in-place
+** shrinking mremap wrong: they protect the pages after the block, not the freed tail). A growth
+** tries mremap in place, then a move onto an aligned reservation. Only EINVAL from that move
+** (refused before anything is unmapped) falls back to map, copy, unmap; on any other failure the
+** kernel may already have unmapped the reservation, so it is not unmapped again (another thread
+** may own that range by now): at worst its address space stays reserved, no memory. */
 static void *big_realloc(void *p, size_t o, size_t n) {
   size_t ol = whole_pages(o), nl = whole_pages(n);
   void *q, *t;
   if (nl == 0) return NULL;
   if (nl == ol) return p;
-  q = mremap(p, ol, nl, 0); /* in place: shrinking always, growing when the space after is free */
+  if (nl < ol) {
+    munmap((uint8_t *)p + nl, ol - nl);
+    return p;
+  }
+  q = mremap(p, ol, nl, 0); /* in place, when the address space after the block is free */
   if (q != MAP_FAILED) {
-    if (nl > ol) advise_huge(p, nl);
+    advise_huge(p, nl);
     return p;
   }
   t = map_aligned(nl, PROT_NONE); /* the destination: mremap replaces this reservation */
   if (!t) return NULL;
   q = mremap(p, ol, nl, MREMAP_MAYMOVE | MREMAP_FIXED, t);
-  if (q == MAP_FAILED) { /* a kernel or emulator without MREMAP_FIXED: map, copy, unmap */
-    munmap(t, nl);
-    q = big_alloc(n);
-    if (!q) return NULL;
-    memcpy(q, p, o);
-    munmap(p, ol);
+  if (q != MAP_FAILED) {
+    advise_huge(q, nl);
     return q;
   }
-  advise_huge(q, nl);
+  if (errno != EINVAL) return NULL;
+  munmap(t, nl); /* a kernel or emulator without MREMAP_FIXED: map, copy, unmap */
+  q = big_alloc(n);
+  if (!q) return NULL;
+  memcpy(q, p, o < n ? o : n);
+  munmap(p, ol);
   return q;
 }
 #endif

@@ -217,6 +217,7 @@ int vl_engine_check(const vl_engine *e) {
   const int idx = vl_engine_indexed(e);
   uint64_t live = 0, dead = 0, posted = 0;
   uint32_t i, lc, t, s;
+  VL_CHECK(!r->trav || (r->cvec_cap >= r->cap && (r->cvec || !r->cvec_cap))); /* the copy grows first (records.c) */
   for (i = 0; i < r->nslots; i++) {
     uint8_t L = vl_engine_slot_level(e, i);
     if (r->state[i] == VL_SLOT_LIVE) {

@@ -167,9 +167,52 @@ static void test_every_mutation_no_index(void) { every_mutation(VALORI_INDEX_NON
 /* the compact copy grows on its own ahead of the other slot arrays (records.c, grow_slots) */
 static void test_every_mutation_int8_copy(void) { every_mutation(VALORI_INDEX_HNSW, 1, 100); }
 
+/* A growth that fails after the compact copy grew leaves the copy larger than the store: checked,
+** then closed without a retry, every byte must still come back (freed with the copy's own size). */
+static void test_int8_copy_growth_fails(void) {
+  long n, failed = 0;
+  uint64_t seed = 5, first;
+  int i;
+  for (i = 0; i < 8 * 300; i++) vecs[i] = (float)(vt_rand(&seed) % 2000) / 100.0f - 10.0f;
+  for (n = 1;; n++) {
+    valori_options o;
+    valori_db *db = NULL;
+    int rc;
+    valori_options_init(&o);
+    o.dim = 8;
+    o.hnsw_m = 4;
+    o.hnsw_ef_construction = 16;
+    o.allocator = &alloc;
+    VT_REQUIRE(valori_traversal_int8(-10.0f, 10.0f, &o.traversal) == VALORI_OK);
+    cnt.live_bytes = 0;
+    VT_REQUIRE(valori_open(":memory:", &o, &db) == VALORI_OK);
+    VT_REQUIRE(valori_insert_batch(db, 64, vecs, NULL, NULL, NULL, &first) == VALORI_OK); /* slots: 64 */
+    cnt.allocs = 0;
+    cnt.fail_at = n;
+    rc = valori_insert_batch(db, 10, vecs + 8 * 64, NULL, NULL, NULL, &first); /* grows to 112 */
+    cnt.fail_at = 0;
+    if (rc == VALORI_OK) {
+      VT_EQ_INT(valori_close(db), VALORI_OK);
+      VT_EQ_INT(cnt.live_bytes, 0);
+      break;
+    }
+    failed++;
+    VT_EQ_INT(rc, VALORI_ENOMEM);
+    VT_EQ_INT(valori_check(db), VALORI_OK);
+    VT_EQ_INT(valori_close(db), VALORI_OK);
+    if (cnt.live_bytes != 0) {
+      fprintf(stderr, "failing allocation %ld: %ld bytes not returned\n", n, cnt.live_bytes);
+      vt_failures++;
+    }
+  }
+  printf("  %ld failed growths closed clean\n", failed);
+  VT_CHECK(failed > 1);
+}
+
 int main(void) {
   VT_RUN(test_every_mutation);
   VT_RUN(test_every_mutation_no_index);
   VT_RUN(test_every_mutation_int8_copy);
+  VT_RUN(test_int8_copy_growth_fails);
   return VT_DONE();
 }

@@ -12,8 +12,9 @@
 ** blocks stay on malloc (core/host_libc.c), so alignment and peak are not checked there. Linux only: elsewhere, or
 ** where the kernel has no THP, the test says so and is skipped (exit 77).
 */
-#define _DEFAULT_SOURCE
+#define _GNU_SOURCE /* MAP_FIXED_NOREPLACE */
 #include <stdint.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "vl_int.h"
@@ -111,6 +112,38 @@ static void test_crossing(void) {
   a->free(a->ctx, p, small / 2);
 }
 
+/* A mapped block shrinks in place, keeps its bytes and leaves the mapping after it alone (qemu's
+** 32-bit targets got an in-place shrinking mremap wrong there), and grows again. */
+static void test_shrink(void) {
+  const valori_allocator *a = valori_libc_allocator();
+  size_t big = (size_t)40 << 20, mid = (size_t)16 << 20, i;
+  uint8_t *p = a->alloc(a->ctx, big), *q, *after = NULL;
+  VT_REQUIRE(p);
+  for (i = 0; i < big; i += 4096) p[i] = (uint8_t)(i >> 12);
+#if defined(MAP_FIXED_NOREPLACE)
+  if (!ON_MALLOC) { /* a page of our own right after the block, where the space is free */
+    void *m = mmap(p + big, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    if (m == (void *)(p + big)) after = m, after[0] = 77;
+    else if (m != MAP_FAILED) munmap(m, 4096);
+  }
+#endif
+  q = a->realloc(a->ctx, p, big, mid);
+  VT_REQUIRE(q);
+  VT_CHECK(ON_MALLOC || q == p);
+  for (i = 0; i < mid && q[i] == (uint8_t)(i >> 12); i += 4096) {}
+  VT_CHECK(i >= mid);
+  if (after) {
+    VT_CHECK(after[0] == 77);
+    munmap(after, 4096);
+  }
+  p = a->realloc(a->ctx, q, mid, big);
+  VT_REQUIRE(p);
+  for (i = 0; i < mid && p[i] == (uint8_t)(i >> 12); i += 4096) {}
+  VT_CHECK(i >= mid);
+  p[big - 1] = 1;
+  a->free(a->ctx, p, big);
+}
+
 /* A size that cannot be rounded to whole pages is a failure (NULL, the block kept), not a wrap. */
 static void test_too_big(void) {
   const valori_allocator *a = valori_libc_allocator();
@@ -204,6 +237,7 @@ int main(void) {
   VT_RUN(test_blocks);
   VT_RUN(test_crossing);
   VT_RUN(test_too_big);
+  VT_RUN(test_shrink);
   VT_RUN(test_growth_peak);
   VT_RUN(test_off);
   VT_RUN(test_store);
