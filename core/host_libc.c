@@ -19,10 +19,10 @@
 ** other kernels) it is ignored. VALORI_NO_HUGEPAGES=1 in the environment leaves the advice out
 ** (for hosts that keep THP away from their processes, and for A/B measurements); the blocks are
 ** mapped and grown the same way. Under AddressSanitizer every block comes from malloc (so the
-** sanitizer checks them all) and is advised after malloc or realloc. Which kind a block is follows from its size alone, which the
-** vtable passes to realloc and free (valori.h: the size given at allocation; test_store_alloc
-** checks every call keeps to it). A host that wants other memory behaviour passes its own
-** valori_allocator.
+** sanitizer checks them all) and is advised after malloc or realloc. Which kind a block is follows
+** from its size alone, which the vtable passes to realloc and free (valori.h: the size given at
+** allocation; test_store_alloc checks every call keeps to it). A host that wants other memory
+** behaviour passes its own valori_allocator.
 */
 #define _GNU_SOURCE /* mremap, MREMAP_MAYMOVE, MREMAP_FIXED, madvise, MADV_HUGEPAGE */
 #include "valori.h"
@@ -139,26 +139,6 @@ static void *libc_alloc(void *ctx, size_t n) {
   return p;
 }
 
-static void *libc_realloc(void *ctx, void *p, size_t o, size_t n) {
-  void *q;
-  (void)ctx, (void)o;
-#ifdef VL_MAPPED
-  if (o >= VL_HUGE_MIN || n >= VL_HUGE_MIN) {
-    if (!p) return big_alloc(n);
-    if (o >= VL_HUGE_MIN && n >= VL_HUGE_MIN) return big_realloc(p, o, n);
-    q = n >= VL_HUGE_MIN ? big_alloc(n) : malloc(n); /* crossing the threshold: copy */
-    if (!q) return NULL;
-    memcpy(q, p, o < n ? o : n);
-    if (o >= VL_HUGE_MIN) munmap(p, whole_pages(o));
-    else free(p);
-    return q;
-  }
-#endif
-  q = realloc(p, n);
-  advise_huge(q, n);
-  return q;
-}
-
 static void libc_free(void *ctx, void *p, size_t n) {
   (void)ctx, (void)n;
   if (!p) return;
@@ -169,6 +149,25 @@ static void libc_free(void *ctx, void *p, size_t n) {
   }
 #endif
   free(p);
+}
+
+static void *libc_realloc(void *ctx, void *p, size_t o, size_t n) {
+  void *q;
+  (void)o;
+  if (!p) return libc_alloc(ctx, n);
+#ifdef VL_MAPPED
+  if (o >= VL_HUGE_MIN && n >= VL_HUGE_MIN) return big_realloc(p, o, n);
+  if (o >= VL_HUGE_MIN || n >= VL_HUGE_MIN) { /* crossing the threshold: one copy */
+    q = libc_alloc(ctx, n);
+    if (!q) return NULL;
+    memcpy(q, p, o < n ? o : n);
+    libc_free(ctx, p, o);
+    return q;
+  }
+#endif
+  q = realloc(p, n);
+  advise_huge(q, n);
+  return q;
 }
 
 static const valori_allocator vl_libc = {NULL, libc_alloc, libc_realloc, libc_free};

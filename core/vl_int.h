@@ -75,8 +75,7 @@ static inline int vl_grow(const valori_allocator *a, void **p, size_t old_n, siz
 ** realloc keeps its block, so a failure leaves every array (and the caller's capacity field)
 ** exactly as it was. Callers put their largest array last: realloc may grow it in place (the
 ** default allocator moves blocks of 8 MiB and more with mremap, host_libc.c), so a growth never
-** holds two copies of it. sz[i] is the
-** element size of array i; new tails are zeroed. */
+** holds two copies of it. sz[i] is the element size of array i; new tails are zeroed. */
 static inline int vl_grow_all(const valori_allocator *a, void **const *arr, const size_t *sz, int k, size_t old_n,
                               size_t new_n) {
   void *nb[12];

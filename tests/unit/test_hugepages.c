@@ -9,8 +9,8 @@
 ** by 1.5x steps (as the store's arrays grow, each new tail written) keeps the peak resident memory
 ** (VmHWM, reset through /proc/self/clear_refs) within 1.2x of the resident memory at the end; the
 ** earlier allocator (malloc, realloc, then the advice) peaked at 1.33x. Under AddressSanitizer the
-** blocks stay on malloc (core/host_libc.c), so alignment and peak are not checked there. Linux only: elsewhere, or
-** where the kernel has no THP, the test says so and is skipped (exit 77).
+** blocks stay on malloc (core/host_libc.c), so alignment and peak are not checked there. Linux
+** only: elsewhere, or where the kernel has no THP, the test says so and is skipped (exit 77).
 */
 #define _GNU_SOURCE /* MAP_FIXED_NOREPLACE */
 #include <stdint.h>
