@@ -76,11 +76,10 @@ __attribute__((target("avx2"))) static int64_t l2sq_avx2(const int32_t *a, const
   uint32_t i = 0;
   uint64_t t[4];
   for (; i + 8 <= dim; i += 8) {
-    __m256i d = _mm256_abs_epi32(_mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(a + i)),
-                                                  _mm256_loadu_si256((const __m256i *)(b + i))));
-    acc0 = _mm256_add_epi64(acc0, _mm256_mul_epu32(d, d));
+    __m256i d = _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(a + i)), _mm256_loadu_si256((const __m256i *)(b + i)));
+    acc0 = _mm256_add_epi64(acc0, _mm256_mul_epi32(d, d));
     d = _mm256_srli_epi64(d, 32);
-    acc1 = _mm256_add_epi64(acc1, _mm256_mul_epu32(d, d));
+    acc1 = _mm256_add_epi64(acc1, _mm256_mul_epi32(d, d));
   }
   _mm256_storeu_si256((__m256i *)t, _mm256_add_epi64(acc0, acc1));
   return (int64_t)(t[0] + t[1] + t[2] + t[3]) + vl_l2sq_scalar(a + i, b + i, dim - i);
@@ -130,11 +129,10 @@ __attribute__((target("avx512f"))) static int64_t l2sq_avx512(const int32_t *a, 
   __m512i acc0 = _mm512_setzero_si512(), acc1 = _mm512_setzero_si512();
   uint32_t i = 0;
   for (; i + 16 <= dim; i += 16) {
-    __m512i d = _mm512_abs_epi32(_mm512_sub_epi32(_mm512_loadu_si512((const void *)(a + i)),
-                                                  _mm512_loadu_si512((const void *)(b + i))));
-    acc0 = _mm512_add_epi64(acc0, _mm512_mul_epu32(d, d));
+    __m512i d = _mm512_sub_epi32(_mm512_loadu_si512((const void *)(a + i)), _mm512_loadu_si512((const void *)(b + i)));
+    acc0 = _mm512_add_epi64(acc0, _mm512_mul_epi32(d, d));
     d = _mm512_srli_epi64(d, 32);
-    acc1 = _mm512_add_epi64(acc1, _mm512_mul_epu32(d, d));
+    acc1 = _mm512_add_epi64(acc1, _mm512_mul_epi32(d, d));
   }
   return (int64_t)_mm512_reduce_add_epi64(_mm512_add_epi64(acc0, acc1)) + vl_l2sq_scalar(a + i, b + i, dim - i);
 }
