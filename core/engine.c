@@ -15,8 +15,6 @@
 
 /* ---- state hash */
 
-/* 'R' | id | tag | dim | the components as LE int32 (vec_le: exactly those bytes, as an event holds
-** them) | meta_len | meta. */
 /* A record digest is SHA-256('R' | id | tag | dim | components as LE int32 | meta_len | meta): the
 ** head and the tail are shared by the two ways of feeding the components. */
 static void record_digest_head(vl_sha256_ctx *s, uint64_t id, uint64_t tag, uint32_t dim) {
@@ -28,13 +26,17 @@ static void record_digest_head(vl_sha256_ctx *s, uint64_t id, uint64_t tag, uint
   vl_sha256_init(s);
   vl_sha256_update(s, b, 21);
 }
-static void record_digest_tail(vl_sha256_ctx *s, const uint8_t *meta, uint32_t meta_len, uint8_t out[32]) {
+static void record_digest_meta(vl_sha256_ctx *s, const uint8_t *meta, uint32_t meta_len) {
   uint8_t b[4];
   vl_put32(b, meta_len);
   vl_sha256_update(s, b, 4);
   vl_sha256_update(s, meta, meta_len);
+}
+static void record_digest_tail(vl_sha256_ctx *s, const uint8_t *meta, uint32_t meta_len, uint8_t out[32]) {
+  record_digest_meta(s, meta, meta_len);
   vl_sha256_final(s, out);
 }
+
 
 void vl_digest_record_le(uint64_t id, uint64_t tag, const uint8_t *vec_le, uint32_t dim, const uint8_t *meta,
                          uint32_t meta_len, uint8_t out[32]) {
@@ -42,6 +44,18 @@ void vl_digest_record_le(uint64_t id, uint64_t tag, const uint8_t *vec_le, uint3
   record_digest_head(&s, id, tag, dim);
   vl_sha256_update(&s, vec_le, (size_t)dim * 4);
   record_digest_tail(&s, meta, meta_len, out);
+}
+
+/* Two records of one event at once (vl_sha256_update2): the digests vl_digest_record_le gives. */
+static void digest_record2_le(uint64_t id, const vl_ev_rec *r0, const vl_ev_rec *r1, uint32_t dim, uint8_t out0[32],
+                              uint8_t out1[32]) {
+  vl_sha256_ctx s0, s1;
+  record_digest_head(&s0, id, r0->tag, dim);
+  record_digest_head(&s1, id + 1, r1->tag, dim);
+  vl_sha256_update2(&s0, r0->vec, &s1, r1->vec, (size_t)dim * 4);
+  record_digest_meta(&s0, r0->meta, r0->meta_len);
+  record_digest_meta(&s1, r1->meta, r1->meta_len);
+  vl_sha256_final2(&s0, out0, &s1, out1);
 }
 
 void vl_digest_record(uint64_t id, uint64_t tag, const int32_t *vec, uint32_t dim, const uint8_t *meta,
@@ -222,7 +236,16 @@ static void pred_records(void *arg) {
   uint8_t d[32];
   vl_ev_rec r;
   uint32_t i;
-  for (i = 0; i < t->n; i++) { /* the event's vector bytes are the digest's encoding: no decode */
+  for (i = 0; i + 2 <= t->n; i += 2) { /* the event's vector bytes are the digest's encoding: no decode */
+    vl_ev_rec r1;
+    uint8_t d1[32];
+    vl_ev_rec_next(&cur, t->dim, &r);
+    vl_ev_rec_next(&cur, t->dim, &r1);
+    digest_record2_le(t->first_id + i, &r, &r1, t->dim, d, d1); /* two at once: faster on SHA-NI */
+    vl_lthash_add(t->acc, d);
+    vl_lthash_add(t->acc, d1);
+  }
+  if (i < t->n) {
     vl_ev_rec_next(&cur, t->dim, &r);
     vl_digest_record_le(t->first_id + i, r.tag, r.vec, t->dim, r.meta, r.meta_len, d);
     vl_lthash_add(t->acc, d);

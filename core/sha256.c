@@ -133,15 +133,96 @@ __attribute__((target("sha,sse4.1"))) static void sha256_blocks_shani(uint32_t s
 }
 #undef VL_SHA_NI_4ROUNDS
 
+/* Two independent streams of nblocks blocks each, interleaved: sha256rnds2 has a latency of several
+** cycles and a throughput of about one per cycle, so one stream leaves the unit mostly idle; two
+** streams in one loop keep it busy (the record digests of a batch are independent messages). Each
+** stream's state is exactly what sha256_blocks_shani gives it alone. */
+#define VL_SHA_NI_LOAD(st, abef, cdgh)                                                                  \
+  do {                                                                                                  \
+    __m128i t_ = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)(const void *)(st)), 0xB1);         \
+    cdgh = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)(const void *)((st) + 4)), 0x1B);        \
+    abef = _mm_alignr_epi8(t_, cdgh, 8);                                                                \
+    cdgh = _mm_blend_epi16(cdgh, t_, 0xF0);                                                             \
+  } while (0)
+#define VL_SHA_NI_STORE(st, abef, cdgh)                                                                 \
+  do {                                                                                                  \
+    __m128i t_ = _mm_shuffle_epi32(abef, 0x1B), u_ = _mm_shuffle_epi32(cdgh, 0xB1);                     \
+    _mm_storeu_si128((__m128i *)(void *)(st), _mm_blend_epi16(t_, u_, 0xF0));                           \
+    _mm_storeu_si128((__m128i *)(void *)((st) + 4), _mm_alignr_epi8(u_, t_, 8));                        \
+  } while (0)
+#define VL_SHA_NI_4ROUNDS2(w, x, k)                                                                     \
+  do {                                                                                                  \
+    __m128i m_ = _mm_add_epi32((w), (k)), n_ = _mm_add_epi32((x), (k));                                \
+    cdgh = _mm_sha256rnds2_epu32(cdgh, abef, m_);                                                       \
+    cdgh1 = _mm_sha256rnds2_epu32(cdgh1, abef1, n_);                                                    \
+    abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(m_, 0x0E));                              \
+    abef1 = _mm_sha256rnds2_epu32(abef1, cdgh1, _mm_shuffle_epi32(n_, 0x0E));                           \
+  } while (0)
+#define VL_SHA_NI_SCHED(w, i)                                                                           \
+  do {                                                                                                  \
+    __m128i x_ = _mm_sha256msg1_epu32(w[(i) & 3], w[((i) + 1) & 3]);                                    \
+    x_ = _mm_add_epi32(x_, _mm_alignr_epi8(w[((i) + 3) & 3], w[((i) + 2) & 3], 4));                     \
+    w[(i) & 3] = _mm_sha256msg2_epu32(x_, w[((i) + 3) & 3]);                                            \
+  } while (0)
+__attribute__((target("sha,sse4.1"))) static void sha256_blocks_shani_x2(uint32_t st0[8], const uint8_t *p0,
+                                                                          uint32_t st1[8], const uint8_t *p1,
+                                                                          size_t nblocks) {
+  const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bll, 0x0405060700010203ll);
+  __m128i abef, cdgh, abef1, cdgh1;
+  VL_SHA_NI_LOAD(st0, abef, cdgh);
+  VL_SHA_NI_LOAD(st1, abef1, cdgh1);
+  while (nblocks--) {
+    __m128i w[4], v[4], abef0 = abef, cdgh0 = cdgh, abef10 = abef1, cdgh10 = cdgh1;
+    int i;
+    for (i = 0; i < 4; i++) {
+      w[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p0 + 16 * i)), bswap);
+      v[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p1 + 16 * i)), bswap);
+      VL_SHA_NI_4ROUNDS2(w[i], v[i], _mm_loadu_si128((const __m128i *)(const void *)(vl_sha256_k + 4 * i)));
+    }
+    for (i = 4; i < 16; i++) {
+      VL_SHA_NI_SCHED(w, i);
+      VL_SHA_NI_SCHED(v, i);
+      VL_SHA_NI_4ROUNDS2(w[i & 3], v[i & 3], _mm_loadu_si128((const __m128i *)(const void *)(vl_sha256_k + 4 * i)));
+    }
+    abef = _mm_add_epi32(abef, abef0);
+    cdgh = _mm_add_epi32(cdgh, cdgh0);
+    abef1 = _mm_add_epi32(abef1, abef10);
+    cdgh1 = _mm_add_epi32(cdgh1, cdgh10);
+    p0 += 64;
+    p1 += 64;
+  }
+  VL_SHA_NI_STORE(st0, abef, cdgh);
+  VL_SHA_NI_STORE(st1, abef1, cdgh1);
+}
+#undef VL_SHA_NI_4ROUNDS2
+#undef VL_SHA_NI_SCHED
+#undef VL_SHA_NI_LOAD
+#undef VL_SHA_NI_STORE
+void vl_sha256_blocks_shani_x2(uint32_t st0[8], const uint8_t *p0, uint32_t st1[8], const uint8_t *p1, size_t nblocks) {
+  sha256_blocks_shani_x2(st0, p0, st1, p1, nblocks);
+}
+
 /* Exposed for the tests; only call it where vl_sha256_kernel() says "sha-ni". */
 void vl_sha256_blocks_shani(uint32_t st[8], const uint8_t *p, size_t nblocks) { sha256_blocks_shani(st, p, nblocks); }
 static void vl_sha256_blocks(uint32_t st[8], const uint8_t *p, size_t nblocks) {
   if (vl_cpu_sha_ni()) sha256_blocks_shani(st, p, nblocks);
   else vl_sha256_blocks_scalar(st, p, nblocks);
 }
+static void vl_sha256_blocks2(uint32_t st0[8], const uint8_t *p0, uint32_t st1[8], const uint8_t *p1, size_t nblocks) {
+  if (vl_cpu_sha_ni()) {
+    sha256_blocks_shani_x2(st0, p0, st1, p1, nblocks);
+  } else {
+    vl_sha256_blocks_scalar(st0, p0, nblocks);
+    vl_sha256_blocks_scalar(st1, p1, nblocks);
+  }
+}
 const char *vl_sha256_kernel(void) { return vl_cpu_sha_ni() ? "sha-ni" : "scalar"; }
 #else
 static void vl_sha256_blocks(uint32_t st[8], const uint8_t *p, size_t nblocks) { vl_sha256_blocks_scalar(st, p, nblocks); }
+static void vl_sha256_blocks2(uint32_t st0[8], const uint8_t *p0, uint32_t st1[8], const uint8_t *p1, size_t nblocks) {
+  vl_sha256_blocks_scalar(st0, p0, nblocks);
+  vl_sha256_blocks_scalar(st1, p1, nblocks);
+}
 const char *vl_sha256_kernel(void) { return "scalar"; }
 #endif
 
@@ -197,6 +278,72 @@ void vl_sha256_final(vl_sha256_ctx *s, uint8_t out[32]) {
   vl_sha256_blocks(s->h, s->buf, 1);
   for (i = 0; i < 8; i++) vl_sha_put_be32(out + 4 * i, s->h[i]);
   s->nbuf = 0;
+}
+
+void vl_sha256_update2(vl_sha256_ctx *s0, const void *d0, vl_sha256_ctx *s1, const void *d1, size_t n) {
+  const uint8_t *p0 = (const uint8_t *)d0, *p1 = (const uint8_t *)d1;
+  size_t nblocks;
+  if (n == 0) return;
+  if (s0->nbuf != s1->nbuf) { /* not at the same offset in a block: one at a time */
+    vl_sha256_update(s0, d0, n);
+    vl_sha256_update(s1, d1, n);
+    return;
+  }
+  s0->total += (uint64_t)n;
+  s1->total += (uint64_t)n;
+  if (s0->nbuf) {
+    size_t take = 64u - s0->nbuf;
+    if (take > n) take = n;
+    memcpy(s0->buf + s0->nbuf, p0, take);
+    memcpy(s1->buf + s1->nbuf, p1, take);
+    s0->nbuf += (uint32_t)take;
+    s1->nbuf = s0->nbuf;
+    p0 += take;
+    p1 += take;
+    n -= take;
+    if (s0->nbuf < 64u) return;
+    vl_sha256_blocks2(s0->h, s0->buf, s1->h, s1->buf, 1);
+    s0->nbuf = s1->nbuf = 0;
+  }
+  nblocks = n / 64u;
+  if (nblocks) {
+    vl_sha256_blocks2(s0->h, p0, s1->h, p1, nblocks);
+    p0 += nblocks * 64u;
+    p1 += nblocks * 64u;
+    n -= nblocks * 64u;
+  }
+  if (n) {
+    memcpy(s0->buf, p0, n);
+    memcpy(s1->buf, p1, n);
+    s0->nbuf = s1->nbuf = (uint32_t)n;
+  }
+}
+
+/* The padding of a context whose last block has room for it (nbuf <= 55): one block in buf. */
+static void pad_one(vl_sha256_ctx *s) {
+  uint64_t bits = s->total << 3;
+  uint32_t n = s->nbuf;
+  s->buf[n++] = 0x80;
+  memset(s->buf + n, 0, 56u - n);
+  vl_sha_put_be32(s->buf + 56, (uint32_t)(bits >> 32));
+  vl_sha_put_be32(s->buf + 60, (uint32_t)bits);
+}
+
+void vl_sha256_final2(vl_sha256_ctx *s0, uint8_t out0[32], vl_sha256_ctx *s1, uint8_t out1[32]) {
+  int i;
+  if (s0->nbuf > 55u || s1->nbuf > 55u) { /* a padding of two blocks: one at a time */
+    vl_sha256_final(s0, out0);
+    vl_sha256_final(s1, out1);
+    return;
+  }
+  pad_one(s0);
+  pad_one(s1);
+  vl_sha256_blocks2(s0->h, s0->buf, s1->h, s1->buf, 1);
+  for (i = 0; i < 8; i++) {
+    vl_sha_put_be32(out0 + 4 * i, s0->h[i]);
+    vl_sha_put_be32(out1 + 4 * i, s1->h[i]);
+  }
+  s0->nbuf = s1->nbuf = 0;
 }
 
 void vl_sha256(const void *data, size_t n, uint8_t out[32]) {

@@ -2,7 +2,8 @@
 ** test_sha256.c: SHA-256 against the FIPS 180-4 / NIST CAVS example vectors, incremental updates
 ** at every split point, padding boundaries (golden from Python hashlib), and, when OpenSSL is
 ** available, 2,000 seeded random messages cross-checked against OpenSSL's SHA256(). Every
-** compression kernel this build and CPU have (SHA-NI) must give the scalar reference's state.
+** compression kernel this build and CPU have (SHA-NI, one stream and two interleaved) must give the
+** scalar reference's state; the two-message update and final give each message's own digest.
 */
 #include "sha256.h"
 #include "vt.h"
@@ -178,14 +179,64 @@ static void test_kernels_equal_scalar(void) {
 #if !defined(VALORI_NO_SIMD) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11 && \
     (defined(__x86_64__) || defined(__i386__))
     if (strcmp(kern, "sha-ni") == 0) {
+      uint32_t c[8], d[8];
       vl_sha256_blocks_shani(b, msg, nb);
       bad += memcmp(a, b, sizeof a) != 0;
+      /* two streams interleaved: each the state one stream alone gives (the second one shifted) */
+      for (i = 0; i < 8; i++) c[i] = d[i] = (uint32_t)vt_rand(&seed);
+      memcpy(b, a, sizeof b);
+      for (i = 0; i < 8; i++) b[i] ^= c[i]; /* a different first state */
+      memcpy(a, b, sizeof a);
+      vl_sha256_blocks_scalar(a, msg, nb);
+      vl_sha256_blocks_scalar(c, buf + 64 * 40 + 3 - nb * 64, nb);
+      vl_sha256_blocks_shani_x2(b, msg, d, buf + 64 * 40 + 3 - nb * 64, nb);
+      bad += memcmp(a, b, sizeof a) != 0 || memcmp(c, d, sizeof c) != 0;
       compared++;
     }
 #endif
   }
   printf("  %d block runs compared with the scalar kernel\n", compared);
   if (strcmp(kern, "scalar") != 0) VT_EQ_INT(compared, 2000);
+  VT_EQ_INT(bad, 0);
+}
+
+/* vl_sha256_update2 / vl_sha256_final2 give each message's own digest: pairs of one length fed in
+** the same random pieces (the interleaved path), pairs whose contexts sit at different offsets
+** (absorbed one at a time), and every final padding case (one block, two blocks, mixed). */
+static void test_update2(void) {
+  static uint8_t m0[3000], m1[3000];
+  uint64_t seed = 0x2A2A5EEDull;
+  int t, bad = 0;
+  for (t = 0; t < 3000; t++) {
+    size_t len = (size_t)(vt_rand(&seed) % 3000u), i, pos;
+    size_t skew = (t % 3 == 0) ? (size_t)(vt_rand(&seed) % 64u) : 0; /* s1 absorbs a prefix first */
+    uint8_t want0[32], want1[32], got0[32], got1[32];
+    vl_sha256_ctx s0, s1, r1;
+    for (i = 0; i < len; i++) {
+      m0[i] = (uint8_t)vt_rand(&seed);
+      m1[i] = (uint8_t)vt_rand(&seed);
+    }
+    if (skew > len) skew = len;
+    vl_sha256(m0, len, want0);
+    vl_sha256_init(&r1);
+    vl_sha256_update(&r1, m1, skew);
+    vl_sha256_update(&r1, m1 + skew, len - skew);
+    vl_sha256_update(&r1, m1, skew);
+    vl_sha256_final(&r1, want1);
+    vl_sha256_init(&s0);
+    vl_sha256_init(&s1);
+    vl_sha256_update(&s1, m1, skew);
+    for (pos = 0; pos < len - skew;) {
+      size_t k = (size_t)(vt_rand(&seed) % 300u);
+      if (k > len - skew - pos) k = len - skew - pos;
+      vl_sha256_update2(&s0, m0 + pos, &s1, m1 + skew + pos, k);
+      pos += k;
+    }
+    vl_sha256_update(&s0, m0 + len - skew, skew); /* both now hold len (+ skew) bytes */
+    vl_sha256_update(&s1, m1, skew);
+    vl_sha256_final2(&s0, got0, &s1, got1);
+    bad += memcmp(got0, want0, 32) != 0 || memcmp(got1, want1, 32) != 0;
+  }
   VT_EQ_INT(bad, 0);
 }
 
@@ -196,6 +247,7 @@ int main(void) {
   VT_RUN(test_incremental_splits);
   VT_RUN(test_lengths_golden);
   VT_RUN(test_unaligned);
+  VT_RUN(test_update2);
 #ifdef VALORI_HAVE_OPENSSL
   VT_RUN(test_openssl_cross);
 #else
