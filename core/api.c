@@ -19,16 +19,72 @@ struct valori_searcher {
   uint32_t out_cap;
 };
 
-/* Event encoding buffer: writes are exclusive, so one per database is enough. */
+/* The chain value after an event of an in-memory database, hashed on the engine's worker after the
+** call that applied the event has returned (vl_db_submit): the event's bytes stay in the buffer
+** they were encoded in, which the next event does not use. */
+typedef struct chain_async {
+  uint8_t prev[32], root[32];
+  const uint8_t *ev;
+  size_t len;
+  uint64_t height;
+  uint8_t *out; /* the database's chain */
+} chain_async;
+
+/* Event encoding buffers: writes are exclusive, so two per database are enough, ev[cur] for the next
+** event and the other for the event whose chain may still be being hashed (pending). */
 typedef struct vl_db_full {
   struct valori_db db;
-  vl_buf ev;
+  vl_buf ev[2];
+  int cur;
+  int pending; /* job runs or ran as the engine's async side work, not yet waited for */
+  chain_async job;
 } vl_db_full;
 
 static vl_buf *evbuf(valori_db *db) {
-  vl_buf *b = &((vl_db_full *)db)->ev;
+  vl_db_full *f = (vl_db_full *)db;
+  vl_buf *b = &f->ev[f->cur];
   b->len = 0;
   return b;
+}
+
+static void chain_async_run(void *arg) {
+  chain_async *j = (chain_async *)arg;
+  vl_chain_next(j->prev, j->height, j->root, j->ev, j->len, j->out);
+}
+
+/* vl_db_submit's hook: the event passed every check and its root is known; the commit follows. */
+typedef struct chain_next_arg {
+  valori_db *db;
+  const uint8_t *ev;
+  size_t len;
+} chain_next_arg;
+
+static void chain_start(void *arg, const uint8_t root[32]) {
+  const chain_next_arg *next = (const chain_next_arg *)arg;
+  valori_db *db = next->db;
+  vl_db_full *f = (vl_db_full *)db;
+  vl_db_chain_settle(db); /* the previous event's chain, whose job f->job still is (the prediction
+                          ** waited for it already when it used the worker) */
+  f->job.ev = next->ev;
+  f->job.len = next->len;
+  f->job.height = vl_engine_height(db->e) + 1;
+  memcpy(f->job.prev, db->chain, 32);
+  memcpy(f->job.root, root, 32);
+  f->job.out = db->chain;
+  vl_engine_side_async(db->e, chain_async_run, &f->job);
+  f->pending = 1;
+}
+
+void vl_db_chain_settle(valori_db *db) {
+  vl_db_full *f = (vl_db_full *)db;
+  if (!f->pending) return;
+  vl_engine_side_wait(db->e);
+  f->pending = 0;
+}
+
+void vl_db_chain_await(const valori_db *db) {
+  const vl_db_full *f = (const vl_db_full *)db;
+  if (f->pending) vl_engine_side_await(db->e);
 }
 
 void valori_options_init(valori_options *o) {
@@ -51,15 +107,17 @@ int vl_db_new(const valori_allocator *a, valori_db **out) {
   if (!f) return VALORI_ENOMEM;
   f->db.a = a;
   f->db.chain_known = 1; /* zero bytes: the chain at height 0 */
-  vl_buf_init(&f->ev, a);
+  vl_buf_init(&f->ev[0], a);
+  vl_buf_init(&f->ev[1], a);
   *out = &f->db;
   return VALORI_OK;
 }
 
 void vl_db_free(valori_db *db) {
   vl_db_full *f = (vl_db_full *)db;
-  vl_engine_free(db->e);
-  vl_buf_free(&f->ev);
+  vl_engine_free(db->e); /* waits for a pending chain job (vl_par_free) */
+  vl_buf_free(&f->ev[0]);
+  vl_buf_free(&f->ev[1]);
   vl_free(db->a, f, sizeof *f);
 }
 
@@ -136,11 +194,33 @@ static void chain_side(void *arg, const uint8_t root[32]) {
 }
 
 int vl_db_submit(valori_db *db, const uint8_t *ev, size_t len, uint64_t *out_id) {
+  vl_db_full *f = (vl_db_full *)db;
   uint64_t id = 0;
   chain_job cj;
   int ran = 0;
   if (VL_DB_POISONED(db)) return VALORI_EPOISONED;
   if (db->readonly) return VALORI_EREADONLY;
+  if (!db->store && db->chain_known && db->e->threads && len >= VL_PAR_MIN_SIDE_BYTES && ev == f->ev[f->cur].p) {
+    /* in memory, a large event this database encoded: the chain is hashed on the worker while the
+    ** caller goes on (the next event's encoding and checks), and waited for before anything reads it */
+    chain_next_arg next;
+    int rc;
+    next.db = db;
+    next.ev = ev;
+    next.len = len;
+    rc = vl_engine_apply_hook(db->e, ev, len, &id, chain_start, &next, &ran);
+    if (rc) {
+      if (ran) { /* the commit failed after the hash started: back to the chain before it */
+        vl_db_chain_settle(db);
+        memcpy(db->chain, f->job.prev, 32);
+      }
+      return rc;
+    }
+    f->cur ^= 1; /* the next event is encoded into the other buffer */
+    if (out_id) *out_id = id;
+    return VALORI_OK;
+  }
+  vl_db_chain_settle(db);
   cj.prev = db->store ? vl_store_chain(db->store, NULL) : db->chain_known ? db->chain : NULL;
   cj.ev = ev;
   cj.len = len;
@@ -282,8 +362,9 @@ int valori_insert_batch(valori_db *db, size_t n, const float *vecs, const uint64
   VL_TRY(vl_ev_begin(b, VALORI_OP_INSERT_BATCH, &mark));
   VL_TRY(vl_buf_u32(b, (uint32_t)n));
   VL_TRY(vl_buf_u32(b, 0));
-  if (db->e->threads && n >= 64) {
+  if (db->e->threads && n >= 64 && !vl_engine_side_running(db->e)) { /* the worker is free (or soon) */
     int rc = VALORI_OK;
+    vl_db_chain_settle(db);
     if (put_records_par(db->e->par, b, n, (uint32_t)dim, vecs, tags, metas, meta_lens, &rc)) {
       if (rc) return rc;
       vl_ev_end(b, mark);

@@ -16,7 +16,8 @@ struct valori_db {
   int readonly;        /* opened with VALORI_OPEN_READONLY: every write is refused (the store, if
                           any, was opened read-only from the same flag and keeps no copy) */
   /* The log's chain at the engine's height for a database without a store (a store keeps its
-  ** own): hashed along by vl_db_submit and valori_apply_record. chain_known is 0 only for a
+  ** own): hashed along by vl_db_submit (possibly after it returned: vl_db_chain_settle below) and
+  ** valori_apply_record. chain_known is 0 only for a
   ** database decoded from a bare engine snapshot, which carries no chain. */
   uint8_t chain[32];
   int chain_known;
@@ -32,6 +33,13 @@ int vl_db_submit(valori_db *db, const uint8_t *ev, size_t len, uint64_t *out_id)
 ** value when the caller computed it already (a replicated record), else NULL. An error means the
 ** store is poisoned. */
 int vl_db_logged(valori_db *db, const uint8_t *ev, size_t len, const uint8_t chain[32]);
+
+/* An in-memory database's chain may still be being hashed after the call that applied the last
+** event returned (vl_db_submit: large events with threads on). Every reader of db->chain first
+** calls vl_db_chain_settle (writers: waits and gives the engine's worker back) or
+** vl_db_chain_await (read functions: waits, writes nothing). */
+void vl_db_chain_settle(valori_db *db);
+void vl_db_chain_await(const valori_db *db);
 
 /* Wraps an engine (ownership passes to the new handle) as an in-memory database whose log chain at
 ** the engine's height is `chain`: used by valori_open_at_height and valori_bootstrap. */

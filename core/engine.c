@@ -37,7 +37,6 @@ static void record_digest_tail(vl_sha256_ctx *s, const uint8_t *meta, uint32_t m
   vl_sha256_final(s, out);
 }
 
-
 void vl_digest_record_le(uint64_t id, uint64_t tag, const uint8_t *vec_le, uint32_t dim, const uint8_t *meta,
                          uint32_t meta_len, uint8_t out[32]) {
   vl_sha256_ctx s;
@@ -437,6 +436,14 @@ void vl_engine_free(vl_engine *e) {
   vl_free(a, e, sizeof *e);
 }
 
+void vl_engine_side_async(vl_engine *e, void (*fn)(void *), void *arg) {
+  if (e->threads && e->par) vl_par_async(e->par, fn, arg);
+  else fn(arg);
+}
+void vl_engine_side_wait(vl_engine *e) { vl_par_wait(e->par); }
+void vl_engine_side_await(const vl_engine *e) { vl_par_await(e->par); }
+int vl_engine_side_running(const vl_engine *e) { return vl_par_running(e->par); }
+
 int vl_engine_set_threads(vl_engine *e, int on) {
   if (on && !e->par) VL_TRY(vl_par_new(e->a, &e->par));
   if (!on && e->par) {
@@ -751,8 +758,10 @@ static void par_commit_run(void *p) {
 /* Decode, state checks, prediction of the root, the comparison with `expect` (when given), then
 ** prepare and commit (alongside the side work fn, when given and worth a thread: *ran = 1); the
 ** predicted hash becomes the engine's. */
+/* fn with hook: called on the caller with the root before the commit (vl_engine_apply_hook), else
+** the side work run alongside the commit (vl_engine_apply_side). */
 static int run_side(vl_engine *e, const uint8_t *ev, size_t len, int dry, const uint8_t *expect, uint8_t *would,
-                    uint64_t *out_id, vl_side_fn fn, void *arg, int *ran) {
+                    uint64_t *out_id, vl_side_fn fn, void *arg, int *ran, int hook) {
   vl_event x;
   vl_pred p;
   uint8_t root[32];
@@ -761,12 +770,17 @@ static int run_side(vl_engine *e, const uint8_t *ev, size_t len, int dry, const 
   VL_TRY(vl_event_decode(ev, len, e->cfg.dim, &x));
   VL_TRY(dispatch(e, &x, 1, NULL));
   if (dry == DRY_VALIDATE) return VALORI_OK;
+  if (!dry) vl_par_wait(e->par); /* the writer: side work of an earlier event done, the worker back */
   predict(e, &x, &p);
   root_of(&e->cfg, &p, root);
   if (would) memcpy(would, root, 32);
   if (expect && memcmp(expect, root, 32) != 0) return VALORI_EDIVERGED;
   if (dry == DRY_PREDICT) return VALORI_OK;
-  if (fn && e->threads && len >= VL_PAR_MIN_SIDE_BYTES) {
+  if (fn && hook) {
+    fn(arg, root);
+    *ran = 1;
+    VL_TRY(dispatch(e, &x, 0, &id));
+  } else if (fn && e->threads && len >= VL_PAR_MIN_SIDE_BYTES) {
     par_commit c, w;
     memset(&c, 0, sizeof c);
     c.kind = 0, c.e = e, c.x = &x;
@@ -791,7 +805,7 @@ static int run_side(vl_engine *e, const uint8_t *ev, size_t len, int dry, const 
 
 static int run(vl_engine *e, const uint8_t *ev, size_t len, int dry, const uint8_t *expect, uint8_t *would,
                uint64_t *out_id) {
-  return run_side(e, ev, len, dry, expect, would, out_id, NULL, NULL, NULL);
+  return run_side(e, ev, len, dry, expect, would, out_id, NULL, NULL, NULL, 0);
 }
 
 int vl_engine_apply(vl_engine *e, const uint8_t *ev, size_t len, uint64_t *out_id) {
@@ -800,7 +814,12 @@ int vl_engine_apply(vl_engine *e, const uint8_t *ev, size_t len, uint64_t *out_i
 
 int vl_engine_apply_side(vl_engine *e, const uint8_t *ev, size_t len, uint64_t *out_id, vl_side_fn fn, void *arg,
                          int *ran) {
-  return run_side(e, ev, len, 0, NULL, NULL, out_id, fn, arg, ran);
+  return run_side(e, ev, len, 0, NULL, NULL, out_id, fn, arg, ran, 0);
+}
+
+int vl_engine_apply_hook(vl_engine *e, const uint8_t *ev, size_t len, uint64_t *out_id, vl_side_fn fn, void *arg,
+                         int *ran) {
+  return run_side(e, ev, len, 0, NULL, NULL, out_id, fn, arg, ran, 1);
 }
 
 int vl_engine_apply_expect(vl_engine *e, const uint8_t *ev, size_t len, const uint8_t expect[32], uint8_t would[32],

@@ -81,6 +81,23 @@ typedef void (*vl_side_fn)(void *arg, const uint8_t root[32]);
 int vl_engine_apply_side(vl_engine *e, const uint8_t *ev, size_t len, uint64_t *out_id, vl_side_fn fn, void *arg,
                          int *ran);
 
+/* vl_engine_apply that calls fn(arg, root) on the caller once the event has passed every check and
+** its root is known, just before the commit (*ran is then 1): to start side work that outlives the
+** call (below) as early as possible. (Every apply waits for earlier side work before its prediction.) An error with *ran 1 is a failed commit (no memory): nothing
+** changed, and whatever fn started is to be undone. */
+int vl_engine_apply_hook(vl_engine *e, const uint8_t *ev, size_t len, uint64_t *out_id, vl_side_fn fn, void *arg,
+                         int *ran);
+/* Side work that outlives the call: fn(arg) on the engine's worker (threads on; else at once, on
+** the caller), returning at once. The next apply waits for it before its prediction, and so do
+** vl_engine_set_threads and vl_engine_free (a dry run meanwhile runs serially); vl_engine_side_wait waits for it and gives
+** the worker back (the writer), vl_engine_side_await only waits (any number of readers while no
+** writer runs), vl_engine_side_running tells whether it has yet to finish. fn must read nothing a
+** later apply writes. */
+void vl_engine_side_async(vl_engine *e, void (*fn)(void *), void *arg);
+void vl_engine_side_wait(vl_engine *e);
+void vl_engine_side_await(const vl_engine *e);
+int vl_engine_side_running(const vl_engine *e);
+
 /* vl_engine_apply for a replicated event that must reach the root `expect`: the root the event
 ** would give is computed before anything changes (the prediction of engine.c) and copied to
 ** *would (may be NULL; also when refused); when it differs from expect the event is refused with

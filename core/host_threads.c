@@ -17,29 +17,42 @@
 ** publishes completion by copying it to `done` (release); each side reads the other's counter with
 ** acquire, so every write of fn(b) is visible to the caller after the wait, and every write the
 ** caller made before the handoff is visible to fn(b). A side that finds nothing to do polls the
-** other's counter a few times (VL_PAR_SPIN: it catches a half that is just finishing) and then
-** sleeps on a condition variable, so an idle worker burns no CPU. Longer spins were measured to
-** cost more than they save on a machine with more runnable threads than cores: the spinner holds
-** the core the other side needs (one handoff of a short job took 4-5 us with 0 or 32 polls, 11-26
-** us with 256, against 10-140 us for starting a thread per call, on a loaded 2-core machine). The
+** other's counter a few times (VL_PAR_SPIN: it catches a half that is just finishing), then keeps
+** polling with sched_yield between polls for up to VL_PAR_YIELD_NS, then sleeps on a condition
+** variable, so an idle worker burns no CPU. Pure spinning was measured to cost more than it saves
+** on a machine with more runnable threads than cores: the spinner holds the core the other side
+** needs (one handoff of a short job took 4-5 us with 0 or 32 polls, 11-26 us with 256, against
+** 10-140 us for starting a thread per call, on a loaded 2-core machine); yielding hands that core
+** over. Going to sleep at once cost the other side a futex wake-up per handoff: raw append (three
+** handoffs per batch) went from about 1.05M to 1.21M vectors/s on an idle 2-core AMD EPYC VM with
+** the yielding wait (128-d, batches of 1,000, bench/README.md "Ingestion"). The
 ** sleeping flags are read and written under the mutex, so a wake-up cannot be lost: a side sets
 ** its flag and re-checks the counter under the mutex before waiting, and the other side changes
 ** the counter before taking the mutex to look at the flag.
 **
+** An async job (vl_par_async) is a handoff whose caller returns at once and waits later
+** (vl_par_wait, or vl_par_await for readers, which only reads). The worker counts it like any job.
+**
 ** fork: a child process has no copy of the worker thread. vl_par2 and vl_par_free compare the
-** process id the worker was started in with getpid(): in a child, vl_par2 starts afresh (new
+** process id the worker was started in with getpid() (an unfinished async job is run in the child
+** by whoever waits for it): in a child, vl_par2 starts afresh (new
 ** mutex, condition variables and counters, a new thread), and vl_par_free does not join a thread
 ** that is not there (tests/unit/test_threads.c, test_fork).
 */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime, sched_yield */
 #include "vl_int.h"
 
 #if defined(VALORI_THREADS) && !defined(VALORI_FREESTANDING)
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
+#include <time.h>
 #include <unistd.h>
 
-/* Polls before a side goes to sleep on its condition variable. */
+/* A side that waits first polls VL_PAR_SPIN times, then yields its core (sched_yield) between polls
+** until VL_PAR_YIELD_NS have passed since it began waiting, then sleeps on its condition variable. */
 #define VL_PAR_SPIN 32
+#define VL_PAR_YIELD_NS 50000
 
 #if defined(__x86_64__) || defined(__i386__)
 #define VL_CPU_RELAX() __builtin_ia32_pause()
@@ -49,13 +62,39 @@
 #define VL_CPU_RELAX() ((void)0)
 #endif
 
+static int64_t mono_ns(void) {
+  struct timespec t;
+  if (clock_gettime(CLOCK_MONOTONIC, &t) != 0) return 0;
+  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* Waits without sleeping until *c != v (ne) or *c == v (!ne), within the spin and yield budget;
+** returns the last value read (acquire). */
+static unsigned spin_wait(atomic_uint *c, unsigned v, int ne) {
+  unsigned x = atomic_load_explicit(c, memory_order_acquire);
+  int64_t t0;
+  int i;
+  for (i = 0; i < VL_PAR_SPIN && (x == v) == ne; i++) {
+    VL_CPU_RELAX();
+    x = atomic_load_explicit(c, memory_order_acquire);
+  }
+  if ((x == v) != ne) return x;
+  t0 = mono_ns();
+  do {
+    (void)sched_yield();
+    x = atomic_load_explicit(c, memory_order_acquire);
+  } while ((x == v) == ne && mono_ns() - t0 < VL_PAR_YIELD_NS);
+  return x;
+}
+
 struct vl_par {
   const valori_allocator *a;
   pthread_mutex_t mu;
   pthread_cond_t job_cv, done_cv;
   atomic_uint seq;  /* jobs handed over (caller writes) */
   atomic_uint done; /* jobs finished (worker writes) */
-  atomic_int busy;  /* 1 while a caller owns the worker (vl_par2 from two threads at once) */
+  atomic_int busy;  /* 1 while a caller owns the worker (vl_par2 from two threads at once, an async job) */
+  unsigned async;   /* the sequence number of the async job the owner has not waited for, else 0 */
   void (*fn)(void *);
   void *arg;
   int worker_sleeps, caller_sleeps, quit; /* under mu */
@@ -69,10 +108,8 @@ static void *vl_par_main(void *p) {
   unsigned last = 0;
   for (;;) {
     unsigned s;
-    int i, quit = 0;
-    for (i = 0; i < VL_PAR_SPIN && atomic_load_explicit(&w->seq, memory_order_acquire) == last; i++)
-      VL_CPU_RELAX();
-    s = atomic_load_explicit(&w->seq, memory_order_acquire);
+    int quit = 0;
+    s = spin_wait(&w->seq, last, 1);
     if (s == last) {
       pthread_mutex_lock(&w->mu);
       w->worker_sleeps = 1;
@@ -110,6 +147,7 @@ static int par_init(vl_par *w) {
   atomic_init(&w->done, 0u);
   w->worker_sleeps = w->caller_sleeps = w->quit = 0;
   w->started = 0;
+  w->async = 0;
   return VALORI_OK;
 }
 int vl_par_new(const valori_allocator *a, vl_par **out) {
@@ -129,6 +167,7 @@ int vl_par_new(const valori_allocator *a, vl_par **out) {
 
 void vl_par_free(vl_par *w) {
   if (!w) return;
+  vl_par_wait(w);
   if (w->started && w->pid == getpid()) { /* (a forked child has no worker to join) */
     pthread_mutex_lock(&w->mu);
     w->quit = 1;
@@ -142,27 +181,23 @@ void vl_par_free(vl_par *w) {
   vl_free(w->a, w, sizeof *w);
 }
 
-void vl_par2(vl_par *w, void (*fn)(void *), void *a, void *b) {
+/* Takes the worker and hands it fn(b): returns the job's sequence number, or 0 when the worker
+** cannot take it (no worker, another caller has it, no thread could be started), and then the
+** caller is to run fn(b) itself. */
+static unsigned handoff(vl_par *w, void (*fn)(void *), void *b) {
   unsigned s;
-  int i, expect = 0;
+  int expect = 0;
   if (!w || !atomic_compare_exchange_strong_explicit(&w->busy, &expect, 1, memory_order_acquire,
-                                                     memory_order_relaxed)) {
-    fn(a); /* no worker, or another caller has it: the same work, serially */
-    fn(b);
-    return;
-  }
+                                                     memory_order_relaxed))
+    return 0;
   if (w->started && w->pid != getpid() && par_init(w) != VALORI_OK) { /* a forked child: start afresh */
     atomic_store_explicit(&w->busy, 0, memory_order_release);
-    fn(a);
-    fn(b);
-    return;
+    return 0;
   }
   if (!w->started) {
     if (pthread_create(&w->t, NULL, vl_par_main, w) != 0) { /* no thread (this time): serially */
       atomic_store_explicit(&w->busy, 0, memory_order_release);
-      fn(a);
-      fn(b);
-      return;
+      return 0;
     }
     w->started = 1;
     w->pid = getpid();
@@ -170,21 +205,72 @@ void vl_par2(vl_par *w, void (*fn)(void *), void *a, void *b) {
   w->fn = fn;
   w->arg = b;
   s = atomic_load_explicit(&w->seq, memory_order_relaxed) + 1u;
+  if (s == 0) s = 1; /* 0 means "no job" to the callers; the worker only compares for a change */
   atomic_store_explicit(&w->seq, s, memory_order_release);
   pthread_mutex_lock(&w->mu);
   if (w->worker_sleeps) pthread_cond_signal(&w->job_cv);
   pthread_mutex_unlock(&w->mu);
-  fn(a);
-  for (i = 0; i < VL_PAR_SPIN && atomic_load_explicit(&w->done, memory_order_acquire) != s; i++) VL_CPU_RELAX();
-  if (atomic_load_explicit(&w->done, memory_order_acquire) != s) {
+  return s;
+}
+
+/* Waits until the worker has finished job s (the acquire of `done` orders every write of the job
+** before the caller's reads), then gives the worker back. */
+static void finish(vl_par *w, unsigned s) {
+  if (spin_wait(&w->done, s, 0) != s) {
     pthread_mutex_lock(&w->mu);
     w->caller_sleeps = 1;
     while (atomic_load_explicit(&w->done, memory_order_acquire) != s) pthread_cond_wait(&w->done_cv, &w->mu);
     w->caller_sleeps = 0;
     pthread_mutex_unlock(&w->mu);
   }
-  /* the acquire of `done` orders every write of fn(b) before the caller's reads */
   atomic_store_explicit(&w->busy, 0, memory_order_release);
+}
+
+void vl_par2(vl_par *w, void (*fn)(void *), void *a, void *b) {
+  unsigned s = handoff(w, fn, b); /* (0 while an async job holds the worker) */
+  fn(a);
+  if (s) finish(w, s);
+  else fn(b); /* no worker, or another caller has it: the same work, serially */
+}
+
+void vl_par_async(vl_par *w, void (*fn)(void *), void *arg) {
+  unsigned s;
+  vl_par_wait(w);
+  s = handoff(w, fn, arg);
+  if (s) w->async = s;
+  else fn(arg);
+}
+
+/* In a forked child the worker that had the async job is gone: the job is run here instead (its
+** inputs are the caller's and intact; a copy of a half-written output is overwritten). */
+static int forked_async(vl_par *w) {
+  if (w->pid == getpid()) return 0;
+  if (atomic_load_explicit(&w->done, memory_order_acquire) != w->async) {
+    w->fn(w->arg);
+    atomic_store_explicit(&w->done, w->async, memory_order_release);
+  }
+  return 1;
+}
+
+void vl_par_wait(vl_par *w) {
+  if (!w || !w->async) return;
+  if (forked_async(w)) atomic_store_explicit(&w->busy, 0, memory_order_release);
+  else finish(w, w->async);
+  w->async = 0;
+}
+
+int vl_par_running(const vl_par *w) {
+  return w && w->async && atomic_load_explicit(&((vl_par *)w)->done, memory_order_acquire) != w->async;
+}
+
+void vl_par_await(const vl_par *w) {
+  vl_par *m = (vl_par *)w; /* only read: atomics and the owner's `async` (stable while readers run) */
+  struct timespec nap;
+  if (!w || !w->async || forked_async(m)) return; /* (a forked child has one thread: it may run it) */
+  if (spin_wait(&m->done, w->async, 0) == w->async) return;
+  nap.tv_sec = 0;
+  nap.tv_nsec = 20000;
+  while (atomic_load_explicit(&m->done, memory_order_acquire) != w->async) (void)nanosleep(&nap, NULL);
 }
 #else
 struct vl_par {
@@ -210,4 +296,12 @@ void vl_par2(vl_par *w, void (*fn)(void *), void *a, void *b) {
   fn(a);
   fn(b);
 }
+
+void vl_par_async(vl_par *w, void (*fn)(void *), void *arg) {
+  (void)w;
+  fn(arg);
+}
+void vl_par_wait(vl_par *w) { (void)w; }
+int vl_par_running(const vl_par *w) { (void)w; return 0; }
+void vl_par_await(const vl_par *w) { (void)w; }
 #endif

@@ -21,6 +21,7 @@ int valori_position_get(const valori_db *db, valori_position *out) {
     (void)VL_ALWAYS(h == out->height); /* every applied event was appended */
     out->chain_known = 1;
   } else {
+    vl_db_chain_await(db);
     memcpy(out->chain, db->chain, 32);
     out->chain_known = db->chain_known != 0;
   }
@@ -42,6 +43,8 @@ static int record_run(valori_db *db, const uint8_t *rec, size_t len, valori_appl
   if (VL_DB_POISONED(db)) return VALORI_EPOISONED;
   if (commit && db->readonly) return VALORI_EREADONLY;
   if (!db->store && !db->chain_known) return VALORI_EINVAL; /* nothing to check the chain against */
+  if (commit) vl_db_chain_settle(db);
+  else vl_db_chain_await(db);
   /* 1. the record decodes, and is exactly one record */
   if (vl_rec_decode(rec, len, &r, &what) != VALORI_OK || (size_t)VL_REC_HDR + r.len != len) return VALORI_ECORRUPT;
   res->height = r.height;

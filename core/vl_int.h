@@ -192,6 +192,19 @@ typedef struct vl_par vl_par;
 int vl_par_new(const valori_allocator *a, vl_par **out);
 void vl_par_free(vl_par *w);
 void vl_par2(vl_par *w, void (*fn)(void *), void *a, void *b);
+/* An async job: vl_par_async hands fn(arg) to the worker and returns at once (runs it on the caller
+** when the worker cannot take it, as vl_par2 would); the caller that started it owns it until
+** vl_par_wait, which waits for it to finish and gives the worker back; until then vl_par2 finds the
+** worker taken and runs serially, so the owner waits before a vl_par2 it wants in parallel (a reader
+** calling vl_par2 meanwhile is correct either way). vl_par_async and vl_par_free wait for the
+** previous one first. vl_par_running: it has not finished yet (never blocks).
+** vl_par_await waits for it to finish without giving the worker back and writes nothing, so any
+** number of readers may call it while the owner is not running (the owner's exclusive lock); every
+** write of the job is visible after it returns. */
+void vl_par_async(vl_par *w, void (*fn)(void *), void *arg);
+void vl_par_wait(vl_par *w);
+int vl_par_running(const vl_par *w);
+void vl_par_await(const vl_par *w);
 int vl_par_available(void);
 
 #endif /* VL_INT_H */

@@ -5,12 +5,17 @@
 ** on accepts every record of a serial leader (the root it predicts for each batch is the leader's),
 ** and a batch whose expected root is wrong is refused with nothing changed. Batches straddle the
 ** threshold of the two-way split (63, 64, 65 records) and carry metadata and tags, so both halves
-** see records of every shape. A forked child keeps working (test_fork). Run under -fsanitize=thread as well (docs/DETERMINISM.md, "Threads").
+** see records of every shape. The chain hashed after the call returns (in memory) matches the serial
+** one however it is read, and a commit that fails after the hash started leaves the chain as it
+** was (test_deferred_chain). A forked child keeps working, also with a chain hash pending at the
+** fork (test_fork). Run under -fsanitize=thread as well (docs/DETERMINISM.md, "Threads").
 */
 #define _POSIX_C_SOURCE 200809L /* fork, kill, nanosleep */
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -365,14 +370,216 @@ static void test_worker(void) {
   vl_par_free(w);
 }
 
+/* The async job (vl_par_async): it runs on the worker while the caller goes on, vl_par_running says
+** so without blocking, vl_par_await (a reader) and vl_par_wait (the owner) return only after its
+** writes, vl_par2 meanwhile runs serially with the right results, vl_par_free waits for it, a second
+** thread that finds the worker taken by it runs its halves itself, and with no worker the job runs
+** at once. */
+typedef struct slow_cell {
+  long nap_ns;
+  atomic_int done;
+  uint64_t out;
+} slow_cell;
+
+static void slow_job(void *p) {
+  slow_cell *c = (slow_cell *)p;
+  struct timespec ts = {0, c->nap_ns};
+  nanosleep(&ts, NULL);
+  c->out = 0xC0FFEEull;
+  atomic_store(&c->done, 1);
+}
+
+typedef struct after_async {
+  slow_cell *c;
+  int saw;
+} after_async;
+
+static void check_async_done(void *p) { /* vl_par2's caller half: the async job must be finished */
+  after_async *a = (after_async *)p;
+  a->saw = a->c->out == 0xC0FFEEull && atomic_load(&a->c->done) == 1;
+}
+
+static void *contender_main(void *p) {
+  par_caller *c = (par_caller *)p;
+  c->bad = par_rounds(c->w, c->seed, 200);
+  return NULL;
+}
+
+static void test_async(void) {
+  vl_par *w = NULL;
+  slow_cell c;
+  after_async a, b;
+  pthread_t t;
+  par_caller pc;
+  int r, bad = 0;
+  memset(&c, 0, sizeof c);
+  vl_par_async(NULL, slow_job, &c); /* no worker: at once */
+  VT_CHECK(c.out == 0xC0FFEEull);
+  VT_EQ_INT(vl_par_running(NULL), 0);
+  vl_par_wait(NULL);
+  vl_par_await(NULL);
+  VT_REQUIRE(vl_par_new(valori_libc_allocator(), &w) == VALORI_OK && w);
+  /* owner: running, then await (reader), then wait */
+  memset(&c, 0, sizeof c);
+  c.nap_ns = 30000000; /* 30 ms */
+  vl_par_async(w, slow_job, &c);
+  VT_EQ_INT(vl_par_running(w), 1);
+  vl_par_await(w);
+  VT_CHECK(c.out == 0xC0FFEEull);
+  VT_EQ_INT(vl_par_running(w), 0);
+  vl_par_wait(w);
+  VT_EQ_INT(vl_par_running(w), 0);
+  /* after vl_par_wait both halves of a vl_par2 see the job's writes; a vl_par2 while the job holds
+  ** the worker runs serially with the right results */
+  for (r = 0; r < 200; r++) {
+    memset(&c, 0, sizeof c);
+    c.nap_ns = r % 20 == 0 ? 2000000 : 0;
+    a.c = b.c = &c;
+    a.saw = b.saw = 0;
+    vl_par_async(w, slow_job, &c);
+    bad += par_rounds(w, 77 + (uint64_t)r, 2);
+    vl_par_wait(w);
+    vl_par2(w, check_async_done, &a, &b);
+    bad += !a.saw || !b.saw;
+  }
+  VT_EQ_INT(bad, 0);
+  /* another caller finds the worker taken by the async job: it runs both halves itself */
+  memset(&c, 0, sizeof c);
+  c.nap_ns = 50000000;
+  vl_par_async(w, slow_job, &c);
+  pc.w = w;
+  pc.seed = 4242;
+  VT_REQUIRE(pthread_create(&t, NULL, contender_main, &pc) == 0);
+  VT_REQUIRE(pthread_join(t, NULL) == 0);
+  VT_EQ_INT(pc.bad, 0);
+  vl_par_wait(w);
+  VT_CHECK(c.out == 0xC0FFEEull);
+  VT_EQ_INT(par_rounds(w, 5, 100), 0); /* the worker is back */
+  /* free waits for a pending job */
+  memset(&c, 0, sizeof c);
+  c.nap_ns = 20000000;
+  vl_par_async(w, slow_job, &c);
+  vl_par_free(w);
+  VT_CHECK(c.out == 0xC0FFEEull);
+}
+
+/* The chain of an in-memory database with threads is hashed after the call returns (api.c). Large
+** batches (1000 rows here: 108 KB events) back to back with nothing reading the chain in between,
+** a refused batch and small events (deletes) between them, must leave the chain of the serial
+** database; then every allocation of a large batch's commit fails in turn (the hash has started
+** by then): the call fails, the position (height, root, chain) is exactly the one before it, and
+** the same batch then succeeds with the serial database's chain. */
+static size_t fail_at, nallocs;
+static void *cnt_alloc(void *ctx, size_t n) {
+  (void)ctx;
+  return ++nallocs == fail_at ? NULL : malloc(n);
+}
+static void *cnt_realloc(void *ctx, void *p, size_t o, size_t n) {
+  (void)ctx;
+  (void)o;
+  return ++nallocs == fail_at ? NULL : realloc(p, n);
+}
+static void cnt_free(void *ctx, void *p, size_t n) {
+  (void)ctx;
+  (void)n;
+  free(p);
+}
+
+static valori_db *open_counted(void) {
+  static const valori_allocator cnt = {NULL, cnt_alloc, cnt_realloc, cnt_free};
+  valori_options o;
+  valori_db *db = NULL;
+  valori_options_init(&o);
+  o.dim = DIM;
+  o.index = VALORI_INDEX_NONE;
+  o.flags = VALORI_OPEN_CREATE | VALORI_OPEN_THREADS;
+  o.allocator = &cnt;
+  fail_at = 0;
+  return valori_open(":memory:", &o, &db) == VALORI_OK ? db : NULL;
+}
+
+static void test_deferred_chain(void) {
+  valori_db *a = open_db(NULL, 0), *b = open_counted();
+  valori_position want;
+  uint64_t first;
+  size_t n, k, failures = 0, total;
+  int i;
+  VT_REQUIRE(a && b);
+  for (i = 0; i < 12; i++) {
+    n = batch_of(4);
+    VT_EQ_INT(valori_insert_batch(a, n, vecs, tags, metas, meta_lens, &first), VALORI_OK);
+    VT_EQ_INT(valori_insert_batch(b, n, vecs, tags, metas, meta_lens, &first), VALORI_OK);
+    if (i % 4 == 1) { /* refused: a NaN component; nothing changes */
+      vecs[5 * DIM + 3] = NAN;
+      VT_EQ_INT(valori_insert_batch(b, n, vecs, tags, metas, meta_lens, &first), VALORI_ENAN);
+    }
+    if (i % 4 == 2) { /* a small event: its chain follows the pending one */
+      VT_EQ_INT(valori_delete(a, first), VALORI_OK);
+      VT_EQ_INT(valori_delete(b, first), VALORI_OK);
+    }
+  }
+  same_position(a, b);
+  VT_EQ_INT(valori_check(b), VALORI_OK);
+  VT_EQ_INT(valori_close(a), VALORI_OK);
+  VT_EQ_INT(valori_close(b), VALORI_OK);
+  /* two large batches into a fresh database, the second with its k-th allocation failing */
+  a = open_db(NULL, 0);
+  VT_REQUIRE(a);
+  n = batch_of(4);
+  VT_EQ_INT(valori_insert_batch(a, n, vecs, tags, metas, meta_lens, &first), VALORI_OK);
+  n = batch_of(7);
+  VT_EQ_INT(valori_insert_batch(a, n, vecs, tags, metas, meta_lens, &first), VALORI_OK);
+  VT_EQ_INT(valori_position_get(a, &want), VALORI_OK);
+  b = open_counted(); /* how many allocations the second batch makes */
+  VT_REQUIRE(b);
+  n = batch_of(4);
+  VT_EQ_INT(valori_insert_batch(b, n, vecs, tags, metas, meta_lens, &first), VALORI_OK);
+  n = batch_of(7);
+  nallocs = 0;
+  VT_EQ_INT(valori_insert_batch(b, n, vecs, tags, metas, meta_lens, &first), VALORI_OK);
+  total = nallocs;
+  VT_EQ_INT(valori_close(b), VALORI_OK);
+  VT_CHECK(total >= 3); /* the encoding buffer and the record arrays at least */
+  for (k = 1; k <= total; k++) {
+    valori_position before, after;
+    int rc;
+    b = open_counted();
+    VT_REQUIRE(b);
+    n = batch_of(4);
+    VT_EQ_INT(valori_insert_batch(b, n, vecs, tags, metas, meta_lens, &first), VALORI_OK);
+    VT_EQ_INT(valori_position_get(b, &before), VALORI_OK); /* (read as a reader: the hash may still run) */
+    n = batch_of(7);
+    nallocs = 0;
+    fail_at = k;
+    rc = valori_insert_batch(b, n, vecs, tags, metas, meta_lens, &first);
+    fail_at = 0;
+    if (rc != VALORI_OK) {
+      failures++;
+      VT_EQ_INT(rc, VALORI_ENOMEM);
+      VT_EQ_INT(valori_position_get(b, &after), VALORI_OK);
+      VT_CHECK(after.height == before.height && memcmp(after.root, before.root, 32) == 0 &&
+               memcmp(after.chain, before.chain, 32) == 0);
+      VT_EQ_INT(valori_insert_batch(b, n, vecs, tags, metas, meta_lens, &first), VALORI_OK);
+    }
+    VT_EQ_INT(valori_position_get(b, &after), VALORI_OK);
+    VT_CHECK(after.height == want.height && memcmp(after.root, want.root, 32) == 0 &&
+             memcmp(after.chain, want.chain, 32) == 0);
+    VT_EQ_INT(valori_close(b), VALORI_OK);
+  }
+  printf("  %zu of the batch's %zu allocations failed in turn: %zu calls refused, each leaving the position as it was\n",
+         total, total, failures);
+  VT_CHECK(failures > 0);
+  VT_EQ_INT(valori_close(a), VALORI_OK);
+}
+
 /* A child forked after the worker started has no worker thread: its threaded batches must still
 ** complete (the worker is started afresh there) with the root the parent gets for the same batch,
 ** and its close must not wait for the parent's thread. The child reports through a pipe; the parent
 ** gives it 30 s before killing it (a hang is the failure this catches). */
 static void test_fork(void) {
   valori_db *db = open_db(NULL, 1);
-  valori_position p;
-  uint8_t child_root[32];
+  valori_position p, p0;
+  uint8_t child[96];
   int fd[2], status = 0, i;
   pid_t pid;
   size_t n;
@@ -384,16 +591,22 @@ static void test_fork(void) {
   n = batch_of(7); /* 2049 rows */
   pid = fork();
   VT_REQUIRE(pid >= 0);
-  if (pid == 0) {
-    valori_position cp;
-    int ok = valori_insert_batch(db, n, vecs, tags, metas, meta_lens, &first) == VALORI_OK &&
+  if (pid == 0) { /* the first batch's chain may still be hashing in the parent's worker */
+    valori_position cp0, cp;
+    uint8_t out[96];
+    int ok = valori_position_get(db, &cp0) == VALORI_OK &&
+             valori_insert_batch(db, n, vecs, tags, metas, meta_lens, &first) == VALORI_OK &&
              valori_insert_batch(db, n, vecs, tags, metas, meta_lens, &first) == VALORI_OK &&
              valori_position_get(db, &cp) == VALORI_OK;
     ok = ok && valori_close(db) == VALORI_OK;
-    if (ok && write(fd[1], cp.root, 32) != 32) ok = 0;
+    memcpy(out, cp0.chain, 32);
+    memcpy(out + 32, cp.root, 32);
+    memcpy(out + 64, cp.chain, 32);
+    if (ok && write(fd[1], out, 96) != 96) ok = 0;
     _exit(ok ? 0 : 1);
   }
   close(fd[1]);
+  VT_EQ_INT(valori_position_get(db, &p0), VALORI_OK);
   VT_EQ_INT(valori_insert_batch(db, n, vecs, tags, metas, meta_lens, &first), VALORI_OK);
   VT_EQ_INT(valori_insert_batch(db, n, vecs, tags, metas, meta_lens, &first), VALORI_OK);
   VT_EQ_INT(valori_position_get(db, &p), VALORI_OK);
@@ -407,8 +620,9 @@ static void test_fork(void) {
     VT_CHECK(!"the forked child hung");
   } else {
     VT_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    VT_EQ_INT((int)read(fd[0], child_root, 32), 32);
-    VT_CHECK(memcmp(child_root, p.root, 32) == 0);
+    VT_EQ_INT((int)read(fd[0], child, 96), 96);
+    VT_CHECK(memcmp(child, p0.chain, 32) == 0);
+    VT_CHECK(memcmp(child + 32, p.root, 32) == 0 && memcmp(child + 64, p.chain, 32) == 0);
   }
   close(fd[0]);
   VT_EQ_INT(valori_close(db), VALORI_OK);
@@ -422,6 +636,8 @@ int main(void) {
   VT_RUN(test_hnsw_same_index);
   VT_RUN(test_every_batch_size);
   VT_RUN(test_worker);
+  VT_RUN(test_async);
+  VT_RUN(test_deferred_chain);
   VT_RUN(test_fork);
   return VT_DONE();
 }
