@@ -45,6 +45,26 @@ afterAll(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
+/** Whether a process of group `pgid` is still running (not yet exited: zombies have released
+ *  their files), read from /proc (Linux: where /usr/bin/chromium runs these tests). */
+function groupRunning(pgid) {
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(d)) continue;
+    let st;
+    try { st = fs.readFileSync(`/proc/${d}/stat`, 'utf8'); } catch { continue; } // gone meanwhile
+    const f = st.slice(st.lastIndexOf(')') + 2).split(' '); // state, ppid, pgrp, ...
+    if (Number(f[2]) === pgid && f[0] !== 'Z') return true;
+  }
+  return false;
+}
+
+/** Waits (up to 10 s) until every process of the group has exited. A crash takes the whole
+ *  browser down before it is started again: a relaunch while the killed one's storage process is
+ *  still exiting would find the profile's IndexedDB files held (seen as a store reported missing). */
+async function groupExited(pgid) {
+  for (let i = 0; i < 200 && groupRunning(pgid); i++) await new Promise((r) => setTimeout(r, 50));
+}
+
 /** Starts Chromium on `profile`; returns { browser, context, kill, close }. */
 async function launch(profile) {
   const child = spawn(CHROMIUM, ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -70,6 +90,7 @@ async function launch(profile) {
       running.delete(handle);
       try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
       await exited;
+      await groupExited(child.pid);
       await browser.close().catch(() => undefined);
     },
     async close() { // a normal shutdown
@@ -78,6 +99,7 @@ async function launch(profile) {
       try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ }
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
       try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+      await groupExited(child.pid);
     },
   };
   running.add(handle);
