@@ -63,8 +63,8 @@ static void chain_start(void *arg, const uint8_t root[32]) {
   const chain_next_arg *next = (const chain_next_arg *)arg;
   valori_db *db = next->db;
   vl_db_full *f = (vl_db_full *)db;
-  vl_db_chain_settle(db); /* the previous event's chain, whose job f->job still is (the prediction
-                          ** waited for it already when it used the worker) */
+  vl_db_chain_settle(db); /* the previous event's chain, whose job f->job still is (the apply
+                          ** waited for it already, before its prediction) */
   f->job.ev = next->ev;
   f->job.len = next->len;
   f->job.height = vl_engine_height(db->e) + 1;

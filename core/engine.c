@@ -756,10 +756,10 @@ static void par_commit_run(void *p) {
 }
 
 /* Decode, state checks, prediction of the root, the comparison with `expect` (when given), then
-** prepare and commit (alongside the side work fn, when given and worth a thread: *ran = 1); the
-** predicted hash becomes the engine's. */
-/* fn with hook: called on the caller with the root before the commit (vl_engine_apply_hook), else
-** the side work run alongside the commit (vl_engine_apply_side). */
+** prepare and commit; the predicted hash becomes the engine's. fn (when given; *ran = 1 when it
+** ran): with `hook`, called on the caller with the root just before the commit
+** (vl_engine_apply_hook), else side work run alongside the commit when worth a thread
+** (vl_engine_apply_side). */
 static int run_side(vl_engine *e, const uint8_t *ev, size_t len, int dry, const uint8_t *expect, uint8_t *would,
                     uint64_t *out_id, vl_side_fn fn, void *arg, int *ran, int hook) {
   vl_event x;

@@ -89,7 +89,7 @@ int vl_engine_apply_hook(vl_engine *e, const uint8_t *ev, size_t len, uint64_t *
                          int *ran);
 /* Side work that outlives the call: fn(arg) on the engine's worker (threads on; else at once, on
 ** the caller), returning at once. The next apply waits for it before its prediction, and so do
-** vl_engine_set_threads and vl_engine_free (a dry run meanwhile runs serially); vl_engine_side_wait waits for it and gives
+** vl_engine_set_threads(e, 0) and vl_engine_free (a dry run meanwhile runs serially); vl_engine_side_wait waits for it and gives
 ** the worker back (the writer), vl_engine_side_await only waits (any number of readers while no
 ** writer runs), vl_engine_side_running tells whether it has yet to finish. fn must read nothing a
 ** later apply writes. */

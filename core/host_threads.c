@@ -5,7 +5,7 @@
 ** serial version, which runs both halves on the caller, one after the other.
 **
 ** A vl_par is one persistent worker thread (one per engine opened with threads on). It is started
-** by the first vl_par2 that uses it and joined by vl_par_free. vl_par2 hands fn(b) to the worker,
+** by the first vl_par2 or vl_par_async that uses it and joined by vl_par_free. vl_par2 hands fn(b) to the worker,
 ** runs fn(a) on the caller, then waits until the worker has finished fn(b): the two calls must write
 ** disjoint memory and read nothing the other writes. A caller that combines their outputs by an
 ** order-free operation (the engine adds two LtHash accumulators, lane-wise mod 2^16) gets the same
@@ -23,15 +23,16 @@
 ** on a machine with more runnable threads than cores: the spinner holds the core the other side
 ** needs (one handoff of a short job took 4-5 us with 0 or 32 polls, 11-26 us with 256, against
 ** 10-140 us for starting a thread per call, on a loaded 2-core machine); yielding hands that core
-** over. Going to sleep at once cost the other side a futex wake-up per handoff: raw append (three
-** handoffs per batch) went from about 1.05M to 1.21M vectors/s on an idle 2-core AMD EPYC VM with
-** the yielding wait (128-d, batches of 1,000, bench/README.md "Ingestion"). The
+** over. Going to sleep at once cost the other side a futex wake-up per handoff, three per raw-append
+** batch (measure with `valori_bench --tests append`, "threads":2). The
 ** sleeping flags are read and written under the mutex, so a wake-up cannot be lost: a side sets
 ** its flag and re-checks the counter under the mutex before waiting, and the other side changes
 ** the counter before taking the mutex to look at the flag.
 **
 ** An async job (vl_par_async) is a handoff whose caller returns at once and waits later
-** (vl_par_wait, or vl_par_await for readers, which only reads). The worker counts it like any job.
+** (vl_par_wait; or vl_par_await for readers, which only reads the counters and, past the spin and
+** yield budget, naps 20 us between reads instead of sleeping on the condition variable, whose
+** flag is the owner's). The worker counts it like any job.
 **
 ** fork: a child process has no copy of the worker thread. vl_par2 and vl_par_free compare the
 ** process id the worker was started in with getpid() (an unfinished async job is run in the child
@@ -62,9 +63,10 @@
 #define VL_CPU_RELAX() ((void)0)
 #endif
 
+/* Monotonic nanoseconds; -1 when the clock cannot be read (the yield budget then counts as spent). */
 static int64_t mono_ns(void) {
   struct timespec t;
-  if (clock_gettime(CLOCK_MONOTONIC, &t) != 0) return 0;
+  if (clock_gettime(CLOCK_MONOTONIC, &t) != 0) return -1;
   return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
@@ -80,10 +82,15 @@ static unsigned spin_wait(atomic_uint *c, unsigned v, int ne) {
   }
   if ((x == v) != ne) return x;
   t0 = mono_ns();
-  do {
+  if (t0 < 0) return x;
+  for (;;) {
+    int64_t t;
     (void)sched_yield();
     x = atomic_load_explicit(c, memory_order_acquire);
-  } while ((x == v) == ne && mono_ns() - t0 < VL_PAR_YIELD_NS);
+    if ((x == v) != ne) break;
+    t = mono_ns();
+    if (t < 0 || t - t0 >= VL_PAR_YIELD_NS) break;
+  }
   return x;
 }
 
@@ -95,6 +102,7 @@ struct vl_par {
   atomic_uint done; /* jobs finished (worker writes) */
   atomic_int busy;  /* 1 while a caller owns the worker (vl_par2 from two threads at once, an async job) */
   unsigned async;   /* the sequence number of the async job the owner has not waited for, else 0 */
+  atomic_int rerun; /* in a forked child: 1 once a thread has claimed running the async job itself */
   void (*fn)(void *);
   void *arg;
   int worker_sleeps, caller_sleeps, quit; /* under mu */
@@ -148,6 +156,7 @@ static int par_init(vl_par *w) {
   w->worker_sleeps = w->caller_sleeps = w->quit = 0;
   w->started = 0;
   w->async = 0;
+  atomic_init(&w->rerun, 0);
   return VALORI_OK;
 }
 int vl_par_new(const valori_allocator *a, vl_par **out) {
@@ -241,13 +250,19 @@ void vl_par_async(vl_par *w, void (*fn)(void *), void *arg) {
   else fn(arg);
 }
 
-/* In a forked child the worker that had the async job is gone: the job is run here instead (its
-** inputs are the caller's and intact; a copy of a half-written output is overwritten). */
+/* In a forked child the worker that had the async job is gone: the job is run by the first thread
+** of the child that waits for it (its inputs are the caller's and intact; a copy of a half-written
+** output is overwritten), claimed by a compare-and-swap so that concurrent readers of the child
+** do not both run it; the others wait for its `done`. */
 static int forked_async(vl_par *w) {
+  int expect = 0;
   if (w->pid == getpid()) return 0;
-  if (atomic_load_explicit(&w->done, memory_order_acquire) != w->async) {
+  if (atomic_load_explicit(&w->done, memory_order_acquire) == w->async) return 1;
+  if (atomic_compare_exchange_strong_explicit(&w->rerun, &expect, 1, memory_order_acq_rel, memory_order_acquire)) {
     w->fn(w->arg);
     atomic_store_explicit(&w->done, w->async, memory_order_release);
+  } else {
+    while (atomic_load_explicit(&w->done, memory_order_acquire) != w->async) (void)sched_yield();
   }
   return 1;
 }

@@ -25,8 +25,8 @@ void vl_sha256_final(vl_sha256_ctx *s, uint8_t out[32]);
 /* Two messages at once: exactly vl_sha256_update(s0, d0, n) and vl_sha256_update(s1, d1, n), and
 ** vl_sha256_final of each. When both contexts are at the same offset in a block (the same number
 ** of bytes absorbed modulo 64: messages of one layout), their blocks are compressed together,
-** which on SHA-NI runs the two streams interleaved (about 1.1-1.3x the bytes per second of one
-** stream on the AMD EPYC bench machine); otherwise one after the other. */
+** which on SHA-NI runs the two streams interleaved (sha256rnds2's latency is hidden by the other
+** stream); otherwise one after the other. */
 void vl_sha256_update2(vl_sha256_ctx *s0, const void *d0, vl_sha256_ctx *s1, const void *d1, size_t n);
 void vl_sha256_final2(vl_sha256_ctx *s0, uint8_t out0[32], vl_sha256_ctx *s1, uint8_t out1[32]);
 /* One-shot digest of n bytes. */

@@ -198,9 +198,10 @@ void vl_par2(vl_par *w, void (*fn)(void *), void *a, void *b);
 ** worker taken and runs serially, so the owner waits before a vl_par2 it wants in parallel (a reader
 ** calling vl_par2 meanwhile is correct either way). vl_par_async and vl_par_free wait for the
 ** previous one first. vl_par_running: it has not finished yet (never blocks).
-** vl_par_await waits for it to finish without giving the worker back and writes nothing, so any
-** number of readers may call it while the owner is not running (the owner's exclusive lock); every
-** write of the job is visible after it returns. */
+** vl_par_await waits for it to finish without giving the worker back and writes nothing (but in a
+** forked child, where one of the waiting threads runs the job itself), so any number of readers
+** may call it while the owner is not running (the owner's exclusive lock); every write of the job
+** is visible after it returns. */
 void vl_par_async(vl_par *w, void (*fn)(void *), void *arg);
 void vl_par_wait(vl_par *w);
 int vl_par_running(const vl_par *w);
