@@ -48,6 +48,7 @@ server, python; see report_server.row_part) in FILE by those of --results (bench
 import argparse
 import datetime
 import json
+import statistics
 import math
 import os
 import platform
@@ -387,6 +388,44 @@ class Report(ServerSections):
             for r in [r for r in prof if r["engine"] == e][:8]:
                 top.append([e, f"`{r['symbol'][:90]}`", r["role"], r["samples"], r["share"]])
         self.md.append(self.table(["engine", "symbol", "role", "samples", "share"], top))
+
+    def probe(self):
+        """Goal 5's why: bench/js/search_probe.c's rounds (bench/run.sh run_probe), the same search loop on
+        one snapshot natively (run-time kernel choice), natively with only the SSE2 kernels, and in wasm."""
+        pr = [r for r in self.rows if r["kind"] == "probe"]
+        if not pr:
+            return
+        roots = {r["root"] for r in self.rows if r["kind"] == "probe-root"}
+        builds = [b for b in ("native", "native-sse2", "wasm") if any(r["build"] == b for r in pr)]
+        kern = {b: next(r["kernel"] for r in pr if r["build"] == b) for b in builds}
+        efs = sorted({r["ef"] for r in pr})
+        same = all(len({r["hash"] for r in pr if r["ef"] == ef}) == 1 for ef in efs) and len(roots) == 1
+        rounds = max(sum(1 for r in pr if r["build"] == b and r["ef"] == efs[0]) for b in builds)
+        nq = next((r["nq"] for r in self.rows if r["kind"] == "probe-root"), None)
+        self.md.append("## Where the wasm / native search gap lies (goal 5: why)\n")
+        self.md.append(
+            f"`bench/js/search_probe.c` (bench/run.sh `run_probe`): one fmnist-l2 snapshot (60,000 x 784), {nq:,} "
+            f"queries, k {pr[0]['k']}, searched by the same C loop built three ways, {rounds} rounds with the builds "
+            f"alternating: native with the run-time kernel choice ({kern.get('native', '-')}), native built with "
+            f"`-DVALORI_NO_CPU_DISPATCH` ({kern.get('native-sse2', '-')} kernels: 128-bit vectors, the width wasm "
+            f"SIMD128 has) and the emcc build under Node ({kern.get('wasm', '-')}). QPS is the median over the "
+            f"rounds of each round's median pass; 'per CPU-second' is the best pass (steadier on a shared machine). "
+            + ("Every build returned the same state root and the same hash of every (id, distance) at every ef."
+               if same else "**The builds' roots or results differ.**") + "\n")
+        out = []
+        for ef in efs:
+            q = {b: float(statistics.median([r["qps"] for r in pr if r["build"] == b and r["ef"] == ef])) for b in builds}
+            c = {b: float(max(r["qps_cpu"] for r in pr if r["build"] == b and r["ef"] == ef)) for b in builds}
+            nat, sse, w = q.get("native"), q.get("native-sse2"), q.get("wasm")
+            out.append([ef, nat, sse, w, w / nat if w and nat else None, sse / nat if sse and nat else None,
+                        w / sse if w and sse else None, c.get("native"), c.get("native-sse2"), c.get("wasm"),
+                        c["wasm"] / c["native"] if c.get("wasm") and c.get("native") else None])
+        self.md.append(self.table(["ef", f"native QPS ({kern.get('native', '-')})", "native SSE2 QPS", "wasm QPS",
+                                   "wasm / native", "SSE2 / native", "wasm / SSE2", "native per CPU-s",
+                                   "SSE2 per CPU-s", "wasm per CPU-s", "wasm / native per CPU-s"], out))
+        self.md.append("Read: where *wasm / SSE2* is near 1 and *SSE2 / native* well below it, the wasm build's gap "
+                       "is the width of the distance kernels, not the JS engine or the binding (bench/README.md, "
+                       "'Where Valori is behind').\n")
 
     def build_section(self, ds):
         builds = self.of("build", ds)
@@ -1116,6 +1155,7 @@ class Report(ServerSections):
         self.goals()
         self.profile()
         self.js_summary()
+        self.probe()
         self.server_summary()
         self.python_summary()
         for ds in self.datasets:

@@ -79,7 +79,7 @@ if [ "$DO_BUILD" = 1 ]; then
   HELP="$(cmake --build "$BUILD" --target help 2>/dev/null || true)"
   grep -Eq "(^|[. ])hnswlib_bench(:|$)" <<<"$HELP" && TARGETS+=(hnswlib_bench)
   grep -Eq "(^|[. ])pair_bench(:|$)" <<<"$HELP" && TARGETS+=(pair_bench)
-  [ "$DO_JS" = 1 ] && TARGETS+=(valori_native_check)
+  [ "$DO_JS" = 1 ] && TARGETS+=(valori_native_check search_probe)
   say "building: ${TARGETS[*]}"
   cmake --build "$BUILD" --target "${TARGETS[@]}" -j 2 >&2 || die "build failed"
 fi
@@ -180,6 +180,51 @@ run_js() { # quick | full
     js_driver --dataset fmnist-p128-l2 --mode full --nq 1000 --ef 10,20,40 --runs 3 --timeout 600 \
       "${check[@]}" "${extra[@]}"
   fi
+}
+# ---- where the wasm / native search gap lies (issue 15 goal 5's why; --full, after run_js, which
+# builds the wasm core and the fmnist-l2 export): bench/js/search_probe.c, the same search loop on
+# one snapshot, natively with the run-time kernel choice (AVX-512 / AVX2 where the CPU has them),
+# natively built with -DVALORI_NO_CPU_DISPATCH (the SSE2 kernels: 128 bits, as wasm SIMD128), and
+# compiled with emcc under Node. Three rounds, the builds alternating; every build must return the
+# same state root and the same hash of every (id, distance), or the run stops. About two minutes.
+run_probe() {
+  if [ "$DO_JS" = 0 ]; then return 0; fi
+  local dir="$OUT/probe" base="$OUT/build-probe-sse2" export="$ROOT/bench/data/export-fmnist-l2-n60000-q10000.bin"
+  [ -f "$export" ] || die "run_probe: $export missing (run_js exports it)"
+  [ -x "$BIN/search_probe" ] || die "search_probe was not built in $BIN"
+  [ -f "$ROOT/build-wasm/libvalori_core_wasm.a" ] || die "run_probe: build-wasm/libvalori_core_wasm.a missing (scripts/build-wasm.sh)"
+  mkdir -p "$dir"
+  say "search_probe: building the SSE2-only native probe into $base"
+  cmake -S "$ROOT" -B "$base" "${GEN[@]}" -DCMAKE_BUILD_TYPE=Release -DVALORI_BUILD_TESTS=OFF \
+    -DCMAKE_C_FLAGS=-DVALORI_NO_CPU_DISPATCH >"$dir/cmake.log" 2>&1 || { cat "$dir/cmake.log" >&2; die "cmake (probe) failed"; }
+  cmake --build "$base" --target search_probe -j 2 >"$dir/build.log" 2>&1 || { cat "$dir/build.log" >&2; die "probe build failed"; }
+  say "search_probe: compiling the wasm probe (emcc)"
+  NODE_PATH=/usr/share/nodejs emcc -std=c11 -O3 -msimd128 -msse2 -ffp-contract=off -DNDEBUG -DBENCH_NO_EXPORT \
+    -I"$ROOT/core/include" -I"$ROOT/core" "$ROOT/bench/js/search_probe.c" "$ROOT/build-wasm/libvalori_core_wasm.a" \
+    -o "$dir/probe.cjs" -sNODERAWFS=1 -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=4GB -sWASM_BIGINT=1 \
+    >"$dir/emcc.log" 2>&1 || { cat "$dir/emcc.log" >&2; die "emcc (probe) failed"; }
+  say "search_probe: building the 60,000-vector snapshot"
+  "$BIN/search_probe" --build "$export" --snap "$dir/snap.bin" --queries "$dir/q.f32" --nq 2000 >&2 ||
+    die "search_probe --build failed"
+  local r l0 t0
+  l0=$(loadavg); t0=$(date +%s)
+  for r in 1 2 3; do
+    say "search_probe round $r of 3: native, native SSE2, wasm (load average $(loadavg))"
+    "$BIN/search_probe" --snap "$dir/snap.bin" --queries "$dir/q.f32" --runs 3 --label native >>"$JSONL" ||
+      die "search_probe (native) failed"
+    "$base/bench/search_probe" --snap "$dir/snap.bin" --queries "$dir/q.f32" --runs 3 --label native-sse2 >>"$JSONL" ||
+      die "search_probe (native SSE2) failed"
+    node --no-experimental-fetch "$dir/probe.cjs" --snap "$dir/snap.bin" --queries "$dir/q.f32" --runs 3 --label wasm \
+      >>"$JSONL" || die "search_probe (wasm) failed"
+  done
+  # every build, every round: one root and one result hash per ef
+  [ "$(grep '"engine":"probe"' "$JSONL" | grep -o '"root":"[0-9a-f]*"' | sort -u | wc -l)" = 1 ] ||
+    die "search_probe: the builds' state roots differ"
+  [ "$(grep '"kind":"probe",' "$JSONL" | sed -E 's/.*"ef":([0-9]+).*"hash":"([0-9a-f]+)".*/\1 \2/' | sort -u | wc -l)" = \
+    "$(grep '"kind":"probe",' "$JSONL" | sed -E 's/.*"ef":([0-9]+).*/\1/' | sort -u | wc -l)" ] ||
+    die "search_probe: the builds' results differ"
+  printf '{"engine":"env","kind":"load","driver":"search_probe","args":"native, native-sse2, wasm x 3","load_before":%s,"load_after":%s,"wall_s":%s,"ncpu":%s}\n' \
+    "$l0" "$(loadavg)" "$(( $(date +%s) - t0 ))" "$(nproc)" >>"$JSONL"
 }
 js_export() { # dataset n nq: bench_prepare checks the ground truth and writes the export for bench/js
   JS_DATA="$ROOT/bench/data/export-$1-n$2-q$3.json"
@@ -303,6 +348,7 @@ else
     # minute, most of it the two builds; sampling is on only while the rounds run).
     run_profile --dataset fmnist-l2 --mode full --runs 4 --ef 20
     run_js full
+    run_probe
   fi
   part server && run_server full
   part python && run_python

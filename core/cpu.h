@@ -9,6 +9,9 @@
 ** where the SHA extensions can be tested too (GCC 11 or later; clang 14's __builtin_cpu_supports
 ** has no "sha"). VALORI_NO_SIMD turns both off, as it does every SIMD kernel: a freestanding x86
 ** build without libgcc's CPU detection, and the identity suite's scalar-only target.
+** VALORI_NO_CPU_DISPATCH turns off only the run-time choice: an x86 build then runs its baseline
+** SSE2 kernels on any CPU (bench/run.sh builds search_probe so, to compare the native core at
+** WebAssembly's 128-bit SIMD width with the wasm core on the same machine).
 **
 ** The tests are inline: __builtin_cpu_supports reads a word that libgcc fills once at start-up,
 ** so a test costs a load and a bit test, cheap enough for the distance kernels, which test on
@@ -17,7 +20,7 @@
 #ifndef VL_CPU_H
 #define VL_CPU_H
 
-#if !defined(VALORI_NO_SIMD) && (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+#if !defined(VALORI_NO_SIMD) && !defined(VALORI_NO_CPU_DISPATCH) && (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
 #define VL_CPU_DISPATCH 1
 static inline int vl_cpu_avx2(void) { return __builtin_cpu_supports("avx2") != 0; }
 static inline int vl_cpu_avx512f(void) { return __builtin_cpu_supports("avx512f") != 0; }

@@ -9,7 +9,9 @@
 **       loads the snapshot, prints its state root, then per ef: QPS (median of R timed passes after
 **       one untimed pass), queries per CPU-second (best of R: steadier on a loaded machine) and
 **       an FNV-1a hash of every (id, distance) returned, which must be equal
-**       in both builds.
+**       in both builds. --label NAME adds "engine":"probe","build":NAME and a "kind" to each line
+**       (bench/run.sh --full runs it so, natively with and without the AVX kernels and in wasm,
+**       and bench/report.py puts the lines in the report's goal 5 section).
 ** Native: built with the drivers (target search_probe; the core's own flags and kernel dispatch).
 ** WebAssembly (after scripts/build-wasm.sh), run with the real filesystem:
 **   NODE_PATH=/usr/share/nodejs emcc -std=c11 -O3 -msimd128 -msse2 -ffp-contract=off -DNDEBUG \
@@ -144,7 +146,12 @@ int main(int argc, char **argv) {
   snprintf(efl, sizeof efl, "%s", arg(argc, argv, "--ef", "10,20,40"));
   uint8_t root[32];
   check(valori_state_root(db, root), "valori_state_root");
-  printf("{\"kernel\":\"%s\",\"load_s\":%.2f,\"nq\":%zu,\"root\":\"", vl_dist_kernel(), load_s, nq);
+  /* --label NAME: the lines carry engine/kind/build fields, as bench/run.sh's results do */
+  const char *label = arg(argc, argv, "--label", NULL);
+  char pre[160] = "{";
+  if (label) snprintf(pre, sizeof pre, "{\"engine\":\"probe\",\"build\":\"%s\",\"kind\":", label);
+  printf("%s%s\"kernel\":\"%s\",\"load_s\":%.2f,\"nq\":%zu,\"root\":\"", pre, label ? "\"probe-root\"," : "",
+         vl_dist_kernel(), load_s, nq);
   for (int i = 0; i < 32; i++) printf("%02x", root[i]);
   printf("\"}\n");
   valori_searcher *s = NULL;
@@ -170,8 +177,9 @@ int main(int argc, char **argv) {
     }
     qsort(t, (size_t)runs, sizeof *t, cmp_d);
     qsort(c, (size_t)runs, sizeof *c, cmp_d);
-    printf("{\"ef\":%u,\"qps\":%.0f,\"qps_cpu\":%.0f,\"hash\":\"%016llx\"}\n", ef, (double)nq / t[runs / 2],
-           (double)nq / c[0], (unsigned long long)h);
+    printf("%s%s\"kernel\":\"%s\",\"k\":%u,\"ef\":%u,\"qps\":%.0f,\"qps_cpu\":%.0f,\"hash\":\"%016llx\"}\n", pre,
+           label ? "\"probe\"," : "", vl_dist_kernel(), k, ef, (double)nq / t[runs / 2], (double)nq / c[0],
+           (unsigned long long)h);
     fflush(stdout);
   }
   valori_searcher_free(s);

@@ -127,3 +127,45 @@ def test_goals_2_and_3_read_the_paired_rows_when_present(tmp_path: Path) -> None
     md = run_report(tmp_path, UNPAIRED + un8)
     g2 = [line for line in md.splitlines() if line.startswith("| 2 compact traversal |") and "QPS" in line]
     assert len(g2) == 1 and "(paired" not in g2[0] and "| 1.20 |" in g2[0] and "**not met**" in g2[0], g2
+
+
+def probe_rows(hashes: Dict[str, str], roots: Dict[str, str]) -> List[Dict]:
+    """search_probe --label lines (bench/run.sh run_probe): two rounds of three builds at ef 10 and 20."""
+    kern = {"native": "avx512", "native-sse2": "sse2", "wasm": "wasm-simd128"}
+    qps = {"native": 20000, "native-sse2": 10000, "wasm": 9000}
+    rows: List[Dict] = []
+    for rnd in (0, 1):
+        for b in ("native", "native-sse2", "wasm"):
+            rows.append({"engine": "probe", "build": b, "kind": "probe-root", "kernel": kern[b], "load_s": 1.0,
+                         "nq": 2000, "root": roots[b]})
+            for ef in (10, 20):
+                rows.append({"engine": "probe", "build": b, "kind": "probe", "kernel": kern[b], "k": 10, "ef": ef,
+                             "qps": qps[b] // (ef // 10) + rnd * 100, "qps_cpu": qps[b] // (ef // 10) + 500,
+                             "hash": hashes[b] + str(ef)})
+    return rows
+
+
+def probe_table(md: str) -> List[List[str]]:
+    sec = md.split("## Where the wasm / native search gap lies (goal 5: why)", 1)
+    assert len(sec) == 2, "no probe section"
+    lines = [ln for ln in sec[1].split("\n## ", 1)[0].splitlines() if ln.startswith("| ") and not ln.startswith("| ef")]
+    return [[c.strip() for c in ln.strip("|").split("|")] for ln in lines]
+
+
+def test_probe_section_ratios_and_identity(tmp_path: Path) -> None:
+    same = {"native": "h", "native-sse2": "h", "wasm": "h"}
+    md = run_report(tmp_path, UNPAIRED + probe_rows(same, same))
+    rows = probe_table(md)
+    assert [r[0] for r in rows] == ["10", "20"]
+    # ef 10: medians of 20000/20100, 10000/10100, 9000/9100 -> 20,050, 10,050, 9,050
+    assert rows[0][1:4] == ["20,050", "10,050", "9,050"]
+    assert abs(float(rows[0][4]) - 9050 / 20050) < 1e-3 and abs(float(rows[0][6]) - 9050 / 10050) < 1e-3
+    assert "Every build returned the same state root" in md and "differ" not in md.split("goal 5: why")[1][:2000]
+
+
+def test_probe_section_flags_differing_results(tmp_path: Path) -> None:
+    same = {"native": "h", "native-sse2": "h", "wasm": "h"}
+    md = run_report(tmp_path, UNPAIRED + probe_rows(dict(same, wasm="x"), same))
+    assert "**The builds' roots or results differ.**" in md
+    md = run_report(tmp_path, UNPAIRED + probe_rows(same, dict(same, wasm="r2")))
+    assert "**The builds' roots or results differ.**" in md
