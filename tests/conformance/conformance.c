@@ -39,7 +39,7 @@ typedef struct cf_bytes {
 
 static int cf_dim;
 
-static void die(const char *what) {
+static _Noreturn void die(const char *what) {
   fprintf(stderr, "conformance: %s\n", what);
   exit(2);
 }
