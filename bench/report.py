@@ -400,13 +400,16 @@ class Report(ServerSections):
         kern = {b: next(r["kernel"] for r in pr if r["build"] == b) for b in builds}
         efs = sorted({r["ef"] for r in pr})
         same = all(len({r["hash"] for r in pr if r["ef"] == ef}) == 1 for ef in efs) and len(roots) == 1
-        rounds = max(sum(1 for r in pr if r["build"] == b and r["ef"] == efs[0]) for b in builds)
+        counts = {sum(1 for r in pr if r["build"] == b and r["ef"] == ef) for b in builds for ef in efs}
+        rounds = (f"{max(counts)} rounds" if len(counts) == 1 else
+                  f"{min(counts)}-{max(counts)} rounds (**unequal: some build or ef is missing rows**)")
         nq = next((r["nq"] for r in self.rows if r["kind"] == "probe-root"), None)
+        nq = f"{nq:,}" if nq else "?"
         self.md.append("## Where the wasm / native search gap lies (goal 5: why)\n")
         self.md.append(
-            f"`bench/js/search_probe.c` (bench/run.sh `run_probe`): one fmnist-l2 snapshot (60,000 x 784), {nq:,} "
-            f"queries, k {pr[0]['k']}, searched by the same C loop built three ways, {rounds} rounds with the builds "
-            f"alternating: native with the run-time kernel choice ({kern.get('native', '-')}), native built with "
+            f"`bench/js/search_probe.c` (bench/run.sh `run_probe`): one fmnist-l2 snapshot (60,000 x 784), {nq} "
+            f"queries, k {pr[0]['k']}, searched by the same C loop built three ways, {rounds} with the order of the "
+            f"builds rotating: native with the run-time kernel choice ({kern.get('native', '-')}), native built with "
             f"`-DVALORI_NO_CPU_DISPATCH` ({kern.get('native-sse2', '-')} kernels: 128-bit vectors, the width wasm "
             f"SIMD128 has) and the emcc build under Node ({kern.get('wasm', '-')}). QPS is the median over the "
             f"rounds of each round's median pass; 'per CPU-second' is the best pass (steadier on a shared machine). "
@@ -414,8 +417,9 @@ class Report(ServerSections):
                if same else "**The builds' roots or results differ.**") + "\n")
         out = []
         for ef in efs:
-            q = {b: float(statistics.median([r["qps"] for r in pr if r["build"] == b and r["ef"] == ef])) for b in builds}
-            c = {b: float(max(r["qps_cpu"] for r in pr if r["build"] == b and r["ef"] == ef)) for b in builds}
+            at = {b: [r for r in pr if r["build"] == b and r["ef"] == ef] for b in builds}
+            q = {b: float(statistics.median([r["qps"] for r in rs])) for b, rs in at.items() if rs}
+            c = {b: float(max(r["qps_cpu"] for r in rs)) for b, rs in at.items() if rs}
             nat, sse, w = q.get("native"), q.get("native-sse2"), q.get("wasm")
             out.append([ef, nat, sse, w, w / nat if w and nat else None, sse / nat if sse and nat else None,
                         w / sse if w and sse else None, c.get("native"), c.get("native-sse2"), c.get("wasm"),

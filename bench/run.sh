@@ -13,7 +13,7 @@
 # Options: --no-build (use the existing build), --build-dir DIR (default build-bench/),
 #          --bin DIR (use the drivers already built in DIR, e.g. <build>/bench; implies --no-build;
 #          this is how ctest runs the quick mode against the project's own build),
-#          --no-js (skip the WebAssembly/Node part: bench/js/bench.mjs, see run_js below),
+#          --no-js (skip the WebAssembly/Node part: bench/js/bench.mjs and search_probe, see run_js and run_probe),
 #          --only PARTS (comma list of core, server, python, repl; core = everything but the others):
 #          run only those parts; with --full their rows replace the same parts' rows in
 #          bench/results-full.jsonl and the report is rebuilt from the merged results (which says
@@ -185,12 +185,12 @@ run_js() { # quick | full
 # builds the wasm core and the fmnist-l2 export): bench/js/search_probe.c, the same search loop on
 # one snapshot, natively with the run-time kernel choice (AVX-512 / AVX2 where the CPU has them),
 # natively built with -DVALORI_NO_CPU_DISPATCH (the SSE2 kernels: 128 bits, as wasm SIMD128), and
-# compiled with emcc under Node. Three rounds, the builds alternating; every build must return the
+# compiled with emcc under Node. Three rounds, the order of the builds rotating; every build must return the
 # same state root and the same hash of every (id, distance), or the run stops. About two minutes.
 run_probe() {
-  if [ "$DO_JS" = 0 ]; then return 0; fi
-  local dir="$OUT/probe" base="$OUT/build-probe-sse2" export="$ROOT/bench/data/export-fmnist-l2-n60000-q10000.bin"
-  [ -f "$export" ] || die "run_probe: $export missing (run_js exports it)"
+  if [ "$DO_JS" = 0 ]; then say "skipping search_probe (--no-js)"; return 0; fi
+  local dir="$OUT/probe" base="$OUT/build-probe-sse2" exp="$ROOT/bench/data/export-fmnist-l2-n60000-q10000.bin"
+  [ -f "$exp" ] || die "run_probe: $exp missing (run_js exports it)"
   [ -x "$BIN/search_probe" ] || die "search_probe was not built in $BIN"
   [ -f "$ROOT/build-wasm/libvalori_core_wasm.a" ] || die "run_probe: build-wasm/libvalori_core_wasm.a missing (scripts/build-wasm.sh)"
   mkdir -p "$dir"
@@ -204,20 +204,25 @@ run_probe() {
     -o "$dir/probe.cjs" -sNODERAWFS=1 -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=4GB -sWASM_BIGINT=1 \
     >"$dir/emcc.log" 2>&1 || { cat "$dir/emcc.log" >&2; die "emcc (probe) failed"; }
   say "search_probe: building the 60,000-vector snapshot"
-  "$BIN/search_probe" --build "$export" --snap "$dir/snap.bin" --queries "$dir/q.f32" --nq 2000 >&2 ||
+  "$BIN/search_probe" --build "$exp" --snap "$dir/snap.bin" --queries "$dir/q.f32" --nq 2000 >&2 ||
     die "search_probe --build failed"
-  local r l0 t0
+  local r b l0 t0 order=(native native-sse2 wasm)
   l0=$(loadavg); t0=$(date +%s)
-  for r in 1 2 3; do
-    say "search_probe round $r of 3: native, native SSE2, wasm (load average $(loadavg))"
-    "$BIN/search_probe" --snap "$dir/snap.bin" --queries "$dir/q.f32" --runs 3 --label native >>"$JSONL" ||
-      die "search_probe (native) failed"
-    "$base/bench/search_probe" --snap "$dir/snap.bin" --queries "$dir/q.f32" --runs 3 --label native-sse2 >>"$JSONL" ||
-      die "search_probe (native SSE2) failed"
-    node --no-experimental-fetch "$dir/probe.cjs" --snap "$dir/snap.bin" --queries "$dir/q.f32" --runs 3 --label wasm \
-      >>"$JSONL" || die "search_probe (wasm) failed"
+  for r in 0 1 2; do # the order rotates every round
+    say "search_probe round $((r + 1)) of 3: ${order[*]} (load average $(loadavg))"
+    for b in "${order[@]}"; do
+      case "$b" in
+        native) "$BIN/search_probe" --snap "$dir/snap.bin" --queries "$dir/q.f32" --runs 3 --label native >>"$JSONL" ;;
+        native-sse2) "$base/bench/search_probe" --snap "$dir/snap.bin" --queries "$dir/q.f32" --runs 3 --label native-sse2 \
+          >>"$JSONL" ;;
+        wasm) node --no-experimental-fetch "$dir/probe.cjs" --snap "$dir/snap.bin" --queries "$dir/q.f32" --runs 3 \
+          --label wasm >>"$JSONL" ;;
+      esac || die "search_probe ($b) failed"
+    done
+    order=("${order[@]:1}" "${order[0]}")
   done
-  # every build, every round: one root and one result hash per ef
+  # every build, every round: 3 ef values each, one root, and one result hash per ef
+  [ "$(grep -c '"kind":"probe",' "$JSONL")" = 27 ] || die "search_probe: expected 27 result lines (3 builds x 3 rounds x 3 ef)"
   [ "$(grep '"engine":"probe"' "$JSONL" | grep -o '"root":"[0-9a-f]*"' | sort -u | wc -l)" = 1 ] ||
     die "search_probe: the builds' state roots differ"
   [ "$(grep '"kind":"probe",' "$JSONL" | sed -E 's/.*"ef":([0-9]+).*"hash":"([0-9a-f]+)".*/\1 \2/' | sort -u | wc -l)" = \

@@ -140,7 +140,7 @@ def probe_rows(hashes: Dict[str, str], roots: Dict[str, str]) -> List[Dict]:
                          "nq": 2000, "root": roots[b]})
             for ef in (10, 20):
                 rows.append({"engine": "probe", "build": b, "kind": "probe", "kernel": kern[b], "k": 10, "ef": ef,
-                             "qps": qps[b] // (ef // 10) + rnd * 100, "qps_cpu": qps[b] // (ef // 10) + 500,
+                             "qps": qps[b] // (ef // 10) + rnd * 100, "qps_cpu": qps[b] // (ef // 10) + 500 + rnd * 50,
                              "hash": hashes[b] + str(ef)})
     return rows
 
@@ -160,6 +160,20 @@ def test_probe_section_ratios_and_identity(tmp_path: Path) -> None:
     # ef 10: medians of 20000/20100, 10000/10100, 9000/9100 -> 20,050, 10,050, 9,050
     assert rows[0][1:4] == ["20,050", "10,050", "9,050"]
     assert abs(float(rows[0][4]) - 9050 / 20050) < 1e-3 and abs(float(rows[0][6]) - 9050 / 10050) < 1e-3
+    assert abs(float(rows[0][5]) - 10050 / 20050) < 1e-3
+    # per CPU-second: the best round (each line's qps_cpu is already its best pass): 20,550, 10,550, 9,550
+    assert rows[0][7:10] == ["20,550", "10,550", "9,550"] and abs(float(rows[0][10]) - 9550 / 20550) < 1e-3
+    # ef 20: medians of 10000/10100, 5000/5100, 4500/4600
+    assert rows[1][1:4] == ["10,050", "5,050", "4,550"]
+    assert "2 rounds with the order" in md
+
+
+def test_probe_section_says_when_rows_are_missing(tmp_path: Path) -> None:
+    same = {"native": "h", "native-sse2": "h", "wasm": "h"}
+    rows = [r for r in probe_rows(same, same) if not (r["build"] == "wasm" and r.get("ef") == 20)]
+    md = run_report(tmp_path, UNPAIRED + rows)
+    assert "unequal: some build or ef is missing rows" in md
+    assert [r[0] for r in probe_table(md)] == ["10", "20"]
     assert "Every build returned the same state root" in md and "differ" not in md.split("goal 5: why")[1][:2000]
 
 

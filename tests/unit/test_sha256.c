@@ -5,6 +5,7 @@
 ** compression kernel this build and CPU have (SHA-NI, one stream and two interleaved) must give the
 ** scalar reference's state; the two-message update and final give each message's own digest.
 */
+#include "cpu.h" /* VL_CPU_SHA_DISPATCH: the SHA-NI kernels are compiled in */
 #include "sha256.h"
 #include "vt.h"
 
@@ -176,8 +177,7 @@ static void test_kernels_equal_scalar(void) {
     for (i = 0; i < 8; i++) a[i] = b[i] = (uint32_t)vt_rand(&seed);
     for (i = 0; i < nb * 64; i++) msg[i] = (uint8_t)vt_rand(&seed);
     vl_sha256_blocks_scalar(a, msg, nb);
-#if !defined(VALORI_NO_SIMD) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11 && \
-    (defined(__x86_64__) || defined(__i386__))
+#if defined(VL_CPU_SHA_DISPATCH)
     if (strcmp(kern, "sha-ni") == 0) {
       uint32_t c[8], d[8];
       vl_sha256_blocks_shani(b, msg, nb);
