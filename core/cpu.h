@@ -10,8 +10,9 @@
 ** has no "sha"). VALORI_NO_SIMD turns both off, as it does every SIMD kernel: a freestanding x86
 ** build without libgcc's CPU detection, and the identity suite's scalar-only target.
 ** VALORI_NO_CPU_DISPATCH turns off every run-time kernel choice (AVX2 / AVX-512 distances and
-** LtHash fold, AVX2 conversion, SHA-NI): an x86 build then runs its baseline SSE2 kernels on any CPU (bench/run.sh builds search_probe so, to compare the native core at
-** WebAssembly's 128-bit SIMD width with the wasm core on the same machine).
+** LtHash fold, AVX2 conversion, SHA-NI): an x86 build then runs its baseline SSE2 kernels on any
+** CPU (bench/run.sh builds search_probe so, to compare the native core at WebAssembly's 128-bit
+** SIMD width with the wasm core on the same machine).
 **
 ** The tests are inline: __builtin_cpu_supports reads a word that libgcc fills once at start-up,
 ** so a test costs a load and a bit test, cheap enough for the distance kernels, which test on

@@ -149,6 +149,10 @@ int main(int argc, char **argv) {
   /* --label NAME: the lines carry engine/kind/build fields, as bench/run.sh's results do */
   const char *label = arg(argc, argv, "--label", NULL);
   char pre[160] = "{";
+  if (label && (!*label || strlen(label) > 32 || strspn(label, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(label))) {
+    fprintf(stderr, "search_probe: --label: 1-32 of a-z, 0-9 and '-' (it goes into JSON unquoted)\n");
+    return 2;
+  }
   if (label) snprintf(pre, sizeof pre, "{\"engine\":\"probe\",\"build\":\"%s\",\"kind\":", label);
   printf("%s%s\"kernel\":\"%s\",\"load_s\":%.2f,\"nq\":%zu,\"root\":\"", pre, label ? "\"probe-root\"," : "",
          vl_dist_kernel(), load_s, nq);
